@@ -1,0 +1,42 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Smc.Core.Options;
+using Smc.Core.Ports;
+using Smc.Core.Services;
+using Smc.Storage.Azure;
+
+namespace Smc.Api;
+
+/// <summary>The one composition of the control plane, used by both hosts.</summary>
+public static class ControlPlaneRegistration
+{
+    /// <summary>
+    /// Registers services, storage adapters and the API dispatcher. Configuration keys follow
+    /// <c>SMC_&lt;SECTION&gt;__&lt;KEY&gt;</c> (sections STORAGE and CONTROL).
+    /// </summary>
+    public static IServiceCollection AddSmcControlPlane(this IServiceCollection services, IConfiguration configuration)
+    {
+        var storage = new StorageOptions();
+        configuration.GetSection("STORAGE").Bind(storage);
+        services.AddSmcAzureStorage(storage);
+
+        services.AddOptions<ControlPlaneOptions>()
+            .Bind(configuration.GetSection("CONTROL"))
+            .Validate(o =>
+            {
+                o.Validate();
+                return true;
+            })
+            .ValidateOnStart();
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton<AccessTokenService>();
+        services.AddSingleton<SourceServerService>();
+        services.AddSingleton<ReplicationJobService>();
+        services.AddSingleton<JobSteps>();
+        services.AddSingleton<Housekeeping>();
+        services.AddSingleton<IMigrationEngine, DurableMigrationEngine>();
+        services.AddSingleton<ApiDispatcher>();
+        return services;
+    }
+}

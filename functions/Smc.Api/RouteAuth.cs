@@ -1,0 +1,14 @@
+namespace Smc.Api;
+
+/// <summary>Who may call a route. Every route has exactly one; there is no anonymous <c>/api/v1</c> route.</summary>
+public enum RouteAuth
+{
+    /// <summary>The operator key in <c>x-functions-key</c>.</summary>
+    Operator,
+
+    /// <summary>A source's agent credential as bearer token.</summary>
+    Agent,
+
+    /// <summary>An activation code, as bearer token or <c>?code=</c> (registration and agent installation).</summary>
+    ActivationCode,
+}

@@ -1,0 +1,66 @@
+using Microsoft.AspNetCore.Http;
+using Smc.Core.Errors;
+using Smc.Core.Ports;
+using Smc.Core.Services;
+using Smc.Wire.Agent;
+
+namespace Smc.Api.Routes;
+
+/// <summary>Agent-only routes (<c>/api/v1/agent/…</c>) and the agent packages operators upload.</summary>
+internal static class AgentRoutes
+{
+    public static readonly IReadOnlyList<string> Runtimes = ["linux-x64"];
+
+    public static IEnumerable<ApiRoute> All()
+    {
+        yield return new("AgentRegister", "POST", "v1/agent/register", RouteAuth.ActivationCode, async call =>
+        {
+            RegisterRequest request = await call.ReadJsonAsync<RegisterRequest>();
+            RegisterResponse response = await call.Get<SourceServerService>().RegisterAsync(call.ActivationCode, request, call.CancellationToken);
+            return Results.Json(response, ApiJson.Options, statusCode: 201);
+        });
+        yield return new("AgentHeartbeat", "POST", "v1/agent/heartbeat", RouteAuth.Agent, async call =>
+        {
+            HeartbeatRequest request = await call.ReadJsonAsync<HeartbeatRequest>();
+            return Results.Json(await call.Get<SourceServerService>().HeartbeatAsync(call.SourceId!, request, call.CancellationToken), ApiJson.Options);
+        });
+        yield return new("AgentCommands", "GET", "v1/agent/commands", RouteAuth.Agent, call =>
+            Task.FromResult(Results.Json(new { commands = Array.Empty<AgentCommand>() }, ApiJson.Options)));
+        yield return new("AgentInstallScript", "GET", "v1/agent/install.sh", RouteAuth.ActivationCode, async call =>
+        {
+            await call.Get<AccessTokenService>().CheckAsync(call.ActivationCode, call.CancellationToken);
+            AgentPackageInfo package = await call.Get<IAgentPackageStore>().GetInfoAsync("linux-x64", call.CancellationToken) ?? throw NoPackage("linux-x64");
+            string server = $"{call.Request.Scheme}://{call.Request.Host}";
+            return Results.Text(InstallScript.Render(server, call.ActivationCode!, package), "text/x-shellscript; charset=utf-8");
+        });
+        yield return new("AgentDownload", "GET", "v1/agent/download/{runtime}", RouteAuth.ActivationCode, async call =>
+        {
+            await call.Get<AccessTokenService>().CheckAsync(call.ActivationCode, call.CancellationToken);
+            string runtime = CheckRuntime(call.Route("runtime"));
+            IAgentPackageStore store = call.Get<IAgentPackageStore>();
+            AgentPackageInfo info = await store.GetInfoAsync(runtime, call.CancellationToken) ?? throw NoPackage(runtime);
+            Stream content = await store.OpenReadAsync(runtime, call.CancellationToken) ?? throw NoPackage(runtime);
+            call.Http.Response.Headers["x-smc-sha256"] = info.Sha256;
+            return Results.Stream(content, "application/octet-stream", "smc-agent");
+        });
+        yield return new("UploadAgentPackage", "PUT", "v1/agent-packages/{runtime}", RouteAuth.Operator, async call =>
+        {
+            string runtime = CheckRuntime(call.Route("runtime"));
+            if (call.Request.ContentLength is null or 0)
+            {
+                throw SmcException.BadRequest(ErrorCodes.PackageInvalid, "Send the agent binary as the body (with Content-Length).");
+            }
+
+            AgentPackageInfo info = await call.Get<IAgentPackageStore>().PutAsync(runtime, call.Request.Body, call.CancellationToken);
+            return Results.Json(info, ApiJson.Options, statusCode: 201);
+        });
+    }
+
+    private static string CheckRuntime(string runtime) =>
+        Runtimes.Contains(runtime)
+            ? runtime
+            : throw SmcException.NotFound(ErrorCodes.PackageNotFound, $"No agent for '{runtime}'. Available: {string.Join(", ", Runtimes)}.");
+
+    private static SmcException NoPackage(string runtime) =>
+        SmcException.NotFound(ErrorCodes.PackageNotFound, $"No agent binary for {runtime} has been uploaded. Upload one with PUT /api/v1/agent-packages/{runtime} (the README's main command does it).");
+}

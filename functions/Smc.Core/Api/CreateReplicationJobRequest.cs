@@ -1,0 +1,47 @@
+using Smc.Core.Domain;
+
+namespace Smc.Core.Api;
+
+/// <summary><c>POST /api/v1/replication-jobs</c> (SMC's CreateReplicationJob, camelCased).</summary>
+public sealed class CreateReplicationJobRequest
+{
+    public string? SourceId { get; init; }
+
+    public string? Name { get; init; }
+
+    public string? Description { get; init; }
+
+    public string? TargetType { get; init; }
+
+    public string? ImageProvider { get; init; }
+
+    public string? RegionId { get; init; }
+
+    public string? ImageName { get; init; }
+
+    public int? SystemDiskSize { get; init; }
+
+    public List<DiskPartSpec>? SystemDiskParts { get; init; }
+
+    public List<DataDiskSpec>? DataDisks { get; init; }
+
+    public bool? RunOnce { get; init; }
+
+    public string? SyncInterval { get; init; }
+
+    public int? MaxNumberOfImageToKeep { get; init; }
+
+    public DateTimeOffset? ScheduledStartTime { get; init; }
+
+    public ReplicationParameters? ReplicationParameters { get; init; }
+
+    public string? ContainerNamespace { get; init; }
+
+    public string? ContainerRepository { get; init; }
+
+    public string? ContainerTag { get; init; }
+
+    public string? ContainerRegistry { get; init; }
+
+    public string? ClientToken { get; init; }
+}

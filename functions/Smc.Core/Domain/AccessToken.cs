@@ -1,0 +1,35 @@
+namespace Smc.Core.Domain;
+
+/// <summary>
+/// An activation code's record (SMC's access token): how many sources it may register and until when.
+/// The code itself is never stored; only its hash, in the credential index.
+/// </summary>
+public sealed class AccessToken
+{
+    public required string AccessTokenId { get; init; }
+
+    public required string Name { get; set; }
+
+    /// <summary>How many source servers the code may register (1–1000).</summary>
+    public int Count { get; init; }
+
+    /// <summary>How many registrations the code has made.</summary>
+    public int UsedCount { get; set; }
+
+    public int TimeToLiveInDays { get; init; }
+
+    public DateTimeOffset CreatedAt { get; init; }
+
+    public DateTimeOffset ExpiresAt { get; init; }
+
+    public bool Disabled { get; set; }
+
+    /// <summary><c>Active</c>, <c>Disabled</c>, <c>Expired</c> or <c>UsedUp</c>, as of <see cref="StatusAt"/>'s time.</summary>
+    public string Status { get; set; } = AccessTokenStatus.Active;
+
+    public string StatusAt(DateTimeOffset now) =>
+        Disabled ? AccessTokenStatus.Disabled
+        : now >= ExpiresAt ? AccessTokenStatus.Expired
+        : UsedCount >= Count ? AccessTokenStatus.UsedUp
+        : AccessTokenStatus.Active;
+}

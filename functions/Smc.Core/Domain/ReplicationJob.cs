@@ -1,0 +1,74 @@
+namespace Smc.Core.Domain;
+
+/// <summary>A replication job; field names follow SMC's <c>CreateReplicationJob</c>, camelCased (product.md).</summary>
+public sealed class ReplicationJob
+{
+    public required string JobId { get; init; }
+
+    public required string SourceId { get; init; }
+
+    public required string Name { get; set; }
+
+    public string? Description { get; set; }
+
+    public string TargetType { get; init; } = Domain.TargetType.Image;
+
+    public string ImageProvider { get; init; } = Domain.ImageProvider.Local;
+
+    public string? RegionId { get; init; }
+
+    public string? ImageName { get; init; }
+
+    /// <summary>GiB; null means the source system disk's size.</summary>
+    public int? SystemDiskSize { get; init; }
+
+    public List<DiskPartSpec> SystemDiskParts { get; init; } = [];
+
+    public List<DataDiskSpec> DataDisks { get; init; } = [];
+
+    public bool RunOnce { get; init; } = true;
+
+    /// <summary>ISO-8601 duration between incremental rounds (<c>PT5M</c> … <c>P7D</c>).</summary>
+    public string? SyncInterval { get; set; }
+
+    public int MaxNumberOfImageToKeep { get; set; } = 1;
+
+    public DateTimeOffset? ScheduledStartTime { get; init; }
+
+    public ReplicationParameters ReplicationParameters { get; init; } = new();
+
+    public string? ContainerNamespace { get; init; }
+
+    public string? ContainerRepository { get; init; }
+
+    public string? ContainerTag { get; init; }
+
+    public string? ContainerRegistry { get; init; }
+
+    public string? ClientToken { get; init; }
+
+    public string Status { get; set; } = JobStatus.Ready;
+
+    /// <summary>Stage while <c>Running</c>: <c>Preparing → Syncing → Processing → Cleaning</c>; null otherwise.</summary>
+    public string? BusinessStatus { get; set; }
+
+    public double Progress { get; set; }
+
+    public List<DiskProgress> Disks { get; set; } = [];
+
+    public int CurrentRound { get; set; }
+
+    public List<ReplicationJobRun> ReplicationJobRuns { get; set; } = [];
+
+    public string? ErrorCode { get; set; }
+
+    public StatusInfo StatusInfo { get; set; } = new();
+
+    public DateTimeOffset CreatedAt { get; init; }
+
+    public DateTimeOffset UpdatedAt { get; set; }
+
+    public DateTimeOffset? StartTime { get; set; }
+
+    public DateTimeOffset? EndTime { get; set; }
+}

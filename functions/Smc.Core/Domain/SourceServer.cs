@@ -1,0 +1,43 @@
+using Smc.Wire.Agent;
+using Smc.Wire.Inventory;
+
+namespace Smc.Core.Domain;
+
+/// <summary>A registered source server (product.md). Its agent credential is kept apart, as a hash.</summary>
+public sealed class SourceServer
+{
+    public required string SourceId { get; init; }
+
+    public required string Name { get; set; }
+
+    public string? Description { get; set; }
+
+    public string State { get; set; } = SourceState.Available;
+
+    public string? AgentVersion { get; set; }
+
+    /// <summary>Operating system family and distribution, e.g. <c>Linux</c> / <c>Debian GNU/Linux 12</c>.</summary>
+    public string? Platform { get; set; }
+
+    public string? Architecture { get; set; }
+
+    public string? KernelLevel { get; set; }
+
+    /// <summary>Seconds between agent heartbeats.</summary>
+    public int HeartbeatRate { get; set; }
+
+    public DateTimeOffset? LastHeartbeat { get; set; }
+
+    public SystemInfo? SystemInfo { get; set; }
+
+    public List<DiskInfo> Disks { get; set; } = [];
+
+    public StatusInfo StatusInfo { get; set; } = new();
+
+    /// <summary>The job that holds this source (state <c>InUse</c>), if any.</summary>
+    public string? JobId { get; set; }
+
+    public string? AccessTokenId { get; init; }
+
+    public DateTimeOffset CreatedAt { get; init; }
+}

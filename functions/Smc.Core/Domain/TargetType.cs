@@ -1,0 +1,7 @@
+namespace Smc.Core.Domain;
+
+public static class TargetType
+{
+    public const string Image = "Image";
+    public const string ContainerImage = "ContainerImage";
+}

@@ -1,0 +1,65 @@
+namespace Smc.Core.Errors;
+
+/// <summary>
+/// Every error code the API and job records use. Codes are part of the product contract (product.md):
+/// never rename one; add new ones.
+/// </summary>
+public static class ErrorCodes
+{
+    public const string MalformedJson = "InvalidParameter.MalformedJson";
+    public const string UnknownField = "InvalidParameter.UnknownField";
+    public const string MissingParameter = "MissingParameter";
+    public const string InvalidName = "InvalidParameter.Name";
+    public const string InvalidDescription = "InvalidParameter.Description";
+    public const string InvalidCount = "InvalidParameter.Count";
+    public const string InvalidTimeToLive = "InvalidParameter.TimeToLiveInDays";
+    public const string InvalidPageSize = "InvalidParameter.PageSize";
+    public const string InvalidPageNumber = "InvalidParameter.PageNumber";
+    public const string InvalidState = "InvalidParameter.State";
+    public const string InvalidStatus = "InvalidParameter.Status";
+    public const string InvalidTargetType = "InvalidParameter.TargetType";
+    public const string InvalidImageProvider = "InvalidParameter.ImageProvider";
+    public const string InvalidFrequency = "InvalidParameter.Frequency";
+    public const string InvalidMaxNumberOfImageToKeep = "InvalidParameter.MaxNumberOfImageToKeep";
+    public const string InvalidSystemDiskSize = "InvalidParameter.SystemDiskSize";
+    public const string InvalidSystemDiskParts = "InvalidParameter.SystemDiskParts";
+    public const string InvalidDataDisks = "InvalidParameter.DataDisks";
+    public const string InvalidScheduledStartTime = "InvalidParameter.ScheduledStartTime";
+    public const string InvalidReplicationParameters = "InvalidParameter.ReplicationParameters";
+    public const string InvalidContainer = "InvalidParameter.Container";
+    public const string InvalidImageName = "InvalidParameter.ImageName";
+    public const string InvalidRegionId = "InvalidParameter.RegionId";
+    public const string InvalidClientToken = "InvalidParameter.ClientToken";
+    public const string InvalidAgentInfo = "InvalidParameter.AgentInfo";
+    public const string InvalidPlatform = "InvalidParameter.Platform";
+    public const string ReadOnlyField = "InvalidParameter.ReadOnlyField";
+
+    public const string AccessTokenNotFound = "InvalidAccessTokenId.NotFound";
+    public const string SourceNotFound = "InvalidSourceId.NotFound";
+    public const string JobNotFound = "InvalidJobId.NotFound";
+    public const string ImageNotFound = "InvalidImageId.NotFound";
+    public const string RouteNotFound = "InvalidRoute.NotFound";
+    public const string MethodNotAllowed = "InvalidRoute.MethodNotAllowed";
+
+    public const string ActivationCodeInvalid = "InvalidActivationCode";
+    public const string ActivationCodeDisabled = "InvalidActivationCode.Disabled";
+    public const string ActivationCodeExpired = "InvalidActivationCode.Expired";
+    public const string ActivationCodeUsedUp = "InvalidActivationCode.UsedUp";
+
+    public const string OperatorKeyMissing = "Unauthorized.OperatorKey";
+    public const string AgentCredentialMissing = "Unauthorized.AgentCredential";
+    public const string WrongCredentialKind = "Forbidden.CredentialKind";
+
+    public const string JobStatusDenied = "OperationDenied.JobStatus";
+    public const string SourceStatusDenied = "OperationDenied.SourceStatus";
+    public const string SourceInUse = "OperationDenied.SourceInUse";
+    public const string SourceHasJob = "OperationDenied.SourceHasUnfinishedJob";
+    public const string ConcurrentUpdate = "OperationConflict.ConcurrentUpdate";
+    public const string ClientTokenReused = "IdempotentParameterMismatch";
+    public const string PackageNotFound = "InvalidAgentPackage.NotFound";
+    public const string PackageInvalid = "InvalidAgentPackage";
+
+    public const string NotImplementedFullCopy = "NotImplemented.FullCopy";
+    public const string InternalError = "InternalError";
+    public const string StorageUnavailable = "ServiceUnavailable.Storage";
+}

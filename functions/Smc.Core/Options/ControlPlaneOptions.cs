@@ -1,0 +1,42 @@
+namespace Smc.Core.Options;
+
+/// <summary>Tunables of the control plane's rules (configuration section <c>SMC_CONTROL__*</c>).</summary>
+public sealed class ControlPlaneOptions
+{
+    /// <summary>Seconds between agent heartbeats, handed to agents at registration and on each heartbeat.</summary>
+    public int HeartbeatRateSeconds { get; set; } = 30;
+
+    /// <summary>
+    /// A source whose last heartbeat is older than this many heartbeat intervals becomes <c>Unavailable</c>.
+    /// With housekeeping every half interval, the change lands within 3 × heartbeatRate (product contract).
+    /// </summary>
+    public double UnavailableAfterHeartbeats { get; set; } = 2.5;
+
+    /// <summary>How often a job waiting for its source re-checks without being signalled.</summary>
+    public int SourceRecheckSeconds { get; set; } = 60;
+
+    public void Validate()
+    {
+        if (HeartbeatRateSeconds is < 1 or > 3600)
+        {
+            throw new InvalidOperationException("SMC_CONTROL__HEARTBEATRATESECONDS must be 1–3600.");
+        }
+
+        if (UnavailableAfterHeartbeats is < 1.5 or > 10)
+        {
+            throw new InvalidOperationException("SMC_CONTROL__UNAVAILABLEAFTERHEARTBEATS must be 1.5–10.");
+        }
+
+        if (SourceRecheckSeconds is < 1 or > 3600)
+        {
+            throw new InvalidOperationException("SMC_CONTROL__SOURCERECHECKSECONDS must be 1–3600.");
+        }
+    }
+
+    public TimeSpan HeartbeatRate => TimeSpan.FromSeconds(HeartbeatRateSeconds);
+
+    public TimeSpan UnavailableAfter => TimeSpan.FromSeconds(HeartbeatRateSeconds * UnavailableAfterHeartbeats);
+
+    /// <summary>Housekeeping period: half a heartbeat interval, at most a minute.</summary>
+    public TimeSpan HousekeepingPeriod => TimeSpan.FromSeconds(Math.Clamp(HeartbeatRateSeconds / 2.0, 0.5, 60));
+}

@@ -1,0 +1,11 @@
+using Microsoft.DurableTask;
+using Smc.Core.Services;
+
+namespace Smc.Core.Orchestration;
+
+/// <summary>Takes the job's source server if it is Available (idempotent: taking it twice is a no-op).</summary>
+public sealed class AcquireSourceActivity(JobSteps steps) : TaskActivity<AcquireSourceInput, AcquireSourceResult>
+{
+    public override Task<AcquireSourceResult> RunAsync(TaskActivityContext context, AcquireSourceInput input) =>
+        steps.AcquireSourceAsync(input);
+}

@@ -1,0 +1,3 @@
+namespace Smc.Core.Orchestration;
+
+public sealed record AcquireSourceInput(string JobId);

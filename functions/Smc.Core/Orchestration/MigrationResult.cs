@@ -1,0 +1,3 @@
+namespace Smc.Core.Orchestration;
+
+public sealed record MigrationResult(string JobId, string Status, string? ErrorCode);

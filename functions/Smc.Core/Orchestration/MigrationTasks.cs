@@ -1,0 +1,14 @@
+using Microsoft.DurableTask;
+
+namespace Smc.Core.Orchestration;
+
+/// <summary>The one registration of every orchestrator and activity, used by the standalone host.</summary>
+public static class MigrationTasks
+{
+    public static void Register(DurableTaskRegistry registry)
+    {
+        registry.AddOrchestrator<MigrateServerOrchestrator>();
+        registry.AddActivity<AcquireSourceActivity>();
+        registry.AddActivity<FinishRunActivity>();
+    }
+}

@@ -1,0 +1,16 @@
+namespace Smc.Core.Orchestration;
+
+/// <summary>
+/// Names of every orchestrator and activity. They are recorded in durable histories of jobs in flight:
+/// a shipped name is never renamed. The Functions app declares one function per name (a test checks).
+/// </summary>
+public static class TaskNames
+{
+    public const string MigrateServerOrchestrator = nameof(Orchestration.MigrateServerOrchestrator);
+    public const string AcquireSourceActivity = nameof(Orchestration.AcquireSourceActivity);
+    public const string FinishRunActivity = nameof(Orchestration.FinishRunActivity);
+
+    public static readonly IReadOnlyList<string> Orchestrators = [MigrateServerOrchestrator];
+
+    public static readonly IReadOnlyList<string> Activities = [AcquireSourceActivity, FinishRunActivity];
+}

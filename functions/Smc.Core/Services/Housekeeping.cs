@@ -1,0 +1,17 @@
+using Microsoft.Extensions.Logging;
+
+namespace Smc.Core.Services;
+
+/// <summary>Periodic upkeep, run by the Functions timer trigger and by the standalone host's timer.</summary>
+public sealed class Housekeeping(SourceServerService sources, AccessTokenService tokens, ILogger<Housekeeping> logger)
+{
+    public async Task RunAsync(CancellationToken cancellationToken = default)
+    {
+        int silent = await sources.MarkSilentSourcesAsync(cancellationToken);
+        int tokensChanged = await tokens.RefreshStatusesAsync(cancellationToken);
+        if (silent + tokensChanged > 0)
+        {
+            logger.LogInformation("Housekeeping: {Silent} source(s) became Unavailable, {Tokens} token status(es) changed", silent, tokensChanged);
+        }
+    }
+}

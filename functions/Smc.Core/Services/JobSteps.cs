@@ -1,0 +1,122 @@
+using Microsoft.Extensions.Logging;
+using Smc.Core.Domain;
+using Smc.Core.Orchestration;
+using Smc.Core.Ports;
+
+namespace Smc.Core.Services;
+
+/// <summary>
+/// The work behind the migration activities, shared by both hosts (the standalone host's class-based
+/// activities and the Functions app's activity triggers call these methods). Each step is idempotent.
+/// </summary>
+public sealed class JobSteps(
+    IRecordStore<ReplicationJob> jobs,
+    IRecordStore<SourceServer> sources,
+    TimeProvider clock,
+    ILogger<JobSteps> logger)
+{
+    /// <summary>Identifies this process in logs, so work spread over several hosts can be seen.</summary>
+    public static readonly string HostId = $"{Environment.MachineName}/{Environment.ProcessId}";
+
+    public async Task<AcquireSourceResult> AcquireSourceAsync(AcquireSourceInput input, CancellationToken cancellationToken = default)
+    {
+        logger.LogInformation("Activity {Activity} for {JobId} on host {HostId}", TaskNames.AcquireSourceActivity, input.JobId, HostId);
+        Stored<ReplicationJob>? job = await jobs.GetAsync(input.JobId, cancellationToken);
+        if (job is null || job.Value.Status != JobStatus.Running)
+        {
+            return new AcquireSourceResult(AcquireOutcome.JobGone, null, "The job is no longer running.");
+        }
+
+        string sourceId = job.Value.SourceId;
+        string? observed = null;
+        Stored<SourceServer>? source = await sources.UpdateAsync(sourceId, s =>
+        {
+            observed = s.State;
+            if (s.JobId == input.JobId && s.State == SourceState.InUse)
+            {
+                return false;
+            }
+
+            if (s.State != SourceState.Available || (s.JobId is not null && s.JobId != input.JobId))
+            {
+                return false;
+            }
+
+            s.State = SourceState.InUse;
+            s.JobId = input.JobId;
+            return true;
+        }, cancellationToken);
+
+        if (source is null || observed == SourceState.Deleting)
+        {
+            return new AcquireSourceResult(AcquireOutcome.SourceGone, null, $"Source server '{sourceId}' was deleted. Register the server again and create a new job.");
+        }
+
+        if (source.Value.State == SourceState.InUse && source.Value.JobId == input.JobId)
+        {
+            await jobs.UpdateAsync(input.JobId, j =>
+            {
+                j.StatusInfo = new StatusInfo();
+                j.UpdatedAt = clock.GetUtcNow();
+                return true;
+            }, cancellationToken);
+            return new AcquireSourceResult(AcquireOutcome.Acquired, SourceState.InUse, null);
+        }
+
+        string message = $"Waiting for source server '{sourceId}' to be Available (it is {source.Value.State}). Check that its agent runs.";
+        await jobs.UpdateAsync(input.JobId, j =>
+        {
+            if (j.StatusInfo.ErrorMessage == message)
+            {
+                return false;
+            }
+
+            j.StatusInfo = new StatusInfo { ErrorCode = "SourceUnavailable", ErrorMessage = message };
+            j.UpdatedAt = clock.GetUtcNow();
+            return true;
+        }, cancellationToken);
+        return new AcquireSourceResult(AcquireOutcome.Wait, source.Value.State, message);
+    }
+
+    public async Task<bool> FinishRunAsync(FinishRunInput input, CancellationToken cancellationToken = default)
+    {
+        logger.LogInformation("Activity {Activity} for {JobId} on host {HostId}: {Status} {ErrorCode}", TaskNames.FinishRunActivity, input.JobId, HostId, input.Status, input.ErrorCode);
+        Stored<ReplicationJob>? job = await jobs.UpdateAsync(input.JobId, j =>
+        {
+            if (j.Status != JobStatus.Running)
+            {
+                return false;
+            }
+
+            DateTimeOffset now = clock.GetUtcNow();
+            j.Status = input.Status;
+            j.BusinessStatus = null;
+            j.ErrorCode = input.ErrorCode;
+            j.StatusInfo = new StatusInfo { ErrorCode = input.ErrorCode, ErrorMessage = input.Message };
+            j.EndTime = now;
+            j.UpdatedAt = now;
+            return true;
+        }, cancellationToken);
+
+        if (job is not null)
+        {
+            await sources.UpdateAsync(job.Value.SourceId, s =>
+            {
+                if (s.JobId != input.JobId)
+                {
+                    return false;
+                }
+
+                s.JobId = null;
+                if (s.State == SourceState.InUse)
+                {
+                    s.State = SourceState.Available;
+                }
+
+                return true;
+            }, cancellationToken);
+        }
+
+        return job is not null;
+    }
+}

@@ -1,0 +1,450 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Smc.Core.Api;
+using Smc.Core.Domain;
+using Smc.Core.Errors;
+using Smc.Core.Ports;
+using Smc.Core.Security;
+
+namespace Smc.Core.Services;
+
+/// <summary>Replication jobs: creation with SMC's checks, and the state rules of start/stop/cutover/patch/delete.</summary>
+public sealed class ReplicationJobService(
+    IRecordStore<ReplicationJob> jobs,
+    IRecordStore<SourceServer> sources,
+    IKeyIndex keys,
+    IMigrationEngine engine,
+    TimeProvider clock)
+{
+    private static readonly JsonSerializerOptions HashJson = new(JsonSerializerDefaults.Web);
+
+    public async Task<CreatedJob> CreateAsync(CreateReplicationJobRequest request, CancellationToken cancellationToken = default)
+    {
+        ReplicationJob draft = BuildJob(request, Ids.New(Ids.JobPrefix), clock.GetUtcNow());
+
+        Stored<SourceServer> source = await sources.GetAsync(draft.SourceId, cancellationToken)
+            ?? throw SmcException.NotFound(ErrorCodes.SourceNotFound, $"No source server '{draft.SourceId}'. Register the source with smc-agent first, then use the sourceId it got.");
+        if (source.Value.State == SourceState.Deleting)
+        {
+            throw SmcException.Conflict(ErrorCodes.SourceStatusDenied, $"Source server '{draft.SourceId}' is being deleted.");
+        }
+
+        string jobId = draft.JobId;
+        string? tokenClaim = null;
+        if (draft.ClientToken is not null)
+        {
+            string requestHash = HashOf(request);
+            string held = await keys.ClaimAsync(KeyScopes.JobClientToken, draft.ClientToken, jobId + "|" + requestHash, cancellationToken);
+            string[] parts = held.Split('|');
+            if (parts[0] != jobId)
+            {
+                if (parts.Length < 2 || parts[1] != requestHash)
+                {
+                    throw SmcException.Conflict(ErrorCodes.ClientTokenReused, "clientToken was used before with different parameters. Use a new clientToken for a different job.");
+                }
+
+                if (await jobs.GetAsync(parts[0], cancellationToken) is not null)
+                {
+                    return new CreatedJob(parts[0], Replayed: true);
+                }
+
+                // The earlier call claimed the token but stopped before storing the job: finish it under the same id.
+                jobId = parts[0];
+            }
+
+            tokenClaim = held;
+        }
+
+        ReplicationJob job = jobId == draft.JobId ? draft : BuildJob(request, jobId, draft.CreatedAt);
+        string holder = await keys.ClaimAsync(KeyScopes.SourceJob, job.SourceId, jobId, cancellationToken);
+        if (holder != jobId)
+        {
+            if (await jobs.GetAsync(holder, cancellationToken) is { } other && JobStatus.IsUnfinished(other.Value.Status))
+            {
+                if (tokenClaim is not null)
+                {
+                    await keys.ReleaseAsync(KeyScopes.JobClientToken, job.ClientToken!, tokenClaim, CancellationToken.None);
+                }
+
+                throw SmcException.Conflict(ErrorCodes.SourceHasJob, $"Source server '{job.SourceId}' already has the unfinished job '{holder}'. Finish or delete it first: one unfinished job per source server.");
+            }
+
+            // A stale claim (its job is gone or finished): take it over.
+            await keys.SetAsync(KeyScopes.SourceJob, job.SourceId, jobId, cancellationToken);
+        }
+
+        try
+        {
+            await jobs.InsertAsync(jobId, job, cancellationToken);
+        }
+        catch (RecordConflictException) when (tokenClaim is not null)
+        {
+            return new CreatedJob(jobId, Replayed: true);
+        }
+
+        return new CreatedJob(jobId, Replayed: false);
+    }
+
+    public async Task<ReplicationJob> GetAsync(string jobId, CancellationToken cancellationToken = default) =>
+        (await jobs.GetAsync(Check(jobId), cancellationToken) ?? throw NotFound(jobId)).Value;
+
+    public async Task<Page<ReplicationJob>> ListAsync(string? status, string? sourceId, string? name, PageRequest page, CancellationToken cancellationToken = default)
+    {
+        if (status is not null && !JobStatus.All.Contains(status))
+        {
+            throw SmcException.BadRequest(ErrorCodes.InvalidStatus, $"status must be one of {string.Join(", ", JobStatus.All)}.");
+        }
+
+        var all = new List<ReplicationJob>();
+        await foreach (Stored<ReplicationJob> j in jobs.ListAsync(cancellationToken))
+        {
+            if ((status is null || j.Value.Status == status)
+                && (sourceId is null || j.Value.SourceId == sourceId)
+                && (name is null || j.Value.Name.Contains(name, StringComparison.OrdinalIgnoreCase)))
+            {
+                all.Add(j.Value);
+            }
+        }
+
+        return page.Apply(all.OrderByDescending(j => j.CreatedAt).ToList());
+    }
+
+    /// <summary>Start from Ready/Stopped/InError launches the orchestration; while Waiting it asks for a round now.</summary>
+    public async Task<ReplicationJob> StartAsync(string jobId, CancellationToken cancellationToken = default)
+    {
+        string previous = "";
+        bool syncNow = false;
+        Stored<ReplicationJob> stored = await jobs.UpdateAsync(Check(jobId), j =>
+        {
+            previous = j.Status;
+            switch (j.Status)
+            {
+                case JobStatus.Ready or JobStatus.Stopped or JobStatus.InError:
+                    j.Status = JobStatus.Running;
+                    j.BusinessStatus = BusinessStatus.Preparing;
+                    j.ErrorCode = null;
+                    j.StatusInfo = new StatusInfo();
+                    j.StartTime = clock.GetUtcNow();
+                    j.EndTime = null;
+                    j.UpdatedAt = clock.GetUtcNow();
+                    return true;
+                case JobStatus.Waiting:
+                    syncNow = true;
+                    return false;
+                default:
+                    throw StatusDenied(j, "start", "Ready, Stopped, InError or Waiting");
+            }
+        }, cancellationToken) ?? throw NotFound(jobId);
+
+        if (syncNow)
+        {
+            await engine.RaiseEventAsync(jobId, MigrationEvents.SyncNow, null, cancellationToken);
+            return stored.Value;
+        }
+
+        try
+        {
+            await engine.StartAsync(jobId, cancellationToken);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            await jobs.UpdateAsync(jobId, j =>
+            {
+                j.Status = previous;
+                j.BusinessStatus = null;
+                return true;
+            }, CancellationToken.None);
+            throw new SmcException(503, ErrorCodes.StorageUnavailable, "The orchestration engine could not start the job; nothing changed. Retry in a moment.");
+        }
+
+        return stored.Value;
+    }
+
+    /// <summary>Stop pauses a job while it is Syncing (SMC's rule).</summary>
+    public async Task<ReplicationJob> StopAsync(string jobId, CancellationToken cancellationToken = default)
+    {
+        Stored<ReplicationJob> stored = await jobs.UpdateAsync(Check(jobId), j =>
+        {
+            if (j.Status != JobStatus.Running || j.BusinessStatus != BusinessStatus.Syncing)
+            {
+                throw StatusDenied(j, "stop", "Running in the Syncing stage");
+            }
+
+            j.Status = JobStatus.Stopped;
+            j.BusinessStatus = null;
+            j.UpdatedAt = clock.GetUtcNow();
+            return true;
+        }, cancellationToken) ?? throw NotFound(jobId);
+
+        await engine.TerminateAsync(jobId, "stopped by operator", cancellationToken);
+        await ReleaseSourceAsync(stored.Value, cancellationToken);
+        return stored.Value;
+    }
+
+    /// <summary>Cutover finishes an incremental job while it is Waiting (with one last round when <c>syncData</c>).</summary>
+    public async Task<ReplicationJob> CutoverAsync(string jobId, CutoverRequest request, CancellationToken cancellationToken = default)
+    {
+        ReplicationJob job = await GetAsync(jobId, cancellationToken);
+        if (job.Status != JobStatus.Waiting)
+        {
+            throw StatusDenied(job, "cut over", "Waiting");
+        }
+
+        await engine.RaiseEventAsync(jobId, MigrationEvents.Cutover, request.SyncData ? "true" : "false", cancellationToken);
+        return job;
+    }
+
+    /// <summary>PATCH: name and description any time; syncInterval and maxNumberOfImageToKeep only while Waiting.</summary>
+    public async Task<ReplicationJob> PatchAsync(string jobId, JsonElement patch, CancellationToken cancellationToken = default)
+    {
+        if (patch.ValueKind != JsonValueKind.Object)
+        {
+            throw SmcException.BadRequest(ErrorCodes.MalformedJson, "The body must be a JSON object with the fields to change.");
+        }
+
+        string? name = null, description = null, interval = null;
+        int? keep = null;
+        foreach (JsonProperty p in patch.EnumerateObject())
+        {
+            switch (p.Name)
+            {
+                case "name":
+                    name = Validate.Name(StringOf(p));
+                    break;
+                case "description":
+                    description = Validate.Description(StringOf(p)) ?? "";
+                    break;
+                case "syncInterval":
+                    interval = StringOf(p);
+                    _ = SyncInterval.Parse(interval);
+                    break;
+                case "maxNumberOfImageToKeep":
+                    keep = Validate.Range(p.Value.ValueKind == JsonValueKind.Number && p.Value.TryGetInt32(out int k) ? k : -1, 1, 10, 1, ErrorCodes.InvalidMaxNumberOfImageToKeep, "maxNumberOfImageToKeep");
+                    break;
+                default:
+                    if (typeof(ReplicationJob).GetProperties().Any(x => JsonNamingPolicy.CamelCase.ConvertName(x.Name) == p.Name))
+                    {
+                        throw SmcException.BadRequest(ErrorCodes.ReadOnlyField, $"'{p.Name}' can't be changed after creation. PATCH accepts name, description, syncInterval and maxNumberOfImageToKeep.");
+                    }
+
+                    throw SmcException.BadRequest(ErrorCodes.UnknownField, $"Unknown field '{p.Name}'. PATCH accepts name, description, syncInterval and maxNumberOfImageToKeep.");
+            }
+        }
+
+        Stored<ReplicationJob> stored = await jobs.UpdateAsync(Check(jobId), j =>
+        {
+            if ((interval is not null || keep is not null) && j.Status != JobStatus.Waiting)
+            {
+                throw StatusDenied(j, "change syncInterval or maxNumberOfImageToKeep", "Waiting");
+            }
+
+            if (interval is not null && j.RunOnce)
+            {
+                throw SmcException.BadRequest(ErrorCodes.InvalidFrequency, "syncInterval applies to incremental jobs (runOnce: false) only.");
+            }
+
+            j.Name = name ?? j.Name;
+            j.Description = description ?? j.Description;
+            j.SyncInterval = interval ?? j.SyncInterval;
+            j.MaxNumberOfImageToKeep = keep ?? j.MaxNumberOfImageToKeep;
+            j.UpdatedAt = clock.GetUtcNow();
+            return true;
+        }, cancellationToken) ?? throw NotFound(jobId);
+        return stored.Value;
+    }
+
+    /// <summary>Delete in any state but Deleting: a running orchestration is terminated and the source released.</summary>
+    public async Task DeleteAsync(string jobId, CancellationToken cancellationToken = default)
+    {
+        string wasStatus = "";
+        Stored<ReplicationJob> stored = await jobs.UpdateAsync(Check(jobId), j =>
+        {
+            if (j.Status == JobStatus.Deleting)
+            {
+                return false;
+            }
+
+            wasStatus = j.Status;
+            j.Status = JobStatus.Deleting;
+            j.BusinessStatus = null;
+            j.UpdatedAt = clock.GetUtcNow();
+            return true;
+        }, cancellationToken) ?? throw NotFound(jobId);
+
+        if (wasStatus is JobStatus.Running or JobStatus.Waiting or JobStatus.Deleting or "")
+        {
+            await engine.TerminateAsync(jobId, "job deleted", cancellationToken);
+        }
+
+        await ReleaseSourceAsync(stored.Value, cancellationToken);
+        await keys.ReleaseAsync(KeyScopes.SourceJob, stored.Value.SourceId, jobId, cancellationToken);
+        if (stored.Value.ClientToken is not null)
+        {
+            await keys.ReleaseAsync(KeyScopes.JobClientToken, stored.Value.ClientToken, cancellationToken: cancellationToken);
+        }
+
+        await jobs.DeleteAsync(jobId, cancellationToken: cancellationToken);
+    }
+
+    private async Task ReleaseSourceAsync(ReplicationJob job, CancellationToken cancellationToken) =>
+        await sources.UpdateAsync(job.SourceId, s =>
+        {
+            if (s.JobId != job.JobId)
+            {
+                return false;
+            }
+
+            s.JobId = null;
+            if (s.State == SourceState.InUse)
+            {
+                s.State = SourceState.Available;
+            }
+
+            return true;
+        }, cancellationToken);
+
+    internal static ReplicationJob BuildJob(CreateReplicationJobRequest r, string jobId, DateTimeOffset now)
+    {
+        if (string.IsNullOrWhiteSpace(r.SourceId))
+        {
+            throw SmcException.BadRequest(ErrorCodes.MissingParameter, "sourceId is required: the id (s-…) of a registered source server.");
+        }
+
+        if (!Ids.IsWellFormed(r.SourceId, Ids.SourcePrefix))
+        {
+            throw SmcException.NotFound(ErrorCodes.SourceNotFound, $"'{r.SourceId}' is not a source server id (s- followed by 16 characters).");
+        }
+
+        string name = Validate.Name(r.Name);
+        string targetType = r.TargetType ?? TargetType.Image;
+        if (targetType is not (TargetType.Image or TargetType.ContainerImage))
+        {
+            throw SmcException.BadRequest(ErrorCodes.InvalidTargetType, "targetType must be Image or ContainerImage.");
+        }
+
+        string provider = r.ImageProvider ?? ImageProvider.Local;
+        if (provider is not (ImageProvider.Local or ImageProvider.Alibaba))
+        {
+            throw SmcException.BadRequest(ErrorCodes.InvalidImageProvider, "imageProvider must be local (the embedded default) or alibaba.");
+        }
+
+        if (provider == ImageProvider.Alibaba && targetType == TargetType.Image && string.IsNullOrWhiteSpace(r.RegionId))
+        {
+            throw SmcException.BadRequest(ErrorCodes.InvalidRegionId, "regionId is required for imageProvider alibaba, e.g. cn-hangzhou.");
+        }
+
+        if (r.RegionId is not null && (r.RegionId.Length > 64 || !r.RegionId.All(c => char.IsAsciiLetterOrDigit(c) || c == '-')))
+        {
+            throw SmcException.BadRequest(ErrorCodes.InvalidRegionId, "regionId must be a region id such as cn-hangzhou.");
+        }
+
+        if (r.ImageName is not null)
+        {
+            _ = Validate.Name(r.ImageName, ErrorCodes.InvalidImageName, "imageName");
+        }
+
+        if (r.SystemDiskSize is { } gib && gib is < 1 or > 32768)
+        {
+            throw SmcException.BadRequest(ErrorCodes.InvalidSystemDiskSize, "systemDiskSize is in GiB and must be from 1 to 32768.");
+        }
+
+        if (r.SystemDiskParts is { } parts && (parts.Count > 128 || parts.Any(p => p.SizeBytes <= 0 || string.IsNullOrWhiteSpace(p.Device))))
+        {
+            throw SmcException.BadRequest(ErrorCodes.InvalidSystemDiskParts, "systemDiskParts: each needs a device and a sizeBytes greater than 0.");
+        }
+
+        if (r.DataDisks is { } disks && (disks.Count > 16 || disks.Any(d => d.Index < 1 || d.Size is < 1 or > 32768 || d.Parts.Any(p => p.SizeBytes <= 0 || string.IsNullOrWhiteSpace(p.Device)))
+            || disks.Select(d => d.Index).Distinct().Count() != disks.Count))
+        {
+            throw SmcException.BadRequest(ErrorCodes.InvalidDataDisks, "dataDisks: at most 16, distinct index ≥ 1, size 1–32768 GiB, parts with a device and sizeBytes > 0.");
+        }
+
+        bool runOnce = r.RunOnce ?? true;
+        if (!runOnce && r.SyncInterval is null)
+        {
+            throw SmcException.BadRequest(ErrorCodes.InvalidFrequency, "syncInterval is required when runOnce is false, e.g. PT1H.");
+        }
+
+        if (r.SyncInterval is not null)
+        {
+            if (runOnce)
+            {
+                throw SmcException.BadRequest(ErrorCodes.InvalidFrequency, "syncInterval applies to incremental jobs only: set runOnce to false or leave syncInterval out.");
+            }
+
+            _ = SyncInterval.Parse(r.SyncInterval);
+        }
+
+        int keep = Validate.Range(r.MaxNumberOfImageToKeep, 1, 10, 1, ErrorCodes.InvalidMaxNumberOfImageToKeep, "maxNumberOfImageToKeep");
+        if (r.ScheduledStartTime is { } at && (at < now.AddMinutes(-1) || at > now.AddDays(30)))
+        {
+            throw SmcException.BadRequest(ErrorCodes.InvalidScheduledStartTime, "scheduledStartTime must be in the next 30 days (ISO-8601 with a time zone, e.g. 2026-12-01T02:00:00Z).");
+        }
+
+        ReplicationParameters rp = r.ReplicationParameters ?? new ReplicationParameters();
+        if (rp.Threads is < 1 or > 64 || rp.BandwidthLimitKBps is < 0 or > 10_000_000 || rp.CompressLevel is < 0 or > 22)
+        {
+            throw SmcException.BadRequest(ErrorCodes.InvalidReplicationParameters, "replicationParameters: threads 1–64, bandwidthLimitKBps 0 (unlimited)–10000000, compressLevel 0 (off)–22.");
+        }
+
+        if (targetType == TargetType.ContainerImage
+            && (string.IsNullOrWhiteSpace(r.ContainerNamespace) || string.IsNullOrWhiteSpace(r.ContainerRepository) || string.IsNullOrWhiteSpace(r.ContainerTag)))
+        {
+            throw SmcException.BadRequest(ErrorCodes.InvalidContainer, "targetType ContainerImage needs containerNamespace, containerRepository and containerTag.");
+        }
+
+        if (r.ClientToken is not null && (r.ClientToken.Length is 0 or > 64 || !r.ClientToken.All(char.IsAsciiLetterOrDigit) && r.ClientToken.Any(c => c < 0x21 || c > 0x7e)))
+        {
+            throw SmcException.BadRequest(ErrorCodes.InvalidClientToken, "clientToken must be 1–64 printable ASCII characters.");
+        }
+
+        return new ReplicationJob
+        {
+            JobId = jobId,
+            SourceId = r.SourceId,
+            Name = name,
+            Description = Validate.Description(r.Description),
+            TargetType = targetType,
+            ImageProvider = provider,
+            RegionId = r.RegionId,
+            ImageName = r.ImageName?.Trim(),
+            SystemDiskSize = r.SystemDiskSize,
+            SystemDiskParts = r.SystemDiskParts ?? [],
+            DataDisks = r.DataDisks ?? [],
+            RunOnce = runOnce,
+            SyncInterval = r.SyncInterval,
+            MaxNumberOfImageToKeep = keep,
+            ScheduledStartTime = r.ScheduledStartTime,
+            ReplicationParameters = rp,
+            ContainerNamespace = r.ContainerNamespace,
+            ContainerRepository = r.ContainerRepository,
+            ContainerTag = r.ContainerTag,
+            ContainerRegistry = r.ContainerRegistry,
+            ClientToken = r.ClientToken,
+            Status = JobStatus.Ready,
+            CreatedAt = now,
+            UpdatedAt = now,
+        };
+    }
+
+    private static string HashOf(CreateReplicationJobRequest r) =>
+        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(JsonSerializer.Serialize(r, HashJson))))[..32];
+
+    private static string? StringOf(JsonProperty p) =>
+        p.Value.ValueKind switch
+        {
+            JsonValueKind.String => p.Value.GetString(),
+            JsonValueKind.Null => null,
+            _ => throw SmcException.BadRequest(ErrorCodes.MalformedJson, $"'{p.Name}' must be a string."),
+        };
+
+    private static SmcException StatusDenied(ReplicationJob j, string action, string allowed) =>
+        SmcException.Conflict(ErrorCodes.JobStatusDenied,
+            $"Can't {action} job '{j.JobId}' while it is {j.Status}{(j.BusinessStatus is null ? "" : "/" + j.BusinessStatus)}; allowed when {allowed}.");
+
+    private static string Check(string id) => Ids.IsWellFormed(id, Ids.JobPrefix) ? id : throw NotFound(id);
+
+    private static SmcException NotFound(string id) =>
+        SmcException.NotFound(ErrorCodes.JobNotFound, $"No replication job '{id}'. List them with GET /api/v1/replication-jobs.");
+}

@@ -1,0 +1,257 @@
+using Microsoft.Extensions.Options;
+using Smc.Core.Api;
+using Smc.Core.Domain;
+using Smc.Core.Errors;
+using Smc.Core.Options;
+using Smc.Core.Ports;
+using Smc.Core.Security;
+using Smc.Wire.Agent;
+
+namespace Smc.Core.Services;
+
+/// <summary>Source servers: registration by activation code, heartbeats, liveness, and the operator's view.</summary>
+public sealed class SourceServerService(
+    IRecordStore<SourceServer> sources,
+    IRecordStore<ReplicationJob> jobs,
+    IKeyIndex keys,
+    AccessTokenService tokens,
+    IMigrationEngine engine,
+    IOptions<ControlPlaneOptions> options,
+    TimeProvider clock)
+{
+    public const string HeartbeatLostCode = "SourceUnavailable.HeartbeatLost";
+
+    private readonly ControlPlaneOptions _options = options.Value;
+
+    public async Task<RegisterResponse> RegisterAsync(string? activationCode, RegisterRequest request, CancellationToken cancellationToken = default)
+    {
+        CheckAgentInfo(request);
+        AccessToken token = await tokens.RedeemAsync(activationCode, cancellationToken);
+        try
+        {
+            DateTimeOffset now = clock.GetUtcNow();
+            string id = Ids.New(Ids.SourcePrefix);
+            Secret credential = Secret.New(id);
+            var source = new SourceServer
+            {
+                SourceId = id,
+                Name = Validate.Name(request.Name ?? request.SystemInfo.Hostname ?? id),
+                State = SourceState.Available,
+                AgentVersion = request.AgentVersion,
+                Platform = request.OsName is null ? request.Platform : $"{request.Platform} ({request.OsName})",
+                Architecture = request.Architecture,
+                KernelLevel = request.KernelLevel,
+                HeartbeatRate = _options.HeartbeatRateSeconds,
+                LastHeartbeat = now,
+                SystemInfo = request.SystemInfo,
+                Disks = request.Disks,
+                AccessTokenId = token.AccessTokenId,
+                CreatedAt = now,
+            };
+
+            await keys.SetAsync(KeyScopes.AgentCredential, id, credential.Hash(), cancellationToken);
+            await sources.InsertAsync(id, source, cancellationToken);
+            return new RegisterResponse { SourceId = id, Credential = credential.Reveal(), HeartbeatRate = _options.HeartbeatRateSeconds };
+        }
+        catch
+        {
+            await tokens.RefundAsync(token.AccessTokenId, CancellationToken.None);
+            throw;
+        }
+    }
+
+    /// <summary>Checks an agent's bearer credential; returns its source id.</summary>
+    public async Task<string> AuthenticateAgentAsync(string? presented, CancellationToken cancellationToken = default)
+    {
+        Secret? credential = Secret.Parse(presented);
+        if (credential is null || !Ids.IsWellFormed(credential.OwnerId, Ids.SourcePrefix)
+            || !credential.Matches(await keys.GetAsync(KeyScopes.AgentCredential, credential.OwnerId, cancellationToken)))
+        {
+            throw SmcException.Unauthorized(ErrorCodes.AgentCredentialMissing, "Agent credential missing or not valid. Register the agent again with an activation code (smc-agent register).");
+        }
+
+        return credential.OwnerId;
+    }
+
+    public async Task<HeartbeatResponse> HeartbeatAsync(string sourceId, HeartbeatRequest request, CancellationToken cancellationToken = default)
+    {
+        if (string.IsNullOrWhiteSpace(request.AgentVersion) || request.AgentVersion.Length > 64)
+        {
+            throw SmcException.BadRequest(ErrorCodes.InvalidAgentInfo, "agentVersion is required (at most 64 characters).");
+        }
+
+        bool cameBack = false;
+        Stored<SourceServer> stored = await sources.UpdateAsync(sourceId, s =>
+        {
+            if (s.State == SourceState.Deleting)
+            {
+                throw SmcException.Conflict(ErrorCodes.SourceStatusDenied, "This source server is being deleted; uninstall the agent (smc-agent uninstall).");
+            }
+
+            s.LastHeartbeat = clock.GetUtcNow();
+            s.AgentVersion = request.AgentVersion;
+            s.HeartbeatRate = _options.HeartbeatRateSeconds;
+            if (request.SystemInfo is not null)
+            {
+                s.SystemInfo = request.SystemInfo;
+            }
+
+            if (request.Disks is not null)
+            {
+                s.Disks = request.Disks;
+            }
+
+            if (s.State == SourceState.Unavailable)
+            {
+                s.State = s.JobId is null ? SourceState.Available : SourceState.InUse;
+                s.StatusInfo = new StatusInfo();
+                cameBack = true;
+            }
+
+            return true;
+        }, cancellationToken) ?? throw SmcException.Unauthorized(ErrorCodes.AgentCredentialMissing, "This source server no longer exists; register the agent again.");
+
+        if (cameBack || stored.Value.State == SourceState.Available)
+        {
+            await SignalWaitingJobAsync(sourceId, cancellationToken);
+        }
+
+        return new HeartbeatResponse
+        {
+            SourceId = sourceId,
+            State = stored.Value.State,
+            HeartbeatRate = _options.HeartbeatRateSeconds,
+        };
+    }
+
+    public async Task<SourceServer> GetAsync(string sourceId, CancellationToken cancellationToken = default) =>
+        (await sources.GetAsync(Check(sourceId), cancellationToken) ?? throw NotFound(sourceId)).Value;
+
+    public async Task<Page<SourceServer>> ListAsync(string? state, string? name, PageRequest page, CancellationToken cancellationToken = default)
+    {
+        if (state is not null && !SourceState.All.Contains(state))
+        {
+            throw SmcException.BadRequest(ErrorCodes.InvalidState, $"state must be one of {string.Join(", ", SourceState.All)}.");
+        }
+
+        var all = new List<SourceServer>();
+        await foreach (Stored<SourceServer> s in sources.ListAsync(cancellationToken))
+        {
+            if ((state is null || s.Value.State == state)
+                && (name is null || s.Value.Name.Contains(name, StringComparison.OrdinalIgnoreCase)))
+            {
+                all.Add(s.Value);
+            }
+        }
+
+        return page.Apply(all.OrderByDescending(s => s.CreatedAt).ToList());
+    }
+
+    public async Task<SourceServer> PatchAsync(string sourceId, PatchSourceServerRequest request, CancellationToken cancellationToken = default)
+    {
+        string? name = request.Name is null ? null : Validate.Name(request.Name);
+        string? description = Validate.Description(request.Description);
+        Stored<SourceServer> stored = await sources.UpdateAsync(Check(sourceId), s =>
+        {
+            s.Name = name ?? s.Name;
+            s.Description = description ?? s.Description;
+            return true;
+        }, cancellationToken) ?? throw NotFound(sourceId);
+        return stored.Value;
+    }
+
+    public async Task DeleteAsync(string sourceId, CancellationToken cancellationToken = default)
+    {
+        Check(sourceId);
+        string? jobId = await keys.GetAsync(KeyScopes.SourceJob, sourceId, cancellationToken);
+        if (jobId is not null && await jobs.GetAsync(jobId, cancellationToken) is not null)
+        {
+            throw SmcException.Conflict(ErrorCodes.SourceInUse, $"Source server '{sourceId}' has the unfinished job '{jobId}'. Delete or finish that job first.");
+        }
+
+        _ = await sources.UpdateAsync(sourceId, s =>
+        {
+            s.State = SourceState.Deleting;
+            return true;
+        }, cancellationToken) ?? throw NotFound(sourceId);
+
+        // Credential first: from here on the agent can't act for this source any more.
+        await keys.ReleaseAsync(KeyScopes.AgentCredential, sourceId, cancellationToken: cancellationToken);
+        await sources.DeleteAsync(sourceId, cancellationToken: cancellationToken);
+    }
+
+    /// <summary>Housekeeping: sources whose heartbeats stopped become <c>Unavailable</c>.</summary>
+    public async Task<int> MarkSilentSourcesAsync(CancellationToken cancellationToken = default)
+    {
+        DateTimeOffset deadline = clock.GetUtcNow() - _options.UnavailableAfter;
+        int changed = 0;
+        await foreach (Stored<SourceServer> s in sources.ListAsync(cancellationToken))
+        {
+            if (s.Value.State is SourceState.Available or SourceState.InUse && s.Value.LastHeartbeat < deadline)
+            {
+                Stored<SourceServer>? updated = await sources.UpdateAsync(s.Id, x =>
+                {
+                    if (x.State is not (SourceState.Available or SourceState.InUse) || x.LastHeartbeat >= deadline)
+                    {
+                        return false;
+                    }
+
+                    x.State = SourceState.Unavailable;
+                    x.StatusInfo = new StatusInfo
+                    {
+                        ErrorCode = HeartbeatLostCode,
+                        ErrorMessage = $"No heartbeat since {x.LastHeartbeat:u}. Check that the agent runs on the source (systemctl status smc-agent) and can reach the control plane.",
+                    };
+                    return true;
+                }, cancellationToken);
+                changed += updated?.Value.State == SourceState.Unavailable ? 1 : 0;
+            }
+        }
+
+        return changed;
+    }
+
+    /// <summary>Lets a job that waits for this source know it may be available now.</summary>
+    private async Task SignalWaitingJobAsync(string sourceId, CancellationToken cancellationToken)
+    {
+        string? jobId = await keys.GetAsync(KeyScopes.SourceJob, sourceId, cancellationToken);
+        if (jobId is null)
+        {
+            return;
+        }
+
+        Stored<ReplicationJob>? job = await jobs.GetAsync(jobId, cancellationToken);
+        if (job?.Value is { Status: JobStatus.Running, BusinessStatus: BusinessStatus.Preparing })
+        {
+            await engine.RaiseEventAsync(jobId, MigrationEvents.SourceAvailable, sourceId, cancellationToken);
+        }
+    }
+
+    private static void CheckAgentInfo(RegisterRequest r)
+    {
+        if (string.IsNullOrWhiteSpace(r.AgentVersion) || r.AgentVersion.Length > 64)
+        {
+            throw SmcException.BadRequest(ErrorCodes.InvalidAgentInfo, "agentVersion is required (at most 64 characters).");
+        }
+
+        if (r.Platform is not ("Linux" or "Windows"))
+        {
+            throw SmcException.BadRequest(ErrorCodes.InvalidPlatform, "platform must be Linux or Windows.");
+        }
+
+        if (string.IsNullOrWhiteSpace(r.Architecture) || r.Architecture.Length > 32)
+        {
+            throw SmcException.BadRequest(ErrorCodes.InvalidAgentInfo, "architecture is required, e.g. x86_64 or arm64.");
+        }
+
+        if (r.Disks.Count > 64 || r.Disks.Any(d => d.SizeBytes < 0 || d.Parts.Count > 256 || d.Parts.Any(p => p.SizeBytes < 0 || p.StartBytes < 0)))
+        {
+            throw SmcException.BadRequest(ErrorCodes.InvalidAgentInfo, "disks: at most 64 disks of 256 partitions each, sizes not negative.");
+        }
+    }
+
+    private static string Check(string id) => Ids.IsWellFormed(id, Ids.SourcePrefix) ? id : throw NotFound(id);
+
+    private static SmcException NotFound(string id) =>
+        SmcException.NotFound(ErrorCodes.SourceNotFound, $"No source server '{id}'. List them with GET /api/v1/source-servers.");
+}

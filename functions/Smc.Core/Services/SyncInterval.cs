@@ -1,0 +1,44 @@
+using System.Xml;
+using Smc.Core.Errors;
+
+namespace Smc.Core.Services;
+
+/// <summary>ISO-8601 durations for <c>syncInterval</c>: <c>PT5M</c> … <c>P7D</c>.</summary>
+public static class SyncInterval
+{
+    public static readonly TimeSpan Min = TimeSpan.FromMinutes(5);
+    public static readonly TimeSpan Max = TimeSpan.FromDays(7);
+
+    public static TimeSpan Parse(string? value)
+    {
+        TimeSpan span;
+        try
+        {
+            if (string.IsNullOrWhiteSpace(value) || value.Contains('Y', StringComparison.Ordinal) || value.StartsWith('-'))
+            {
+                throw new FormatException();
+            }
+
+            // Months have no fixed length; refuse them rather than guess.
+            int t = value.IndexOf('T', StringComparison.Ordinal);
+            string datePart = t < 0 ? value : value[..t];
+            if (datePart.Contains('M', StringComparison.Ordinal))
+            {
+                throw new FormatException();
+            }
+
+            span = XmlConvert.ToTimeSpan(value);
+        }
+        catch (FormatException)
+        {
+            throw SmcException.BadRequest(ErrorCodes.InvalidFrequency, $"syncInterval '{value}' is not an ISO-8601 duration such as PT5M, PT1H or P1D.");
+        }
+
+        if (span < Min || span > Max)
+        {
+            throw SmcException.BadRequest(ErrorCodes.InvalidFrequency, $"syncInterval must be from PT5M to P7D (was {value}).");
+        }
+
+        return span;
+    }
+}

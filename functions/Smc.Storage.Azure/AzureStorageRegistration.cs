@@ -1,0 +1,46 @@
+using Azure.Data.Tables;
+using Azure.Storage.Blobs;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Smc.Core.Domain;
+using Smc.Core.Ports;
+
+namespace Smc.Storage.Azure;
+
+public static class AzureStorageRegistration
+{
+    /// <summary>Registers the Azure Storage adapters of the control plane's ports.</summary>
+    public static IServiceCollection AddSmcAzureStorage(this IServiceCollection services, StorageOptions options)
+    {
+        options.Validate();
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton(options);
+        services.AddSingleton(new TableServiceClient(options.ConnectionString));
+        services.AddSingleton(new BlobServiceClient(options.ConnectionString));
+        services.AddSingleton<IRecordStore<AccessToken>>(sp => new TableRecordStore<AccessToken>(Table(sp, options, "AccessTokens")));
+        services.AddSingleton<IRecordStore<SourceServer>>(sp => new TableRecordStore<SourceServer>(Table(sp, options, "SourceServers")));
+        services.AddSingleton<IRecordStore<ReplicationJob>>(sp => new TableRecordStore<ReplicationJob>(Table(sp, options, "ReplicationJobs")));
+        services.AddSingleton<IKeyIndex>(sp => new TableKeyIndex(Table(sp, options, "Keys")));
+        services.AddSingleton<IAgentPackageStore>(sp => new BlobAgentPackageStore(
+            sp.GetRequiredService<BlobServiceClient>().GetBlobContainerClient(options.ContainerName("agent-packages")),
+            sp.GetRequiredService<TimeProvider>()));
+        return services;
+    }
+
+    /// <summary>Creates the tables and containers if they don't exist. Safe to run from several hosts at once.</summary>
+    public static async Task EnsureCreatedAsync(IServiceProvider services, CancellationToken cancellationToken = default)
+    {
+        StorageOptions options = services.GetRequiredService<StorageOptions>();
+        TableServiceClient tables = services.GetRequiredService<TableServiceClient>();
+        foreach (string kind in new[] { "AccessTokens", "SourceServers", "ReplicationJobs", "Keys" })
+        {
+            await StorageErrors.Guard(() => tables.CreateTableIfNotExistsAsync(options.TableName(kind), cancellationToken));
+        }
+
+        await StorageErrors.Guard(() => services.GetRequiredService<BlobServiceClient>()
+            .GetBlobContainerClient(options.ContainerName("agent-packages")).CreateIfNotExistsAsync(cancellationToken: cancellationToken));
+    }
+
+    private static TableClient Table(IServiceProvider sp, StorageOptions options, string kind) =>
+        sp.GetRequiredService<TableServiceClient>().GetTableClient(options.TableName(kind));
+}

@@ -1,0 +1,102 @@
+using System.Runtime.CompilerServices;
+using System.Text.Json;
+using Azure;
+using Azure.Data.Tables;
+using Smc.Core.Ports;
+
+namespace Smc.Storage.Azure;
+
+/// <summary>
+/// <see cref="IRecordStore{T}"/> on Azure Table storage: one table per record kind, the record as JSON
+/// split over <c>Data0..DataN</c> string properties (a property holds at most 32 K characters), the
+/// table's ETag for optimistic concurrency.
+/// </summary>
+internal sealed class TableRecordStore<T>(TableClient table) : IRecordStore<T>
+    where T : class
+{
+    private const string Partition = "r";
+    private const int SliceChars = 30_000;
+
+    public async Task<Stored<T>?> GetAsync(string id, CancellationToken cancellationToken = default)
+    {
+        NullableResponse<TableEntity> response = await StorageErrors.Guard(() =>
+            table.GetEntityIfExistsAsync<TableEntity>(Partition, id, cancellationToken: cancellationToken));
+        return response.HasValue ? ToStored(response.Value!) : null;
+    }
+
+    public async Task<Stored<T>> InsertAsync(string id, T value, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            Response r = await StorageErrors.Guard(() => table.AddEntityAsync(ToEntity(id, value), cancellationToken));
+            return new Stored<T>(id, value, r.Headers.ETag?.ToString() ?? "");
+        }
+        catch (RequestFailedException e) when (e.Status == 409)
+        {
+            throw new RecordConflictException($"'{id}' exists already.", e);
+        }
+    }
+
+    public async Task<Stored<T>> ReplaceAsync(string id, T value, string etag, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            Response r = await StorageErrors.Guard(() =>
+                table.UpdateEntityAsync(ToEntity(id, value), new ETag(etag), TableUpdateMode.Replace, cancellationToken));
+            return new Stored<T>(id, value, r.Headers.ETag?.ToString() ?? "");
+        }
+        catch (RequestFailedException e) when (e.Status is 412 or 404)
+        {
+            throw new RecordConflictException($"'{id}' changed since it was read.", e);
+        }
+    }
+
+    public async Task<bool> DeleteAsync(string id, string? etag = null, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            Response r = await StorageErrors.Guard(() =>
+                table.DeleteEntityAsync(Partition, id, etag is null ? ETag.All : new ETag(etag), cancellationToken));
+            return r.Status != 404;
+        }
+        catch (RequestFailedException e) when (e.Status == 404)
+        {
+            return false;
+        }
+        catch (RequestFailedException e) when (e.Status == 412)
+        {
+            throw new RecordConflictException($"'{id}' changed since it was read.", e);
+        }
+    }
+
+    public async IAsyncEnumerable<Stored<T>> ListAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        await foreach (TableEntity e in table.QueryAsync<TableEntity>(x => x.PartitionKey == Partition, cancellationToken: cancellationToken))
+        {
+            yield return ToStored(e);
+        }
+    }
+
+    private static TableEntity ToEntity(string id, T value)
+    {
+        string json = JsonSerializer.Serialize(value, StoreJson.Options);
+        var entity = new TableEntity(Partition, id);
+        int slices = 0;
+        for (int start = 0; start < json.Length; start += SliceChars, slices++)
+        {
+            entity["Data" + slices] = json.Substring(start, Math.Min(SliceChars, json.Length - start));
+        }
+
+        entity["Slices"] = slices;
+        return entity;
+    }
+
+    private static Stored<T> ToStored(TableEntity e)
+    {
+        int slices = e.GetInt32("Slices") ?? 0;
+        string json = string.Concat(Enumerable.Range(0, slices).Select(i => e.GetString("Data" + i)));
+        T value = JsonSerializer.Deserialize<T>(json, StoreJson.Options)
+            ?? throw new InvalidDataException($"Record '{e.RowKey}' in table is empty.");
+        return new Stored<T>(e.RowKey, value, e.ETag.ToString());
+    }
+}

@@ -1,0 +1,16 @@
+namespace Smc.Wire.Agent;
+
+/// <summary>Names shared by the agent and the control plane for the agent-only routes.</summary>
+public static class AgentApi
+{
+    /// <summary>Version of the agent routes' shapes; sent as header <c>x-smc-agent-api</c>.</summary>
+    public const int Version = 1;
+
+    public const string VersionHeader = "x-smc-agent-api";
+
+    public const string RegisterPath = "api/v1/agent/register";
+    public const string HeartbeatPath = "api/v1/agent/heartbeat";
+    public const string CommandsPath = "api/v1/agent/commands";
+    public const string InstallScriptPath = "api/v1/agent/install.sh";
+    public const string DownloadPathPrefix = "api/v1/agent/download/";
+}
