@@ -1,1 +1,87 @@
-System.Console.WriteLine("x");
+using System.CommandLine;
+using Smc.Agent;
+using Smc.Agent.Commands;
+using Smc.Agent.Control;
+using Spectre.Console;
+
+// smc-agent: the source-side agent of SMC Serverless. Exit codes: see ExitCodes and README.md.
+IAnsiConsole console = AnsiConsole.Console;
+IAnsiConsole errors = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+
+var config = new Option<string>("--config") { Description = "Agent config file (holds the source credential, mode 0600).", Recursive = true, DefaultValueFactory = _ => AgentConfig.DefaultPath };
+var disk = new Option<string[]>("--disk") { Description = "Disk to read: a block device or a disk image file (repeatable; default: all disks).", AllowMultipleArgumentsPerToken = false };
+var json = new Option<bool>("--json") { Description = "Print JSON instead of a table." };
+var server = new Option<string>("--server") { Description = "Control plane URL, e.g. http://10.0.0.5:7071.", Required = true };
+var code = new Option<string>("--code") { Description = "Activation code from POST /api/v1/access-tokens.", Required = true };
+var name = new Option<string?>("--name") { Description = "Source server name (default: the host name)." };
+var force = new Option<bool>("--force") { Description = "Register again even if this agent is registered already." };
+var unitDir = new Option<string>("--unit-dir") { Description = "Where the systemd unit goes.", DefaultValueFactory = _ => InstallCommand.DefaultUnitDir };
+var noStart = new Option<bool>("--no-start") { Description = "Write or remove the unit only; don't call systemctl." };
+var purge = new Option<bool>("--purge") { Description = "Also delete the config file (the source credential)." };
+
+var inspect = new Command("inspect", "Show disks, partition tables, partitions, file systems and used bytes.") { disk, json };
+inspect.SetAction(p => Guard(() => InspectCommand.Run(p.GetValue(disk) ?? [], p.GetValue(json), console)));
+
+var register = new Command("register", "Register this machine as a source server with an activation code.") { server, code, disk, name, force };
+register.SetAction((p, ct) => GuardAsync(() => RegisterCommand.RunAsync(
+    p.GetValue(server)!, p.GetValue(code)!, p.GetValue(disk) ?? [], p.GetValue(name), p.GetValue(force), p.GetValue(config)!, console, ct)));
+
+var run = new Command("run", "Run the agent: heartbeats, commands from the control plane, uploads.");
+run.SetAction((p, ct) => GuardAsync(() => RunCommand.RunAsync(p.GetValue(config)!, Console.Out, ct)));
+
+var install = new Command("install", "Install and start the systemd unit for 'smc-agent run'.") { unitDir, noStart };
+install.SetAction(p => Guard(() => InstallCommand.Install(p.GetValue(config)!, p.GetValue(unitDir)!, !p.GetValue(noStart), console)));
+
+var uninstall = new Command("uninstall", "Stop and remove the systemd unit.") { unitDir, noStart, purge };
+uninstall.SetAction(p => Guard(() => InstallCommand.Uninstall(p.GetValue(config)!, p.GetValue(unitDir)!, !p.GetValue(noStart), p.GetValue(purge), console)));
+
+var root = new RootCommand("smc-agent — moves this server's disks to SMC Serverless, block by block.") { config, inspect, register, run, install, uninstall };
+ParseResult parsed = root.Parse(args);
+if (parsed.Errors.Count > 0)
+{
+    foreach (var error in parsed.Errors)
+    {
+        errors.MarkupLineInterpolated($"[red]error:[/] {error.Message}");
+    }
+
+    errors.WriteLine("Run 'smc-agent --help' for usage.");
+    return ExitCodes.Usage;
+}
+
+return await parsed.InvokeAsync();
+
+int Guard(Func<int> action)
+{
+    try
+    {
+        return action();
+    }
+    catch (AgentException e)
+    {
+        errors.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
+        return e.ExitCode;
+    }
+}
+
+async Task<int> GuardAsync(Func<Task<int>> action)
+{
+    try
+    {
+        return await action();
+    }
+    catch (AgentException e)
+    {
+        errors.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
+        return e.ExitCode;
+    }
+    catch (ControlPlaneException e)
+    {
+        errors.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
+        return e.IsTransient ? ExitCodes.Unreachable : ExitCodes.Refused;
+    }
+    catch (OperationCanceledException)
+    {
+        errors.WriteLine("Interrupted; run the same command again to continue.");
+        return ExitCodes.Interrupted;
+    }
+}

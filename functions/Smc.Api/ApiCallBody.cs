@@ -22,6 +22,12 @@ public static class ApiCallBody
             return JsonSerializer.Deserialize<T>(body, ApiJson.Options)
                 ?? throw SmcException.BadRequest(ErrorCodes.MalformedJson, "The body must be a JSON object, not null.");
         }
+        catch (JsonException e) when (e.Message.Contains("missing required properties", StringComparison.Ordinal))
+        {
+            int at = e.Message.IndexOf("including: ", StringComparison.Ordinal);
+            string fields = at < 0 ? "" : e.Message[(at + "including: ".Length)..].TrimEnd('.');
+            throw SmcException.BadRequest(ErrorCodes.MissingParameter, $"Required fields are missing: {fields}.");
+        }
         catch (JsonException e) when (e.Message.Contains("could not be mapped", StringComparison.Ordinal))
         {
             throw SmcException.BadRequest(ErrorCodes.UnknownField, $"Unknown field at {e.Path}: check the spelling against the API reference (fields are camelCase).");

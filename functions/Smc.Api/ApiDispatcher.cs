@@ -75,6 +75,8 @@ public sealed class ApiDispatcher(IOperatorAuth operatorAuth, ILogger<ApiDispatc
                     throw SmcException.Unauthorized(ErrorCodes.ActivationCodeInvalid, "Send the activation code as 'Authorization: Bearer CODE' or ?code=CODE (create one with POST /api/v1/access-tokens).");
                 }
 
+                // Checked before the body is read, so a caller without a valid code learns nothing else.
+                await call.Get<AccessTokenService>().CheckAsync(call.ActivationCode, call.CancellationToken);
                 return;
         }
     }

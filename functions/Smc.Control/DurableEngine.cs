@@ -1,9 +1,9 @@
+using System.Net.Sockets;
 using DurableTask.AzureStorage;
 using DurableTask.Core;
 using Grpc.Net.Client;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.DurableTask.Testing.Sidecar.Grpc;
-using System.Net.Sockets;
 using Smc.Core.Services;
 using Smc.Storage.Azure;
 
@@ -39,6 +39,8 @@ internal sealed class DurableEngine : IAsyncDisposable
             PartitionCount = options.PartitionCount,
             MaxQueuePollingInterval = TimeSpan.FromSeconds(options.MaxQueuePollingSeconds),
             WorkerId = JobSteps.HostId,
+            ControlQueueVisibilityTimeout = TimeSpan.FromSeconds(options.MessageVisibilitySeconds),
+            WorkItemQueueVisibilityTimeout = TimeSpan.FromSeconds(options.MessageVisibilitySeconds),
             LoggerFactory = loggerFactory,
         });
         await service.CreateIfNotExistsAsync();

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Smc.Core.Errors;
 using Smc.Core.Ports;
 using Smc.Core.Services;
@@ -10,6 +11,9 @@ namespace Smc.Api.Routes;
 internal static class AgentRoutes
 {
     public static readonly IReadOnlyList<string> Runtimes = ["linux-x64"];
+
+    /// <summary>Largest agent binary accepted (the single-file agent is about 40 MB).</summary>
+    private const long MaxPackageBytes = 256L << 20;
 
     public static IEnumerable<ApiRoute> All()
     {
@@ -28,14 +32,12 @@ internal static class AgentRoutes
             Task.FromResult(Results.Json(new { commands = Array.Empty<AgentCommand>() }, ApiJson.Options)));
         yield return new("AgentInstallScript", "GET", "v1/agent/install.sh", RouteAuth.ActivationCode, async call =>
         {
-            await call.Get<AccessTokenService>().CheckAsync(call.ActivationCode, call.CancellationToken);
             AgentPackageInfo package = await call.Get<IAgentPackageStore>().GetInfoAsync("linux-x64", call.CancellationToken) ?? throw NoPackage("linux-x64");
             string server = $"{call.Request.Scheme}://{call.Request.Host}";
             return Results.Text(InstallScript.Render(server, call.ActivationCode!, package), "text/x-shellscript; charset=utf-8");
         });
         yield return new("AgentDownload", "GET", "v1/agent/download/{runtime}", RouteAuth.ActivationCode, async call =>
         {
-            await call.Get<AccessTokenService>().CheckAsync(call.ActivationCode, call.CancellationToken);
             string runtime = CheckRuntime(call.Route("runtime"));
             IAgentPackageStore store = call.Get<IAgentPackageStore>();
             AgentPackageInfo info = await store.GetInfoAsync(runtime, call.CancellationToken) ?? throw NoPackage(runtime);
@@ -49,6 +51,16 @@ internal static class AgentRoutes
             if (call.Request.ContentLength is null or 0)
             {
                 throw SmcException.BadRequest(ErrorCodes.PackageInvalid, "Send the agent binary as the body (with Content-Length).");
+            }
+
+            if (call.Request.ContentLength > MaxPackageBytes)
+            {
+                throw new SmcException(413, ErrorCodes.PackageInvalid, $"An agent binary is at most {MaxPackageBytes >> 20} MiB.");
+            }
+
+            if (call.Http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+            {
+                limit.MaxRequestBodySize = MaxPackageBytes;
             }
 
             AgentPackageInfo info = await call.Get<IAgentPackageStore>().PutAsync(runtime, call.Request.Body, call.CancellationToken);

@@ -5,7 +5,8 @@ namespace Smc.Api.Routes;
 /// <summary>
 /// The shell script behind <c>GET /api/v1/agent/install.sh</c>: fetch the agent from the control plane,
 /// check its SHA-256, register with the activation code, install the systemd unit.
-/// Overridable by environment: SMC_AGENT_DIR (binary), SMC_AGENT_CONFIG (config file), SMC_NO_UNIT=1 (no systemd).
+/// Overridable by environment: SMC_AGENT_DIR (binary), SMC_AGENT_CONFIG (config file), SMC_AGENT_DISKS
+/// (space-separated disks to register instead of all), SMC_NO_UNIT=1 (no systemd).
 /// </summary>
 internal static class InstallScript
 {
@@ -25,7 +26,9 @@ internal static class InstallScript
         echo "$SHA256  $tmp" | sha256sum -c - >/dev/null || { echo "smc-agent: checksum mismatch, nothing installed" >&2; exit 3; }
         mkdir -p "$DIR"
         install -m 0755 "$tmp" "$DIR/smc-agent"
-        "$DIR/smc-agent" register --server "$SERVER" --code "$CODE" --config "$CONFIG"
+        set --
+        for d in ${SMC_AGENT_DISKS:-}; do set -- "$@" --disk "$d"; done
+        "$DIR/smc-agent" register --server "$SERVER" --code "$CODE" --config "$CONFIG" "$@"
         if [ "${SMC_NO_UNIT:-0}" != "1" ]; then
           "$DIR/smc-agent" install --config "$CONFIG"
         fi

@@ -8,7 +8,7 @@ public sealed class ControlPlaneOptions
 
     /// <summary>
     /// A source whose last heartbeat is older than this many heartbeat intervals becomes <c>Unavailable</c>.
-    /// With housekeeping every half interval, the change lands within 3 × heartbeatRate (product contract).
+    /// With housekeeping every quarter interval, the change lands within 3 × heartbeatRate (product contract).
     /// </summary>
     public double UnavailableAfterHeartbeats { get; set; } = 2.5;
 
@@ -37,6 +37,6 @@ public sealed class ControlPlaneOptions
 
     public TimeSpan UnavailableAfter => TimeSpan.FromSeconds(HeartbeatRateSeconds * UnavailableAfterHeartbeats);
 
-    /// <summary>Housekeeping period: half a heartbeat interval, at most a minute.</summary>
-    public TimeSpan HousekeepingPeriod => TimeSpan.FromSeconds(Math.Clamp(HeartbeatRateSeconds / 2.0, 0.5, 60));
+    /// <summary>Housekeeping period: a quarter heartbeat interval (0.5 s – 30 s), so 2.5 + 0.25 intervals stay under 3.</summary>
+    public TimeSpan HousekeepingPeriod => TimeSpan.FromSeconds(Math.Clamp(HeartbeatRateSeconds / 4.0, 0.5, 30));
 }

@@ -10,7 +10,7 @@ public sealed class PartitionInfo
     public required string Device { get; init; }
 
     /// <summary>Mount point when mounted on the source (<c>/</c>, <c>/boot</c>), otherwise null.</summary>
-    public string? Path { get; init; }
+    public string? Path { get; set; }
 
     /// <summary><c>ext2</c>, <c>ext3</c>, <c>ext4</c>, <c>xfs</c>, <c>ntfs</c>, <c>vfat</c>, <c>swap</c>, <c>lvm2</c>, or null when unknown.</summary>
     public string? FileSystem { get; init; }

@@ -1,0 +1,47 @@
+using Smc.Agent.Control;
+using Smc.Agent.Platform;
+using Smc.Wire.Agent;
+using Spectre.Console;
+
+namespace Smc.Agent.Commands;
+
+/// <summary><c>smc-agent register</c>: trade an activation code for this source's credential, kept 0600 in the config file.</summary>
+internal static class RegisterCommand
+{
+    public static async Task<int> RunAsync(string server, string code, IReadOnlyList<string> disks, string? name, bool force, string configPath, IAnsiConsole console, CancellationToken cancellationToken)
+    {
+        AgentConfig? existing = AgentConfig.Load(configPath);
+        if (existing is not null && !force)
+        {
+            throw new AgentException(ExitCodes.Usage, $"Already registered as {existing.SourceId} with {existing.Server} ({configPath}). Pass --force to register again as a new source.");
+        }
+
+        var request = new RegisterRequest
+        {
+            Name = name,
+            AgentVersion = AgentInfo.Version,
+            Platform = SystemProbe.PlatformFamily,
+            OsName = SystemProbe.OsName(),
+            Architecture = SystemProbe.Architecture,
+            KernelLevel = SystemProbe.KernelLevel,
+            SystemInfo = SystemProbe.Collect(),
+            Disks = DiskDiscovery.Inspect(disks),
+        };
+
+        using var client = new ControlPlaneClient(server);
+        RegisterResponse response = await ControlPlaneClient.ShortRetry.ExecuteAsync(
+            async ct => await client.RegisterAsync(code, request, ct), cancellationToken);
+
+        new AgentConfig
+        {
+            Server = server.TrimEnd('/'),
+            SourceId = response.SourceId,
+            Credential = response.Credential,
+            HeartbeatRate = response.HeartbeatRate,
+            Disks = [.. disks],
+        }.Save(configPath);
+
+        console.MarkupLineInterpolated($"Registered as source server [bold]{response.SourceId}[/] with {request.Disks.Count} disk(s); credential saved in {configPath}.");
+        return ExitCodes.Ok;
+    }
+}

@@ -1,0 +1,35 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Azure.Functions.Worker;
+using Microsoft.DurableTask.Client;
+
+namespace Smc.Functions;
+
+/// <summary>HTTP triggers: one per route of the shared table, each a one-liner. Agent routes are anonymous to the host
+/// and authenticated by the shared dispatcher (bearer credential or activation code).</summary>
+public sealed class AgentFunctions(FunctionsApi api)
+{
+    [Function("AgentRegister")]
+    public Task<IActionResult> AgentRegister([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "v1/agent/register")] HttpRequest request, [DurableClient] DurableTaskClient client, FunctionContext context) =>
+        api.RunAsync("AgentRegister", request, client, context);
+
+    [Function("AgentHeartbeat")]
+    public Task<IActionResult> AgentHeartbeat([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "v1/agent/heartbeat")] HttpRequest request, [DurableClient] DurableTaskClient client, FunctionContext context) =>
+        api.RunAsync("AgentHeartbeat", request, client, context);
+
+    [Function("AgentCommands")]
+    public Task<IActionResult> AgentCommands([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v1/agent/commands")] HttpRequest request, [DurableClient] DurableTaskClient client, FunctionContext context) =>
+        api.RunAsync("AgentCommands", request, client, context);
+
+    [Function("AgentInstallScript")]
+    public Task<IActionResult> AgentInstallScript([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v1/agent/install.sh")] HttpRequest request, [DurableClient] DurableTaskClient client, FunctionContext context) =>
+        api.RunAsync("AgentInstallScript", request, client, context);
+
+    [Function("AgentDownload")]
+    public Task<IActionResult> AgentDownload([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v1/agent/download/{runtime}")] HttpRequest request, [DurableClient] DurableTaskClient client, FunctionContext context) =>
+        api.RunAsync("AgentDownload", request, client, context);
+
+    [Function("UploadAgentPackage")]
+    public Task<IActionResult> UploadAgentPackage([HttpTrigger(AuthorizationLevel.Function, "put", Route = "v1/agent-packages/{runtime}")] HttpRequest request, [DurableClient] DurableTaskClient client, FunctionContext context) =>
+        api.RunAsync("UploadAgentPackage", request, client, context);
+}

@@ -1,0 +1,18 @@
+using Microsoft.Azure.Functions.Worker.Builder;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Smc.Api;
+using Smc.Core.Ports;
+using Smc.Functions;
+
+// The Azure Functions (isolated worker) host of the control plane: the same services and route table as
+// smc-control; the Functions runtime provides HTTP, timers and the Durable Task engine.
+FunctionsApplicationBuilder builder = FunctionsApplication.CreateBuilder(args);
+builder.ConfigureFunctionsWebApplication();
+builder.Configuration.AddEnvironmentVariables("SMC_");
+builder.Services.AddSmcControlPlane(builder.Configuration);
+builder.Services.AddSingleton<IOperatorAuth, HostCheckedOperatorAuth>();
+builder.Services.AddSingleton<IMigrationEngine, FunctionsMigrationEngine>();
+builder.Services.AddSingleton<FunctionsApi>();
+builder.Build().Run();

@@ -1,0 +1,189 @@
+using System.Numerics;
+using System.Text;
+
+namespace Smc.Disks;
+
+/// <summary>
+/// Reads what the inventory needs from an NTFS volume: the label from <c>$Volume</c> (MFT record 3) and the used space
+/// from <c>$Bitmap</c> (MFT record 6), whose non-resident <c>$DATA</c> is one bit per cluster.
+/// MFT records are located through the data runs of <c>$MFT</c> itself (record 0).
+/// </summary>
+internal static class NtfsVolume
+{
+    public const int MftRecordNumber = 0;
+    public const int VolumeRecordNumber = 3;
+    public const int BitmapRecordNumber = 6;
+
+    /// <summary>Bitmap bytes read per chunk.</summary>
+    private const int ChunkSize = 1024 * 1024;
+
+    public static DetectedFileSystem Probe(DiskReader reader, long volumeOffset, long volumeSize, NtfsBootSector boot)
+    {
+        long? used = null;
+        string? label = null;
+        if (boot.TotalSectors <= volumeSize / boot.BytesPerSector)
+        {
+            try
+            {
+                var volume = new Volume(reader, volumeOffset, boot);
+                List<NtfsDataRun> mftRuns = volume.MftRuns();
+                label = TryReadLabel(volume, mftRuns);
+                used = ReadUsedBytes(volume, mftRuns);
+            }
+            catch (DiskFormatException)
+            {
+                // The boot sector is valid, so this is NTFS; only the usage is unknown.
+            }
+        }
+
+        return new DetectedFileSystem("ntfs", used, boot.SerialNumberText, label);
+    }
+
+    private static string? TryReadLabel(Volume volume, List<NtfsDataRun> mftRuns)
+    {
+        try
+        {
+            NtfsFileRecord record = volume.ReadRecord(mftRuns, VolumeRecordNumber);
+            NtfsAttribute? name = record.Find(NtfsAttribute.TypeVolumeName);
+            return name is null || name.IsNonResident || name.ResidentValue.Length == 0
+                ? null
+                : Encoding.Unicode.GetString(name.ResidentValue, 0, name.ResidentValue.Length & ~1);
+        }
+        catch (DiskFormatException)
+        {
+            return null;
+        }
+    }
+
+    private static long ReadUsedBytes(Volume volume, List<NtfsDataRun> mftRuns)
+    {
+        NtfsFileRecord record = volume.ReadRecord(mftRuns, BitmapRecordNumber);
+        NtfsAttribute data = record.Find(NtfsAttribute.TypeData) ?? throw Corrupt("$Bitmap has no unnamed $DATA attribute in its base record.");
+        long clusters = volume.Boot.TotalClusters;
+        long neededBytes = (clusters + 7) / 8;
+        if (data.DataSize < neededBytes)
+        {
+            throw Corrupt($"$Bitmap has {data.DataSize} bytes, fewer than the {neededBytes} needed for {clusters} clusters.");
+        }
+
+        long setBits;
+        if (!data.IsNonResident)
+        {
+            setBits = CountBits(data.ResidentValue, 0, clusters);
+        }
+        else
+        {
+            if (data.StartVcn != 0)
+            {
+                throw Corrupt("$Bitmap's $DATA does not start at VCN 0.");
+            }
+
+            List<NtfsDataRun> runs = NtfsDataRun.Decode(data.MappingPairs, clusters);
+            setBits = 0;
+            var buffer = new byte[(int)Math.Min(ChunkSize, neededBytes)];
+            for (long done = 0; done < neededBytes;)
+            {
+                int n = (int)Math.Min(buffer.Length, neededBytes - done);
+                volume.ReadData(runs, done, buffer.AsSpan(0, n));
+                setBits += CountBits(buffer.AsSpan(0, n), done * 8, clusters);
+                done += n;
+            }
+        }
+
+        return setBits * volume.Boot.ClusterSize;
+    }
+
+    /// <summary>Set bits in <paramref name="bytes"/>, whose first bit is bit <paramref name="firstBit"/> of the bitmap, counting only bits below <paramref name="bitLimit"/>.</summary>
+    private static long CountBits(ReadOnlySpan<byte> bytes, long firstBit, long bitLimit)
+    {
+        long wholeBytes = Math.Clamp((bitLimit - firstBit) / 8, 0, bytes.Length);
+        long count = 0;
+        int i = 0;
+        for (; i + 8 <= wholeBytes; i += 8)
+        {
+            count += BitOperations.PopCount(BitConverter.ToUInt64(bytes.Slice(i, 8)));
+        }
+
+        for (; i < wholeBytes; i++)
+        {
+            count += BitOperations.PopCount(bytes[i]);
+        }
+
+        long remainingBits = bitLimit - (firstBit + (wholeBytes * 8));
+        if (wholeBytes < bytes.Length && remainingBits is > 0 and < 8)
+        {
+            count += BitOperations.PopCount((uint)(bytes[(int)wholeBytes] & ((1 << (int)remainingBits) - 1)));
+        }
+
+        return count;
+    }
+
+    private static DiskFormatException Corrupt(string message) => new(DiskErrorCodes.CorruptFileSystem, "NTFS: " + message);
+
+    /// <summary>Cluster-level access to one NTFS volume.</summary>
+    private sealed class Volume(DiskReader reader, long offset, NtfsBootSector boot)
+    {
+        public NtfsBootSector Boot { get; } = boot;
+
+        /// <summary>The data runs of $MFT, from the $DATA attribute of record 0 (read at the boot sector's MFT cluster).</summary>
+        public List<NtfsDataRun> MftRuns()
+        {
+            var record = new byte[Boot.MftRecordSize];
+            reader.ReadAt(offset + (Boot.MftLcn * Boot.ClusterSize), record);
+            NtfsAttribute data = NtfsFileRecord.ReadFrom(record).Find(NtfsAttribute.TypeData)
+                ?? throw Corrupt("$MFT has no unnamed $DATA attribute.");
+            if (!data.IsNonResident || data.StartVcn != 0)
+            {
+                throw Corrupt("$MFT's $DATA is not a non-resident attribute starting at VCN 0.");
+            }
+
+            return NtfsDataRun.Decode(data.MappingPairs, Boot.TotalClusters);
+        }
+
+        public NtfsFileRecord ReadRecord(List<NtfsDataRun> mftRuns, int number)
+        {
+            var record = new byte[Boot.MftRecordSize];
+            ReadData(mftRuns, (long)number * Boot.MftRecordSize, record);
+            return NtfsFileRecord.ReadFrom(record);
+        }
+
+        /// <summary>Reads <paramref name="destination"/>.Length bytes at byte <paramref name="position"/> of an attribute described by <paramref name="runs"/>.</summary>
+        public void ReadData(List<NtfsDataRun> runs, long position, Span<byte> destination)
+        {
+            long clusterSize = Boot.ClusterSize;
+            long runStart = 0; // byte position of the current run within the attribute
+            foreach (NtfsDataRun run in runs)
+            {
+                if (destination.IsEmpty)
+                {
+                    return;
+                }
+
+                long runBytes = run.ClusterCount * clusterSize;
+                if (position < runStart + runBytes)
+                {
+                    long within = position - runStart;
+                    int n = (int)Math.Min(destination.Length, runBytes - within);
+                    if (run.IsSparse)
+                    {
+                        destination[..n].Clear();
+                    }
+                    else
+                    {
+                        reader.ReadAt(offset + (run.Lcn * clusterSize) + within, destination[..n]);
+                    }
+
+                    destination = destination[n..];
+                    position += n;
+                }
+
+                runStart += runBytes;
+            }
+
+            if (!destination.IsEmpty)
+            {
+                throw Corrupt($"the data runs end before byte {position}.");
+            }
+        }
+    }
+}

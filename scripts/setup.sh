@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs what the project needs on a fresh machine (idempotent): the Linux tools that make and check
+# disk images, and the pinned Azurite from package-lock.json.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+for pair in sfdisk:fdisk sgdisk:gdisk mkfs.ext4:e2fsprogs mkfs.xfs:xfsprogs mkntfs:ntfs-3g mkfs.vfat:dosfstools \
+            blkid:util-linux mkswap:util-linux curl:curl python3:python3 sha256sum:coreutils; do
+  command -v "${pair%%:*}" >/dev/null 2>&1 || need+=("${pair##*:}")
+done
+if [ ${#need[@]} -gt 0 ]; then
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
+  echo "setup: installing ${need[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+if [ ! -x node_modules/.bin/azurite ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "setup: npm ci (Azurite)"
+  npm ci --no-audit --no-fund --loglevel=error
+fi

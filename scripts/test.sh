@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# The test command: installs what it needs, builds with warnings as errors, checks formatting, runs every
+# test project. Tests start their own Azurite, smc-control and smc-agent processes on loopback.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+dotnet restore SmcServerless.sln
+dotnet build SmcServerless.sln -c Release --no-restore
+dotnet format SmcServerless.sln --verify-no-changes --no-restore
+bash infra/build.sh
+
+results=".artifacts/test-results"
+rm -rf "$results"
+status=0
+dotnet test SmcServerless.sln -c Release --no-build --logger "trx" --results-directory "$results" || status=$?
+python3 scripts/summarize-trx.py "$results"
+exit $status

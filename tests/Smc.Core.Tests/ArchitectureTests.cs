@@ -1,0 +1,49 @@
+using System.Reflection.Metadata;
+using System.Reflection.PortableExecutable;
+
+namespace Smc.Core.Tests;
+
+/// <summary>Dependencies point inward (hosts → adapters → core → wire; agent → wire); this keeps the house from rotting.</summary>
+public sealed class ArchitectureTests
+{
+#if DEBUG
+    private const string Configuration = "Debug";
+#else
+    private const string Configuration = "Release";
+#endif
+
+    [Theory]
+    [InlineData("lib/Smc.Wire", "Smc.Wire.dll", new string[0], new[] { "Smc.", "Azure", "Microsoft.DurableTask", "Microsoft.AspNetCore", "Microsoft.Extensions" })]
+    [InlineData("lib/Smc.Disks", "Smc.Disks.dll", new[] { "Smc.Wire" }, new[] { "Smc.Core", "Azure", "Microsoft.DurableTask", "Microsoft.AspNetCore", "Microsoft.Extensions" })]
+    [InlineData("functions/Smc.Core", "Smc.Core.dll", new[] { "Smc.Wire", "Microsoft.DurableTask.Abstractions" }, new[] { "Azure", "Microsoft.Azure", "Microsoft.AspNetCore", "Smc.Storage", "Smc.Api", "Smc.Control", "Smc.Functions", "Smc.Agent", "Smc.Disks" })]
+    [InlineData("functions/Smc.Storage.Azure", "Smc.Storage.Azure.dll", new[] { "Smc.Core", "Azure.Data.Tables" }, new[] { "Smc.Api", "Smc.Control", "Smc.Functions", "Microsoft.AspNetCore", "Smc.Agent" })]
+    [InlineData("functions/Smc.Api", "Smc.Api.dll", new[] { "Smc.Core" }, new[] { "Smc.Control", "Smc.Functions", "Smc.Agent", "Microsoft.Azure.Functions" })]
+    [InlineData("agent/Smc.Agent", "smc-agent.dll", new[] { "Smc.Wire", "Smc.Disks" }, new[] { "Smc.Core", "Smc.Storage", "Smc.Api", "Azure", "Microsoft.DurableTask", "Microsoft.AspNetCore" })]
+    public void Assembly_References_PointInward(string project, string dll, string[] mustReference, string[] mustNotReference)
+    {
+        string path = Path.Combine(RepoRoot(), project, "bin", Configuration, "net10.0", dll);
+        Assert.True(File.Exists(path), $"{path} missing: build the solution first.");
+        using var pe = new PEReader(File.OpenRead(path));
+        MetadataReader md = pe.GetMetadataReader();
+        List<string> references = md.AssemblyReferences.Select(h => md.GetString(md.GetAssemblyReference(h).Name)).ToList();
+
+        Assert.All(mustReference, r => Assert.Contains(r, references));
+        foreach (string forbidden in mustNotReference)
+        {
+            Assert.DoesNotContain(references, r => r.StartsWith(forbidden, StringComparison.Ordinal));
+        }
+    }
+
+    private static string RepoRoot()
+    {
+        for (string? dir = AppContext.BaseDirectory; dir is not null; dir = Path.GetDirectoryName(dir))
+        {
+            if (File.Exists(Path.Combine(dir, "SmcServerless.sln")))
+            {
+                return dir;
+            }
+        }
+
+        throw new InvalidOperationException("SmcServerless.sln not found");
+    }
+}

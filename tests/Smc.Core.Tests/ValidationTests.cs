@@ -1,0 +1,117 @@
+using Smc.Core.Api;
+using Smc.Core.Domain;
+using Smc.Core.Errors;
+using Smc.Core.Security;
+using Smc.Core.Services;
+
+namespace Smc.Core.Tests;
+
+public sealed class ValidationTests
+{
+    [Theory]
+    [InlineData("PT5M", 300)]
+    [InlineData("PT1H", 3600)]
+    [InlineData("P1D", 86400)]
+    [InlineData("P7D", 604800)]
+    [InlineData("P1DT12H", 129600)]
+    public void SyncInterval_InRange_Parsed(string value, int seconds) =>
+        Assert.Equal(TimeSpan.FromSeconds(seconds), SyncInterval.Parse(value));
+
+    [Theory]
+    [InlineData("PT4M59S")]
+    [InlineData("P7DT1S")]
+    [InlineData("P1M")]
+    [InlineData("P1Y")]
+    [InlineData("-PT1H")]
+    [InlineData("1h")]
+    [InlineData("")]
+    [InlineData(null)]
+    public void SyncInterval_OutOfRangeOrNotIso_InvalidFrequency(string? value)
+    {
+        SmcException e = Assert.Throws<SmcException>(() => SyncInterval.Parse(value));
+        Assert.Equal(ErrorCodes.InvalidFrequency, e.Code);
+        Assert.Equal(400, e.Status);
+    }
+
+    [Fact]
+    public void Ids_New_WellFormedAndDistinct()
+    {
+        var ids = Enumerable.Range(0, 1000).Select(_ => Ids.New(Ids.JobPrefix)).ToList();
+        Assert.All(ids, id => Assert.True(Ids.IsWellFormed(id, Ids.JobPrefix), id));
+        Assert.Equal(ids.Count, ids.Distinct().Count());
+        Assert.False(Ids.IsWellFormed(ids[0], Ids.SourcePrefix));
+        Assert.False(Ids.IsWellFormed("j-AAAAAAAAAAAAAAAA", Ids.JobPrefix));
+        Assert.False(Ids.IsWellFormed("j-' or 1=1 --xxxx", Ids.JobPrefix));
+    }
+
+    [Fact]
+    public void Secret_HashMatchesAndToStringRedacts()
+    {
+        Secret s = Secret.New("s-abcdefghijklmnop");
+        string hash = s.Hash();
+        Assert.True(Secret.Parse(s.Reveal())!.Matches(hash));
+        Assert.False(Secret.Parse(s.Reveal() + "x")!.Matches(hash));
+        Assert.DoesNotContain(s.Reveal().Split('.')[1], s.ToString(), StringComparison.Ordinal);
+        Assert.Equal("s-abcdefghijklmnop", s.OwnerId);
+        Assert.Null(Secret.Parse("no-dot"));
+        Assert.Null(Secret.Parse(".x"));
+        Assert.Null(Secret.Parse(new string('a', 600) + ".b"));
+    }
+
+    [Fact]
+    public void AccessToken_StatusAt_DisabledThenExpiredThenUsedUp()
+    {
+        DateTimeOffset now = DateTimeOffset.UnixEpoch.AddYears(50);
+        var t = new AccessToken { AccessTokenId = "at-x", Name = "n", Count = 2, UsedCount = 2, CreatedAt = now, ExpiresAt = now.AddDays(1) };
+        Assert.Equal(AccessTokenStatus.UsedUp, t.StatusAt(now));
+        Assert.Equal(AccessTokenStatus.Expired, t.StatusAt(now.AddDays(1)));
+        t.Disabled = true;
+        Assert.Equal(AccessTokenStatus.Disabled, t.StatusAt(now.AddDays(2)));
+        t.Disabled = false;
+        t.UsedCount = 1;
+        Assert.Equal(AccessTokenStatus.Active, t.StatusAt(now));
+    }
+
+    [Theory]
+    [InlineData(null, null, 1, 10)]
+    [InlineData("3", "50", 3, 50)]
+    public void PageRequest_Valid_Parsed(string? number, string? size, int expectedNumber, int expectedSize)
+    {
+        PageRequest p = PageRequest.Parse(number, size);
+        Assert.Equal((expectedNumber, expectedSize), (p.PageNumber, p.PageSize));
+        Page<int> page = p.Apply(Enumerable.Range(0, 200).ToList());
+        Assert.Equal(200, page.TotalCount);
+        Assert.Equal((expectedNumber - 1) * expectedSize, page.Items[0]);
+    }
+
+    [Theory]
+    [InlineData("0", null, ErrorCodes.InvalidPageNumber)]
+    [InlineData("x", null, ErrorCodes.InvalidPageNumber)]
+    [InlineData(null, "51", ErrorCodes.InvalidPageSize)]
+    [InlineData(null, "0", ErrorCodes.InvalidPageSize)]
+    public void PageRequest_Invalid_Refused(string? number, string? size, string code) =>
+        Assert.Equal(code, Assert.Throws<SmcException>(() => PageRequest.Parse(number, size)).Code);
+
+    [Fact]
+    public void BuildJob_Defaults_SmcDefaultsApplied()
+    {
+        ReplicationJob job = ReplicationJobService.BuildJob(
+            new CreateReplicationJobRequest { SourceId = Ids.New(Ids.SourcePrefix), Name = "web" }, Ids.New(Ids.JobPrefix), DateTimeOffset.UtcNow);
+        Assert.Equal((JobStatus.Ready, TargetType.Image, ImageProvider.Local, true, 1), (job.Status, job.TargetType, job.ImageProvider, job.RunOnce, job.MaxNumberOfImageToKeep));
+    }
+
+    [Fact]
+    public void BuildJob_IncrementalWithInterval_Accepted()
+    {
+        ReplicationJob job = ReplicationJobService.BuildJob(
+            new CreateReplicationJobRequest { SourceId = Ids.New(Ids.SourcePrefix), Name = "web", RunOnce = false, SyncInterval = "PT5M", MaxNumberOfImageToKeep = 10 },
+            Ids.New(Ids.JobPrefix), DateTimeOffset.UtcNow);
+        Assert.False(job.RunOnce);
+        Assert.Equal("PT5M", job.SyncInterval);
+    }
+
+    [Fact]
+    public void BuildJob_SyncIntervalOnRunOnceJob_InvalidFrequency() =>
+        Assert.Equal(ErrorCodes.InvalidFrequency, Assert.Throws<SmcException>(() => ReplicationJobService.BuildJob(
+            new CreateReplicationJobRequest { SourceId = Ids.New(Ids.SourcePrefix), Name = "web", SyncInterval = "PT1H" }, "j-x", DateTimeOffset.UtcNow)).Code);
+}

@@ -1,0 +1,94 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using Smc.Integration.Tests.Infrastructure;
+
+namespace Smc.Integration.Tests;
+
+/// <summary>Crash the control plane (SIGKILL) mid-job; run several hosts on one storage account.</summary>
+public sealed class DurabilityTests : IDisposable
+{
+    private readonly Sandbox _box = new();
+
+    [Fact]
+    public async Task Host_KilledWhileJobWaitsForSource_NewHostResumesIt()
+    {
+        using Azurite azurite = await Azurite.StartAsync();
+        var first = await ControlPlane.StartAsync(azurite.ConnectionString);
+        string url = first.Url;
+        ApiClient op = first.Operator();
+        var (_, code) = await Flows.NewTokenAsync(op);
+        var (sourceId, config) = Flows.RegisterAgent(first, _box, code, SampleDisks.Gpt(_box));
+
+        // The agent never ran: the source goes Unavailable and the started job waits for it.
+        await op.WaitForAsync($"/api/v1/source-servers/{sourceId}", s => s["state"]!.GetValue<string>() == "Unavailable", TimeSpan.FromSeconds(30));
+        string jobId = await Flows.NewJobAsync(op, sourceId);
+        (await op.PostAsync($"/api/v1/replication-jobs/{jobId}/start")).Expect(HttpStatusCode.Accepted);
+        await op.WaitForAsync($"/api/v1/replication-jobs/{jobId}", j => j["statusInfo"]?["errorCode"]?.GetValue<string>() == "SourceUnavailable", TimeSpan.FromSeconds(30));
+
+        first.Dispose(); // SIGKILL while the orchestration waits
+        using ControlPlane second = await ControlPlane.StartAsync(azurite.ConnectionString, urlOverride: url);
+        Assert.Equal(url, second.Url);
+
+        using ChildProcess agent = Agent.Start("run", "--config", config);
+        JsonNode ended = await second.Operator().WaitForAsync($"/api/v1/replication-jobs/{jobId}", j => j["status"]!.GetValue<string>() == "InError", TimeSpan.FromSeconds(150));
+        Assert.Equal("NotImplemented.FullCopy", ended["errorCode"]!.GetValue<string>());
+        Assert.Contains(second.Process.Lines, l => l.Contains($"FinishRunActivity for {jobId} on host", StringComparison.Ordinal) && l.Contains($"/{second.Process.Id}", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Agent_ControlPlaneDown_RetriesWithBackoffAndReconnects()
+    {
+        using Azurite azurite = await Azurite.StartAsync();
+        var first = await ControlPlane.StartAsync(azurite.ConnectionString);
+        string url = first.Url;
+        var (_, code) = await Flows.NewTokenAsync(first.Operator());
+        var (_, config) = Flows.RegisterAgent(first, _box, code, SampleDisks.Gpt(_box, "reconnect.img"));
+        using ChildProcess agent = Agent.Start("run", "--config", config);
+        await agent.WaitForLineAsync("heartbeat ok", TimeSpan.FromSeconds(30));
+
+        first.Dispose();
+        await agent.WaitForLineAsync("retrying in 2 s", TimeSpan.FromSeconds(30));
+        using ControlPlane second = await ControlPlane.StartAsync(azurite.ConnectionString, urlOverride: url);
+        await agent.WaitForLineAsync("control plane reachable again", TimeSpan.FromSeconds(90));
+        Assert.False(agent.HasExited);
+    }
+
+    [Fact]
+    public async Task TwoHosts_OneStorage_BothProcessWork()
+    {
+        using Azurite azurite = await Azurite.StartAsync();
+        using ControlPlane a = await ControlPlane.StartAsync(azurite.ConnectionString);
+        using ControlPlane b = await ControlPlane.StartAsync(azurite.ConnectionString);
+        ApiClient op = a.Operator();
+        var (_, code) = await Flows.NewTokenAsync(op, count: 100);
+        string image = SampleDisks.Gpt(_box, "fleet.img");
+
+        DateTime deadline = DateTime.UtcNow.AddMinutes(3);
+        int jobs = 0;
+        while (!(DidWork(a) && DidWork(b)))
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"After {jobs} jobs, host A worked: {DidWork(a)}, host B worked: {DidWork(b)}");
+            var wave = new List<string>();
+            for (int i = 0; i < 4; i++)
+            {
+                var (sourceId, config) = Flows.RegisterAgent(i % 2 == 0 ? a : b, _box, code, image);
+                (await a.Agent(Flows.Credential(config)).PostAsync("/api/v1/agent/heartbeat", new { agentVersion = "t" })).Expect(HttpStatusCode.OK);
+                string jobId = await Flows.NewJobAsync(op, sourceId);
+                (await (i % 2 == 0 ? a : b).Operator().PostAsync($"/api/v1/replication-jobs/{jobId}/start")).Expect(HttpStatusCode.Accepted);
+                wave.Add(jobId);
+            }
+
+            foreach (string jobId in wave)
+            {
+                await op.WaitForAsync($"/api/v1/replication-jobs/{jobId}", j => j["status"]!.GetValue<string>() == "InError", TimeSpan.FromSeconds(90));
+            }
+
+            jobs += wave.Count;
+        }
+
+        static bool DidWork(ControlPlane host) =>
+            host.Process.Lines.Any(l => l.Contains("Activity ", StringComparison.Ordinal) && l.Contains($"/{host.Process.Id}", StringComparison.Ordinal));
+    }
+
+    public void Dispose() => _box.Dispose();
+}

@@ -1,0 +1,52 @@
+namespace Smc.Integration.Tests.Infrastructure;
+
+/// <summary>A real smc-control process against a given storage, with short heartbeat settings for tests.</summary>
+internal sealed class ControlPlane : IDisposable
+{
+    public const string OperatorKey = "op.integration-test-operator-key";
+    public const int HeartbeatRateSeconds = 2;
+
+    private ControlPlane(ChildProcess process, string url)
+    {
+        Process = process;
+        Url = url;
+    }
+
+    public ChildProcess Process { get; }
+
+    public string Url { get; }
+
+    public static async Task<ControlPlane> StartAsync(string connectionString, string? operatorKey = OperatorKey, string? urlOverride = null)
+    {
+        if (!File.Exists(Repo.ControlDll))
+        {
+            throw new InvalidOperationException($"{Repo.ControlDll} is missing: build the solution first (scripts/test.sh does).");
+        }
+
+        string url = urlOverride ?? $"http://127.0.0.1:{FreePort.Next()}";
+        var env = new Dictionary<string, string>
+        {
+            ["SMC_STORAGE__CONNECTIONSTRING"] = connectionString,
+            ["SMC_CONTROL__HEARTBEATRATESECONDS"] = HeartbeatRateSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["SMC_CONTROL__SOURCERECHECKSECONDS"] = "3",
+            ["SMC_DURABLE__MAXQUEUEPOLLINGSECONDS"] = "1",
+            ["SMC_DURABLE__MESSAGEVISIBILITYSECONDS"] = "15",
+        };
+        if (operatorKey is not null)
+        {
+            env["SMC_ADMIN_KEY"] = operatorKey;
+        }
+
+        ChildProcess process = ChildProcess.Start("dotnet", [Repo.ControlDll, "--urls", url], env);
+        await process.WaitForLineAsync("smc-control listening on", TimeSpan.FromSeconds(90));
+        return new ControlPlane(process, url);
+    }
+
+    public ApiClient Operator() => new(Url, operatorKey: OperatorKey);
+
+    public ApiClient Anonymous() => new(Url);
+
+    public ApiClient Agent(string credential) => new(Url, bearer: credential);
+
+    public void Dispose() => Process.Dispose();
+}

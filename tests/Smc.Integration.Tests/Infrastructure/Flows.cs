@@ -1,0 +1,51 @@
+using System.Net;
+using System.Text.Json.Nodes;
+
+namespace Smc.Integration.Tests.Infrastructure;
+
+/// <summary>Steps many tests share: make an activation code, register a source through the real agent.</summary>
+internal static class Flows
+{
+    private static readonly System.Text.Json.JsonSerializerOptions WebJson = new(System.Text.Json.JsonSerializerDefaults.Web);
+
+    public static async Task<(string Id, string Code)> NewTokenAsync(ApiClient op, int count = 10, int ttl = 30)
+    {
+        JsonNode created = (await op.PostAsync("/api/v1/access-tokens", new { name = "test-" + Guid.NewGuid().ToString("N")[..6], count, timeToLiveInDays = ttl }))
+            .Expect(HttpStatusCode.Created).Json;
+        return (created["accessTokenId"]!.GetValue<string>(), created["accessTokenCode"]!.GetValue<string>());
+    }
+
+    /// <summary>Registers through <c>smc-agent register</c>; returns the source id and the agent's config path.</summary>
+    public static (string SourceId, string ConfigPath) RegisterAgent(ControlPlane control, Sandbox box, string code, params string[] disks)
+    {
+        string config = box.File($"agent-{Guid.NewGuid():N}.json");
+        var args = new List<string> { "register", "--server", control.Url, "--code", code, "--config", config };
+        foreach (string d in disks)
+        {
+            args.Add("--disk");
+            args.Add(d);
+        }
+
+        var (exit, stdout, stderr) = Agent.Run([.. args]);
+        Assert.True(exit == 0, $"smc-agent register exited {exit}: {stdout}{stderr}");
+        JsonNode saved = JsonNode.Parse(File.ReadAllText(config))!;
+        return (saved["sourceId"]!.GetValue<string>(), config);
+    }
+
+    public static string Credential(string configPath) =>
+        JsonNode.Parse(File.ReadAllText(configPath))!["credential"]!.GetValue<string>();
+
+    public static async Task<string> NewJobAsync(ApiClient op, string sourceId, object? extra = null)
+    {
+        var body = new JsonObject { ["sourceId"] = sourceId, ["name"] = "job-" + Guid.NewGuid().ToString("N")[..6] };
+        if (extra is not null)
+        {
+            foreach (var kv in System.Text.Json.JsonSerializer.SerializeToNode(extra, WebJson)!.AsObject())
+            {
+                body[kv.Key] = kv.Value?.DeepClone();
+            }
+        }
+
+        return (await op.PostAsync("/api/v1/replication-jobs", body.ToJsonString())).Expect(HttpStatusCode.Created).Json["jobId"]!.GetValue<string>();
+    }
+}

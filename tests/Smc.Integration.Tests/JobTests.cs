@@ -1,0 +1,103 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using Smc.Integration.Tests.Infrastructure;
+
+namespace Smc.Integration.Tests;
+
+/// <summary>Replication jobs: creation checks, SMC's state rules, idempotency, and the first stage of the orchestration.</summary>
+public sealed class JobTests(ControlPlaneFixture fx) : IClassFixture<ControlPlaneFixture>
+{
+    private ApiClient Op => fx.Control.Operator();
+
+    [Theory]
+    [InlineData("{\"name\":\"no-source\"}", 400, "MissingParameter")]
+    [InlineData("{\"sourceId\":\"s-aaaaaaaaaaaaaaaa\",\"name\":\"j1\"}", 404, "InvalidSourceId.NotFound")]
+    [InlineData("{\"sourceId\":\"SOURCE\",\"name\":\"j1\",\"targetType\":\"Floppy\"}", 400, "InvalidParameter.TargetType")]
+    [InlineData("{\"sourceId\":\"SOURCE\",\"name\":\"j1\",\"imageProvider\":\"aws\"}", 400, "InvalidParameter.ImageProvider")]
+    [InlineData("{\"sourceId\":\"SOURCE\",\"name\":\"j1\",\"imageProvider\":\"alibaba\"}", 400, "InvalidParameter.RegionId")]
+    [InlineData("{\"sourceId\":\"SOURCE\",\"name\":\"j1\",\"runOnce\":false}", 400, "InvalidParameter.Frequency")]
+    [InlineData("{\"sourceId\":\"SOURCE\",\"name\":\"j1\",\"runOnce\":false,\"syncInterval\":\"PT1M\"}", 400, "InvalidParameter.Frequency")]
+    [InlineData("{\"sourceId\":\"SOURCE\",\"name\":\"j1\",\"runOnce\":false,\"syncInterval\":\"P8D\"}", 400, "InvalidParameter.Frequency")]
+    [InlineData("{\"sourceId\":\"SOURCE\",\"name\":\"j1\",\"runOnce\":false,\"syncInterval\":\"hourly\"}", 400, "InvalidParameter.Frequency")]
+    [InlineData("{\"sourceId\":\"SOURCE\",\"name\":\"j1\",\"maxNumberOfImageToKeep\":11}", 400, "InvalidParameter.MaxNumberOfImageToKeep")]
+    [InlineData("{\"sourceId\":\"SOURCE\",\"name\":\"j1\",\"systemDiskSize\":0}", 400, "InvalidParameter.SystemDiskSize")]
+    [InlineData("{\"sourceId\":\"SOURCE\",\"name\":\"j1\",\"replicationParameters\":{\"threads\":100}}", 400, "InvalidParameter.ReplicationParameters")]
+    [InlineData("{\"sourceId\":\"SOURCE\",\"name\":\"j1\",\"replicationParameters\":{\"threads\":4,\"turbo\":true}}", 400, "InvalidParameter.UnknownField")]
+    [InlineData("{\"sourceId\":\"SOURCE\",\"name\":\"j1\",\"targetType\":\"ContainerImage\"}", 400, "InvalidParameter.Container")]
+    [InlineData("{\"sourceId\":\"SOURCE\",\"name\":\"j1\",\"scheduledStartTime\":\"2001-01-01T00:00:00Z\"}", 400, "InvalidParameter.ScheduledStartTime")]
+    [InlineData("{\"sourceId\":\"SOURCE\",\"name\":\"j1\",\"dataDisks\":[{\"index\":0,\"size\":10}]}", 400, "InvalidParameter.DataDisks")]
+    [InlineData("{\"sourceId\":\"SOURCE\",\"name\":\"j1\",\"systemDiskSize\":\"big\"}", 400, "InvalidParameter.MalformedJson")]
+    [InlineData("[1,2]", 400, "InvalidParameter.MalformedJson")]
+    [InlineData("", 400, "InvalidParameter.MalformedJson")]
+    public async Task CreateJob_BadInput_4xxWithCodeAndNothingStored(string body, int status, string code)
+    {
+        var (_, sourceId, _) = await fx.SharedAgentAsync();
+        int before = (await Op.GetAsync("/api/v1/replication-jobs?pageSize=50")).Json["totalCount"]!.GetValue<int>();
+        (await Op.SendAsync(HttpMethod.Post, "/api/v1/replication-jobs", null, body.Replace("SOURCE", sourceId, StringComparison.Ordinal)))
+            .ExpectProblem((HttpStatusCode)status, code);
+        Assert.Equal(before, (await Op.GetAsync("/api/v1/replication-jobs?pageSize=50")).Json["totalCount"]!.GetValue<int>());
+    }
+
+    [Fact]
+    public async Task Job_Lifecycle_FollowsSmcStateRules()
+    {
+        var (_, code) = await Flows.NewTokenAsync(Op);
+        var (sourceId, config) = Flows.RegisterAgent(fx.Control, fx.Box, code, SampleDisks.Gpt(fx.Box, "life.img"));
+        string jobId = await Flows.NewJobAsync(Op, sourceId, new { runOnce = false, syncInterval = "PT1H", maxNumberOfImageToKeep = 3 });
+
+        JsonNode job = (await Op.GetAsync($"/api/v1/replication-jobs/{jobId}")).Expect(HttpStatusCode.OK).Json;
+        Assert.Equal("Ready", job["status"]!.GetValue<string>());
+
+        // One unfinished job per source server.
+        (await Op.PostAsync("/api/v1/replication-jobs", new { sourceId, name = "second" })).ExpectProblem(HttpStatusCode.Conflict, "OperationDenied.SourceHasUnfinishedJob");
+
+        // Stop only while Syncing, cutover only while Waiting, locked fields only while Waiting.
+        (await Op.PostAsync($"/api/v1/replication-jobs/{jobId}/stop")).ExpectProblem(HttpStatusCode.Conflict, "OperationDenied.JobStatus");
+        (await Op.PostAsync($"/api/v1/replication-jobs/{jobId}/cutover", new { syncData = true })).ExpectProblem(HttpStatusCode.Conflict, "OperationDenied.JobStatus");
+        (await Op.PatchAsync($"/api/v1/replication-jobs/{jobId}", new { syncInterval = "PT2H" })).ExpectProblem(HttpStatusCode.Conflict, "OperationDenied.JobStatus");
+        (await Op.PatchAsync($"/api/v1/replication-jobs/{jobId}", new { imageName = "x" })).ExpectProblem(HttpStatusCode.BadRequest, "InvalidParameter.ReadOnlyField");
+        (await Op.PatchAsync($"/api/v1/replication-jobs/{jobId}", new { colour = "x" })).ExpectProblem(HttpStatusCode.BadRequest, "InvalidParameter.UnknownField");
+        (await Op.PatchAsync($"/api/v1/replication-jobs/{jobId}", new { name = "renamed", description = "nightly" })).Expect(HttpStatusCode.OK);
+
+        // Start: the orchestration waits for the source, takes it, and stops where the copy would begin.
+        using ChildProcess agent = Agent.Start("run", "--config", config);
+        (await Op.PostAsync($"/api/v1/replication-jobs/{jobId}/start")).Expect(HttpStatusCode.Accepted);
+        JsonNode ended = await Op.WaitForAsync($"/api/v1/replication-jobs/{jobId}", j => j["status"]!.GetValue<string>() == "InError", TimeSpan.FromSeconds(60));
+        Assert.Equal("NotImplemented.FullCopy", ended["errorCode"]!.GetValue<string>());
+        Assert.Equal("renamed", ended["name"]!.GetValue<string>());
+        Assert.NotNull(ended["endTime"]);
+        JsonNode source = (await Op.GetAsync($"/api/v1/source-servers/{sourceId}")).Json;
+        Assert.Equal("Available", source["state"]!.GetValue<string>());
+
+        // InError may be started again; a source with an unfinished job can't be deleted.
+        (await Op.DeleteAsync($"/api/v1/source-servers/{sourceId}")).ExpectProblem(HttpStatusCode.Conflict, "OperationDenied.SourceInUse");
+        (await Op.PostAsync($"/api/v1/replication-jobs/{jobId}/start")).Expect(HttpStatusCode.Accepted);
+        await Op.WaitForAsync($"/api/v1/replication-jobs/{jobId}", j => j["status"]!.GetValue<string>() == "InError", TimeSpan.FromSeconds(60));
+
+        (await Op.DeleteAsync($"/api/v1/replication-jobs/{jobId}")).Expect(HttpStatusCode.NoContent);
+        (await Op.GetAsync($"/api/v1/replication-jobs/{jobId}")).ExpectProblem(HttpStatusCode.NotFound, "InvalidJobId.NotFound");
+        Assert.NotEqual(jobId, await Flows.NewJobAsync(Op, sourceId));
+    }
+
+    [Fact]
+    public async Task CreateJob_SameClientToken_OneJobAndMismatchRefused()
+    {
+        var (_, code) = await Flows.NewTokenAsync(Op);
+        var (sourceId, _) = Flows.RegisterAgent(fx.Control, fx.Box, code, SampleDisks.Gpt(fx.Box, "idem.img"));
+        var body = new { sourceId, name = "idem", clientToken = "tok-" + Guid.NewGuid().ToString("N") };
+
+        string first = (await Op.PostAsync("/api/v1/replication-jobs", body)).Expect(HttpStatusCode.Created).Json["jobId"]!.GetValue<string>();
+        string again = (await Op.PostAsync("/api/v1/replication-jobs", body)).Expect(HttpStatusCode.OK).Json["jobId"]!.GetValue<string>();
+        Assert.Equal(first, again);
+        (await Op.PostAsync("/api/v1/replication-jobs", new { sourceId, name = "other", body.clientToken })).ExpectProblem(HttpStatusCode.Conflict, "IdempotentParameterMismatch");
+        Assert.Equal(1, (await Op.GetAsync($"/api/v1/replication-jobs?sourceId={sourceId}")).Json["totalCount"]!.GetValue<int>());
+    }
+
+    [Fact]
+    public async Task JobRoutes_UnknownOrMalformedIds_404()
+    {
+        (await Op.GetAsync("/api/v1/replication-jobs/j-aaaaaaaaaaaaaaaa")).ExpectProblem(HttpStatusCode.NotFound, "InvalidJobId.NotFound");
+        (await Op.PostAsync("/api/v1/replication-jobs/'%20or%201=1/start")).ExpectProblem(HttpStatusCode.NotFound, "InvalidJobId.NotFound");
+        (await Op.GetAsync("/api/v1/replication-jobs?status=Sleeping")).ExpectProblem(HttpStatusCode.BadRequest, "InvalidParameter.Status");
+    }
+}
