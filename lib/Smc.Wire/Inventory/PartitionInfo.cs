@@ -22,7 +22,11 @@ public sealed class PartitionInfo
     /// <summary>Bytes in use as the file system reports them; null where it doesn't say.</summary>
     public long? UsedBytes { get; init; }
 
-    /// <summary>True when the partition can be copied block by block with free-block skipping.</summary>
+    /// <summary>
+    /// True when the partition can be copied block by block (it has a size and is not an MBR extended
+    /// container). Skipping free blocks additionally needs a <see cref="FileSystem"/> whose allocation the
+    /// agent reads; otherwise every block is read.
+    /// </summary>
     public bool CanBlock { get; init; }
 
     /// <summary>GPT partition type GUID (lower case), or the MBR type byte as two hex digits.</summary>
