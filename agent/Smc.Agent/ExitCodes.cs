@@ -11,5 +11,6 @@ internal static class ExitCodes
     public const int Unreachable = 5;
     public const int NotRegistered = 6;
     public const int NeedsRoot = 7;
+    public const int JobFailed = 8;
     public const int Interrupted = 130;
 }

@@ -35,7 +35,21 @@ install.SetAction(p => Guard(() => InstallCommand.Install(p.GetValue(config)!, p
 var uninstall = new Command("uninstall", "Stop and remove the systemd unit.") { unitDir, noStart, purge };
 uninstall.SetAction(p => Guard(() => InstallCommand.Uninstall(p.GetValue(config)!, p.GetValue(unitDir)!, !p.GetValue(noStart), p.GetValue(purge), console)));
 
-var root = new RootCommand("smc-agent — moves this server's disks to SMC Serverless, block by block.") { config, inspect, register, run, install, uninstall };
+var imageName = new Option<string?>("--image-name") { Description = "Name of the image the job makes." };
+var systemDiskSize = new Option<int?>("--system-disk-size") { Description = "Destination system disk size in GiB (default: the source's)." };
+var threads = new Option<int?>("--threads") { Description = "Parallel upload streams (1–64)." };
+var bandwidth = new Option<int?>("--bandwidth-limit") { Description = "Upload limit in KB/s (0 = unlimited)." };
+var compress = new Option<int?>("--compress-level") { Description = "zstd level 0 (off) – 22; default 1." };
+var migrate = new Command("migrate", "One-shot migration: register, create the job, run it to the end, print the result.")
+{
+    server, code, disk, name, imageName, systemDiskSize, threads, bandwidth, compress, json,
+};
+migrate.SetAction((p, ct) => GuardAsync(() => MigrateCommand.RunAsync(
+    p.GetValue(server)!, p.GetValue(code)!, p.GetValue(disk) ?? [],
+    new MigrateOptions(p.GetValue(name), p.GetValue(imageName), p.GetValue(systemDiskSize), p.GetValue(threads), p.GetValue(bandwidth), p.GetValue(compress), p.GetValue(json)),
+    p.GetValue(config)!, Console.Error, ct)));
+
+var root = new RootCommand("smc-agent — moves this server's disks to SMC Serverless, block by block.") { config, inspect, register, run, migrate, install, uninstall };
 ParseResult parsed = root.Parse(args);
 if (parsed.Errors.Count > 0)
 {

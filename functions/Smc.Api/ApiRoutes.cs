@@ -14,6 +14,8 @@ public static class ApiRoutes
         .. SourceServerRoutes.All(),
         .. ReplicationJobRoutes.All(),
         .. AgentRoutes.All(),
+        .. AgentJobRoutes.All(),
+        .. ImageRoutes.All(),
     ];
 
     public static ApiRoute ByName(string name) =>

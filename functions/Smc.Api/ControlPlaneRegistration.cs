@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Smc.Core.Options;
 using Smc.Core.Ports;
+using Smc.Core.Security;
 using Smc.Core.Services;
 using Smc.Storage.Azure;
 
@@ -29,7 +30,13 @@ public static class ControlPlaneRegistration
                 return true;
             })
             .ValidateOnStart();
+        services.AddOptions<SecurityOptions>().Bind(configuration.GetSection("SECURITY"));
         services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton<MasterKey>();
+        services.AddSingleton<JobKeys>();
+        services.AddSingleton<RoundSteps>();
+        services.AddSingleton<AgentJobService>();
+        services.AddSingleton<ImageService>();
         services.AddSingleton<AccessTokenService>();
         services.AddSingleton<SourceServerService>();
         services.AddSingleton<ReplicationJobService>();

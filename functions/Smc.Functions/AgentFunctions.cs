@@ -32,4 +32,24 @@ public sealed class AgentFunctions(FunctionsApi api)
     [Function("UploadAgentPackage")]
     public Task<IActionResult> UploadAgentPackage([HttpTrigger(AuthorizationLevel.Function, "put", Route = "v1/agent-packages/{runtime}")] HttpRequest request, [DurableClient] DurableTaskClient client, FunctionContext context) =>
         api.RunAsync("UploadAgentPackage", request, client, context);
+
+    [Function("AgentCreateJob")]
+    public Task<IActionResult> AgentCreateJob([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "v1/agent/jobs")] HttpRequest request, [DurableClient] DurableTaskClient client, FunctionContext context) =>
+        api.RunAsync("AgentCreateJob", request, client, context);
+
+    [Function("AgentGetJob")]
+    public Task<IActionResult> AgentGetJob([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v1/agent/jobs/{id}")] HttpRequest request, [DurableClient] DurableTaskClient client, FunctionContext context) =>
+        api.RunAsync("AgentGetJob", request, client, context);
+
+    [Function("AgentStagingCredentials")]
+    public Task<IActionResult> AgentStagingCredentials([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "v1/agent/jobs/{id}/staging-credentials")] HttpRequest request, [DurableClient] DurableTaskClient client, FunctionContext context) =>
+        api.RunAsync("AgentStagingCredentials", request, client, context);
+
+    [Function("AgentProgress")]
+    public Task<IActionResult> AgentProgress([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "v1/agent/jobs/{id}/progress")] HttpRequest request, [DurableClient] DurableTaskClient client, FunctionContext context) =>
+        api.RunAsync("AgentProgress", request, client, context);
+
+    [Function("AgentCommitRound")]
+    public Task<IActionResult> AgentCommitRound([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "v1/agent/jobs/{id}/rounds/{round}/commit")] HttpRequest request, [DurableClient] DurableTaskClient client, FunctionContext context) =>
+        api.RunAsync("AgentCommitRound", request, client, context);
 }

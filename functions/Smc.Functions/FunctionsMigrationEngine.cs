@@ -11,7 +11,7 @@ internal sealed class FunctionsMigrationEngine(IOptions<ControlPlaneOptions> opt
 
     public Task StartAsync(string jobId, CancellationToken cancellationToken = default) => Engine.StartAsync(jobId, cancellationToken);
 
-    public Task RaiseEventAsync(string jobId, string eventName, string? payload = null, CancellationToken cancellationToken = default) =>
+    public Task RaiseEventAsync(string jobId, string eventName, object? payload = null, CancellationToken cancellationToken = default) =>
         Engine.RaiseEventAsync(jobId, eventName, payload, cancellationToken);
 
     public Task TerminateAsync(string jobId, string reason, CancellationToken cancellationToken = default) =>

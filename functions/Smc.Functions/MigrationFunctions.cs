@@ -6,7 +6,7 @@ using Smc.Core.Services;
 namespace Smc.Functions;
 
 /// <summary>The orchestrator and activity functions: one per registered task, over the shared code.</summary>
-public sealed class MigrationFunctions(JobSteps steps)
+public sealed class MigrationFunctions(JobSteps steps, RoundSteps rounds)
 {
     [Function(TaskNames.MigrateServerOrchestrator)]
     public Task<MigrationResult> MigrateServerOrchestrator([OrchestrationTrigger] TaskOrchestrationContext context) =>
@@ -19,4 +19,32 @@ public sealed class MigrationFunctions(JobSteps steps)
     [Function(TaskNames.FinishRunActivity)]
     public Task<bool> FinishRunActivity([ActivityTrigger] FinishRunInput input) =>
         steps.FinishRunAsync(input);
+
+    [Function(TaskNames.PrepareRoundActivity)]
+    public Task<PrepareRoundResult> PrepareRoundActivity([ActivityTrigger] PrepareRoundInput input) =>
+        rounds.PrepareRoundAsync(input);
+
+    [Function(TaskNames.CheckSyncActivity)]
+    public Task<CheckSyncResult> CheckSyncActivity([ActivityTrigger] CheckSyncInput input) =>
+        rounds.CheckSyncAsync(input);
+
+    [Function(TaskNames.VerifyRoundActivity)]
+    public Task<AssemblyPlan> VerifyRoundActivity([ActivityTrigger] VerifyRoundInput input) =>
+        rounds.VerifyRoundAsync(input);
+
+    [Function(TaskNames.AssembleSliceActivity)]
+    public Task<SliceResult> AssembleSliceActivity([ActivityTrigger] SliceInput input) =>
+        rounds.AssembleSliceAsync(input);
+
+    [Function(TaskNames.FinalizeImageActivity)]
+    public Task<bool> FinalizeImageActivity([ActivityTrigger] FinalizeImageInput input) =>
+        rounds.FinalizeImageAsync(input);
+
+    [Function(TaskNames.DiscardImageActivity)]
+    public Task<bool> DiscardImageActivity([ActivityTrigger] DiscardImageInput input) =>
+        rounds.DiscardImageAsync(input);
+
+    [Function(TaskNames.PurgeStagingActivity)]
+    public Task<bool> PurgeStagingActivity([ActivityTrigger] string input) =>
+        rounds.PurgeStagingAsync(input);
 }

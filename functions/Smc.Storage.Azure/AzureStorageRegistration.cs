@@ -20,6 +20,10 @@ public static class AzureStorageRegistration
         services.AddSingleton<IRecordStore<AccessToken>>(sp => new TableRecordStore<AccessToken>(Table(sp, options, "AccessTokens")));
         services.AddSingleton<IRecordStore<SourceServer>>(sp => new TableRecordStore<SourceServer>(Table(sp, options, "SourceServers")));
         services.AddSingleton<IRecordStore<ReplicationJob>>(sp => new TableRecordStore<ReplicationJob>(Table(sp, options, "ReplicationJobs")));
+        services.AddSingleton<IRecordStore<LocalImage>>(sp => new TableRecordStore<LocalImage>(Table(sp, options, "Images")));
+        services.AddSingleton<IStagingStore>(sp => new BlobStagingStore(sp.GetRequiredService<BlobServiceClient>()));
+        services.AddSingleton<IImageStore>(sp => new PageBlobImageStore(
+            sp.GetRequiredService<BlobServiceClient>().GetBlobContainerClient(options.ContainerName("images"))));
         services.AddSingleton<IKeyIndex>(sp => new TableKeyIndex(Table(sp, options, "Keys")));
         services.AddSingleton<IAgentPackageStore>(sp => new BlobAgentPackageStore(
             sp.GetRequiredService<BlobServiceClient>().GetBlobContainerClient(options.ContainerName("agent-packages")),
@@ -32,13 +36,15 @@ public static class AzureStorageRegistration
     {
         StorageOptions options = services.GetRequiredService<StorageOptions>();
         TableServiceClient tables = services.GetRequiredService<TableServiceClient>();
-        foreach (string kind in new[] { "AccessTokens", "SourceServers", "ReplicationJobs", "Keys" })
+        foreach (string kind in new[] { "AccessTokens", "SourceServers", "ReplicationJobs", "Keys", "Images" })
         {
             await StorageErrors.Guard(() => tables.CreateTableIfNotExistsAsync(options.TableName(kind), cancellationToken));
         }
 
         await StorageErrors.Guard(() => services.GetRequiredService<BlobServiceClient>()
             .GetBlobContainerClient(options.ContainerName("agent-packages")).CreateIfNotExistsAsync(cancellationToken: cancellationToken));
+        await StorageErrors.Guard(() => services.GetRequiredService<BlobServiceClient>()
+            .GetBlobContainerClient(options.ContainerName("images")).CreateIfNotExistsAsync(cancellationToken: cancellationToken));
     }
 
     private static TableClient Table(IServiceProvider sp, StorageOptions options, string kind) =>

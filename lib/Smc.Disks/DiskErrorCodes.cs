@@ -15,6 +15,15 @@ public static class DiskErrorCodes
     /// <summary>The disk or image could not be opened or read.</summary>
     public const string Io = "DiskRead.Io";
 
+    /// <summary>A destination layout would make a partition smaller than on the source (shrinking is not supported yet).</summary>
+    public const string LayoutShrink = "InvalidLayout.Shrink";
+
+    /// <summary>The destination disk is smaller than the planned layout needs.</summary>
+    public const string LayoutDiskTooSmall = "InvalidLayout.DiskTooSmall";
+
+    /// <summary>The source layout cannot be planned yet: MBR extended/logical partitions, or an MBR partition beyond 2^32 sectors.</summary>
+    public const string LayoutUnsupported = "InvalidLayout.Unsupported";
+
     /// <summary>A file system structure is corrupt. Never escapes <see cref="DiskInspector"/>: the partition is then reported without a file system.</summary>
     internal const string CorruptFileSystem = "FileSystem.Corrupt";
 }

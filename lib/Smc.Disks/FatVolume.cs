@@ -54,7 +54,37 @@ internal static class FatVolume
         return new DetectedFileSystem("vfat", used, boot.VolumeId, label);
     }
 
+    /// <summary>
+    /// Used byte extents of the volume: the reserved sectors, the FATs and the FAT12/16 root directory region, then every
+    /// cluster whose first-FAT entry is not zero (bad-cluster marks included).
+    /// </summary>
+    /// <exception cref="DiskFormatException"><see cref="DiskErrorCodes.CorruptFileSystem"/> when the volume does not fit its partition.</exception>
+    public static IReadOnlyList<ByteExtent> UsedExtents(DiskReader reader, long volumeOffset, long volumeSize, FatBootSector boot)
+    {
+        if (boot.TotalSectors > volumeSize / boot.BytesPerSector)
+        {
+            throw new DiskFormatException(
+                DiskErrorCodes.CorruptFileSystem,
+                $"FAT: {boot.TotalSectors} sectors of {boot.BytesPerSector} bytes do not fit the {volumeSize}-byte partition.");
+        }
+
+        var used = new ExtentBuilder(volumeSize);
+        long dataStart = boot.FirstDataSector * boot.BytesPerSector;
+        long clusterSize = boot.ClusterSize;
+        used.Add(0, dataStart);
+        ScanFat(reader, volumeOffset, boot, cluster => used.Add(dataStart + ((cluster - 2) * clusterSize), clusterSize));
+        return used.Build();
+    }
+
     private static long CountUsedClusters(DiskReader reader, long volumeOffset, FatBootSector boot)
+    {
+        long used = 0;
+        ScanFat(reader, volumeOffset, boot, _ => used++);
+        return used;
+    }
+
+    /// <summary>Calls <paramref name="onUsed"/> with each cluster number 2..N+1 whose entry in the first FAT is not zero, in order.</summary>
+    private static void ScanFat(DiskReader reader, long volumeOffset, FatBootSector boot, Action<long> onUsed)
     {
         long fatOffset = volumeOffset + (boot.FirstFatSector * boot.BytesPerSector);
         long entries = boot.ClusterCount + 2;
@@ -64,7 +94,6 @@ internal static class FatVolume
             16 => entries * 2,
             _ => entries * 4,
         };
-        long used = 0;
         var buffer = new byte[(int)Math.Min(ChunkSize, fatBytes)];
         long entry = 0; // index of the first entry in the current chunk
         for (long done = 0; done < fatBytes;)
@@ -79,21 +108,30 @@ internal static class FatVolume
                     {
                         int b = i / 2 * 3;
                         int value = i % 2 == 0 ? chunk[b] | ((chunk[b + 1] & 0x0F) << 8) : (chunk[b + 1] >> 4) | (chunk[b + 2] << 4);
-                        used += entry >= 2 && value != 0 ? 1 : 0;
+                        if (entry >= 2 && value != 0)
+                        {
+                            onUsed(entry);
+                        }
                     }
 
                     break;
                 case 16:
                     for (int i = 0; i + 2 <= n && entry < entries; i += 2, entry++)
                     {
-                        used += entry >= 2 && BinaryPrimitives.ReadUInt16LittleEndian(chunk[i..]) != 0 ? 1 : 0;
+                        if (entry >= 2 && BinaryPrimitives.ReadUInt16LittleEndian(chunk[i..]) != 0)
+                        {
+                            onUsed(entry);
+                        }
                     }
 
                     break;
                 default:
                     for (int i = 0; i + 4 <= n && entry < entries; i += 4, entry++)
                     {
-                        used += entry >= 2 && (BinaryPrimitives.ReadUInt32LittleEndian(chunk[i..]) & 0x0FFFFFFF) != 0 ? 1 : 0;
+                        if (entry >= 2 && (BinaryPrimitives.ReadUInt32LittleEndian(chunk[i..]) & 0x0FFFFFFF) != 0)
+                        {
+                            onUsed(entry);
+                        }
                     }
 
                     break;
@@ -101,8 +139,6 @@ internal static class FatVolume
 
             done += n;
         }
-
-        return used;
     }
 
     /// <summary>The volume-label entry of the root directory (FAT32: its first cluster only), or null.</summary>

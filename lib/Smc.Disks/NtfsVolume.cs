@@ -55,7 +55,40 @@ internal static class NtfsVolume
         }
     }
 
+    /// <summary>
+    /// Used byte extents of the volume: the clusters whose <c>$Bitmap</c> bit is set, plus the boot sector, the sector
+    /// after the last one the boot sector counts (where the backup boot sector lives) and the partition's last sector.
+    /// </summary>
+    /// <exception cref="DiskFormatException"><see cref="DiskErrorCodes.CorruptFileSystem"/> for corrupt metadata.</exception>
+    public static IReadOnlyList<ByteExtent> UsedExtents(DiskReader reader, long volumeOffset, long volumeSize, NtfsBootSector boot)
+    {
+        int sectorSize = boot.BytesPerSector;
+        if (boot.TotalSectors > volumeSize / sectorSize)
+        {
+            throw Corrupt($"{boot.TotalSectors} sectors of {sectorSize} bytes do not fit the {volumeSize}-byte partition.");
+        }
+
+        var volume = new Volume(reader, volumeOffset, boot);
+        List<NtfsDataRun> mftRuns = volume.MftRuns();
+        long clusterSize = boot.ClusterSize;
+        var used = new ExtentBuilder(volumeSize);
+        used.Add(0, sectorSize);
+        ReadBitmap(volume, mftRuns, (chunk, firstBit, bitCount) =>
+            BitRuns.ForEach(chunk, bitCount, (first, count) => used.Add((firstBit + first) * clusterSize, count * clusterSize)));
+        used.Add(boot.TotalSectors * sectorSize, sectorSize);
+        used.Add(volumeSize - sectorSize, sectorSize);
+        return used.Build();
+    }
+
     private static long ReadUsedBytes(Volume volume, List<NtfsDataRun> mftRuns)
+    {
+        long setBits = 0;
+        ReadBitmap(volume, mftRuns, (chunk, firstBit, bitCount) => setBits += CountBits(chunk, 0, bitCount));
+        return setBits * volume.Boot.ClusterSize;
+    }
+
+    /// <summary>Passes <c>$Bitmap</c> to <paramref name="onChunk"/> in chunks, only the bits of the volume's clusters.</summary>
+    private static void ReadBitmap(Volume volume, List<NtfsDataRun> mftRuns, BitmapChunkHandler onChunk)
     {
         NtfsFileRecord record = volume.ReadRecord(mftRuns, BitmapRecordNumber);
         NtfsAttribute data = record.Find(NtfsAttribute.TypeData) ?? throw Corrupt("$Bitmap has no unnamed $DATA attribute in its base record.");
@@ -66,31 +99,26 @@ internal static class NtfsVolume
             throw Corrupt($"$Bitmap has {data.DataSize} bytes, fewer than the {neededBytes} needed for {clusters} clusters.");
         }
 
-        long setBits;
         if (!data.IsNonResident)
         {
-            setBits = CountBits(data.ResidentValue, 0, clusters);
+            onChunk(data.ResidentValue, 0, clusters);
+            return;
         }
-        else
+
+        if (data.StartVcn != 0)
         {
-            if (data.StartVcn != 0)
-            {
-                throw Corrupt("$Bitmap's $DATA does not start at VCN 0.");
-            }
-
-            List<NtfsDataRun> runs = NtfsDataRun.Decode(data.MappingPairs, clusters);
-            setBits = 0;
-            var buffer = new byte[(int)Math.Min(ChunkSize, neededBytes)];
-            for (long done = 0; done < neededBytes;)
-            {
-                int n = (int)Math.Min(buffer.Length, neededBytes - done);
-                volume.ReadData(runs, done, buffer.AsSpan(0, n));
-                setBits += CountBits(buffer.AsSpan(0, n), done * 8, clusters);
-                done += n;
-            }
+            throw Corrupt("$Bitmap's $DATA does not start at VCN 0.");
         }
 
-        return setBits * volume.Boot.ClusterSize;
+        List<NtfsDataRun> runs = NtfsDataRun.Decode(data.MappingPairs, clusters);
+        var buffer = new byte[(int)Math.Min(ChunkSize, neededBytes)];
+        for (long done = 0; done < neededBytes;)
+        {
+            int n = (int)Math.Min(buffer.Length, neededBytes - done);
+            volume.ReadData(runs, done, buffer.AsSpan(0, n));
+            onChunk(buffer.AsSpan(0, n), done * 8, Math.Min(n * 8L, clusters - (done * 8)));
+            done += n;
+        }
     }
 
     /// <summary>Set bits in <paramref name="bytes"/>, whose first bit is bit <paramref name="firstBit"/> of the bitmap, counting only bits below <paramref name="bitLimit"/>.</summary>
@@ -119,6 +147,9 @@ internal static class NtfsVolume
     }
 
     private static DiskFormatException Corrupt(string message) => new(DiskErrorCodes.CorruptFileSystem, "NTFS: " + message);
+
+    /// <summary>Receives <paramref name="chunk"/>, whose first bit is bitmap bit <paramref name="firstBit"/>; only its first <paramref name="bitCount"/> bits are clusters of the volume.</summary>
+    private delegate void BitmapChunkHandler(ReadOnlySpan<byte> chunk, long firstBit, long bitCount);
 
     /// <summary>Cluster-level access to one NTFS volume.</summary>
     private sealed class Volume(DiskReader reader, long offset, NtfsBootSector boot)

@@ -19,6 +19,9 @@ internal sealed class SwapHeader
     private static readonly byte[] SignatureV2 = Encoding.ASCII.GetBytes("SWAPSPACE2");
     private static readonly byte[] SignatureV1 = Encoding.ASCII.GetBytes("SWAP-SPACE");
 
+    /// <summary>The page size whose last 10 bytes hold the signature: the header is the whole first page.</summary>
+    public int PageSize { get; init; } = PageSizes[0];
+
     public string? Uuid { get; init; }
 
     public string? Label { get; init; }
@@ -36,7 +39,7 @@ internal sealed class SwapHeader
             ReadOnlySpan<byte> signature = head.Slice(pageSize - SignatureSize, SignatureSize);
             if (signature.SequenceEqual(SignatureV1))
             {
-                return new SwapHeader(); // Old format: no UUID, no label.
+                return new SwapHeader { PageSize = pageSize }; // Old format: no UUID, no label.
             }
 
             if (signature.SequenceEqual(SignatureV2))
@@ -49,6 +52,7 @@ internal sealed class SwapHeader
 
                 return new SwapHeader
                 {
+                    PageSize = pageSize,
                     Uuid = IdFormat.Uuid(head.Slice(UuidOffset, 16)),
                     Label = IdFormat.CString(head.Slice(LabelOffset, LabelSize)),
                 };

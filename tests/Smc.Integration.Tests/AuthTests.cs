@@ -58,10 +58,14 @@ public sealed class AuthTests(ControlPlaneFixture fx) : IClassFixture<ControlPla
 
     private static Task<Reply> Send(ApiClient api, ApiRoute route)
     {
+        string id = route.Template.Contains("access-tokens", StringComparison.Ordinal) ? "at-aaaaaaaaaaaaaaaa"
+            : route.Template.Contains("source-servers", StringComparison.Ordinal) ? "s-aaaaaaaaaaaaaaaa"
+            : route.Template.Contains("images", StringComparison.Ordinal) ? "m-aaaaaaaaaaaaaaaa" : "j-aaaaaaaaaaaaaaaa";
         string path = "/api/" + route.Template
-            .Replace("{id}", route.Template.Contains("access-tokens", StringComparison.Ordinal) ? "at-aaaaaaaaaaaaaaaa"
-                : route.Template.Contains("source-servers", StringComparison.Ordinal) ? "s-aaaaaaaaaaaaaaaa" : "j-aaaaaaaaaaaaaaaa", StringComparison.Ordinal)
-            .Replace("{runtime}", "linux-x64", StringComparison.Ordinal);
+            .Replace("{id}", id, StringComparison.Ordinal)
+            .Replace("{runtime}", "linux-x64", StringComparison.Ordinal)
+            .Replace("{round}", "0", StringComparison.Ordinal)
+            .Replace("{index}", "0", StringComparison.Ordinal);
         return api.SendAsync(new HttpMethod(route.Method), path, null, route.Method is "GET" or "DELETE" ? null : "{}");
     }
 }

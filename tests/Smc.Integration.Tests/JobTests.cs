@@ -59,24 +59,46 @@ public sealed class JobTests(ControlPlaneFixture fx) : IClassFixture<ControlPlan
         (await Op.PatchAsync($"/api/v1/replication-jobs/{jobId}", new { colour = "x" })).ExpectProblem(HttpStatusCode.BadRequest, "InvalidParameter.UnknownField");
         (await Op.PatchAsync($"/api/v1/replication-jobs/{jobId}", new { name = "renamed", description = "nightly" })).Expect(HttpStatusCode.OK);
 
-        // Start: the orchestration waits for the source, takes it, and stops where the copy would begin.
+        // Start: the orchestration takes the source, the agent uploads the round, the assembler makes an image.
         using ChildProcess agent = Agent.Start("run", "--config", config);
         (await Op.PostAsync($"/api/v1/replication-jobs/{jobId}/start")).Expect(HttpStatusCode.Accepted);
-        JsonNode ended = await Op.WaitForAsync($"/api/v1/replication-jobs/{jobId}", j => j["status"]!.GetValue<string>() == "InError", TimeSpan.FromSeconds(60));
-        Assert.Equal("NotImplemented.FullCopy", ended["errorCode"]!.GetValue<string>());
+        (await Op.PostAsync($"/api/v1/replication-jobs/{jobId}/start")).ExpectProblem(HttpStatusCode.Conflict, "OperationDenied.JobStatus");
+        JsonNode ended = await Op.WaitForAsync($"/api/v1/replication-jobs/{jobId}", j => j["status"]!.GetValue<string>() is "Finished" or "InError", TimeSpan.FromSeconds(120));
+        Assert.True(ended["status"]!.GetValue<string>() == "Finished", ended.ToJsonString());
         Assert.Equal("renamed", ended["name"]!.GetValue<string>());
-        Assert.NotNull(ended["endTime"]);
+        Assert.Equal(100, ended["progress"]!.GetValue<double>());
+        Assert.NotNull(ended["replicationJobRuns"]![0]!["imageId"]);
         JsonNode source = (await Op.GetAsync($"/api/v1/source-servers/{sourceId}")).Json;
         Assert.Equal("Available", source["state"]!.GetValue<string>());
+        Assert.Empty(source["pendingCommands"]!.AsArray());
 
-        // InError may be started again; a source with an unfinished job can't be deleted.
-        (await Op.DeleteAsync($"/api/v1/source-servers/{sourceId}")).ExpectProblem(HttpStatusCode.Conflict, "OperationDenied.SourceInUse");
-        (await Op.PostAsync($"/api/v1/replication-jobs/{jobId}/start")).Expect(HttpStatusCode.Accepted);
-        await Op.WaitForAsync($"/api/v1/replication-jobs/{jobId}", j => j["status"]!.GetValue<string>() == "InError", TimeSpan.FromSeconds(60));
-
+        // A finished job is no longer the source's unfinished job; finished jobs can't be started again.
+        (await Op.PostAsync($"/api/v1/replication-jobs/{jobId}/start")).ExpectProblem(HttpStatusCode.Conflict, "OperationDenied.JobStatus");
+        string next = await Flows.NewJobAsync(Op, sourceId);
+        (await Op.DeleteAsync($"/api/v1/replication-jobs/{next}")).Expect(HttpStatusCode.NoContent);
         (await Op.DeleteAsync($"/api/v1/replication-jobs/{jobId}")).Expect(HttpStatusCode.NoContent);
         (await Op.GetAsync($"/api/v1/replication-jobs/{jobId}")).ExpectProblem(HttpStatusCode.NotFound, "InvalidJobId.NotFound");
-        Assert.NotEqual(jobId, await Flows.NewJobAsync(Op, sourceId));
+    }
+
+    [Fact]
+    public async Task Job_StopWhileSyncingThenStart_ResumesWithoutResending()
+    {
+        var (_, code) = await Flows.NewTokenAsync(Op);
+        var (sourceId, config) = Flows.RegisterAgent(fx.Control, fx.Box, code, SampleDisks.Gpt(fx.Box, "stop.img", dataMiB: 24));
+        string jobId = await Flows.NewJobAsync(Op, sourceId, new { replicationParameters = new { bandwidthLimitKBps = 3000, threads = 1, compressLevel = 0 } });
+        using ChildProcess agent = Agent.Start("run", "--config", config);
+        (await Op.PostAsync($"/api/v1/replication-jobs/{jobId}/start")).Expect(HttpStatusCode.Accepted);
+        await Op.WaitForAsync($"/api/v1/replication-jobs/{jobId}", j => j["disks"]!.AsArray().Any(d => d!["uploadedBytes"]!.GetValue<long>() > 0), TimeSpan.FromSeconds(60));
+
+        (await Op.PostAsync($"/api/v1/replication-jobs/{jobId}/stop")).Expect(HttpStatusCode.Accepted);
+        Assert.Equal("Stopped", (await Op.GetAsync($"/api/v1/replication-jobs/{jobId}")).Json["status"]!.GetValue<string>());
+        await agent.WaitForLineAsync("withdrawn by the control plane", TimeSpan.FromSeconds(30));
+        Assert.Equal("Available", (await Op.GetAsync($"/api/v1/source-servers/{sourceId}")).Json["state"]!.GetValue<string>());
+
+        (await Op.PostAsync($"/api/v1/replication-jobs/{jobId}/start")).Expect(HttpStatusCode.Accepted);
+        JsonNode ended = await Op.WaitForAsync($"/api/v1/replication-jobs/{jobId}", j => j["status"]!.GetValue<string>() is "Finished" or "InError", TimeSpan.FromSeconds(120));
+        Assert.True(ended["status"]!.GetValue<string>() == "Finished", ended.ToJsonString());
+        Assert.Contains(agent.Lines, l => l.Contains("resuming:", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -1,75 +1,148 @@
 using Smc.Agent.Control;
 using Smc.Agent.Platform;
+using Smc.Agent.Replication;
 using Smc.Wire.Agent;
 using Smc.Wire.Inventory;
 
 namespace Smc.Agent.Commands;
 
 /// <summary>
-/// <c>smc-agent run</c>: the long-running mode. Heartbeats at the control plane's rate, picks up commands,
-/// and when the control plane is down keeps retrying with exponential backoff (1 s … 60 s, jittered).
+/// <c>smc-agent run</c>: the long-running mode. Heartbeats at the control plane's rate, runs the commands it
+/// hands out (one round at a time, withdrawn commands are cancelled), and when the control plane is down
+/// keeps retrying with exponential backoff (1 s … 60 s, jittered).
 /// </summary>
 internal static class RunCommand
 {
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(60);
 
-    public static async Task<int> RunAsync(string configPath, TextWriter log, CancellationToken cancellationToken)
+    public static Task<int> RunAsync(string configPath, TextWriter log, CancellationToken cancellationToken) =>
+        LoopAsync(configPath, log, until: null, cancellationToken);
+
+    /// <param name="until">Checked after each heartbeat; the loop ends when it returns true (one-shot migrate).</param>
+    public static async Task<int> LoopAsync(string configPath, TextWriter log, Func<ControlPlaneClient, AgentConfig, CancellationToken, Task<bool>>? until, CancellationToken cancellationToken)
     {
         AgentConfig config = AgentConfig.LoadRequired(configPath);
+        string stateDir = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(configPath))!, "state");
         using var client = new ControlPlaneClient(config.Server, TimeSpan.FromSeconds(20));
         List<DiskInfo>? disks = TryInspect(config, log);
         string? lastState = null;
         int failures = 0;
+        Running? running = null;
+        var failedAt = new Dictionary<string, DateTimeOffset>();
         Log(log, $"smc-agent {AgentInfo.Version} running as {config.SourceId} against {config.Server}");
 
-        while (!cancellationToken.IsCancellationRequested)
+        try
         {
-            TimeSpan wait;
-            try
+            while (!cancellationToken.IsCancellationRequested)
             {
-                HeartbeatResponse response = await client.HeartbeatAsync(
-                    config.Credential,
-                    new HeartbeatRequest { AgentVersion = AgentInfo.Version, SystemInfo = SystemProbe.Collect(), Disks = disks },
-                    cancellationToken);
-                disks = null;
-                if (failures > 0 || response.State != lastState)
+                TimeSpan wait;
+                try
                 {
-                    Log(log, failures > 0 ? $"control plane reachable again; source is {response.State}" : $"heartbeat ok; source is {response.State}");
+                    HeartbeatResponse response = await client.HeartbeatAsync(
+                        config.Credential,
+                        new HeartbeatRequest { AgentVersion = AgentInfo.Version, SystemInfo = SystemProbe.Collect(), Disks = disks },
+                        cancellationToken);
+                    disks = null;
+                    if (failures > 0 || response.State != lastState)
+                    {
+                        Log(log, failures > 0 ? $"control plane reachable again; source is {response.State}" : $"heartbeat ok; source is {response.State}");
+                    }
+
+                    failures = 0;
+                    lastState = response.State;
+                    wait = TimeSpan.FromSeconds(Math.Max(1, response.HeartbeatRate));
+                    running = Dispatch(running, response.Commands, config, client, stateDir, log, failedAt, cancellationToken);
+                    if (running is not null && !running.Task.IsCompleted)
+                    {
+                        wait = TimeSpan.FromSeconds(Math.Min(wait.TotalSeconds, 5));
+                    }
+
+                    if (until is not null && (running is null || running.Task.IsCompleted) && await until(client, config, cancellationToken))
+                    {
+                        break;
+                    }
+                }
+                catch (ControlPlaneException e) when (e.IsTransient)
+                {
+                    failures++;
+                    wait = Backoff(failures);
+                    Log(log, $"heartbeat failed ({e.Message}); retrying in {wait.TotalSeconds:0} s");
+                }
+                catch (ControlPlaneException e) when (e.Status is 401 or 403)
+                {
+                    throw new AgentException(ExitCodes.Refused, $"The control plane refused this agent's credential ({e.Message}). Register again: smc-agent register --force --server URL --code CODE.", e);
+                }
+                catch (ControlPlaneException e)
+                {
+                    failures++;
+                    wait = Backoff(failures);
+                    Log(log, $"heartbeat refused ({e.Message}); retrying in {wait.TotalSeconds:0} s");
                 }
 
-                failures = 0;
-                lastState = response.State;
-                wait = TimeSpan.FromSeconds(Math.Max(1, response.HeartbeatRate));
+                try
+                {
+                    Task delay = Task.Delay(wait, cancellationToken);
+                    await (running is null || running.Task.IsCompleted ? delay : Task.WhenAny(delay, running.Task));
+                }
+                catch (OperationCanceledException)
+                {
+                    break;
+                }
             }
-            catch (ControlPlaneException e) when (e.IsTransient)
+        }
+        finally
+        {
+            if (running is not null)
             {
-                failures++;
-                wait = Backoff(failures);
-                Log(log, $"heartbeat failed ({e.Message}); retrying in {wait.TotalSeconds:0} s");
-            }
-            catch (ControlPlaneException e) when (e.Status is 401 or 403)
-            {
-                throw new AgentException(ExitCodes.Refused, $"The control plane refused this agent's credential ({e.Message}). Register again: smc-agent register --force --server URL --code CODE.", e);
-            }
-            catch (ControlPlaneException e)
-            {
-                failures++;
-                wait = Backoff(failures);
-                Log(log, $"heartbeat refused ({e.Message}); retrying in {wait.TotalSeconds:0} s");
-            }
-
-            try
-            {
-                await Task.Delay(wait, cancellationToken);
-            }
-            catch (OperationCanceledException)
-            {
-                break;
+                await running.Cancel.CancelAsync();
+                await Task.WhenAny(running.Task, Task.Delay(TimeSpan.FromSeconds(10), CancellationToken.None));
+                running.Cancel.Dispose();
             }
         }
 
         Log(log, "stopped");
-        return ExitCodes.Ok;
+        return cancellationToken.IsCancellationRequested ? ExitCodes.Interrupted : ExitCodes.Ok;
+    }
+
+    /// <summary>Starts the first pending command if none runs; cancels a running one the control plane withdrew.</summary>
+    private static Running? Dispatch(Running? running, List<AgentCommand> commands, AgentConfig config, ControlPlaneClient client, string stateDir,
+        TextWriter log, Dictionary<string, DateTimeOffset> failedAt, CancellationToken cancellationToken)
+    {
+        if (running is not null && !running.Task.IsCompleted)
+        {
+            if (commands.All(c => c.CommandId != running.CommandId))
+            {
+                Log(log, $"command {running.CommandId} withdrawn by the control plane; stopping it");
+                running.Cancel.Cancel();
+            }
+
+            return running;
+        }
+
+        if (running is not null)
+        {
+            if (running.Task.IsFaulted)
+            {
+                Exception e = running.Task.Exception!.GetBaseException();
+                Log(log, $"command {running.CommandId} failed: {e.Message}");
+                failedAt[running.CommandId] = DateTimeOffset.UtcNow;
+            }
+
+            running.Cancel.Dispose();
+            running = null;
+        }
+
+        AgentCommand? next = commands.FirstOrDefault(c => c.Type == AgentCommandTypes.Replicate
+            && (!failedAt.TryGetValue(c.CommandId, out DateTimeOffset at) || at < DateTimeOffset.UtcNow.AddSeconds(-30)));
+        if (next is null)
+        {
+            return null;
+        }
+
+        var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var runner = new RoundRunner(config, client, next, stateDir, log);
+        Log(log, $"command {next.CommandId}: replicate {string.Join(", ", next.Disks)}");
+        return new Running(next.CommandId, Task.Run(() => runner.RunAsync(cts.Token), cts.Token), cts);
     }
 
     internal static TimeSpan Backoff(int failures)
@@ -91,6 +164,8 @@ internal static class RunCommand
         }
     }
 
-    private static void Log(TextWriter log, string message) =>
+    internal static void Log(TextWriter log, string message) =>
         log.WriteLine($"{DateTimeOffset.UtcNow:yyyy-MM-ddTHH:mm:ssZ} {message}");
+
+    private sealed record Running(string CommandId, Task<string> Task, CancellationTokenSource Cancel);
 }

@@ -42,11 +42,29 @@ internal sealed class ControlPlaneClient : IDisposable
     public Task<HeartbeatResponse> HeartbeatAsync(string credential, HeartbeatRequest request, CancellationToken cancellationToken = default) =>
         PostAsync<HeartbeatRequest, HeartbeatResponse>(AgentApi.HeartbeatPath, credential, request, cancellationToken);
 
-    private async Task<TResponse> PostAsync<TRequest, TResponse>(string path, string bearer, TRequest body, CancellationToken cancellationToken)
+    public Task<StagingCredentials> StagingCredentialsAsync(string credential, string jobId, CancellationToken cancellationToken = default) =>
+        PostAsync<object, StagingCredentials>(AgentApi.StagingCredentialsPath(jobId), credential, new { }, cancellationToken);
+
+    public Task ProgressAsync(string credential, string jobId, ProgressReport report, CancellationToken cancellationToken = default) =>
+        PostAsync<ProgressReport, JsonElement?>(AgentApi.ProgressPath(jobId), credential, report, cancellationToken);
+
+    public Task CommitAsync(string credential, string jobId, int round, RoundCommitRequest request, CancellationToken cancellationToken = default) =>
+        PostAsync<RoundCommitRequest, JsonElement?>(AgentApi.CommitPath(jobId, round), credential, request, cancellationToken);
+
+    public Task<JsonElement> CreateJobAsync(string credential, JsonElement job, CancellationToken cancellationToken = default) =>
+        PostAsync<JsonElement, JsonElement>(AgentApi.JobsPath, credential, job, cancellationToken);
+
+    public Task<JsonElement> GetJobAsync(string credential, string jobId, CancellationToken cancellationToken = default) =>
+        SendAsync<object, JsonElement>(HttpMethod.Get, AgentApi.JobPath(jobId), credential, null, cancellationToken);
+
+    private Task<TResponse> PostAsync<TRequest, TResponse>(string path, string bearer, TRequest body, CancellationToken cancellationToken) =>
+        SendAsync<TRequest, TResponse>(HttpMethod.Post, path, bearer, body, cancellationToken);
+
+    private async Task<TResponse> SendAsync<TRequest, TResponse>(HttpMethod method, string path, string bearer, TRequest? body, CancellationToken cancellationToken)
     {
-        using var message = new HttpRequestMessage(HttpMethod.Post, path)
+        using var message = new HttpRequestMessage(method, path)
         {
-            Content = JsonContent.Create(body, options: AgentJson.Options),
+            Content = body is null ? null : JsonContent.Create(body, options: AgentJson.Options),
         };
         message.Headers.Authorization = new AuthenticationHeaderValue("Bearer", bearer);
         HttpResponseMessage response;
@@ -67,6 +85,11 @@ internal sealed class ControlPlaneClient : IDisposable
         {
             if (response.IsSuccessStatusCode)
             {
+                if (response.Content.Headers.ContentLength == 0 || response.StatusCode is System.Net.HttpStatusCode.NoContent or System.Net.HttpStatusCode.Accepted)
+                {
+                    return default!;
+                }
+
                 return await response.Content.ReadFromJsonAsync<TResponse>(AgentJson.Options, cancellationToken)
                     ?? throw new ControlPlaneException((int)response.StatusCode, "EmptyResponse", "The control plane sent an empty answer.");
             }

@@ -56,6 +56,12 @@ public sealed class ReplicationJob
 
     public List<DiskProgress> Disks { get; set; } = [];
 
+    /// <summary>Upload throughput of the running round, bytes per second.</summary>
+    public double Throughput { get; set; }
+
+    /// <summary>Estimated seconds until the running round's upload ends.</summary>
+    public double? EtaSeconds { get; set; }
+
     public int CurrentRound { get; set; }
 
     public List<ReplicationJobRun> ReplicationJobRuns { get; set; } = [];

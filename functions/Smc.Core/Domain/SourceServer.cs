@@ -37,6 +37,9 @@ public sealed class SourceServer
     /// <summary>The job that holds this source (state <c>InUse</c>), if any.</summary>
     public string? JobId { get; set; }
 
+    /// <summary>Commands waiting for the agent (delivered with each heartbeat answer until done or withdrawn).</summary>
+    public List<AgentCommand> PendingCommands { get; set; } = [];
+
     public string? AccessTokenId { get; init; }
 
     public DateTimeOffset CreatedAt { get; init; }

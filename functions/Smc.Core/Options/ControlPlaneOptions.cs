@@ -15,6 +15,9 @@ public sealed class ControlPlaneOptions
     /// <summary>How often a job waiting for its source re-checks without being signalled.</summary>
     public int SourceRecheckSeconds { get; set; } = 60;
 
+    /// <summary>A syncing job whose agent has been silent this long fails (InError), keeping what was uploaded.</summary>
+    public int SyncLostAfterSeconds { get; set; } = 600;
+
     public void Validate()
     {
         if (HeartbeatRateSeconds is < 1 or > 3600)

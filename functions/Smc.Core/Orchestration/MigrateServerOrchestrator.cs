@@ -1,18 +1,17 @@
 using Microsoft.DurableTask;
 using Smc.Core.Domain;
-using Smc.Core.Errors;
 using Smc.Core.Services;
 
 namespace Smc.Core.Orchestration;
 
 /// <summary>
 /// The runbook of one replication job (instance id = job id):
-/// prepare (wait for the source, take it) → full copy → incremental rounds → image.
-/// Deterministic: time from the context, no I/O; everything else happens in activities.
+/// prepare (wait for the source, take it) → sync (the agent uploads a round) → process (verify, assemble
+/// the destination disks) → clean (staging) → finished. Deterministic: time from the context, no I/O.
 /// </summary>
 public sealed class MigrateServerOrchestrator : TaskOrchestrator<MigrationInput, MigrationResult>
 {
-    /// <summary>Re-checks of the source before the history is trimmed with ContinueAsNew.</summary>
+    /// <summary>Waits before the history is trimmed with ContinueAsNew.</summary>
     private const int MaxWaitsPerGeneration = 50;
 
     internal static readonly TaskOptions ActivityRetry = TaskOptions.FromRetryPolicy(new RetryPolicy(
@@ -20,24 +19,101 @@ public sealed class MigrateServerOrchestrator : TaskOrchestrator<MigrationInput,
 
     public override async Task<MigrationResult> RunAsync(TaskOrchestrationContext context, MigrationInput input)
     {
-        // 1. Preparing: wait until the source server is Available, then hold it (InUse).
+        if (input.Stage == MigrationStage.Prepare)
+        {
+            // 1. Preparing: wait until the source server is Available, then hold it (InUse).
+            MigrationResult? early = await AcquireSourceAsync(context, input);
+            if (early is not null)
+            {
+                return early;
+            }
+
+            PrepareRoundResult prepared = await context.CallActivityAsync<PrepareRoundResult>(
+                TaskNames.PrepareRoundActivity, new PrepareRoundInput(input.JobId, input.Round), ActivityRetry);
+            if (!prepared.Ok)
+            {
+                return await FinishAsync(context, new FinishRunInput(input.JobId, JobStatus.InError, prepared.ErrorCode, prepared.Message));
+            }
+
+            input = input with { Stage = MigrationStage.Syncing, SyncingSinceUtc = context.CurrentUtcDateTime, Generation = 0 };
+        }
+
+        // 2. Syncing: the agent uploads the round and commits it.
+        RoundCommit? commit = null;
+        for (int waits = 0; commit is null; waits++)
+        {
+            if (waits >= MaxWaitsPerGeneration)
+            {
+                context.ContinueAsNew(input with { Generation = input.Generation + 1 });
+                return new MigrationResult(input.JobId, JobStatus.Running, null);
+            }
+
+            using var cts = new CancellationTokenSource();
+            Task<RoundCommit> committed = context.WaitForExternalEvent<RoundCommit>(MigrationEvents.RoundCommitted, cts.Token);
+            Task timer = context.CreateTimer(context.CurrentUtcDateTime.AddSeconds(input.RecheckSeconds), cts.Token);
+            if (await Task.WhenAny(committed, timer) == committed && committed.Result.Round == input.Round)
+            {
+                commit = committed.Result;
+            }
+
+#pragma warning disable CA1849 // Cancel of a durable timer is not I/O.
+            cts.Cancel();
+#pragma warning restore CA1849
+            if (commit is null)
+            {
+                CheckSyncResult check = await context.CallActivityAsync<CheckSyncResult>(
+                    TaskNames.CheckSyncActivity, new CheckSyncInput(input.JobId, input.Round, input.SyncingSinceUtc ?? context.CurrentUtcDateTime), ActivityRetry);
+                if (check.Outcome == SyncOutcome.JobGone)
+                {
+                    return new MigrationResult(input.JobId, "Gone", null);
+                }
+
+                if (check.Outcome == SyncOutcome.Lost)
+                {
+                    return await FinishAsync(context, new FinishRunInput(input.JobId, JobStatus.InError, check.ErrorCode, check.Message));
+                }
+            }
+        }
+
+        // 3. Processing: verify the committed round, assemble the destination disks slice by slice.
+        AssemblyPlan plan = await context.CallActivityAsync<AssemblyPlan>(
+            TaskNames.VerifyRoundActivity, new VerifyRoundInput(input.JobId, input.Round, commit.ManifestSha256), ActivityRetry);
+        if (plan.ErrorCode is not null || plan.ImageId is null)
+        {
+            return await FinishAsync(context, new FinishRunInput(input.JobId, JobStatus.InError, plan.ErrorCode, plan.Message));
+        }
+
+        SliceResult[] slices = await Task.WhenAll(plan.Slices.Select(s =>
+            context.CallActivityAsync<SliceResult>(TaskNames.AssembleSliceActivity, s, ActivityRetry)));
+        SliceResult? failed = slices.FirstOrDefault(s => s.ErrorCode is not null);
+        if (failed is not null)
+        {
+            await context.CallActivityAsync<bool>(TaskNames.DiscardImageActivity, new DiscardImageInput(input.JobId, plan.ImageId), ActivityRetry);
+            return await FinishAsync(context, new FinishRunInput(input.JobId, JobStatus.InError, failed.ErrorCode, failed.Message));
+        }
+
+        await context.CallActivityAsync<bool>(TaskNames.FinalizeImageActivity,
+            new FinalizeImageInput(input.JobId, input.Round, commit.ManifestSha256, plan.ImageId, slices.Sum(s => s.WrittenBytes)), ActivityRetry);
+
+        // 4. Cleaning: staging is no longer needed once the round is an image.
+        await context.CallActivityAsync<bool>(TaskNames.PurgeStagingActivity, input.JobId, ActivityRetry);
+        return await FinishAsync(context, new FinishRunInput(input.JobId, JobStatus.Finished, null, null));
+    }
+
+    private static async Task<MigrationResult?> AcquireSourceAsync(TaskOrchestrationContext context, MigrationInput input)
+    {
         for (int waits = 0; ; waits++)
         {
             AcquireSourceResult acquired = await context.CallActivityAsync<AcquireSourceResult>(
                 TaskNames.AcquireSourceActivity, new AcquireSourceInput(input.JobId), ActivityRetry);
-            if (acquired.Outcome == AcquireOutcome.Acquired)
+            switch (acquired.Outcome)
             {
-                break;
-            }
-
-            if (acquired.Outcome == AcquireOutcome.JobGone)
-            {
-                return new MigrationResult(input.JobId, "Gone", null);
-            }
-
-            if (acquired.Outcome == AcquireOutcome.SourceGone)
-            {
-                return await FinishAsync(context, new FinishRunInput(input.JobId, JobStatus.InError, "SourceNotFound", acquired.Message));
+                case AcquireOutcome.Acquired:
+                    return null;
+                case AcquireOutcome.JobGone:
+                    return new MigrationResult(input.JobId, "Gone", null);
+                case AcquireOutcome.SourceGone:
+                    return await FinishAsync(context, new FinishRunInput(input.JobId, JobStatus.InError, "SourceNotFound", acquired.Message));
             }
 
             if (waits >= MaxWaitsPerGeneration)
@@ -55,13 +131,6 @@ public sealed class MigrateServerOrchestrator : TaskOrchestrator<MigrationInput,
             cts.Cancel();
 #pragma warning restore CA1849
         }
-
-        // 2. Full copy: not built yet (issue 3). Fail clearly and give the source back.
-        return await FinishAsync(context, new FinishRunInput(
-            input.JobId,
-            JobStatus.InError,
-            ErrorCodes.NotImplementedFullCopy,
-            "The source was prepared, but block copy is not available in this version of SMC Serverless. Upgrade the control plane, then start the job again."));
     }
 
     private static async Task<MigrationResult> FinishAsync(TaskOrchestrationContext context, FinishRunInput finish)

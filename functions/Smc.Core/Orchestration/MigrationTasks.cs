@@ -10,5 +10,12 @@ public static class MigrationTasks
         registry.AddOrchestrator<MigrateServerOrchestrator>();
         registry.AddActivity<AcquireSourceActivity>();
         registry.AddActivity<FinishRunActivity>();
+        registry.AddActivity<PrepareRoundActivity>();
+        registry.AddActivity<CheckSyncActivity>();
+        registry.AddActivity<VerifyRoundActivity>();
+        registry.AddActivity<AssembleSliceActivity>();
+        registry.AddActivity<FinalizeImageActivity>();
+        registry.AddActivity<DiscardImageActivity>();
+        registry.AddActivity<PurgeStagingActivity>();
     }
 }

@@ -9,8 +9,19 @@ public static class TaskNames
     public const string MigrateServerOrchestrator = nameof(Orchestration.MigrateServerOrchestrator);
     public const string AcquireSourceActivity = nameof(Orchestration.AcquireSourceActivity);
     public const string FinishRunActivity = nameof(Orchestration.FinishRunActivity);
+    public const string PrepareRoundActivity = nameof(Orchestration.PrepareRoundActivity);
+    public const string CheckSyncActivity = nameof(Orchestration.CheckSyncActivity);
+    public const string VerifyRoundActivity = nameof(Orchestration.VerifyRoundActivity);
+    public const string AssembleSliceActivity = nameof(Orchestration.AssembleSliceActivity);
+    public const string FinalizeImageActivity = nameof(Orchestration.FinalizeImageActivity);
+    public const string DiscardImageActivity = nameof(Orchestration.DiscardImageActivity);
+    public const string PurgeStagingActivity = nameof(Orchestration.PurgeStagingActivity);
 
     public static readonly IReadOnlyList<string> Orchestrators = [MigrateServerOrchestrator];
 
-    public static readonly IReadOnlyList<string> Activities = [AcquireSourceActivity, FinishRunActivity];
+    public static readonly IReadOnlyList<string> Activities =
+    [
+        AcquireSourceActivity, FinishRunActivity, PrepareRoundActivity, CheckSyncActivity, VerifyRoundActivity,
+        AssembleSliceActivity, FinalizeImageActivity, DiscardImageActivity, PurgeStagingActivity,
+    ];
 }

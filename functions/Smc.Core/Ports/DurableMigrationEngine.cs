@@ -30,7 +30,7 @@ public sealed class DurableMigrationEngine(DurableTaskClient client, IOptions<Co
             cancellationToken);
     }
 
-    public Task RaiseEventAsync(string jobId, string eventName, string? payload = null, CancellationToken cancellationToken = default) =>
+    public Task RaiseEventAsync(string jobId, string eventName, object? payload = null, CancellationToken cancellationToken = default) =>
         client.RaiseEventAsync(jobId, eventName, payload, cancellationToken);
 
     public async Task TerminateAsync(string jobId, string reason, CancellationToken cancellationToken = default)

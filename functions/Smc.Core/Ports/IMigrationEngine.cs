@@ -5,7 +5,7 @@ public interface IMigrationEngine
 {
     Task StartAsync(string jobId, CancellationToken cancellationToken = default);
 
-    Task RaiseEventAsync(string jobId, string eventName, string? payload = null, CancellationToken cancellationToken = default);
+    Task RaiseEventAsync(string jobId, string eventName, object? payload = null, CancellationToken cancellationToken = default);
 
     Task TerminateAsync(string jobId, string reason, CancellationToken cancellationToken = default);
 }

@@ -12,6 +12,7 @@ namespace Smc.Core.Services;
 public sealed class JobSteps(
     IRecordStore<ReplicationJob> jobs,
     IRecordStore<SourceServer> sources,
+    IKeyIndex keys,
     TimeProvider clock,
     ILogger<JobSteps> logger)
 {
@@ -95,16 +96,28 @@ public sealed class JobSteps(
             j.StatusInfo = new StatusInfo { ErrorCode = input.ErrorCode, ErrorMessage = input.Message };
             j.EndTime = now;
             j.UpdatedAt = now;
+            if (input.Status == JobStatus.Finished)
+            {
+                j.Progress = 100;
+            }
+
             return true;
         }, cancellationToken);
 
         if (job is not null)
         {
+            if (input.Status == JobStatus.Finished)
+            {
+                // A finished job no longer counts as the source's one unfinished job.
+                await keys.ReleaseAsync(KeyScopes.SourceJob, job.Value.SourceId, input.JobId, cancellationToken);
+            }
+
             await sources.UpdateAsync(job.Value.SourceId, s =>
             {
+                bool withdrawn = s.PendingCommands.RemoveAll(c => c.JobId == input.JobId) > 0;
                 if (s.JobId != input.JobId)
                 {
-                    return false;
+                    return withdrawn;
                 }
 
                 s.JobId = null;

@@ -6,4 +6,5 @@ public static class MigrationEvents
     public const string SourceAvailable = "SourceAvailable";
     public const string SyncNow = "SyncNow";
     public const string Cutover = "Cutover";
+    public const string RoundCommitted = "RoundCommitted";
 }

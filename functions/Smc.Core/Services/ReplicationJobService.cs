@@ -15,6 +15,8 @@ public sealed class ReplicationJobService(
     IRecordStore<SourceServer> sources,
     IKeyIndex keys,
     IMigrationEngine engine,
+    IStagingStore staging,
+    JobKeys jobKeys,
     TimeProvider clock)
 {
     private static readonly JsonSerializerOptions HashJson = new(JsonSerializerDefaults.Web);
@@ -284,15 +286,18 @@ public sealed class ReplicationJobService(
             await keys.ReleaseAsync(KeyScopes.JobClientToken, stored.Value.ClientToken, cancellationToken: cancellationToken);
         }
 
+        await staging.DeleteAsync(jobId, cancellationToken);
+        await jobKeys.DeleteAsync(jobId, cancellationToken);
         await jobs.DeleteAsync(jobId, cancellationToken: cancellationToken);
     }
 
     private async Task ReleaseSourceAsync(ReplicationJob job, CancellationToken cancellationToken) =>
         await sources.UpdateAsync(job.SourceId, s =>
         {
+            bool withdrawn = s.PendingCommands.RemoveAll(c => c.JobId == job.JobId) > 0;
             if (s.JobId != job.JobId)
             {
-                return false;
+                return withdrawn;
             }
 
             s.JobId = null;

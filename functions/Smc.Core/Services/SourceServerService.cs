@@ -121,6 +121,7 @@ public sealed class SourceServerService(
             SourceId = sourceId,
             State = stored.Value.State,
             HeartbeatRate = _options.HeartbeatRateSeconds,
+            Commands = stored.Value.PendingCommands,
         };
     }
 

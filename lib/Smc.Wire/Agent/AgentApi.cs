@@ -13,4 +13,14 @@ public static class AgentApi
     public const string CommandsPath = "api/v1/agent/commands";
     public const string InstallScriptPath = "api/v1/agent/install.sh";
     public const string DownloadPathPrefix = "api/v1/agent/download/";
+
+    public static string StagingCredentialsPath(string jobId) => $"api/v1/agent/jobs/{jobId}/staging-credentials";
+
+    public static string CommitPath(string jobId, int round) => $"api/v1/agent/jobs/{jobId}/rounds/{round}/commit";
+
+    public static string ProgressPath(string jobId) => $"api/v1/agent/jobs/{jobId}/progress";
+
+    public const string JobsPath = "api/v1/agent/jobs";
+
+    public static string JobPath(string jobId) => $"api/v1/agent/jobs/{jobId}";
 }

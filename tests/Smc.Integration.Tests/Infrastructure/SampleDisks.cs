@@ -9,7 +9,7 @@ internal static class SampleDisks
     public const string MsData = "EBD0A0A2-B9E5-4433-87C0-68B6167299C7";
 
     /// <summary>GPT: EFI (vfat), root (ext4 with files), swap.</summary>
-    public static string Gpt(Sandbox box, string name = "gpt.img")
+    public static string Gpt(Sandbox box, string name = "gpt.img", int dataMiB = 3)
     {
         string img = box.File(name);
         Tool.Run("truncate", ["-s", "96M", img]);
@@ -18,7 +18,7 @@ internal static class SampleDisks
         string tree = box.File(name + ".tree");
         Directory.CreateDirectory(Path.Combine(tree, "etc"));
         File.WriteAllText(Path.Combine(tree, "etc", "hostname"), "web-1\n");
-        File.WriteAllBytes(Path.Combine(tree, "data.bin"), Enumerable.Range(0, 3 << 20).Select(i => (byte)(i * 7)).ToArray());
+        File.WriteAllBytes(Path.Combine(tree, "data.bin"), Enumerable.Range(0, dataMiB << 20).Select(i => (byte)(i * 7)).ToArray());
         Tool.Run("mkfs.ext4", ["-q", "-F", "-d", tree, "-E", $"offset={34816 * 512}", img, "48M"]);
         Place(box, img, 2048, 16, "vfat", p => Tool.Run("mkfs.vfat", [p]));
         Place(box, img, 133120, 16, "swap", p => Tool.Run("mkswap", [p]));

@@ -1,0 +1,127 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Smc.Agent.Control;
+
+namespace Smc.Agent.Commands;
+
+/// <summary>Job options of <c>smc-agent migrate</c>, as kebab-case flags (product.md).</summary>
+internal sealed record MigrateOptions(string? Name, string? ImageName, int? SystemDiskSize, int? Threads, int? BandwidthLimitKBps, int? CompressLevel, bool Json);
+
+/// <summary>
+/// <c>smc-agent migrate</c>: SMC's one-time job. Registers if needed, creates the job for this source (or finds
+/// the one an earlier run created), runs it to the end in the foreground and prints the result. A re-run after
+/// Ctrl+C or a crash resumes: same job, acknowledged data is not sent again.
+/// </summary>
+internal static class MigrateCommand
+{
+    public static async Task<int> RunAsync(string server, string code, IReadOnlyList<string> disks, MigrateOptions options, string configPath, TextWriter log, CancellationToken cancellationToken)
+    {
+        AgentConfig? config = AgentConfig.Load(configPath);
+        if (config is null)
+        {
+            await RegisterCommand.RunAsync(server, code, disks, options.Name, force: false, configPath,
+                Spectre.Console.AnsiConsole.Create(new Spectre.Console.AnsiConsoleSettings { Out = new Spectre.Console.AnsiConsoleOutput(Console.Error) }), cancellationToken);
+            config = AgentConfig.LoadRequired(configPath);
+        }
+        else if (!string.Equals(config.Server, server.TrimEnd('/'), StringComparison.OrdinalIgnoreCase))
+        {
+            throw new AgentException(ExitCodes.Usage, $"{configPath} is registered with {config.Server}, not {server}. Use another --config or register again with --force.");
+        }
+
+        string clientToken = config.MigrateClientToken ?? Guid.NewGuid().ToString("N");
+        if (config.MigrateClientToken is null)
+        {
+            config.MigrateClientToken = clientToken;
+            config.Save(configPath);
+        }
+
+        var job = new JsonObject
+        {
+            ["name"] = options.Name ?? $"migrate-{config.SourceId}",
+            ["runOnce"] = true,
+            ["clientToken"] = clientToken,
+        };
+        if (options.ImageName is not null)
+        {
+            job["imageName"] = options.ImageName;
+        }
+
+        if (options.SystemDiskSize is not null)
+        {
+            job["systemDiskSize"] = options.SystemDiskSize;
+        }
+
+        var disksArray = new JsonArray();
+        for (int i = 1; i < config.Disks.Count; i++)
+        {
+            long size = new FileInfo(config.Disks[i]).Exists ? new FileInfo(config.Disks[i]).Length : 0;
+            disksArray.Add(new JsonObject { ["index"] = i, ["size"] = Math.Max(1, (int)((size + (1L << 30) - 1) >> 30)) });
+        }
+
+        if (disksArray.Count > 0)
+        {
+            job["dataDisks"] = disksArray;
+        }
+
+        var parameters = new JsonObject();
+        if (options.Threads is not null)
+        {
+            parameters["threads"] = options.Threads;
+        }
+
+        if (options.BandwidthLimitKBps is not null)
+        {
+            parameters["bandwidthLimitKBps"] = options.BandwidthLimitKBps;
+        }
+
+        if (options.CompressLevel is not null)
+        {
+            parameters["compressLevel"] = options.CompressLevel;
+        }
+
+        if (parameters.Count > 0)
+        {
+            job["replicationParameters"] = parameters;
+        }
+
+        using var client = new ControlPlaneClient(config.Server);
+        JsonElement created = await ControlPlaneClient.ShortRetry.ExecuteAsync(
+            async ct => await client.CreateJobAsync(config.Credential, JsonSerializer.SerializeToElement(job), ct), cancellationToken);
+        string jobId = created.GetProperty("jobId").GetString()!;
+        RunCommand.Log(log, $"job {jobId} is {created.GetProperty("status").GetString()}");
+
+        JsonElement final = default;
+        int exit = await RunCommand.LoopAsync(configPath, log, async (c, cfg, ct) =>
+        {
+            final = await c.GetJobAsync(cfg.Credential, jobId, ct);
+            string status = final.GetProperty("status").GetString()!;
+            return status is "Finished" or "InError" or "Stopped";
+        }, cancellationToken);
+        if (exit != ExitCodes.Ok || final.ValueKind == JsonValueKind.Undefined)
+        {
+            return exit;
+        }
+
+        string finalStatus = final.GetProperty("status").GetString()!;
+        if (options.Json)
+        {
+            Console.Out.WriteLine(JsonSerializer.Serialize(final, AgentJson.Options));
+        }
+        else
+        {
+            string detail = final.TryGetProperty("statusInfo", out JsonElement info) && info.TryGetProperty("errorMessage", out JsonElement m) ? " — " + m.GetString() : "";
+            string image = final.TryGetProperty("replicationJobRuns", out JsonElement runs) && runs.GetArrayLength() > 0 && runs[runs.GetArrayLength() - 1].TryGetProperty("imageId", out JsonElement id) ? $", image {id.GetString()}" : "";
+            Console.Out.WriteLine($"job {jobId}: {finalStatus}{image}{detail}");
+        }
+
+        if (finalStatus == "Finished")
+        {
+            config = AgentConfig.LoadRequired(configPath);
+            config.MigrateClientToken = null;
+            config.Save(configPath);
+            return ExitCodes.Ok;
+        }
+
+        return ExitCodes.JobFailed;
+    }
+}

@@ -1,0 +1,120 @@
+using Smc.Disks;
+using Smc.Wire.Inventory;
+
+namespace Smc.Agent.Replication;
+
+/// <summary>
+/// What to read of one source disk: the head (boot code and partition table, everything before the first
+/// partition) and, per partition, the extents its file system marks used (the whole partition when the
+/// file system is unknown; swap: its header only). Gaps between partitions and the GPT backup area are
+/// not sent: the assembler writes fresh tables. Chunks lie on a 1 MiB grid; within a cell the used pieces of
+/// one region are coalesced into one chunk, so fragmented bitmaps don't make thousands of tiny chunks.
+/// </summary>
+internal sealed class DiskPlan
+{
+    public required int Index { get; init; }
+
+    public required string Device { get; init; }
+
+    public required DiskInfo Info { get; init; }
+
+    public required long SizeBytes { get; init; }
+
+    public required IReadOnlyList<ChunkRange> Chunks { get; init; }
+
+    public long PlannedBytes => Chunks.Sum(c => (long)c.Length);
+
+    public static DiskPlan Build(int index, string device, int chunkSize)
+    {
+        using DiskReader reader = DiskReader.Open(device);
+        DiskInfo info = DiskInspector.Inspect(reader, device);
+        long size = reader.Length;
+        if (size % 512 != 0)
+        {
+            throw new AgentException(ExitCodes.DiskError, $"{device}: its size ({size} bytes) is not a whole number of 512-byte sectors.");
+        }
+
+        var regions = new List<(int Group, long Start, long Length)>();
+        if (info.PartitionTable == "none")
+        {
+            PartitionInfo? whole = info.Parts.FirstOrDefault();
+            AddExtents(regions, 0, reader, 0, size, whole?.FileSystem);
+        }
+        else
+        {
+            long firstStart = info.Parts.Count == 0 ? size : info.Parts.Min(p => p.StartBytes);
+            regions.Add((-1, 0, Math.Min(firstStart, size)));
+            foreach (PartitionInfo part in info.Parts.Where(p => p.CanBlock && p.SizeBytes > 0).OrderBy(p => p.StartBytes))
+            {
+                AddExtents(regions, part.Number, reader, part.StartBytes, part.SizeBytes, part.FileSystem);
+            }
+        }
+
+        return new DiskPlan { Index = index, Device = device, Info = info, SizeBytes = size, Chunks = Cut(index, regions, chunkSize, size) };
+    }
+
+    private static void AddExtents(List<(int, long, long)> regions, int group, DiskReader reader, long start, long length, string? fileSystem)
+    {
+        IReadOnlyList<ByteExtent>? used = null;
+        try
+        {
+            used = AllocationMaps.UsedExtents(reader, start, length, fileSystem);
+        }
+        catch (DiskFormatException)
+        {
+            // An allocation map we can't trust: copy the whole partition.
+        }
+
+        if (used is null)
+        {
+            regions.Add((group, start, length));
+            return;
+        }
+
+        foreach (ByteExtent e in used)
+        {
+            regions.Add((group, start + e.Start, e.Length));
+        }
+    }
+
+    /// <summary>Cuts regions on the chunk grid, sector-aligned, coalescing pieces that share a cell and a region group (a partition).</summary>
+    internal static List<ChunkRange> Cut(int disk, List<(int Group, long Start, long Length)> regions, int chunkSize, long diskSize)
+    {
+        var chunks = new List<ChunkRange>();
+        bool open = false;
+        int group = 0;
+        long cell = 0, pieceStart = 0, pieceEnd = 0;
+        foreach ((int g, long start, long length) in regions.Where(r => r.Length > 0).OrderBy(r => r.Start))
+        {
+            long s = Math.Max(start / 512 * 512, open ? Math.Min(pieceEnd, (start + length + 511) / 512 * 512) : 0);
+            long end = Math.Min(diskSize, (start + length + 511) / 512 * 512);
+            while (s < end)
+            {
+                long c = s / chunkSize * chunkSize;
+                long e = Math.Min(end, c + chunkSize);
+                if (open && g == group && c == cell)
+                {
+                    pieceEnd = Math.Max(pieceEnd, e);
+                }
+                else
+                {
+                    if (open)
+                    {
+                        chunks.Add(new ChunkRange(disk, pieceStart, (int)(pieceEnd - pieceStart)));
+                    }
+
+                    (open, group, cell, pieceStart, pieceEnd) = (true, g, c, s, e);
+                }
+
+                s = e;
+            }
+        }
+
+        if (open)
+        {
+            chunks.Add(new ChunkRange(disk, pieceStart, (int)(pieceEnd - pieceStart)));
+        }
+
+        return chunks;
+    }
+}

@@ -1,0 +1,370 @@
+using System.Buffers;
+using System.Diagnostics;
+using System.Security.Cryptography;
+using System.Threading.Channels;
+using Azure;
+using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Specialized;
+using Smc.Agent.Control;
+using Smc.Transfer;
+using Smc.Wire.Agent;
+using Smc.Wire.Staging;
+
+namespace Smc.Agent.Replication;
+
+/// <summary>
+/// Uploads one round: read → skip free and zero blocks → hash → zstd → AES-256-GCM → pack → parallel upload,
+/// as small stages joined by bounded channels with pooled buffers, then manifest → commit marker → commit.
+/// Resumable through the <see cref="RoundJournal"/>: acknowledged chunks are never sent again.
+/// </summary>
+internal sealed class RoundRunner(AgentConfig config, ControlPlaneClient client, AgentCommand command, string stateDir, TextWriter log)
+{
+    /// <summary>
+    /// Upload streams when the job doesn't say: Azurite reached the same 40–45 MB/s with 1, 4 or 8 parallel
+    /// 4 MiB uploads (platform-notes.md), and Azure Blob storage scales with parallel requests; 4 streams of
+    /// 4 MiB keep a WAN link busy while holding under 40 MiB of packs in memory.
+    /// </summary>
+    private const int DefaultThreads = 4;
+    private const int PackBytes = 4 << 20;
+
+    private readonly string _jobId = command.JobId ?? throw new AgentException(ExitCodes.Failure, "Command without a job id.");
+    private StagingCredentials? _credentials;
+    private BlobContainerClient? _container;
+    private long _uploadedBytes;
+    private long _storedBytes;
+
+    public async Task<string> RunAsync(CancellationToken cancellationToken)
+    {
+        int chunkSize = command.ChunkSize;
+        using RSA publicKey = RSA.Create();
+        publicKey.ImportSubjectPublicKeyInfo(Convert.FromBase64String(command.PublicKey ?? throw new AgentException(ExitCodes.Failure, "Command without a public key.")), out _);
+        using RoundJournal journal = RoundJournal.Open(Path.Combine(stateDir, $"{_jobId}-r{command.Round}.journal"), () =>
+        {
+            byte[] key = DataKeys.NewDataKey();
+            return new JournalHeader
+            {
+                JobId = _jobId,
+                Round = command.Round,
+                DataKey = Convert.ToBase64String(key),
+                WrappedDataKey = DataKeys.Wrap(key, publicKey),
+                KeyFingerprint = DataKeys.Fingerprint(publicKey),
+                ChunkSize = chunkSize,
+            };
+        });
+        if (journal.Header.KeyFingerprint != DataKeys.Fingerprint(publicKey) || journal.Header.ChunkSize != chunkSize)
+        {
+            throw new AgentException(ExitCodes.Failure, $"The checkpoint for {_jobId} round {command.Round} belongs to another key; delete {stateDir} and start the job again.");
+        }
+
+        List<DiskPlan> plans = command.Disks.Select((d, i) => DiskPlan.Build(i, d, chunkSize)).ToList();
+        var done = journal.Chunks.Select(c => (c.Disk, c.Offset)).ToHashSet();
+        var progress = new RoundProgress(plans, journal.Chunks);
+        if (journal.CommittedManifestSha256 is null)
+        {
+            Log($"round {command.Round} of {_jobId}: {plans.Count} disk(s), {Human(plans.Sum(p => p.SizeBytes))} in all, {Human(plans.Sum(p => p.PlannedBytes))} in use to read"
+                + (done.Count > 0 ? $"; resuming: {done.Count} chunk(s) already uploaded" : ""));
+            byte[] dataKey = Convert.FromBase64String(journal.Header.DataKey);
+            using var reporter = new CancellationTokenSource();
+            Task reporting = ReportAsync(progress, reporter.Token);
+            try
+            {
+                await PipelineAsync(plans, done, dataKey, journal, progress, cancellationToken);
+            }
+            finally
+            {
+                await reporter.CancelAsync();
+                await reporting;
+                CryptographicOperations.ZeroMemory(dataKey);
+            }
+
+            string manifestSha = await CommitStagingAsync(plans, journal, cancellationToken);
+            journal.MarkCommitted(manifestSha);
+        }
+
+        var commit = new RoundCommitRequest
+        {
+            ManifestSha256 = journal.CommittedManifestSha256!,
+            ChunkCount = journal.Chunks.Count,
+            StoredBytes = journal.Chunks.Sum(c => (long)c.StoredLength),
+        };
+        await ControlPlaneClient.ShortRetry.ExecuteAsync(async ct => await client.CommitAsync(config.Credential, _jobId, command.Round, commit, ct), cancellationToken);
+        Log($"round {command.Round} committed: {journal.Chunks.Count} chunks, {Human(commit.StoredBytes)} stored, {Human(progress.SkippedBytes)} skipped");
+        return commit.ManifestSha256;
+    }
+
+    private async Task PipelineAsync(List<DiskPlan> plans, HashSet<(int, long)> done, byte[] dataKey, RoundJournal journal, RoundProgress progress, CancellationToken cancellationToken)
+    {
+        int threads = command.Threads > 0 ? command.Threads : DefaultThreads;
+        int sealers = Math.Clamp(Environment.ProcessorCount, 1, 8);
+        var work = Channel.CreateBounded<ChunkRange>(sealers * 4);
+        var sealedChunks = Channel.CreateBounded<SealedChunk>(sealers * 2);
+        var packs = Channel.CreateBounded<PendingPack>(threads);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        CancellationToken ct = linked.Token;
+        var handles = plans.ToDictionary(p => p.Index, p => File.OpenHandle(p.Device, FileMode.Open, FileAccess.Read, FileShare.ReadWrite));
+        var limiter = new BandwidthLimiter(command.BandwidthLimitKBps);
+        try
+        {
+            Task produce = Task.Run(async () =>
+            {
+                try
+                {
+                    foreach (ChunkRange range in plans.SelectMany(p => p.Chunks))
+                    {
+                        if (done.Contains((range.Disk, range.Offset)))
+                        {
+                            continue;
+                        }
+
+                        await work.Writer.WriteAsync(range, ct);
+                    }
+                }
+                finally
+                {
+                    work.Writer.TryComplete();
+                }
+            }, ct);
+
+            Task[] seal = Enumerable.Range(0, sealers).Select(_ => Task.Run(async () =>
+            {
+                byte[] plain = ArrayPool<byte>.Shared.Rent(command.ChunkSize);
+                try
+                {
+                    await foreach (ChunkRange range in work.Reader.ReadAllAsync(ct))
+                    {
+                        ReadFully(handles[range.Disk], plans[range.Disk].Device, range.Offset, plain.AsSpan(0, range.Length));
+                        if (plain.AsSpan(0, range.Length).IndexOfAnyExcept((byte)0) < 0)
+                        {
+                            progress.Skipped(range);
+                            continue;
+                        }
+
+                        byte[] frame = ArrayPool<byte>.Shared.Rent(ChunkCodec.MaxFrameLength(range.Length));
+                        string sha = Convert.ToHexStringLower(SHA256.HashData(plain.AsSpan(0, range.Length)));
+                        int length = ChunkCodec.Seal(plain.AsSpan(0, range.Length), new ChunkAddress(_jobId, command.Round, range.Disk, range.Offset, range.Length), dataKey, command.CompressLevel, frame);
+                        await sealedChunks.Writer.WriteAsync(new SealedChunk(range, sha, frame, length), ct);
+                    }
+                }
+                finally
+                {
+                    ArrayPool<byte>.Shared.Return(plain, clearArray: true);
+                }
+            }, ct)).ToArray();
+            Task sealingDone = Task.WhenAll(seal).ContinueWith(t => sealedChunks.Writer.TryComplete(t.Exception), TaskScheduler.Default);
+
+            Task pack = Task.Run(async () =>
+            {
+                var builder = new PackBuilder(PackBytes);
+                var entries = new List<(SealedChunk Chunk, long Position)>();
+                try
+                {
+                    await foreach (SealedChunk chunk in sealedChunks.Reader.ReadAllAsync(ct))
+                    {
+                        if (!builder.TryAdd(chunk.Frame.AsSpan(0, chunk.Length), out long position))
+                        {
+                            await packs.Writer.WriteAsync(Finish(builder, entries), ct);
+                            builder.TryAdd(chunk.Frame.AsSpan(0, chunk.Length), out position);
+                        }
+
+                        entries.Add((chunk, position));
+                        ArrayPool<byte>.Shared.Return(chunk.Frame);
+                    }
+
+                    if (builder.Count > 0)
+                    {
+                        await packs.Writer.WriteAsync(Finish(builder, entries), ct);
+                    }
+                }
+                finally
+                {
+                    packs.Writer.TryComplete();
+                }
+            }, ct);
+
+            Task[] upload = Enumerable.Range(0, threads).Select(_ => Task.Run(async () =>
+            {
+                await foreach (PendingPack p in packs.Reader.ReadAllAsync(ct))
+                {
+                    await limiter.WaitAsync(p.Content.Length, ct);
+                    await UploadAsync(StagingNames.Pack(command.Round, p.PackId), p.Content, ct);
+                    journal.AddPack(p.Chunks);
+                    Interlocked.Add(ref _uploadedBytes, p.Content.Length);
+                    Interlocked.Add(ref _storedBytes, p.Content.Length);
+                    progress.Uploaded(p.Chunks, p.Content.Length);
+                }
+            }, ct)).ToArray();
+
+            try
+            {
+                await Task.WhenAll([produce, sealingDone, pack, .. upload]);
+                await Task.WhenAll(seal);
+            }
+            catch
+            {
+                await linked.CancelAsync();
+                throw;
+            }
+        }
+        finally
+        {
+            foreach (var h in handles.Values)
+            {
+                h.Dispose();
+            }
+        }
+    }
+
+    private static PendingPack Finish(PackBuilder builder, List<(SealedChunk Chunk, long Position)> entries)
+    {
+        string id = PackIds.New();
+        var chunks = entries.Select(e => new ManifestChunk
+        {
+            Disk = e.Chunk.Range.Disk,
+            Offset = e.Chunk.Range.Offset,
+            Length = e.Chunk.Range.Length,
+            Pack = id,
+            Position = e.Position,
+            StoredLength = e.Chunk.Length,
+            Sha256 = e.Chunk.Sha256,
+        }).ToList();
+        var pending = new PendingPack(id, builder.Content.ToArray(), chunks);
+        builder.Reset();
+        entries.Clear();
+        return pending;
+    }
+
+    private async Task<string> CommitStagingAsync(List<DiskPlan> plans, RoundJournal journal, CancellationToken cancellationToken)
+    {
+        var manifest = new RoundManifest
+        {
+            FormatVersion = RoundManifest.CurrentFormatVersion,
+            JobId = _jobId,
+            Round = command.Round,
+            WrappedDataKey = journal.Header.WrappedDataKey,
+            KeyFingerprint = journal.Header.KeyFingerprint,
+            ChunkSize = command.ChunkSize,
+            Disks = plans.Select(p => new ManifestDisk
+            {
+                Index = p.Index,
+                SizeBytes = p.SizeBytes,
+                Source = p.Info,
+                ScannedBytes = p.SizeBytes,
+                SkippedBytes = p.SizeBytes - journal.Chunks.Where(c => c.Disk == p.Index).Sum(c => (long)c.Length),
+            }).ToList(),
+            Chunks = [.. journal.Chunks.OrderBy(c => c.Disk).ThenBy(c => c.Offset)],
+            CreatedAt = DateTimeOffset.UtcNow,
+            AgentVersion = AgentInfo.Version,
+        };
+        byte[] manifestBytes = StagingJson.Serialize(manifest);
+        string sha = Convert.ToHexStringLower(SHA256.HashData(manifestBytes));
+        await UploadAsync(StagingNames.Manifest(command.Round), manifestBytes, cancellationToken);
+        var marker = new CommitMarker
+        {
+            FormatVersion = 1,
+            Round = command.Round,
+            ManifestSha256 = sha,
+            ChunkCount = manifest.Chunks.Count,
+            StoredBytes = manifest.Chunks.Sum(c => (long)c.StoredLength),
+            CommittedAt = DateTimeOffset.UtcNow,
+        };
+        await UploadAsync(StagingNames.Commit(command.Round), StagingJson.Serialize(marker), cancellationToken);
+        return sha;
+    }
+
+    private async Task UploadAsync(string blobName, byte[] content, CancellationToken cancellationToken)
+    {
+        for (int attempt = 1; ; attempt++)
+        {
+            try
+            {
+                BlobContainerClient container = await ContainerAsync(cancellationToken);
+                await container.GetBlockBlobClient(blobName).UploadAsync(new MemoryStream(content, writable: false), cancellationToken: cancellationToken);
+                return;
+            }
+            catch (RequestFailedException e) when (e.Status == 403 && attempt < 3)
+            {
+                _credentials = null; // expired SAS: ask for a new one
+            }
+            catch (Exception e) when ((e is RequestFailedException { Status: 0 or 408 or 429 or >= 500 } or HttpRequestException or IOException) && attempt < 30 && !cancellationToken.IsCancellationRequested)
+            {
+                TimeSpan wait = TimeSpan.FromSeconds(Math.Min(30, Math.Pow(2, Math.Min(attempt, 5))));
+                Log($"upload of {blobName} failed ({e.GetType().Name}: {FirstLine(e.Message)}); retry {attempt} in {wait.TotalSeconds:0} s");
+                await Task.Delay(wait, cancellationToken);
+            }
+        }
+    }
+
+    private async Task<BlobContainerClient> ContainerAsync(CancellationToken cancellationToken)
+    {
+        if (_credentials is null || _container is null || _credentials.ExpiresAt < DateTimeOffset.UtcNow.AddMinutes(5))
+        {
+            _credentials = await ControlPlaneClient.ShortRetry.ExecuteAsync(async ct => await client.StagingCredentialsAsync(config.Credential, _jobId, ct), cancellationToken);
+            _container = new BlobContainerClient(new Uri(_credentials.ContainerUrl), new BlobClientOptions { Retry = { MaxRetries = 2 } });
+        }
+
+        return _container;
+    }
+
+    private async Task ReportAsync(RoundProgress progress, CancellationToken cancellationToken)
+    {
+        var clock = Stopwatch.StartNew();
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(TimeSpan.FromSeconds(2), cancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+
+            ProgressReport report = progress.Snapshot(command.Round, clock.Elapsed);
+            Log(progress.Describe(report));
+            try
+            {
+                await client.ProgressAsync(config.Credential, _jobId, report, cancellationToken);
+            }
+            catch (ControlPlaneException)
+            {
+                // Progress is best effort; the next report carries it.
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+        }
+    }
+
+    private static void ReadFully(Microsoft.Win32.SafeHandles.SafeFileHandle handle, string device, long offset, Span<byte> buffer)
+    {
+        int read = 0;
+        try
+        {
+            while (read < buffer.Length)
+            {
+                int n = RandomAccess.Read(handle, buffer[read..], offset + read);
+                if (n == 0)
+                {
+                    throw new AgentException(ExitCodes.DiskError, $"{device}: unexpected end at byte {offset + read}.");
+                }
+
+                read += n;
+            }
+        }
+        catch (IOException e)
+        {
+            throw new AgentException(ExitCodes.DiskError, $"{device}: can't read bytes {offset + read}–{offset + buffer.Length} ({e.Message}). Check the disk (dmesg) and start the job again.", e);
+        }
+    }
+
+    private void Log(string message) => log.WriteLine($"{DateTimeOffset.UtcNow:yyyy-MM-ddTHH:mm:ssZ} {message}");
+
+    private static string FirstLine(string s) => s.Split('\n')[0];
+
+    internal static string Human(long bytes) => Commands.InspectCommand.Bytes(bytes);
+
+    private sealed record SealedChunk(ChunkRange Range, string Sha256, byte[] Frame, int Length);
+
+    private sealed record PendingPack(string PackId, byte[] Content, List<ManifestChunk> Chunks);
+}

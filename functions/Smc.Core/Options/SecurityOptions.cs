@@ -1,0 +1,17 @@
+namespace Smc.Core.Options;
+
+/// <summary>
+/// The control plane's master key, which encrypts each job's RSA private key at rest (section <c>SMC_SECURITY__*</c>).
+/// Give <see cref="MasterKey"/> (base64 of 32 bytes; in Azure a Key Vault reference) to every host of a deployment;
+/// without it the standalone host keeps one in <see cref="MasterKeyFile"/>, created 0600 on first start.
+/// </summary>
+public sealed class SecurityOptions
+{
+    public string? MasterKey { get; set; }
+
+    public string MasterKeyFile { get; set; } = Path.Combine(
+        Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".config", "smc-control", "master.key");
+
+    /// <summary>Lifetime of a staging SAS handed to an agent.</summary>
+    public int StagingSasMinutes { get; set; } = 60;
+}

@@ -1,0 +1,11 @@
+using Microsoft.DurableTask;
+using Smc.Core.Services;
+
+namespace Smc.Core.Orchestration;
+
+/// <summary>Issues a round to the agent: job key, staging container, command (idempotent).</summary>
+public sealed class PrepareRoundActivity(RoundSteps steps) : TaskActivity<PrepareRoundInput, PrepareRoundResult>
+{
+    public override Task<PrepareRoundResult> RunAsync(TaskActivityContext context, PrepareRoundInput input) =>
+        steps.PrepareRoundAsync(input);
+}

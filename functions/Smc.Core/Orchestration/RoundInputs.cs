@@ -1,0 +1,44 @@
+namespace Smc.Core.Orchestration;
+
+// Inputs and results of the round activities. They carry ids, hashes and counts only:
+// no key material or SAS ever enters an orchestration history.
+
+/// <summary>Start a round: job key, staging container, the agent's command; job → Syncing.</summary>
+public sealed record PrepareRoundInput(string JobId, int Round);
+
+public sealed record PrepareRoundResult(bool Ok, string? ErrorCode, string? Message);
+
+/// <summary>The agent committed a round (raised by the commit route).</summary>
+public sealed record RoundCommit(int Round, string ManifestSha256);
+
+/// <summary>Periodic check while waiting for the agent's commit.</summary>
+public sealed record CheckSyncInput(string JobId, int Round, DateTime WaitingSinceUtc);
+
+public enum SyncOutcome
+{
+    /// <summary>Keep waiting.</summary>
+    Continue,
+
+    /// <summary>The job was stopped or deleted: end quietly.</summary>
+    JobGone,
+
+    /// <summary>The agent has been silent too long: fail the run.</summary>
+    Lost,
+}
+
+public sealed record CheckSyncResult(SyncOutcome Outcome, string? ErrorCode, string? Message);
+
+/// <summary>Check the committed manifest and plan the assembly; job → Processing.</summary>
+public sealed record VerifyRoundInput(string JobId, int Round, string ManifestSha256);
+
+public sealed record AssemblyPlan(string? ImageId, List<SliceInput> Slices, string? ErrorCode, string? Message);
+
+/// <summary>One slice of a disk's chunks (manifest order) to decrypt, check and write into the destination disk.</summary>
+public sealed record SliceInput(string JobId, int Round, string ManifestSha256, string ImageId, int Disk, int FirstChunk, int ChunkCount);
+
+public sealed record SliceResult(long WrittenBytes, string? ErrorCode, string? Message);
+
+/// <summary>Write the destination partition tables, record the image and the run; job → Cleaning.</summary>
+public sealed record FinalizeImageInput(string JobId, int Round, string ManifestSha256, string ImageId, long WrittenBytes);
+
+public sealed record DiscardImageInput(string JobId, string ImageId);

@@ -1,0 +1,142 @@
+using Microsoft.Extensions.Options;
+using Smc.Core.Api;
+using Smc.Core.Domain;
+using Smc.Core.Errors;
+using Smc.Core.Options;
+using Smc.Core.Orchestration;
+using Smc.Core.Ports;
+using Smc.Core.Security;
+using Smc.Wire.Agent;
+using Smc.Wire.Staging;
+
+namespace Smc.Core.Services;
+
+/// <summary>What an agent may do with its own source's jobs: create one (one-shot migrate), stage, report progress, commit.</summary>
+public sealed class AgentJobService(
+    IRecordStore<ReplicationJob> jobs,
+    IRecordStore<SourceServer> sources,
+    ReplicationJobService jobService,
+    IStagingStore staging,
+    IMigrationEngine engine,
+    IOptions<SecurityOptions> security,
+    TimeProvider clock)
+{
+    public async Task<ReplicationJob> CreateAndStartAsync(string sourceId, CreateReplicationJobRequest request, CancellationToken cancellationToken = default)
+    {
+        if (request.SourceId is not null && request.SourceId != sourceId)
+        {
+            throw SmcException.Forbidden(ErrorCodes.WrongCredentialKind, "An agent can only create jobs for its own source server; leave sourceId out.");
+        }
+
+        var own = new CreateReplicationJobRequest
+        {
+            SourceId = sourceId,
+            Name = request.Name,
+            Description = request.Description,
+            TargetType = request.TargetType,
+            ImageProvider = request.ImageProvider,
+            RegionId = request.RegionId,
+            ImageName = request.ImageName,
+            SystemDiskSize = request.SystemDiskSize,
+            SystemDiskParts = request.SystemDiskParts,
+            DataDisks = request.DataDisks,
+            RunOnce = request.RunOnce,
+            SyncInterval = request.SyncInterval,
+            MaxNumberOfImageToKeep = request.MaxNumberOfImageToKeep,
+            ScheduledStartTime = request.ScheduledStartTime,
+            ReplicationParameters = request.ReplicationParameters,
+            ContainerNamespace = request.ContainerNamespace,
+            ContainerRepository = request.ContainerRepository,
+            ContainerTag = request.ContainerTag,
+            ContainerRegistry = request.ContainerRegistry,
+            ClientToken = request.ClientToken,
+        };
+        CreatedJob created = await jobService.CreateAsync(own, cancellationToken);
+        ReplicationJob job = await jobService.GetAsync(created.JobId, cancellationToken);
+        return job.Status is JobStatus.Ready or JobStatus.Stopped or JobStatus.InError
+            ? await jobService.StartAsync(created.JobId, cancellationToken)
+            : job;
+    }
+
+    public async Task<ReplicationJob> GetAsync(string sourceId, string jobId, CancellationToken cancellationToken = default) =>
+        (await OwnAsync(sourceId, jobId, cancellationToken)).Value;
+
+    public async Task<StagingCredentials> StagingCredentialsAsync(string sourceId, string jobId, CancellationToken cancellationToken = default)
+    {
+        ReplicationJob job = (await OwnAsync(sourceId, jobId, cancellationToken)).Value;
+        if (job.Status != JobStatus.Running || job.BusinessStatus != BusinessStatus.Syncing)
+        {
+            throw SmcException.Conflict(ErrorCodes.JobStatusDenied, $"Job '{jobId}' is {job.Status}{(job.BusinessStatus is null ? "" : "/" + job.BusinessStatus)}, not syncing: nothing to upload now.");
+        }
+
+        (Uri url, DateTimeOffset expires) = await staging.GetUploadUrlAsync(jobId, TimeSpan.FromMinutes(security.Value.StagingSasMinutes), cancellationToken);
+        return new StagingCredentials { ContainerUrl = url.ToString(), ExpiresAt = expires };
+    }
+
+    public async Task ProgressAsync(string sourceId, string jobId, ProgressReport report, CancellationToken cancellationToken = default)
+    {
+        await OwnAsync(sourceId, jobId, cancellationToken);
+        await jobs.UpdateAsync(jobId, j =>
+        {
+            if (j.Status != JobStatus.Running || j.BusinessStatus != BusinessStatus.Syncing || j.CurrentRound != report.Round)
+            {
+                return false;
+            }
+
+            j.Disks = report.Disks.Select(d => new DiskProgress
+            {
+                Index = d.Index,
+                TotalBytes = Math.Max(0, d.TotalBytes),
+                ScannedBytes = Math.Clamp(d.ScannedBytes, 0, Math.Max(0, d.TotalBytes)),
+                UploadedBytes = Math.Max(0, d.UploadedBytes),
+                SkippedBytes = Math.Max(0, d.SkippedBytes),
+            }).ToList();
+            long total = j.Disks.Sum(d => d.TotalBytes);
+            j.Progress = total == 0 ? 0 : Math.Round(90.0 * j.Disks.Sum(d => d.ScannedBytes) / total, 1);
+            j.Throughput = Math.Max(0, report.BytesPerSecond);
+            j.EtaSeconds = report.EtaSeconds;
+            j.UpdatedAt = clock.GetUtcNow();
+            return true;
+        }, cancellationToken);
+    }
+
+    /// <summary>The agent wrote a round's commit marker: check it against staging and let the orchestration go on.</summary>
+    public async Task CommitAsync(string sourceId, string jobId, int round, RoundCommitRequest request, CancellationToken cancellationToken = default)
+    {
+        ReplicationJob job = (await OwnAsync(sourceId, jobId, cancellationToken)).Value;
+        if (job.Status != JobStatus.Running || job.BusinessStatus != BusinessStatus.Syncing || job.CurrentRound != round)
+        {
+            throw SmcException.Conflict(ErrorCodes.RoundNotExpected, $"Job '{jobId}' is not waiting for round {round} (it is {job.Status}{(job.BusinessStatus is null ? "" : "/" + job.BusinessStatus)}, round {job.CurrentRound}).");
+        }
+
+        byte[] markerBytes = await staging.ReadAsync(jobId, StagingNames.Commit(round), cancellationToken)
+            ?? throw SmcException.BadRequest(ErrorCodes.CommitMissing, $"No commit marker for round {round} in staging: upload packs, then the manifest, then {StagingNames.Commit(round)}, then commit.");
+        CommitMarker marker;
+        try
+        {
+            marker = StagingJson.Deserialize<CommitMarker>(markerBytes);
+        }
+        catch (InvalidDataException e)
+        {
+            throw SmcException.BadRequest(ErrorCodes.CommitMismatch, "The commit marker in staging is not valid: " + e.Message);
+        }
+
+        if (marker.Round != round || !string.Equals(marker.ManifestSha256, request.ManifestSha256, StringComparison.Ordinal))
+        {
+            throw SmcException.BadRequest(ErrorCodes.CommitMismatch, "The commit marker in staging names another manifest than this request; upload the round again.");
+        }
+
+        await engine.RaiseEventAsync(jobId, MigrationEvents.RoundCommitted, new RoundCommit(round, marker.ManifestSha256), cancellationToken);
+
+        // The agent's part is done: withdraw the command so it isn't run again.
+        await sources.UpdateAsync(sourceId, s => s.PendingCommands.RemoveAll(c => c.JobId == jobId && c.Round == round) > 0, cancellationToken);
+    }
+
+    private async Task<Stored<ReplicationJob>> OwnAsync(string sourceId, string jobId, CancellationToken cancellationToken)
+    {
+        Stored<ReplicationJob>? job = Ids.IsWellFormed(jobId, Ids.JobPrefix) ? await jobs.GetAsync(jobId, cancellationToken) : null;
+        return job is not null && job.Value.SourceId == sourceId
+            ? job
+            : throw SmcException.NotFound(ErrorCodes.JobNotFound, $"No replication job '{jobId}' for this source server.");
+    }
+}

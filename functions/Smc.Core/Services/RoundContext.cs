@@ -1,0 +1,57 @@
+using System.Collections.Concurrent;
+using Smc.Disks;
+using Smc.Wire.Staging;
+
+namespace Smc.Core.Services;
+
+/// <summary>
+/// What assembling one committed round needs, loaded once per process: the manifest (checked against its
+/// recorded hash), the unwrapped data key, and each disk's chunk order and destination layout.
+/// </summary>
+internal sealed class RoundContext
+{
+    private static readonly ConcurrentDictionary<string, Lazy<Task<RoundContext>>> Cache = new();
+
+    public required RoundManifest Manifest { get; init; }
+
+    public required byte[] DataKey { get; init; }
+
+    /// <summary>Per manifest disk index: chunk indices sorted by source offset.</summary>
+    public required Dictionary<int, int[]> ChunksByDisk { get; init; }
+
+    public required Dictionary<int, DiskMapping> Mappings { get; init; }
+
+    public static Task<RoundContext> GetAsync(string jobId, int round, string manifestSha256, Func<Task<RoundContext>> load)
+    {
+        if (Cache.Count > 16)
+        {
+            Cache.Clear();
+        }
+
+        Lazy<Task<RoundContext>> entry = Cache.GetOrAdd($"{jobId}/{round}/{manifestSha256}", _ => new Lazy<Task<RoundContext>>(load));
+        Task<RoundContext> task = entry.Value;
+        if (task.IsFaulted)
+        {
+            Cache.TryRemove($"{jobId}/{round}/{manifestSha256}", out _);
+        }
+
+        return task;
+    }
+
+    public static void Forget(string jobId) =>
+        Cache.Keys.Where(k => k.StartsWith(jobId + "/", StringComparison.Ordinal)).ToList().ForEach(k => Cache.TryRemove(k, out _));
+}
+
+/// <summary>Where source bytes of one disk go on its destination disk, and the table sectors to write last.</summary>
+internal sealed class DiskMapping
+{
+    public required long DestinationSize { get; init; }
+
+    public required string PartitionTable { get; init; }
+
+    public required Func<long, int, long?> Map { get; init; }
+
+    public required IReadOnlyList<(long Offset, byte[] Bytes)> TableWrites { get; init; }
+
+    public IReadOnlyList<PartitionPlacement> Partitions { get; init; } = [];
+}

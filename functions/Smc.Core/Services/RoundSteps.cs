@@ -1,0 +1,582 @@
+using System.Buffers;
+using System.Security.Cryptography;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Smc.Core.Domain;
+using Smc.Core.Options;
+using Smc.Core.Orchestration;
+using Smc.Core.Ports;
+using Smc.Core.Security;
+using Smc.Disks;
+using Smc.Transfer;
+using Smc.Wire.Agent;
+using Smc.Wire.Staging;
+
+namespace Smc.Core.Services;
+
+/// <summary>
+/// The work behind a round's activities: issue it to the agent, wait-checks, verify what was committed,
+/// assemble destination disks slice by slice, finalize the image, clean staging. Every step is idempotent.
+/// </summary>
+public sealed class RoundSteps(
+    IRecordStore<ReplicationJob> jobs,
+    IRecordStore<SourceServer> sources,
+    IRecordStore<LocalImage> images,
+    IStagingStore staging,
+    IImageStore imageStore,
+    JobKeys keys,
+    IOptions<ControlPlaneOptions> options,
+    TimeProvider clock,
+    ILogger<RoundSteps> logger)
+{
+    public const int ChunkSize = 1 << 20;
+    private const long SliceBytes = 64L << 20;
+    private const int MaxWriteBytes = 4 << 20;
+    private const int GptTailBytes = 33 * 512;
+
+    public async Task<PrepareRoundResult> PrepareRoundAsync(PrepareRoundInput input)
+    {
+        Log(TaskNames.PrepareRoundActivity, input.JobId);
+        ReplicationJob? job = (await jobs.GetAsync(input.JobId))?.Value;
+        if (job is null || job.Status != JobStatus.Running)
+        {
+            return new PrepareRoundResult(false, "JobNotRunning", "The job is no longer running.");
+        }
+
+        SourceServer? source = (await sources.GetAsync(job.SourceId))?.Value;
+        if (source is null || source.Disks.Count == 0)
+        {
+            return new PrepareRoundResult(false, "SourceNoDisks", $"Source server '{job.SourceId}' reported no disks. Check 'smc-agent inspect' on it and register again with --disk.");
+        }
+
+        var disks = new List<string> { source.Disks[0].Device };
+        foreach (DataDiskSpec d in job.DataDisks.OrderBy(d => d.Index))
+        {
+            if (d.Index >= source.Disks.Count)
+            {
+                return new PrepareRoundResult(false, "InvalidParameter.DataDisks", $"dataDisks index {d.Index} does not exist: the source has {source.Disks.Count} disk(s) (index 1 is its second disk).");
+            }
+
+            disks.Add(source.Disks[d.Index].Device);
+        }
+
+        string publicKey = await keys.EnsurePublicKeyAsync(job.JobId);
+        await staging.EnsureAsync(job.JobId);
+        var command = new AgentCommand
+        {
+            CommandId = $"{job.JobId}-r{input.Round}",
+            Type = AgentCommandTypes.Replicate,
+            JobId = job.JobId,
+            Round = input.Round,
+            PublicKey = publicKey,
+            ChunkSize = ChunkSize,
+            Threads = job.ReplicationParameters.Threads ?? 0,
+            BandwidthLimitKBps = job.ReplicationParameters.BandwidthLimitKBps,
+            CompressLevel = job.ReplicationParameters.CompressLevel,
+            Disks = disks,
+        };
+        await sources.UpdateAsync(job.SourceId, s =>
+        {
+            s.PendingCommands.RemoveAll(c => c.CommandId == command.CommandId || c.JobId == job.JobId);
+            s.PendingCommands.Add(command);
+            return true;
+        });
+
+        DateTimeOffset now = clock.GetUtcNow();
+        await jobs.UpdateAsync(job.JobId, j =>
+        {
+            j.BusinessStatus = BusinessStatus.Syncing;
+            j.CurrentRound = input.Round;
+            j.StatusInfo = new StatusInfo();
+            if (!j.ReplicationJobRuns.Any(r => r.Round == input.Round))
+            {
+                j.ReplicationJobRuns.Add(new ReplicationJobRun { Round = input.Round, Type = "Manual", StartTime = now });
+            }
+
+            j.UpdatedAt = now;
+            return true;
+        });
+        return new PrepareRoundResult(true, null, null);
+    }
+
+    public async Task<CheckSyncResult> CheckSyncAsync(CheckSyncInput input)
+    {
+        ReplicationJob? job = (await jobs.GetAsync(input.JobId))?.Value;
+        if (job is not { Status: JobStatus.Running, BusinessStatus: BusinessStatus.Syncing })
+        {
+            return new CheckSyncResult(SyncOutcome.JobGone, null, null);
+        }
+
+        SourceServer? source = (await sources.GetAsync(job.SourceId))?.Value;
+        TimeSpan lostAfter = TimeSpan.FromSeconds(options.Value.SyncLostAfterSeconds);
+        if (source is null)
+        {
+            return new CheckSyncResult(SyncOutcome.Lost, "SourceNotFound", $"Source server '{job.SourceId}' was deleted during the copy.");
+        }
+
+        if (source.State == SourceState.Unavailable && source.LastHeartbeat < clock.GetUtcNow() - lostAfter)
+        {
+            return new CheckSyncResult(SyncOutcome.Lost, SourceServerService.HeartbeatLostCode,
+                $"The agent on '{job.SourceId}' has been silent since {source.LastHeartbeat:u}. Restart it (systemctl restart smc-agent), then start the job again: uploaded data is kept and not sent twice.");
+        }
+
+        return new CheckSyncResult(SyncOutcome.Continue, null, null);
+    }
+
+    public async Task<AssemblyPlan> VerifyRoundAsync(VerifyRoundInput input)
+    {
+        Log(TaskNames.VerifyRoundActivity, input.JobId);
+        ReplicationJob? job = (await jobs.GetAsync(input.JobId))?.Value;
+        if (job is null || job.Status != JobStatus.Running)
+        {
+            return new AssemblyPlan(null, [], "JobNotRunning", "The job is no longer running.");
+        }
+
+        RoundContext context;
+        try
+        {
+            context = await LoadAsync(job, input.Round, input.ManifestSha256);
+        }
+        catch (StagingRefusedException e)
+        {
+            return new AssemblyPlan(null, [], e.Code, e.Message);
+        }
+
+        string imageId = Ids.New(Ids.ImagePrefix);
+        Stored<ReplicationJob> updated = (await jobs.UpdateAsync(job.JobId, j =>
+        {
+            ReplicationJobRun run = j.ReplicationJobRuns.First(r => r.Round == input.Round);
+            run.ImageId ??= imageId;
+            imageId = run.ImageId;
+            j.BusinessStatus = BusinessStatus.Processing;
+            j.UpdatedAt = clock.GetUtcNow();
+            return true;
+        }))!;
+
+        foreach ((int disk, DiskMapping mapping) in context.Mappings)
+        {
+            await imageStore.CreateDiskAsync(imageId, disk, mapping.DestinationSize);
+        }
+
+        var slices = new List<SliceInput>();
+        foreach ((int disk, int[] order) in context.ChunksByDisk)
+        {
+            int first = 0;
+            long bytes = 0;
+            for (int i = 0; i < order.Length; i++)
+            {
+                bytes += context.Manifest.Chunks[order[i]].Length;
+                if (bytes >= SliceBytes || i == order.Length - 1)
+                {
+                    slices.Add(new SliceInput(job.JobId, input.Round, input.ManifestSha256, imageId, disk, first, i - first + 1));
+                    first = i + 1;
+                    bytes = 0;
+                }
+            }
+        }
+
+        return new AssemblyPlan(imageId, slices, null, null);
+    }
+
+    public async Task<SliceResult> AssembleSliceAsync(SliceInput input)
+    {
+        Log(TaskNames.AssembleSliceActivity, input.JobId);
+        ReplicationJob job = (await jobs.GetAsync(input.JobId))?.Value ?? throw new InvalidOperationException($"Job {input.JobId} is gone.");
+        RoundContext context;
+        try
+        {
+            context = await LoadAsync(job, input.Round, input.ManifestSha256);
+        }
+        catch (StagingRefusedException e)
+        {
+            return new SliceResult(0, e.Code, e.Message);
+        }
+
+        DiskMapping mapping = context.Mappings[input.Disk];
+        int[] order = context.ChunksByDisk[input.Disk][input.FirstChunk..(input.FirstChunk + input.ChunkCount)];
+        byte[] write = ArrayPool<byte>.Shared.Rent(MaxWriteBytes);
+        byte[] plain = ArrayPool<byte>.Shared.Rent(ChunkSize);
+        byte[] packBuffer = ArrayPool<byte>.Shared.Rent(MaxWriteBytes + ChunkSize);
+        long written = 0;
+        try
+        {
+            long writeStart = -1;
+            int writeLength = 0;
+            int i = 0;
+            while (i < order.Length)
+            {
+                // Read a run of chunks stored back to back in one pack with one ranged read.
+                ManifestChunk head = context.Manifest.Chunks[order[i]];
+                int runEnd = i + 1;
+                long runBytes = head.StoredLength;
+                while (runEnd < order.Length)
+                {
+                    ManifestChunk next = context.Manifest.Chunks[order[runEnd]];
+                    ManifestChunk prev = context.Manifest.Chunks[order[runEnd - 1]];
+                    if (next.Pack != head.Pack || next.Position != prev.Position + prev.StoredLength || runBytes + next.StoredLength > MaxWriteBytes)
+                    {
+                        break;
+                    }
+
+                    runBytes += next.StoredLength;
+                    runEnd++;
+                }
+
+                await staging.ReadRangeAsync(input.JobId, StagingNames.Pack(input.Round, head.Pack), head.Position, packBuffer.AsMemory(0, (int)runBytes));
+                long cursor = 0;
+                for (int k = i; k < runEnd; k++)
+                {
+                    ManifestChunk chunk = context.Manifest.Chunks[order[k]];
+                    int length;
+                    try
+                    {
+                        length = ChunkCodec.Open(packBuffer.AsSpan((int)cursor, chunk.StoredLength),
+                            new ChunkAddress(input.JobId, input.Round, chunk.Disk, chunk.Offset, chunk.Length), context.DataKey, plain);
+                        if (length != chunk.Length || Convert.ToHexStringLower(SHA256.HashData(plain.AsSpan(0, length))) != chunk.Sha256)
+                        {
+                            throw new ChunkIntegrityException("ChunkHash", "The chunk's content does not match its hash in the manifest.");
+                        }
+                    }
+                    catch (ChunkIntegrityException e)
+                    {
+                        return new SliceResult(written, "StagingIntegrity." + e.Code,
+                            $"Chunk at disk {chunk.Disk} offset {chunk.Offset} (pack {chunk.Pack} @ {chunk.Position}) failed its check: {e.Message} Staging was altered; nothing was made from it. Start the job again to upload the round anew.");
+                    }
+
+                    cursor += chunk.StoredLength;
+                    long? destination = mapping.Map(chunk.Offset, length);
+                    if (destination is null)
+                    {
+                        continue;
+                    }
+
+                    if (writeStart >= 0 && (destination != writeStart + writeLength || writeLength + length > MaxWriteBytes))
+                    {
+                        await imageStore.WriteAsync(input.ImageId, input.Disk, writeStart, write.AsMemory(0, writeLength));
+                        written += writeLength;
+                        writeStart = -1;
+                        writeLength = 0;
+                    }
+
+                    if (writeStart < 0)
+                    {
+                        writeStart = destination.Value;
+                    }
+
+                    plain.AsSpan(0, length).CopyTo(write.AsSpan(writeLength));
+                    writeLength += length;
+                }
+
+                i = runEnd;
+            }
+
+            if (writeStart >= 0)
+            {
+                await imageStore.WriteAsync(input.ImageId, input.Disk, writeStart, write.AsMemory(0, writeLength));
+                written += writeLength;
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(write);
+            ArrayPool<byte>.Shared.Return(plain, clearArray: true);
+            ArrayPool<byte>.Shared.Return(packBuffer);
+        }
+
+        return new SliceResult(written, null, null);
+    }
+
+    public async Task<bool> FinalizeImageAsync(FinalizeImageInput input)
+    {
+        Log(TaskNames.FinalizeImageActivity, input.JobId);
+        ReplicationJob job = (await jobs.GetAsync(input.JobId))?.Value ?? throw new InvalidOperationException($"Job {input.JobId} is gone.");
+        RoundContext context = await LoadAsync(job, input.Round, input.ManifestSha256);
+        SourceServer? source = (await sources.GetAsync(job.SourceId))?.Value;
+        var disks = new List<ImageDisk>();
+        foreach ((int disk, DiskMapping mapping) in context.Mappings.OrderBy(kv => kv.Key))
+        {
+            foreach ((long offset, byte[] bytes) in mapping.TableWrites)
+            {
+                await imageStore.WriteAsync(input.ImageId, disk, offset, bytes);
+            }
+
+            ManifestDisk md = context.Manifest.Disks.First(d => d.Index == disk);
+            disks.Add(new ImageDisk
+            {
+                Index = disk,
+                SizeBytes = mapping.DestinationSize,
+                PartitionTable = mapping.PartitionTable,
+                Parts = md.Source.Parts.Select(p =>
+                {
+                    PartitionPlacement? placed = mapping.Partitions.FirstOrDefault(x => x.Number == p.Number);
+                    return new Smc.Wire.Inventory.PartitionInfo
+                    {
+                        Number = p.Number,
+                        Device = p.Device,
+                        Path = p.Path,
+                        FileSystem = p.FileSystem,
+                        StartBytes = placed?.DestinationStart ?? p.StartBytes,
+                        SizeBytes = placed?.DestinationSize ?? p.SizeBytes,
+                        UsedBytes = p.UsedBytes,
+                        CanBlock = p.CanBlock,
+                        TypeId = p.TypeId,
+                        PartitionGuid = p.PartitionGuid,
+                        Label = p.Label,
+                        FileSystemId = p.FileSystemId,
+                        Bootable = p.Bootable,
+                    };
+                }).ToList(),
+                WrittenBytes = context.Manifest.Chunks.Where(c => c.Disk == disk).Sum(c => (long)c.Length),
+            });
+        }
+
+        var image = new LocalImage
+        {
+            ImageId = input.ImageId,
+            JobId = job.JobId,
+            SourceId = job.SourceId,
+            ImageName = job.ImageName ?? job.Name,
+            Round = input.Round,
+            Status = "Available",
+            Platform = source?.Platform,
+            Architecture = source?.Architecture,
+            Disks = disks,
+            CreatedAt = clock.GetUtcNow(),
+        };
+        Stored<LocalImage>? existing = await images.GetAsync(input.ImageId);
+        if (existing is null)
+        {
+            await images.InsertAsync(input.ImageId, image);
+        }
+        else
+        {
+            await images.ReplaceAsync(input.ImageId, image, existing.ETag);
+        }
+
+        long stored = context.Manifest.Chunks.Sum(c => (long)c.StoredLength);
+        long changed = context.Manifest.Chunks.Sum(c => (long)c.Length);
+        await jobs.UpdateAsync(job.JobId, j =>
+        {
+            ReplicationJobRun run = j.ReplicationJobRuns.First(r => r.Round == input.Round);
+            run.ImageId = input.ImageId;
+            run.EndTime = clock.GetUtcNow();
+            run.UploadedBytes = stored;
+            run.ChangedBytes = changed;
+            j.BusinessStatus = BusinessStatus.Cleaning;
+            j.Progress = 100;
+            j.EtaSeconds = 0;
+            j.Disks = context.Manifest.Disks.Select(d => new DiskProgress
+            {
+                Index = d.Index,
+                TotalBytes = d.SizeBytes,
+                ScannedBytes = d.SizeBytes,
+                UploadedBytes = context.Manifest.Chunks.Where(c => c.Disk == d.Index).Sum(c => (long)c.StoredLength),
+                SkippedBytes = d.SizeBytes - context.Manifest.Chunks.Where(c => c.Disk == d.Index).Sum(c => (long)c.Length),
+            }).ToList();
+            j.UpdatedAt = clock.GetUtcNow();
+            return true;
+        });
+        await ApplyRetentionAsync(job);
+        return true;
+    }
+
+    public async Task<bool> DiscardImageAsync(DiscardImageInput input)
+    {
+        Log(TaskNames.DiscardImageActivity, input.JobId);
+        await imageStore.DeleteAsync(input.ImageId);
+        await images.DeleteAsync(input.ImageId);
+        await jobs.UpdateAsync(input.JobId, j =>
+        {
+            foreach (ReplicationJobRun run in j.ReplicationJobRuns.Where(r => r.ImageId == input.ImageId))
+            {
+                run.ImageId = null;
+            }
+
+            return true;
+        });
+        return true;
+    }
+
+    public async Task<bool> PurgeStagingAsync(string jobId)
+    {
+        Log(TaskNames.PurgeStagingActivity, jobId);
+        ReplicationJob? job = (await jobs.GetAsync(jobId))?.Value;
+        await staging.DeleteAsync(jobId);
+        RoundContext.Forget(jobId);
+        if (job is not null)
+        {
+            await sources.UpdateAsync(job.SourceId, s => s.PendingCommands.RemoveAll(c => c.JobId == jobId) > 0);
+        }
+
+        return true;
+    }
+
+    private async Task ApplyRetentionAsync(ReplicationJob job)
+    {
+        var mine = new List<LocalImage>();
+        await foreach (Stored<LocalImage> image in images.ListAsync())
+        {
+            if (image.Value.JobId == job.JobId && image.Value.Status == "Available")
+            {
+                mine.Add(image.Value);
+            }
+        }
+
+        foreach (LocalImage old in mine.OrderByDescending(i => i.Round).Skip(Math.Max(1, job.MaxNumberOfImageToKeep)))
+        {
+            await imageStore.DeleteAsync(old.ImageId);
+            await images.DeleteAsync(old.ImageId);
+        }
+    }
+
+    private Task<RoundContext> LoadAsync(ReplicationJob job, int round, string manifestSha256) =>
+        RoundContext.GetAsync(job.JobId, round, manifestSha256, async () =>
+        {
+            byte[] manifestBytes = await staging.ReadAsync(job.JobId, StagingNames.Manifest(round))
+                ?? throw new StagingRefusedException("StagingIntegrity.ManifestMissing", $"Round {round} has no manifest in staging; start the job again to upload it.");
+            if (Convert.ToHexStringLower(SHA256.HashData(manifestBytes)) != manifestSha256)
+            {
+                throw new StagingRefusedException("StagingIntegrity.ManifestChanged", $"The manifest of round {round} changed after it was committed; nothing was made from it. Start the job again to upload the round anew.");
+            }
+
+            RoundManifest manifest;
+            try
+            {
+                manifest = StagingJson.Deserialize<RoundManifest>(manifestBytes);
+            }
+            catch (InvalidDataException e)
+            {
+                throw new StagingRefusedException("StagingIntegrity.ManifestInvalid", e.Message);
+            }
+
+            if (manifest.JobId != job.JobId || manifest.Round != round)
+            {
+                throw new StagingRefusedException("StagingIntegrity.ManifestInvalid", $"The manifest is for {manifest.JobId} round {manifest.Round}, not {job.JobId} round {round}.");
+            }
+
+            byte[] dataKey;
+            using (var rsa = await keys.OpenPrivateKeyAsync(job.JobId))
+            {
+                try
+                {
+                    dataKey = DataKeys.Unwrap(manifest.WrappedDataKey, rsa);
+                }
+                catch (ChunkIntegrityException)
+                {
+                    throw new StagingRefusedException("StagingIntegrity.KeyUnwrapFailed", "The round's data key was not wrapped with this job's key.");
+                }
+            }
+
+            var byDisk = new Dictionary<int, int[]>();
+            foreach (ManifestDisk disk in manifest.Disks)
+            {
+                int[] order = Enumerable.Range(0, manifest.Chunks.Count).Where(i => manifest.Chunks[i].Disk == disk.Index)
+                    .OrderBy(i => manifest.Chunks[i].Offset).ToArray();
+                long end = 0;
+                foreach (ManifestChunk c in order.Select(i => manifest.Chunks[i]))
+                {
+                    if (c.Offset < end || c.Length <= 0 || c.Length > ChunkSize || c.Offset + c.Length > disk.SizeBytes || c.Offset % 512 != 0 || c.Length % 512 != 0)
+                    {
+                        throw new StagingRefusedException("StagingIntegrity.ManifestInvalid", $"Chunk at disk {c.Disk} offset {c.Offset} (length {c.Length}) overlaps another or lies outside the disk.");
+                    }
+
+                    end = c.Offset + c.Length;
+                }
+
+                byDisk[disk.Index] = order;
+            }
+
+            if (manifest.Chunks.Any(c => !byDisk.ContainsKey(c.Disk)))
+            {
+                throw new StagingRefusedException("StagingIntegrity.ManifestInvalid", "A chunk names a disk the manifest does not list.");
+            }
+
+            var mappings = new Dictionary<int, DiskMapping>();
+            foreach (ManifestDisk disk in manifest.Disks)
+            {
+                mappings[disk.Index] = await PlanDiskAsync(job, round, manifest, disk, byDisk[disk.Index], dataKey);
+            }
+
+            return new RoundContext { Manifest = manifest, DataKey = dataKey, ChunksByDisk = byDisk, Mappings = mappings };
+        });
+
+    private async Task<DiskMapping> PlanDiskAsync(ReplicationJob job, int round, RoundManifest manifest, ManifestDisk disk, int[] order, byte[] dataKey)
+    {
+        long wanted = disk.Index == 0
+            ? (job.SystemDiskSize is { } gib ? gib * (1L << 30) : disk.SizeBytes)
+            : (job.DataDisks.FirstOrDefault(d => d.Index == disk.Index)?.Size is { } dgib ? dgib * (1L << 30) : disk.SizeBytes);
+        List<DiskPartSpec> specs = disk.Index == 0 ? job.SystemDiskParts : job.DataDisks.FirstOrDefault(d => d.Index == disk.Index)?.Parts ?? [];
+        var sizes = new Dictionary<int, long>();
+        foreach (DiskPartSpec spec in specs)
+        {
+            var part = disk.Source.Parts.FirstOrDefault(p => p.Device == spec.Device)
+                ?? throw new StagingRefusedException("InvalidParameter.SystemDiskParts", $"No partition '{spec.Device}' on source disk {disk.Index}; use the devices GET /api/v1/source-servers/{job.SourceId} lists.");
+            sizes[part.Number] = spec.SizeBytes;
+        }
+
+        if (disk.Source.PartitionTable == "none")
+        {
+            if (wanted < disk.SizeBytes)
+            {
+                throw new StagingRefusedException("InvalidLayout.DiskTooSmall", $"Destination disk {disk.Index} must be at least {disk.SizeBytes} bytes.");
+            }
+
+            return new DiskMapping { DestinationSize = RoundUp(wanted), PartitionTable = "none", Map = (o, _) => o, TableWrites = [] };
+        }
+
+        byte[] head = await DecodeRangeAsync(job.JobId, round, manifest, disk, order, 0, (int)Math.Min(ChunkSize, disk.SizeBytes), dataKey);
+        byte[] tail = await DecodeRangeAsync(job.JobId, round, manifest, disk, order, disk.SizeBytes - GptTailBytes, GptTailBytes, dataKey);
+        LayoutPlan plan;
+        try
+        {
+            plan = DestinationLayout.Plan(head, tail, disk.SizeBytes, RoundUp(wanted), sizes);
+        }
+        catch (DiskFormatException e)
+        {
+            throw new StagingRefusedException(e.Code, $"Destination disk {disk.Index}: {e.Message}");
+        }
+
+        return new DiskMapping
+        {
+            DestinationSize = plan.DestinationDiskSize,
+            PartitionTable = disk.Source.PartitionTable,
+            Map = plan.MapRange,
+            TableWrites = plan.TableWrites,
+            Partitions = plan.Partitions,
+        };
+    }
+
+    /// <summary>Decodes the source bytes [offset, offset+length) of a disk from its chunks (absent chunks are zero).</summary>
+    private async Task<byte[]> DecodeRangeAsync(string jobId, int round, RoundManifest manifest, ManifestDisk disk, int[] order, long offset, int length, byte[] dataKey)
+    {
+        byte[] result = new byte[length];
+        byte[] plain = new byte[ChunkSize];
+        foreach (ManifestChunk c in order.Select(i => manifest.Chunks[i]).Where(c => c.Offset < offset + length && c.Offset + c.Length > offset))
+        {
+            byte[] frame = new byte[c.StoredLength];
+            await staging.ReadRangeAsync(jobId, StagingNames.Pack(round, c.Pack), c.Position, frame);
+            try
+            {
+                int n = ChunkCodec.Open(frame, new ChunkAddress(jobId, round, c.Disk, c.Offset, c.Length), dataKey, plain);
+                if (Convert.ToHexStringLower(SHA256.HashData(plain.AsSpan(0, n))) != c.Sha256)
+                {
+                    throw new ChunkIntegrityException("ChunkHash", "content does not match the manifest hash");
+                }
+            }
+            catch (ChunkIntegrityException e)
+            {
+                throw new StagingRefusedException("StagingIntegrity." + e.Code, $"Chunk at disk {c.Disk} offset {c.Offset} (pack {c.Pack}) failed its check: {e.Message}");
+            }
+
+            long from = Math.Max(offset, c.Offset), to = Math.Min(offset + length, c.Offset + c.Length);
+            plain.AsSpan((int)(from - c.Offset), (int)(to - from)).CopyTo(result.AsSpan((int)(from - offset)));
+        }
+
+        return result;
+    }
+
+    private static long RoundUp(long bytes) => (bytes + (1L << 20) - 1) / (1L << 20) * (1L << 20);
+
+    private void Log(string activity, string jobId) =>
+        logger.LogInformation("Activity {Activity} for {JobId} on host {HostId}", activity, jobId, JobSteps.HostId);
+}

@@ -1,0 +1,22 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Azure.Functions.Worker;
+using Microsoft.DurableTask.Client;
+
+namespace Smc.Functions;
+
+/// <summary>HTTP triggers for local images: one per route of the shared table.</summary>
+public sealed class ImageFunctions(FunctionsApi api)
+{
+    [Function("ListImages")]
+    public Task<IActionResult> ListImages([HttpTrigger(AuthorizationLevel.Function, "get", Route = "v1/images")] HttpRequest request, [DurableClient] DurableTaskClient client, FunctionContext context) =>
+        api.RunAsync("ListImages", request, client, context);
+
+    [Function("GetImage")]
+    public Task<IActionResult> GetImage([HttpTrigger(AuthorizationLevel.Function, "get", Route = "v1/images/{id}")] HttpRequest request, [DurableClient] DurableTaskClient client, FunctionContext context) =>
+        api.RunAsync("GetImage", request, client, context);
+
+    [Function("DownloadImageDisk")]
+    public Task<IActionResult> DownloadImageDisk([HttpTrigger(AuthorizationLevel.Function, "get", Route = "v1/images/{id}/disks/{index}")] HttpRequest request, [DurableClient] DurableTaskClient client, FunctionContext context) =>
+        api.RunAsync("DownloadImageDisk", request, client, context);
+}

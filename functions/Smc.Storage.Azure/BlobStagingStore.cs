@@ -1,0 +1,64 @@
+using Azure;
+using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
+using Azure.Storage.Sas;
+using Smc.Core.Ports;
+using Smc.Wire.Staging;
+
+namespace Smc.Storage.Azure;
+
+/// <summary>Staging as one blob container per job; agents get a container SAS with create and write only.</summary>
+internal sealed class BlobStagingStore(BlobServiceClient service) : IStagingStore
+{
+    public Task EnsureAsync(string jobId, CancellationToken cancellationToken = default) =>
+        StorageErrors.Guard(() => Container(jobId).CreateIfNotExistsAsync(cancellationToken: cancellationToken));
+
+    public Task<(Uri ContainerUrl, DateTimeOffset ExpiresAt)> GetUploadUrlAsync(string jobId, TimeSpan lifetime, CancellationToken cancellationToken = default)
+    {
+        BlobContainerClient container = Container(jobId);
+        DateTimeOffset expires = DateTimeOffset.UtcNow + lifetime;
+        var sas = new BlobSasBuilder(BlobContainerSasPermissions.Create | BlobContainerSasPermissions.Write, expires)
+        {
+            BlobContainerName = container.Name,
+            Resource = "c",
+            StartsOn = DateTimeOffset.UtcNow.AddMinutes(-5),
+        };
+        return Task.FromResult((container.GenerateSasUri(sas), expires));
+    }
+
+    public async Task<byte[]?> ReadAsync(string jobId, string blobName, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            BlobDownloadResult r = (await StorageErrors.Guard(() => Container(jobId).GetBlobClient(blobName).DownloadContentAsync(cancellationToken))).Value;
+            return r.Content.ToArray();
+        }
+        catch (RequestFailedException e) when (e.Status == 404)
+        {
+            return null;
+        }
+    }
+
+    public async Task ReadRangeAsync(string jobId, string blobName, long offset, Memory<byte> destination, CancellationToken cancellationToken = default)
+    {
+        BlobDownloadStreamingResult r = (await StorageErrors.Guard(() => Container(jobId).GetBlobClient(blobName).DownloadStreamingAsync(
+            new BlobDownloadOptions { Range = new HttpRange(offset, destination.Length) }, cancellationToken))).Value;
+        await using Stream s = r.Content;
+        int read = 0;
+        while (read < destination.Length)
+        {
+            int n = await s.ReadAsync(destination[read..], cancellationToken);
+            if (n == 0)
+            {
+                throw new InvalidDataException($"{blobName} ended before {offset + destination.Length} bytes.");
+            }
+
+            read += n;
+        }
+    }
+
+    public async Task DeleteAsync(string jobId, CancellationToken cancellationToken = default) =>
+        await StorageErrors.Guard(() => Container(jobId).DeleteIfExistsAsync(cancellationToken: cancellationToken));
+
+    private BlobContainerClient Container(string jobId) => service.GetBlobContainerClient(StagingNames.Container(jobId));
+}
