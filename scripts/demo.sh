@@ -1,45 +1,15 @@
 #!/usr/bin/env bash
 # The main command: a local migration run on the embedded default (Azurite storage, local image store).
 # It installs what it needs, starts Azurite and smc-control, builds a sample source disk with the real
-# sfdisk/mkfs tools, installs the agent through the control plane's install script, registers the disk,
-# then creates and starts a replication job and follows it to its end.
+# sfdisk/mkfs tools (or takes SMC_DEMO_DISK=/dev/… or an image file), installs the agent through the
+# control plane's install script, runs `smc-agent migrate`, and checks the destination image against the source.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT="$PWD"
 bash scripts/setup.sh
-
 WORK="$ROOT/.artifacts/demo"
-rm -rf "$WORK"; mkdir -p "$WORK"
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
-trap cleanup EXIT
-step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
-json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-
-step "Build the control plane and publish the single-file agent"
-export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
-dotnet build functions/Smc.Control -c Release -v quiet -nologo | grep -E "error|Warn|Elapsed" || true
-dotnet publish agent/Smc.Agent -c Release -r linux-x64 --self-contained -o .artifacts/agent/linux-x64 -v quiet -nologo | grep -E "error" || true
-AGENT_BIN="$ROOT/.artifacts/agent/linux-x64/smc-agent"
-ls -l "$AGENT_BIN"
-
-step "Start Azurite (storage emulator) and smc-control"
-BLOB=$(free_port); QUEUE=$(free_port); TABLE=$(free_port)
-node_modules/.bin/azurite --silent --inMemoryPersistence --skipApiVersionCheck --loose \
-  --blobHost 127.0.0.1 --blobPort "$BLOB" --queueHost 127.0.0.1 --queuePort "$QUEUE" --tableHost 127.0.0.1 --tablePort "$TABLE" \
-  > "$WORK/azurite.log" 2>&1 & pids+=($!)
-export SMC_STORAGE__CONNECTIONSTRING="DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;BlobEndpoint=http://127.0.0.1:$BLOB/devstoreaccount1;QueueEndpoint=http://127.0.0.1:$QUEUE/devstoreaccount1;TableEndpoint=http://127.0.0.1:$TABLE/devstoreaccount1;"
-export SMC_ADMIN_KEY="op.$(head -c 24 /dev/urandom | base64 | tr -d '/+=')"
-export SMC_CONTROL__HEARTBEATRATESECONDS=5
-PORT=7071; (echo > /dev/tcp/127.0.0.1/7071) 2>/dev/null && PORT=$(free_port)
-SERVER="http://127.0.0.1:$PORT"
-dotnet functions/Smc.Control/bin/Release/net10.0/smc-control.dll --urls "$SERVER" > "$WORK/smc-control.log" 2>&1 & pids+=($!)
-for i in $(seq 1 120); do grep -q "smc-control listening" "$WORK/smc-control.log" && break; sleep 0.5; done
-grep -q "smc-control listening" "$WORK/smc-control.log" || { cat "$WORK/smc-control.log"; exit 1; }
-echo "smc-control on $SERVER (log: $WORK/smc-control.log)"
-K="x-functions-key: $SMC_ADMIN_KEY"; API="$SERVER/api/v1"
-
+source scripts/lib.sh
+build_and_start
 step "Build a sample source disk (GPT, 1 GiB: EFI vfat, root ext4 with ~250 MiB of mixed files, data ext4, swap)"
 DISK="${SMC_DEMO_DISK:-}"
 if [ -z "$DISK" ]; then
@@ -87,7 +57,7 @@ IMAGE_ID=$(json 'd["replicationJobRuns"][-1]["imageId"]' < "$WORK/job.json")
 json '"job %s: %s in %ss, image %s; uploaded %.1f MiB for %.1f MiB in use" % (d["jobId"], d["status"], '"$((END-START))"', d["replicationJobRuns"][-1]["imageId"], d["replicationJobRuns"][-1]["uploadedBytes"]/1048576, d["replicationJobRuns"][-1]["changedBytes"]/1048576)' < "$WORK/job.json"
 
 step "Check the destination image against the source"
-curl -fsS -H "$K" "$API/images/$IMAGE_ID" | python3 -m json.tool | head -30
+curl -fsS -H "$K" "$API/images/$IMAGE_ID" | json '"image %s (%s): %s" % (d["imageId"], d["status"], "; ".join("disk %d %d MiB %s [%s]" % (x["index"], x["sizeBytes"] >> 20, x["partitionTable"], ", ".join("%s %s" % (p["number"], p.get("fileSystem") or "?") for p in x["parts"])) for x in d["disks"]))'
 curl -fsS -H "$K" -o "$WORK/dest-disk0.raw" "$API/images/$IMAGE_ID/disks/0"
 sgdisk -v "$WORK/dest-disk0.raw" | grep -q "No problems found" && echo "partition table: sgdisk -v finds no problems"
 python3 - "$DISK" "$WORK/dest-disk0.raw" <<'PY'
@@ -96,14 +66,14 @@ src, dst = sys.argv[1], sys.argv[2]
 table = lambda p: json.loads(subprocess.check_output(["sfdisk", "--json", p]))["partitiontable"]
 ts, td = table(src), table(dst)
 ok = True
-for a, b in zip(ts["partitions"], td["partitions"]):
+for i, (a, b) in enumerate(zip(ts["partitions"], td["partitions"]), 1):
     same = all(a.get(k) == b.get(k) for k in ("start", "size", "type", "uuid", "name"))
     with open(src, "rb") as fa, open(dst, "rb") as fb:
         fa.seek(a["start"] * 512); fb.seek(b["start"] * 512)
         left, equal = a["size"] * 512, True
         while left and equal:
             n = min(left, 4 << 20); equal = fa.read(n) == fb.read(n); left -= n
-    print(f"partition {a['node'].split('#')[-1] if '#' in a['node'] else a['node']}: {'same place and size' if same else 'MOVED'}, bytes {'identical' if equal else 'DIFFER'}")
+    print(f"partition {i}: {'same place and size' if same else 'MOVED'}, bytes {'identical' if equal else 'DIFFER'}")
     ok &= same and equal
 sys.exit(0 if ok else 1)
 PY
@@ -111,7 +81,7 @@ for p in 2 3; do
   start=$(sfdisk --json "$WORK/dest-disk0.raw" | json "d['partitiontable']['partitions'][$((p-1))]['start']")
   size=$(sfdisk --json "$WORK/dest-disk0.raw" | json "d['partitiontable']['partitions'][$((p-1))]['size']")
   dd if="$WORK/dest-disk0.raw" of="$WORK/dest-p$p.ext4" bs=512 skip="$start" count="$size" status=none
-  e2fsck -fn "$WORK/dest-p$p.ext4" >/dev/null && echo "partition $p: e2fsck -fn clean"
+  e2fsck -fn "$WORK/dest-p$p.ext4" >/dev/null 2>&1 && echo "partition $p: e2fsck -fn clean"
 done
 mkdir -p "$WORK/restored" && debugfs -R "rdump / $WORK/restored" "$WORK/dest-p2.ext4" 2>/dev/null
 if diff -r --no-dereference -x lost+found "$WORK/tree" "$WORK/restored/" >/dev/null 2>&1 || [ -n "${SMC_DEMO_DISK:-}" ]; then echo "root file system: every file equal to the source"; else echo "root file system differs"; exit 1; fi

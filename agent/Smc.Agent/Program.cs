@@ -49,7 +49,16 @@ migrate.SetAction((p, ct) => GuardAsync(() => MigrateCommand.RunAsync(
     new MigrateOptions(p.GetValue(name), p.GetValue(imageName), p.GetValue(systemDiskSize), p.GetValue(threads), p.GetValue(bandwidth), p.GetValue(compress), p.GetValue(json)),
     p.GetValue(config)!, Console.Error, ct)));
 
-var root = new RootCommand("smc-agent — moves this server's disks to SMC Serverless, block by block.") { config, inspect, register, run, migrate, install, uninstall };
+var benchFile = new Option<string>("--file") { Required = true };
+var benchConnection = new Option<string>("--connection-string") { Required = true };
+var benchPipeline = new Command("pipeline", "Pipeline throughput into a null sink.") { disk, compress };
+benchPipeline.SetAction((p, ct) => GuardAsync(() => BenchmarkCommand.PipelineAsync(p.GetValue(disk) ?? [], p.GetValue(compress) ?? 1, ct)));
+var benchUpload = new Command("upload", "Baseline: upload a whole file in 4 MiB blocks.") { benchFile, benchConnection, threads };
+benchUpload.SetAction((p, ct) => GuardAsync(() => BenchmarkCommand.UploadAsync(p.GetValue(benchFile)!, p.GetValue(benchConnection)!, p.GetValue(threads) ?? 4, ct)));
+var benchmark = new Command("benchmark", "Figures for scripts/bench.sh.") { benchPipeline, benchUpload };
+benchmark.Hidden = true;
+
+var root = new RootCommand("smc-agent — moves this server's disks to SMC Serverless, block by block.") { config, inspect, register, run, migrate, install, uninstall, benchmark };
 ParseResult parsed = root.Parse(args);
 if (parsed.Errors.Count > 0)
 {

@@ -55,7 +55,7 @@ public static class DestinationLayout
     /// <see cref="DiskErrorCodes.LayoutDiskTooSmall"/> when the destination is too small for the plan;
     /// <see cref="DiskErrorCodes.LayoutUnsupported"/> for MBR extended/logical partitions or MBR values beyond 32 bits;
     /// <see cref="DiskErrorCodes.InvalidMbr"/>, <see cref="DiskErrorCodes.InvalidGpt"/> or <see cref="DiskErrorCodes.Truncated"/>
-    /// for a corrupt source table (as <see cref="DiskInspector.ReadLayout"/>, plus overlapping partitions).
+    /// for a corrupt source table (as <see cref="DiskInspector.ReadLayout"/>, plus overlapping partitions) or a source disk shorter than one sector.
     /// </exception>
     /// <exception cref="ArgumentException">A size is given for a partition that does not exist, or is not a multiple of the sector size; the head is shorter than one sector.</exception>
     public static LayoutPlan Plan(
@@ -72,8 +72,13 @@ public static class DestinationLayout
             throw new ArgumentOutOfRangeException(nameof(sectorSize), sectorSize, "The sector size must be a power of two from 512 to 4096.");
         }
 
-        ArgumentOutOfRangeException.ThrowIfLessThan(sourceDiskSize, sectorSize);
+        ArgumentOutOfRangeException.ThrowIfNegative(sourceDiskSize);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(destinationDiskSize);
+        if (sourceDiskSize < sectorSize)
+        {
+            throw new DiskFormatException(DiskErrorCodes.Truncated, $"The source disk has {sourceDiskSize} bytes, less than one {sectorSize}-byte sector.");
+        }
+
         if (sourceHead.Length < sectorSize || sourceHead.Length > sourceDiskSize)
         {
             throw new ArgumentException($"The source head must hold at least one {sectorSize}-byte sector and at most the whole disk.", nameof(sourceHead));

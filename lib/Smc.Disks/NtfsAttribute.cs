@@ -4,6 +4,7 @@ namespace Smc.Disks;
 internal sealed class NtfsAttribute
 {
     public const uint TypeVolumeName = 0x60;
+    public const uint TypeVolumeInformation = 0x70;
     public const uint TypeData = 0x80;
     public const uint TypeEnd = 0xFFFFFFFF;
 

@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Numerics;
 using System.Text;
 
@@ -13,6 +14,12 @@ internal static class NtfsVolume
     public const int MftRecordNumber = 0;
     public const int VolumeRecordNumber = 3;
     public const int BitmapRecordNumber = 6;
+
+    /// <summary>Offset of the flags in the <c>$VOLUME_INFORMATION</c> value.</summary>
+    public const int VolumeInformationFlagsOffset = 10;
+
+    /// <summary><c>$VOLUME_INFORMATION</c> flag: the volume needs chkdsk.</summary>
+    public const ushort VolumeDirty = 0x0001;
 
     /// <summary>Bitmap bytes read per chunk.</summary>
     private const int ChunkSize = 1024 * 1024;
@@ -58,9 +65,10 @@ internal static class NtfsVolume
     /// <summary>
     /// Used byte extents of the volume: the clusters whose <c>$Bitmap</c> bit is set, plus the boot sector, the sector
     /// after the last one the boot sector counts (where the backup boot sector lives) and the partition's last sector.
+    /// Null when <c>$Volume</c> is flagged dirty (chkdsk pending: <c>$Bitmap</c> may not match the files).
     /// </summary>
     /// <exception cref="DiskFormatException"><see cref="DiskErrorCodes.CorruptFileSystem"/> for corrupt metadata.</exception>
-    public static IReadOnlyList<ByteExtent> UsedExtents(DiskReader reader, long volumeOffset, long volumeSize, NtfsBootSector boot)
+    public static IReadOnlyList<ByteExtent>? UsedExtents(DiskReader reader, long volumeOffset, long volumeSize, NtfsBootSector boot)
     {
         int sectorSize = boot.BytesPerSector;
         if (boot.TotalSectors > volumeSize / sectorSize)
@@ -70,6 +78,18 @@ internal static class NtfsVolume
 
         var volume = new Volume(reader, volumeOffset, boot);
         List<NtfsDataRun> mftRuns = volume.MftRuns();
+        NtfsAttribute info = volume.ReadRecord(mftRuns, VolumeRecordNumber).Find(NtfsAttribute.TypeVolumeInformation)
+            ?? throw Corrupt("$Volume has no $VOLUME_INFORMATION attribute.");
+        if (info.IsNonResident || info.ResidentValue.Length < VolumeInformationFlagsOffset + 2)
+        {
+            throw Corrupt("$VOLUME_INFORMATION is not a resident value of at least 12 bytes.");
+        }
+
+        if ((BinaryPrimitives.ReadUInt16LittleEndian(info.ResidentValue.AsSpan(VolumeInformationFlagsOffset)) & VolumeDirty) != 0)
+        {
+            return null;
+        }
+
         long clusterSize = boot.ClusterSize;
         var used = new ExtentBuilder(volumeSize);
         used.Add(0, sectorSize);

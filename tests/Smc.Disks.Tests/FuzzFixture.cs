@@ -39,6 +39,16 @@ public sealed class FuzzFixture : IDisposable
                     .Select(p => p.FirstLba - p.MbrEntry!.FirstLba)];
             }
 
+            string primary = Dir.File("mbr-primary.img");
+            CreateSparse(primary, 8 * MiB);
+            Sfdisk(primary, """
+                label: dos
+                start=2048, size=2048, type=83, bootable
+                start=4096, size=4096, type=7
+                start=10240, size=2048, type=82
+                """);
+            MbrPrimary = File.ReadAllBytes(primary);
+
             string gpt = Dir.File("gpt.img");
             CreateSparse(gpt, 8 * MiB);
             Sfdisk(gpt, """
@@ -64,6 +74,10 @@ public sealed class FuzzFixture : IDisposable
             CreateSparse(Dir.File("lvm2.img"), 1 * MiB);
             LvmLabel.Write(Dir.File("lvm2.img"), 0, 1 * MiB);
             MkXfs(Dir.File("xfs.img"), 300 * MiB, "fuzz-xfs", null);
+
+            // ext4 with 8 groups of 1024 4-KiB blocks (flex_bg: all bitmaps in group 0; most groups BLOCK_UNINIT).
+            CreateSparse(Dir.File("ext4-groups.img"), 32 * MiB);
+            MkExt("ext4", Dir.File("ext4-groups.img"), 0, 32 * MiB, "fuzz-groups", tree, "-b", "4096", "-g", "1024", "-N", "2048");
         }
         catch
         {
@@ -78,6 +92,9 @@ public sealed class FuzzFixture : IDisposable
     public byte[] Mbr { get; }
 
     public IReadOnlyList<long> MbrEbrLbas { get; }
+
+    /// <summary>An MBR disk with three primary partitions and an empty slot (no file systems).</summary>
+    public byte[] MbrPrimary { get; }
 
     /// <summary>A GPT disk with ext4, swap and FAT partitions.</summary>
     public byte[] Gpt { get; }

@@ -104,8 +104,62 @@ public sealed class FuzzTests(FuzzFixture fixture, ITestOutputHelper output) : I
         Assert.True(outcome.Successes > 100, outcome.ToString());
     }
 
-    private static Outcome Fuzz(byte[] image, long length, List<(int Start, int Length)> regions, int iterations, int truncations, int seed, Action<byte[], Random, List<(int, byte)>>? repair)
+    [Fact]
+    public async Task UsedExtents_MutatedExt4GroupMetadata_OnlyNullExtentsOrDiskFormatException()
     {
+        byte[] image = fixture.FileSystemImage("ext4-groups", out long length);
+        const int BlockSize = 4096;
+        int bitmaps = (int)BinaryPrimitives.ReadUInt32LittleEndian(image.AsSpan(BlockSize)) * BlockSize; // group 0's block bitmap; flex_bg puts all 8 there
+        var regions = new List<(int Start, int Length)>
+        {
+            (1024, 1024), (1024, 0x110), (1024 + 0x14, 0x20), (1024 + 0xCE, 0x40), (1024 + 0x24C, 8), // superblock geometry
+            (BlockSize, 8 * 64), (BlockSize, 8 * 64), (BlockSize, 8 * 64), (BlockSize + 0x12, 2), // descriptors: locations, flags
+            (bitmaps, 8 * BlockSize), // block bitmaps
+        };
+
+        Outcome outcome = await Task.Run(() => Fuzz(image, length, regions, iterations: 2000, truncations: 200, seed: 4001, repair: RepairExt, check: MapExt))
+            .WaitAsync(Limit);
+
+        output.WriteLine(outcome.ToString());
+        Assert.True(outcome.FileSystems.GetValueOrDefault("extents") > 200, outcome.ToString());
+        Assert.True(outcome.FileSystems.GetValueOrDefault("null") > 200, outcome.ToString());
+    }
+
+    [Fact]
+    public async Task Plan_MutatedGptImage_OnlyPlansThatReadBackOrDiskFormatException()
+    {
+        byte[] image = (byte[])fixture.Gpt.Clone();
+        int backup = image.Length - Sector;
+        var regions = new List<(int Start, int Length)>
+        {
+            (Table, TableBytes), (Sector, 92), (Sector, 92), (2 * Sector, 3 * 128), (2 * Sector, 3 * 128), (backup, 92), (backup - (32 * Sector), 3 * 128),
+        };
+
+        Outcome outcome = await Task.Run(() => Fuzz(image, image.Length, regions, iterations: 2000, truncations: 200, seed: 5001, repair: RepairGpt, check: PlanAndReadBack))
+            .WaitAsync(Limit);
+
+        output.WriteLine(outcome.ToString());
+        Assert.True(outcome.Successes > 200, outcome.ToString());
+        Assert.Contains(DiskErrorCodes.InvalidGpt, outcome.Codes.Keys);
+    }
+
+    [Fact]
+    public async Task Plan_MutatedMbrImage_OnlyPlansThatReadBackOrDiskFormatException()
+    {
+        byte[] image = (byte[])fixture.MbrPrimary.Clone();
+        var regions = new List<(int Start, int Length)> { (Table, TableBytes), (Table, 16), (Table + 16, 16), (Table + 32, 16) };
+
+        Outcome outcome = await Task.Run(() => Fuzz(image, image.Length, regions, iterations: 2000, truncations: 200, seed: 5002, repair: null, check: PlanAndReadBack))
+            .WaitAsync(Limit);
+
+        output.WriteLine(outcome.ToString());
+        Assert.True(outcome.Successes > 100, outcome.ToString());
+        Assert.Contains(DiskErrorCodes.LayoutUnsupported, outcome.Codes.Keys);
+    }
+
+    private static Outcome Fuzz(byte[] image, long length, List<(int Start, int Length)> regions, int iterations, int truncations, int seed, Action<byte[], Random, List<(int, byte)>>? repair, Check? check = null)
+    {
+        check ??= Inspect;
         var random = new Random(seed);
         var outcome = new Outcome();
         var undo = new List<(int Offset, byte Value)>();
@@ -119,7 +173,7 @@ public sealed class FuzzTests(FuzzFixture fixture, ITestOutputHelper output) : I
             }
 
             repair?.Invoke(image, random, undo);
-            Inspect(image, length, outcome, $"seed {seed} iteration {i}");
+            check(image, length, outcome, $"seed {seed} iteration {i}");
             for (int u = undo.Count - 1; u >= 0; u--)
             {
                 image[undo[u].Offset] = undo[u].Value;
@@ -131,7 +185,7 @@ public sealed class FuzzTests(FuzzFixture fixture, ITestOutputHelper output) : I
         for (int t = 0; t < truncations; t++)
         {
             long cut = random.Next(4) == 0 ? random.NextInt64(0, (length / Sector) + 1) * Sector : random.NextInt64(0, length + 1);
-            Inspect(image, cut, outcome, $"seed {seed} truncation to {cut} bytes");
+            check(image, cut, outcome, $"seed {seed} truncation to {cut} bytes");
         }
 
         return outcome;
@@ -236,7 +290,8 @@ public sealed class FuzzTests(FuzzFixture fixture, ITestOutputHelper output) : I
             outcome.Successes++;
             foreach (PartitionInfo part in info.Parts)
             {
-                string key = $"{part.FileSystem ?? "none"}{(part.UsedBytes is null ? "" : "+used")}";
+                IReadOnlyList<ByteExtent>? extents = MapChecked(reader, part.StartBytes, part.SizeBytes, part.FileSystem, where);
+                string key = $"{part.FileSystem ?? "none"}{(part.UsedBytes is null ? "" : "+used")}{(extents is null ? "" : "+extents")}";
                 outcome.FileSystems[key] = outcome.FileSystems.GetValueOrDefault(key) + 1;
             }
         }
@@ -249,6 +304,136 @@ public sealed class FuzzTests(FuzzFixture fixture, ITestOutputHelper output) : I
             throw new InvalidOperationException($"{where}: unexpected {e.GetType().Name}: {e.Message}", e);
         }
     }
+
+    /// <summary>
+    /// <see cref="AllocationMaps.UsedExtents"/> for one partition: null, or extents that are sorted, merged, positive and inside
+    /// the partition (anything else fails the test). A <see cref="DiskFormatException"/> propagates to the caller's count.
+    /// </summary>
+    private static IReadOnlyList<ByteExtent>? MapChecked(DiskReader reader, long start, long size, string? fileSystem, string where)
+    {
+        IReadOnlyList<ByteExtent>? extents = AllocationMaps.UsedExtents(reader, start, size, fileSystem);
+        for (int i = 0; extents is not null && i < extents.Count; i++)
+        {
+            ByteExtent e = extents[i];
+            if (e.Length <= 0 || e.Start < 0 || e.End > size || (i > 0 && e.Start <= extents[i - 1].End))
+            {
+                throw new InvalidOperationException($"{where}: {fileSystem} extent {i} {e} is not sorted, merged and inside the {size}-byte partition.");
+            }
+        }
+
+        return extents;
+    }
+
+    /// <summary>Allocation maps of a whole-disk ext4 image: null, well-formed extents or <see cref="DiskFormatException"/>.</summary>
+    private static void MapExt(byte[] image, long length, Outcome outcome, string where)
+    {
+        using var reader = new DiskReader(new MemoryStream(image, 0, (int)Math.Min(length, image.Length), writable: false));
+        try
+        {
+            IReadOnlyList<ByteExtent>? extents = MapChecked(reader, 0, reader.Length, "ext4", where);
+            outcome.Successes++;
+            string key = extents is null ? "null" : "extents";
+            outcome.FileSystems[key] = outcome.FileSystems.GetValueOrDefault(key) + 1;
+        }
+        catch (DiskFormatException e)
+        {
+            outcome.Codes[e.Code] = outcome.Codes.GetValueOrDefault(e.Code) + 1;
+        }
+        catch (Exception e) when (e is not InvalidOperationException)
+        {
+            throw new InvalidOperationException($"{where}: unexpected {e.GetType().Name}: {e.Message}", e);
+        }
+    }
+
+    /// <summary>
+    /// <see cref="DestinationLayout.Plan"/> from the head and tail of the image onto a disk twice its size: a
+    /// <see cref="DiskFormatException"/>, or a plan whose table writes, applied to an empty destination, read back as the
+    /// planned partitions.
+    /// </summary>
+    private static void PlanAndReadBack(byte[] image, long length, Outcome outcome, string where)
+    {
+        int head = (int)Math.Min(length, 34 * Sector);
+        int tail = (int)Math.Min(length, 33 * Sector);
+        long destinationSize = 2 * length;
+        try
+        {
+            LayoutPlan plan = DestinationLayout.Plan(image.AsSpan(0, head), image.AsSpan((int)length - tail, tail), length, destinationSize, new Dictionary<int, long>());
+            // The destination: zeros with the table writes, held as a head (writes in the first half) and a tail (the rest).
+            long half = destinationSize / 2;
+            long headLength = plan.TableWrites.Where(w => w.Offset < half).Select(w => w.Offset + w.Bytes.Length).DefaultIfEmpty(0).Max();
+            long tailStart = plan.TableWrites.Where(w => w.Offset >= half).Select(w => w.Offset).DefaultIfEmpty(destinationSize).Min();
+            var destinationHead = new byte[headLength];
+            var destinationTail = new byte[destinationSize - tailStart];
+            foreach ((long offset, byte[] bytes) in plan.TableWrites)
+            {
+                bytes.CopyTo(offset < half ? destinationHead : destinationTail, offset < half ? offset : offset - tailStart);
+            }
+
+            using var reader = new DiskReader(new HeadTailStream(destinationHead, destinationTail, destinationSize));
+            DiskLayout layout = DiskInspector.ReadLayout(reader);
+            if (layout.Kind != plan.Kind
+                || !layout.Partitions.Select(p => (p.Number, p.StartBytes, p.SizeBytes)).SequenceEqual(plan.Partitions.Where(p => p.Number > 0).Select(p => (p.Number, p.DestinationStart, p.DestinationSize)))
+                || layout.GptBackupHeaderUsed)
+            {
+                throw new InvalidOperationException($"{where}: the planned tables read back as {layout.KindName} with {layout.Partitions.Count} partitions, not as planned.");
+            }
+
+            outcome.Successes++;
+            string key = $"{plan.Kind}:{plan.Partitions.Count}";
+            outcome.FileSystems[key] = outcome.FileSystems.GetValueOrDefault(key) + 1;
+        }
+        catch (DiskFormatException e)
+        {
+            outcome.Codes[e.Code] = outcome.Codes.GetValueOrDefault(e.Code) + 1;
+        }
+        catch (Exception e) when (e is not InvalidOperationException)
+        {
+            throw new InvalidOperationException($"{where}: unexpected {e.GetType().Name}: {e.Message}", e);
+        }
+    }
+
+    /// <summary>
+    /// Half of the time, recompute what metadata_csum protects — block bitmap checksums, group descriptor checksums and the
+    /// superblock checksum — so mutated values reach the geometry and range checks instead of failing a checksum.
+    /// </summary>
+    private static void RepairExt(byte[] image, Random random, List<(int, byte)> undo)
+    {
+        if (random.Next(2) == 0)
+        {
+            return;
+        }
+
+        const int Sb = 1024;
+        const int BlockSize = 4096;
+        const int DescSize = 64;
+        uint seed = Crc32C.Update(uint.MaxValue, image.AsSpan(Sb + 0x68, 16));
+        uint groups = (BinaryPrimitives.ReadUInt32LittleEndian(image.AsSpan(Sb + 4)) + 1023) / 1024;
+        for (uint g = 0; g < Math.Min(groups, 8u); g++)
+        {
+            int desc = BlockSize + ((int)g * DescSize);
+            ulong bitmap = BinaryPrimitives.ReadUInt32LittleEndian(image.AsSpan(desc));
+            if ((image[desc + 0x12] & 0x02) == 0 && bitmap < (ulong)(image.Length / BlockSize))
+            {
+                uint crc = Crc32C.Update(seed, image.AsSpan((int)bitmap * BlockSize, 1024 / 8));
+                PokeUInt16(image, desc + 0x18, (ushort)crc, undo);
+                PokeUInt16(image, desc + 0x38, (ushort)(crc >> 16), undo);
+            }
+
+            PokeUInt16(image, desc + 0x1E, 0, undo);
+            uint c = Crc32C.Update(Crc32C.Update(seed, g), image.AsSpan(desc, DescSize));
+            PokeUInt16(image, desc + 0x1E, (ushort)c, undo);
+        }
+
+        PokeUInt32(image, Sb + 0x3FC, Crc32C.Update(uint.MaxValue, image.AsSpan(Sb, 0x3FC)), undo);
+    }
+
+    private static void PokeUInt16(byte[] image, int offset, ushort value, List<(int, byte)> undo)
+    {
+        Poke(image, offset, (byte)value, undo);
+        Poke(image, offset + 1, (byte)(value >> 8), undo);
+    }
+
+    private delegate void Check(byte[] image, long length, Outcome outcome, string where);
 
     private sealed class Outcome
     {

@@ -28,6 +28,7 @@ internal sealed class RoundRunner(AgentConfig config, ControlPlaneClient client,
     private const int PackBytes = 4 << 20;
 
     private readonly string _jobId = command.JobId ?? throw new AgentException(ExitCodes.Failure, "Command without a job id.");
+    private Func<string, byte[], CancellationToken, Task>? _sink;
     private StagingCredentials? _credentials;
     private BlobContainerClient? _container;
     private long _uploadedBytes;
@@ -88,7 +89,7 @@ internal sealed class RoundRunner(AgentConfig config, ControlPlaneClient client,
             StoredBytes = journal.Chunks.Sum(c => (long)c.StoredLength),
         };
         await ControlPlaneClient.ShortRetry.ExecuteAsync(async ct => await client.CommitAsync(config.Credential, _jobId, command.Round, commit, ct), cancellationToken);
-        Log($"round {command.Round} committed: {journal.Chunks.Count} chunks, {Human(commit.StoredBytes)} stored, {Human(progress.SkippedBytes)} skipped");
+        Log($"round {command.Round} committed: {journal.Chunks.Count} chunks, {Human(commit.StoredBytes)} stored, {Human(progress.SkippedBytes)} skipped; peak RSS {PeakRssBytes() >> 20} MiB");
         return commit.ManifestSha256;
     }
 
@@ -186,7 +187,7 @@ internal sealed class RoundRunner(AgentConfig config, ControlPlaneClient client,
                 await foreach (PendingPack p in packs.Reader.ReadAllAsync(ct))
                 {
                     await limiter.WaitAsync(p.Content.Length, ct);
-                    await UploadAsync(StagingNames.Pack(command.Round, p.PackId), p.Content, ct);
+                    await (_sink ?? UploadAsync)(StagingNames.Pack(command.Round, p.PackId), p.Content, ct);
                     journal.AddPack(p.Chunks);
                     Interlocked.Add(ref _uploadedBytes, p.Content.Length);
                     Interlocked.Add(ref _storedBytes, p.Content.Length);
@@ -211,6 +212,62 @@ internal sealed class RoundRunner(AgentConfig config, ControlPlaneClient client,
             {
                 h.Dispose();
             }
+        }
+    }
+
+    /// <summary>
+    /// Benchmark: the whole pipeline (plan, read, skip, hash, compress, encrypt, pack) into a sink that drops
+    /// the packs. Returns (bytes of used data read, bytes packed, elapsed).
+    /// </summary>
+    internal static async Task<(long Read, long Packed, TimeSpan Elapsed)> MeasurePipelineAsync(IReadOnlyList<string> disks, int compressLevel, string stateDir, CancellationToken cancellationToken)
+    {
+        using RSA key = DataKeys.NewJobKey();
+        var command = new AgentCommand
+        {
+            CommandId = "benchmark",
+            Type = AgentCommandTypes.Replicate,
+            JobId = "j-benchmarkaaaaaaa",
+            PublicKey = Convert.ToBase64String(key.ExportSubjectPublicKeyInfo()),
+            CompressLevel = compressLevel,
+            Disks = [.. disks],
+        };
+        var config = new AgentConfig { Server = "http://127.0.0.1:9", SourceId = "s-benchmark", Credential = "none" };
+        using var client = new ControlPlaneClient(config.Server);
+        long packed = 0;
+        var runner = new RoundRunner(config, client, command, stateDir, TextWriter.Null)
+        {
+            _sink = (_, content, _) =>
+            {
+                Interlocked.Add(ref packed, content.Length);
+                return Task.CompletedTask;
+            },
+        };
+        Directory.CreateDirectory(stateDir);
+        string journalPath = Path.Combine(stateDir, "j-benchmarkaaaaaaa-r0.journal");
+        File.Delete(journalPath);
+        List<DiskPlan> plans = disks.Select((d, i) => DiskPlan.Build(i, d, command.ChunkSize)).ToList();
+        var clock = Stopwatch.StartNew();
+        byte[] dataKey = DataKeys.NewDataKey();
+        using (RoundJournal journal = RoundJournal.Open(journalPath, () => new JournalHeader { JobId = command.JobId, DataKey = "", WrappedDataKey = "", KeyFingerprint = "", ChunkSize = command.ChunkSize }))
+        {
+            await runner.PipelineAsync(plans, [], dataKey, journal, new RoundProgress(plans, []), cancellationToken);
+        }
+
+        File.Delete(journalPath);
+        return (plans.Sum(p => p.PlannedBytes), packed, clock.Elapsed);
+    }
+
+    /// <summary>Peak resident memory of this process (VmHWM), for the benchmark's memory check.</summary>
+    internal static long PeakRssBytes()
+    {
+        try
+        {
+            string? line = File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
+            return line is null ? 0 : long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture) * 1024;
+        }
+        catch (IOException)
+        {
+            return 0;
         }
     }
 

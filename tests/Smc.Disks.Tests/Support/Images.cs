@@ -22,6 +22,40 @@ internal static partial class Images
     public static void CopyInto(string part, string disk, long offsetBytes) =>
         Tool.Run("dd", $"if={part}", $"of={disk}", "bs=1M", $"seek={offsetBytes}", "oflag=seek_bytes", "conv=notrunc,sparse", "status=none");
 
+    /// <summary>Writes <paramref name="count"/> bytes of deterministic garbage at <paramref name="offset"/> (stale data that free space holds on a used disk).</summary>
+    public static void WriteGarbage(string image, long offset, int count, int seed)
+    {
+        var bytes = new byte[count];
+        new Random(seed).NextBytes(bytes);
+        using var file = new FileStream(image, FileMode.Open, FileAccess.Write);
+        file.Position = offset;
+        file.Write(bytes);
+    }
+
+    /// <summary>A larger deterministic tree (about 5 MiB: <see cref="MakeTree"/>, big and medium files, 40 small ones, an empty one).</summary>
+    public static string MakeLargerTree(string parent)
+    {
+        string root = MakeTree(parent);
+        var random = new Random(7);
+        var big = new byte[3 * 1024 * 1024];
+        random.NextBytes(big);
+        File.WriteAllBytes(Path.Combine(root, "big.bin"), big);
+        Directory.CreateDirectory(Path.Combine(root, "sub", "deep"));
+        var medium = new byte[700_001];
+        random.NextBytes(medium);
+        File.WriteAllBytes(Path.Combine(root, "sub", "deep", "medium.bin"), medium);
+        Directory.CreateDirectory(Path.Combine(root, "many"));
+        for (int i = 0; i < 40; i++)
+        {
+            var small = new byte[random.Next(1, 8192)];
+            random.NextBytes(small);
+            File.WriteAllBytes(Path.Combine(root, "many", $"f{i:D2}.bin"), small);
+        }
+
+        File.WriteAllBytes(Path.Combine(root, "empty"), []);
+        return root;
+    }
+
     /// <summary>A small deterministic directory tree (about 300 KiB) to put into file systems.</summary>
     public static string MakeTree(string parent)
     {
@@ -35,10 +69,23 @@ internal static partial class Images
         return root;
     }
 
-    /// <summary><c>mkfs.ext2/3/4</c> straight into a disk image at <paramref name="offset"/> (or a file at 0), optionally populated from <paramref name="tree"/>.</summary>
-    public static void MkExt(string type, string image, long offset, long size, string label, string? tree)
+    /// <summary><c>mkfs.ext2/3/4</c> straight into a disk image at <paramref name="offset"/> (or a file at 0), optionally populated from <paramref name="tree"/>, with <paramref name="extra"/> options.</summary>
+    public static void MkExt(string type, string image, long offset, long size, string label, string? tree, params string[] extra)
     {
         var args = new List<string> { "-F", "-q", "-L", label };
+        var extended = new List<string>();
+        for (int i = 0; i < extra.Length; i++)
+        {
+            if (extra[i] == "-E" && i + 1 < extra.Length)
+            {
+                extended.Add(extra[++i]); // mke2fs keeps only the last -E, so all extended options go into one.
+            }
+            else
+            {
+                args.Add(extra[i]);
+            }
+        }
+
         if (tree is not null)
         {
             args.AddRange(["-d", tree]);
@@ -46,7 +93,12 @@ internal static partial class Images
 
         if (offset != 0)
         {
-            args.AddRange(["-E", $"offset={offset}"]);
+            extended.Add($"offset={offset}");
+        }
+
+        if (extended.Count > 0)
+        {
+            args.AddRange(["-E", string.Join(',', extended)]);
         }
 
         args.AddRange([image, $"{size / 1024}k"]);

@@ -10,7 +10,16 @@ internal static class Tool
 
     public static string Run(string tool, params string[] args) => RunWithInput(tool, null, args);
 
-    public static string RunWithInput(string tool, string? stdin, params string[] args)
+    public static string RunWithInput(string tool, string? stdin, params string[] args) => RunCore(tool, stdin, args).Stdout;
+
+    /// <summary>Runs the tool and returns its standard output followed by its standard error (warnings some tools print there with exit code 0).</summary>
+    public static string RunCombined(string tool, params string[] args)
+    {
+        (string stdout, string stderr) = RunCore(tool, null, args);
+        return stdout + stderr;
+    }
+
+    private static (string Stdout, string Stderr) RunCore(string tool, string? stdin, string[] args)
     {
         string path = Resolve(tool);
         var info = new ProcessStartInfo(path)
@@ -61,7 +70,7 @@ internal static class Tool
                     $"{tool} {string.Join(' ', args)} exited with {process.ExitCode}.\nstderr: {error}\nstdout: {output}");
             }
 
-            return output;
+            return (output, error);
         }
     }
 

@@ -1,0 +1,154 @@
+using System.Net;
+using System.Security.Cryptography;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Azure.Storage.Blobs;
+using Smc.Transfer;
+using Smc.Wire.Staging;
+
+namespace Smc.Integration.Tests.Infrastructure;
+
+/// <summary>
+/// Plays the agent's side of the protocol step by step (register, job, command, staging SAS, packs, manifest,
+/// commit marker, commit), so tests can do what an honest agent never does: alter staging at a chosen point.
+/// The source is one 4 MiB disk without a partition table, filled with seeded random bytes.
+/// </summary>
+internal sealed class ProtocolAgent
+{
+    public const int DiskSize = 4 << 20;
+    private static readonly JsonSerializerOptions Web = new(JsonSerializerDefaults.Web);
+
+    private ProtocolAgent(ControlPlane control, ApiClient agent, string sourceId, byte[] disk)
+    {
+        Control = control;
+        Agent = agent;
+        SourceId = sourceId;
+        Disk = disk;
+    }
+
+    public ControlPlane Control { get; }
+
+    public ApiClient Agent { get; }
+
+    public string SourceId { get; }
+
+    public byte[] Disk { get; }
+
+    public string JobId { get; private set; } = "";
+
+    public JsonNode Command { get; private set; } = new JsonObject();
+
+    public BlobContainerClient Staging { get; private set; } = null!;
+
+    public static async Task<ProtocolAgent> RegisterAsync(ControlPlane control, int seed)
+    {
+        var (_, code) = await Flows.NewTokenAsync(control.Operator());
+        byte[] disk = new byte[DiskSize];
+        new Random(seed).NextBytes(disk);
+        var body = new
+        {
+            agentVersion = "protocol-test",
+            platform = "Linux",
+            architecture = "x86_64",
+            disks = new[] { new { device = "/dev/vdz", sizeBytes = DiskSize, partitionTable = "none", parts = Array.Empty<object>() } },
+        };
+        JsonNode registered = (await new ApiClient(control.Url, bearer: code).PostAsync("/api/v1/agent/register", body)).Expect(HttpStatusCode.Created).Json;
+        return new ProtocolAgent(control, control.Agent(registered["credential"]!.GetValue<string>()), registered["sourceId"]!.GetValue<string>(), disk);
+    }
+
+    /// <summary>Creates and starts a job through the agent route and waits for its Replicate command and a staging SAS.</summary>
+    public async Task StartJobAsync()
+    {
+        JobId = (await Agent.PostAsync("/api/v1/agent/jobs", new { name = "protocol" })).Expect(HttpStatusCode.Created).Json["jobId"]!.GetValue<string>();
+        DateTime deadline = DateTime.UtcNow.AddSeconds(60);
+        while (true)
+        {
+            JsonNode beat = (await Agent.PostAsync("/api/v1/agent/heartbeat", new { agentVersion = "protocol-test" })).Expect(HttpStatusCode.OK).Json;
+            JsonNode? command = beat["commands"]!.AsArray().FirstOrDefault(c => c!["jobId"]!.GetValue<string>() == JobId);
+            if (command is not null)
+            {
+                Command = command;
+                break;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, "no Replicate command within 60 s");
+            await Task.Delay(200);
+        }
+
+        string url = (await Agent.PostAsync($"/api/v1/agent/jobs/{JobId}/staging-credentials")).Expect(HttpStatusCode.OK).Json["containerUrl"]!.GetValue<string>();
+        Staging = new BlobContainerClient(new Uri(url));
+    }
+
+    /// <summary>Seals the disk as four 1 MiB chunks in one pack; <paramref name="alter"/> may change the pack, manifest or chunk addresses first.</summary>
+    public async Task<string> UploadRoundAsync(Alteration alter = Alteration.None)
+    {
+        using RSA key = RSA.Create();
+        key.ImportSubjectPublicKeyInfo(Convert.FromBase64String(Command["publicKey"]!.GetValue<string>()), out _);
+        byte[] dataKey = DataKeys.NewDataKey();
+        var pack = new PackBuilder(8 << 20);
+        var chunks = new List<ManifestChunk>();
+        string packId = PackIds.New();
+        for (int i = 0; i < 4; i++)
+        {
+            long offset = i << 20;
+            string sealedFor = alter == Alteration.SealedForAnotherJob && i == 1 ? "j-aaaaaaaaaaaaaaaa" : JobId;
+            byte[] frame = new byte[ChunkCodec.MaxFrameLength(1 << 20)];
+            int n = ChunkCodec.Seal(Disk.AsSpan((int)offset, 1 << 20), new ChunkAddress(sealedFor, 0, 0, offset, 1 << 20), dataKey, 1, frame);
+            Assert.True(pack.TryAdd(frame.AsSpan(0, n), out long position));
+            chunks.Add(new ManifestChunk { Disk = 0, Offset = offset, Length = 1 << 20, Pack = packId, Position = position, StoredLength = n, Sha256 = Convert.ToHexStringLower(SHA256.HashData(Disk.AsSpan((int)offset, 1 << 20))) });
+        }
+
+        if (alter == Alteration.MovedChunk)
+        {
+            (chunks[1].Offset, chunks[2].Offset) = (chunks[2].Offset, chunks[1].Offset);
+            (chunks[1].Sha256, chunks[2].Sha256) = (chunks[2].Sha256, chunks[1].Sha256);
+        }
+
+        byte[] packBytes = pack.Content.ToArray();
+        if (alter == Alteration.FlippedBit)
+        {
+            packBytes[(int)chunks[2].Position + ChunkCodec.HeaderSize + 100] ^= 0x10;
+        }
+
+        await Staging.GetBlobClient(StagingNames.Pack(0, packId)).UploadAsync(new BinaryData(packBytes));
+        var manifest = new RoundManifest
+        {
+            JobId = JobId,
+            Round = 0,
+            WrappedDataKey = DataKeys.Wrap(dataKey, key),
+            KeyFingerprint = DataKeys.Fingerprint(key),
+            ChunkSize = 1 << 20,
+            Disks = [new ManifestDisk { Index = 0, SizeBytes = DiskSize, Source = new Smc.Wire.Inventory.DiskInfo { Device = "/dev/vdz", SizeBytes = DiskSize, PartitionTable = "none" } }],
+            Chunks = [.. chunks.OrderBy(c => c.Offset)],
+            CreatedAt = DateTimeOffset.UtcNow,
+            AgentVersion = "protocol-test",
+        };
+        byte[] manifestBytes = StagingJson.Serialize(manifest);
+        string sha = Convert.ToHexStringLower(SHA256.HashData(manifestBytes));
+        await Staging.GetBlobClient(StagingNames.Manifest(0)).UploadAsync(new BinaryData(manifestBytes));
+        var marker = new CommitMarker { Round = 0, ManifestSha256 = sha, ChunkCount = 4, StoredBytes = packBytes.Length, CommittedAt = DateTimeOffset.UtcNow };
+        await Staging.GetBlobClient(StagingNames.Commit(0)).UploadAsync(new BinaryData(StagingJson.Serialize(marker)));
+        if (alter == Alteration.ManifestEditedAfterCommit)
+        {
+            manifest.Chunks.RemoveAt(3);
+            await Staging.GetBlobClient(StagingNames.Manifest(0)).UploadAsync(new BinaryData(StagingJson.Serialize(manifest)), overwrite: true);
+        }
+
+        return sha;
+    }
+
+    public async Task<Reply> CommitAsync(string manifestSha256) =>
+        await Agent.PostAsync($"/api/v1/agent/jobs/{JobId}/rounds/0/commit", new { manifestSha256, chunkCount = 4 });
+
+    public Task<JsonNode> WaitForEndAsync() =>
+        Control.Operator().WaitForAsync($"/api/v1/replication-jobs/{JobId}", j => j["status"]!.GetValue<string>() is "Finished" or "InError", TimeSpan.FromSeconds(90));
+}
+
+public enum Alteration
+{
+    None,
+    FlippedBit,
+    MovedChunk,
+    SealedForAnotherJob,
+    ManifestEditedAfterCommit,
+}

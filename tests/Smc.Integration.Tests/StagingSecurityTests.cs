@@ -1,0 +1,90 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using Azure;
+using Azure.Storage.Blobs;
+using Smc.Integration.Tests.Infrastructure;
+
+namespace Smc.Integration.Tests;
+
+/// <summary>What is staged is trusted only as far as it checks out: altered chunks, moved chunks and edited manifests make no image.</summary>
+public sealed class StagingSecurityTests(ControlPlaneFixture fx) : IClassFixture<ControlPlaneFixture>
+{
+    [Fact]
+    public async Task HonestRound_ImageEqualsSourceDisk()
+    {
+        ProtocolAgent agent = await ProtocolAgent.RegisterAsync(fx.Control, seed: 1);
+        await agent.StartJobAsync();
+        (await agent.CommitAsync(await agent.UploadRoundAsync())).Expect(HttpStatusCode.Accepted);
+        JsonNode job = await agent.WaitForEndAsync();
+        Assert.True(job["status"]!.GetValue<string>() == "Finished", job.ToJsonString());
+        string imageId = job["replicationJobRuns"]![0]!["imageId"]!.GetValue<string>();
+
+        using var http = new HttpClient();
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"{fx.Control.Url}/api/v1/images/{imageId}/disks/0");
+        request.Headers.Add("x-functions-key", ControlPlane.OperatorKey);
+        byte[] disk = await (await http.SendAsync(request)).Content.ReadAsByteArrayAsync();
+        Assert.Equal(agent.Disk, disk);
+
+        // A ranged read, and the fixed-VHD form: the same bytes plus a 512-byte "conectix" footer.
+        using var ranged = new HttpRequestMessage(HttpMethod.Get, $"{fx.Control.Url}/api/v1/images/{imageId}/disks/0?format=vhd");
+        ranged.Headers.Add("x-functions-key", ControlPlane.OperatorKey);
+        ranged.Headers.Range = new System.Net.Http.Headers.RangeHeaderValue(ProtocolAgent.DiskSize - 16, ProtocolAgent.DiskSize + 7);
+        HttpResponseMessage partial = await http.SendAsync(ranged);
+        Assert.Equal(HttpStatusCode.PartialContent, partial.StatusCode);
+        byte[] tail = await partial.Content.ReadAsByteArrayAsync();
+        Assert.Equal(agent.Disk[^16..], tail[..16]);
+        Assert.Equal("conectix"u8.ToArray(), tail[16..]);
+    }
+
+    [Theory]
+    [InlineData(Alteration.FlippedBit, "StagingIntegrity.ChunkTampered", "offset 2097152")]
+    [InlineData(Alteration.MovedChunk, "StagingIntegrity.ChunkMismatch", "offset 1048576")]
+    [InlineData(Alteration.SealedForAnotherJob, "StagingIntegrity.ChunkTampered", "offset 1048576")]
+    [InlineData(Alteration.ManifestEditedAfterCommit, "StagingIntegrity.ManifestChanged", "changed after it was committed")]
+    public async Task AlteredStaging_InErrorNamingTheChunkAndNoImage(Alteration alteration, string code, string named)
+    {
+        ProtocolAgent agent = await ProtocolAgent.RegisterAsync(fx.Control, seed: (int)alteration + 10);
+        await agent.StartJobAsync();
+        (await agent.CommitAsync(await agent.UploadRoundAsync(alteration))).Expect(HttpStatusCode.Accepted);
+        JsonNode job = await agent.WaitForEndAsync();
+        Assert.Equal("InError", job["status"]!.GetValue<string>());
+        Assert.Equal(code, job["errorCode"]!.GetValue<string>());
+        Assert.Contains(named, job["statusInfo"]!["errorMessage"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Equal(0, (await fx.Control.Operator().GetAsync($"/api/v1/images?jobId={agent.JobId}")).Json["totalCount"]!.GetValue<int>());
+    }
+
+    [Fact]
+    public async Task Commit_WithoutMarkerOrWithAnotherHash_Refused()
+    {
+        ProtocolAgent agent = await ProtocolAgent.RegisterAsync(fx.Control, seed: 3);
+        await agent.StartJobAsync();
+        (await agent.CommitAsync(new string('0', 64))).ExpectProblem(HttpStatusCode.BadRequest, "InvalidCommit.MarkerMissing");
+        await agent.UploadRoundAsync();
+        (await agent.CommitAsync(new string('0', 64))).ExpectProblem(HttpStatusCode.BadRequest, "InvalidCommit.ManifestMismatch");
+        (await agent.Agent.PostAsync($"/api/v1/agent/jobs/{agent.JobId}/rounds/7/commit", new { manifestSha256 = "x" })).ExpectProblem(HttpStatusCode.Conflict, "OperationDenied.Round");
+    }
+
+    [Fact]
+    public async Task StagingSas_CannotReadListOrWriteOutsideItsJob()
+    {
+        ProtocolAgent a = await ProtocolAgent.RegisterAsync(fx.Control, seed: 4);
+        ProtocolAgent b = await ProtocolAgent.RegisterAsync(fx.Control, seed: 5);
+        await a.StartJobAsync();
+        await b.StartJobAsync();
+        await a.Staging.GetBlobClient("r000000/probe").UploadAsync(new BinaryData("x"u8.ToArray()));
+
+        await AssertForbidden(() => a.Staging.GetBlobClient("r000000/probe").DownloadContentAsync());
+        await AssertForbidden(async () => await a.Staging.GetBlobsAsync().AsPages().FirstAsync());
+        var sasForOther = new BlobContainerClient(new UriBuilder(a.Staging.Uri) { Path = a.Staging.Uri.AbsolutePath.Replace(a.Staging.Name, b.Staging.Name, StringComparison.Ordinal) }.Uri);
+        await AssertForbidden(() => sasForOther.GetBlobClient("r000000/intruder").UploadAsync(new BinaryData("x"u8.ToArray())));
+
+        // The agent of one source can't get staging for another source's job.
+        (await a.Agent.PostAsync($"/api/v1/agent/jobs/{b.JobId}/staging-credentials")).ExpectProblem(HttpStatusCode.NotFound, "InvalidJobId.NotFound");
+    }
+
+    private static async Task AssertForbidden(Func<Task> call)
+    {
+        RequestFailedException e = await Assert.ThrowsAsync<RequestFailedException>(call);
+        Assert.Equal(403, e.Status);
+    }
+}
