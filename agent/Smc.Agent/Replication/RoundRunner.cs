@@ -28,7 +28,7 @@ internal sealed class RoundRunner(AgentConfig config, ControlPlaneClient client,
     private const int PackBytes = 4 << 20;
 
     private readonly string _jobId = command.JobId ?? throw new AgentException(ExitCodes.Failure, "Command without a job id.");
-    private Func<string, byte[], CancellationToken, Task>? _sink;
+    private Func<string, byte[], int, CancellationToken, Task>? _sink;
     private StagingCredentials? _credentials;
     private BlobContainerClient? _container;
     private long _uploadedBytes;
@@ -186,12 +186,20 @@ internal sealed class RoundRunner(AgentConfig config, ControlPlaneClient client,
             {
                 await foreach (PendingPack p in packs.Reader.ReadAllAsync(ct))
                 {
-                    await limiter.WaitAsync(p.Content.Length, ct);
-                    await (_sink ?? UploadAsync)(StagingNames.Pack(command.Round, p.PackId), p.Content, ct);
+                    try
+                    {
+                        await limiter.WaitAsync(p.Length, ct);
+                        await (_sink ?? UploadAsync)(StagingNames.Pack(command.Round, p.PackId), p.Buffer, p.Length, ct);
+                    }
+                    finally
+                    {
+                        ArrayPool<byte>.Shared.Return(p.Buffer);
+                    }
+
                     journal.AddPack(p.Chunks);
-                    Interlocked.Add(ref _uploadedBytes, p.Content.Length);
-                    Interlocked.Add(ref _storedBytes, p.Content.Length);
-                    progress.Uploaded(p.Chunks, p.Content.Length);
+                    Interlocked.Add(ref _uploadedBytes, p.Length);
+                    Interlocked.Add(ref _storedBytes, p.Length);
+                    progress.Uploaded(p.Chunks, p.Length);
                 }
             }, ct)).ToArray();
 
@@ -236,9 +244,9 @@ internal sealed class RoundRunner(AgentConfig config, ControlPlaneClient client,
         long packed = 0;
         var runner = new RoundRunner(config, client, command, stateDir, TextWriter.Null)
         {
-            _sink = (_, content, _) =>
+            _sink = (_, _, length, _) =>
             {
-                Interlocked.Add(ref packed, content.Length);
+                Interlocked.Add(ref packed, length);
                 return Task.CompletedTask;
             },
         };
@@ -284,7 +292,10 @@ internal sealed class RoundRunner(AgentConfig config, ControlPlaneClient client,
             StoredLength = e.Chunk.Length,
             Sha256 = e.Chunk.Sha256,
         }).ToList();
-        var pending = new PendingPack(id, builder.Content.ToArray(), chunks);
+        // Pack buffers come from the pool (4 MiB arrays would otherwise churn the large-object heap).
+        byte[] buffer = ArrayPool<byte>.Shared.Rent((int)builder.Length);
+        builder.Content.Span.CopyTo(buffer);
+        var pending = new PendingPack(id, buffer, (int)builder.Length, chunks);
         builder.Reset();
         entries.Clear();
         return pending;
@@ -314,7 +325,7 @@ internal sealed class RoundRunner(AgentConfig config, ControlPlaneClient client,
         };
         byte[] manifestBytes = StagingJson.Serialize(manifest);
         string sha = Convert.ToHexStringLower(SHA256.HashData(manifestBytes));
-        await UploadAsync(StagingNames.Manifest(command.Round), manifestBytes, cancellationToken);
+        await UploadAsync(StagingNames.Manifest(command.Round), manifestBytes, manifestBytes.Length, cancellationToken);
         var marker = new CommitMarker
         {
             FormatVersion = 1,
@@ -324,18 +335,19 @@ internal sealed class RoundRunner(AgentConfig config, ControlPlaneClient client,
             StoredBytes = manifest.Chunks.Sum(c => (long)c.StoredLength),
             CommittedAt = DateTimeOffset.UtcNow,
         };
-        await UploadAsync(StagingNames.Commit(command.Round), StagingJson.Serialize(marker), cancellationToken);
+        byte[] markerBytes = StagingJson.Serialize(marker);
+        await UploadAsync(StagingNames.Commit(command.Round), markerBytes, markerBytes.Length, cancellationToken);
         return sha;
     }
 
-    private async Task UploadAsync(string blobName, byte[] content, CancellationToken cancellationToken)
+    private async Task UploadAsync(string blobName, byte[] content, int length, CancellationToken cancellationToken)
     {
         for (int attempt = 1; ; attempt++)
         {
             try
             {
                 BlobContainerClient container = await ContainerAsync(cancellationToken);
-                await container.GetBlockBlobClient(blobName).UploadAsync(new MemoryStream(content, writable: false), cancellationToken: cancellationToken);
+                await container.GetBlockBlobClient(blobName).UploadAsync(new MemoryStream(content, 0, length, writable: false), cancellationToken: cancellationToken);
                 return;
             }
             catch (RequestFailedException e) when (e.Status == 403 && attempt < 3)
@@ -423,5 +435,5 @@ internal sealed class RoundRunner(AgentConfig config, ControlPlaneClient client,
 
     private sealed record SealedChunk(ChunkRange Range, string Sha256, byte[] Frame, int Length);
 
-    private sealed record PendingPack(string PackId, byte[] Content, List<ManifestChunk> Chunks);
+    private sealed record PendingPack(string PackId, byte[] Buffer, int Length, List<ManifestChunk> Chunks);
 }

@@ -36,6 +36,26 @@ internal static class SampleDisks
         return img;
     }
 
+    /// <summary>Small MBR disk: ext4 with files (bootable) and NTFS holding <c>/report.txt</c>.</summary>
+    public static string MbrSmall(Sandbox box, string name, string ntfsText)
+    {
+        string img = box.File(name);
+        Tool.Run("truncate", ["-s", "64M", img]);
+        Tool.Run("sfdisk", ["-q", img], stdin: "label: dos\nstart=2048, size=65536, type=83, bootable\nstart=67584, size=49152, type=7\n");
+        string tree = box.File(name + ".tree");
+        Directory.CreateDirectory(Path.Combine(tree, "srv"));
+        File.WriteAllText(Path.Combine(tree, "srv", "app.conf"), "port=8080\n");
+        Tool.Run("mkfs.ext4", ["-q", "-F", "-d", tree, "-E", $"offset={2048 * 512}", img, "32M"]);
+        string text = box.File(name + ".report.txt");
+        File.WriteAllText(text, ntfsText);
+        Place(box, img, 67584, 24, "ntfs", p =>
+        {
+            Tool.Run("mkntfs", ["-q", "-F", "-Q", p]);
+            Tool.Run("ntfscp", ["-f", p, text, "/report.txt"]);
+        });
+        return img;
+    }
+
     /// <summary>Makes a file system in a separate file, then copies it into the image at a sector offset.</summary>
     private static void Place(Sandbox box, string img, long startSector, int sizeMiB, string tag, Action<string> make)
     {
