@@ -47,32 +47,14 @@ public sealed partial class AgentCrashTests(ControlPlaneFixture fx) : IClassFixt
         // The image's partitions equal the source's byte for byte.
         string imageId = job["replicationJobRuns"]![0]!["imageId"]!.GetValue<string>();
         string dest = fx.Box.File("crash.dest");
-        using (var http = new HttpClient())
-        using (var request = new HttpRequestMessage(HttpMethod.Get, $"{fx.Control.Url}/api/v1/images/{imageId}/disks/0"))
-        {
-            request.Headers.Add("x-functions-key", ControlPlane.OperatorKey);
-            await File.WriteAllBytesAsync(dest, await (await http.SendAsync(request)).Content.ReadAsByteArrayAsync());
-        }
-
-        foreach (JsonNode? p in JsonNode.Parse(Tool.Run("sfdisk", ["--json", disk]).Stdout)!["partitiontable"]!["partitions"]!.AsArray())
-        {
-            long start = p!["start"]!.GetValue<long>() * 512, size = p["size"]!.GetValue<long>() * 512;
-            Assert.True(Slice(disk, start, size).SequenceEqual(Slice(dest, start, size)), $"partition at {start} differs");
-        }
+        await DiskFiles.DownloadAsync(fx.Control, $"/api/v1/images/{imageId}/disks/0", dest);
+        DiskFiles.AssertPartitionsIdentical(disk, dest);
     }
 
     private static long Uploaded(JsonNode job) => job["disks"]!.AsArray().Sum(d => d!["uploadedBytes"]!.GetValue<long>());
 
     private static long Uploaded(Reply reply) => Uploaded(reply.Json);
 
-    private static byte[] Slice(string file, long offset, long length)
-    {
-        using FileStream f = File.OpenRead(file);
-        f.Position = offset;
-        byte[] b = new byte[length];
-        f.ReadExactly(b);
-        return b;
-    }
 
     [GeneratedRegex(@"resuming: (\d+) chunk")]
     private static partial Regex Resumed();

@@ -23,7 +23,7 @@ public sealed class FullCopyTests(ControlPlaneFixture fx) : IClassFixture<Contro
         JsonNode image = (await fx.Control.Operator().GetAsync($"/api/v1/images/{imageId}")).Expect(HttpStatusCode.OK).Json;
         Assert.Equal("Available", image["status"]!.GetValue<string>());
         string destination = fx.Box.File("full-dest.img");
-        await DownloadAsync($"/api/v1/images/{imageId}/disks/0", destination);
+        await DiskFiles.DownloadAsync(fx.Control, $"/api/v1/images/{imageId}/disks/0", destination);
 
         Assert.Equal(new FileInfo(source).Length, new FileInfo(destination).Length);
         Tool.Run("sgdisk", ["-v", destination]);
@@ -33,32 +33,15 @@ public sealed class FullCopyTests(ControlPlaneFixture fx) : IClassFixture<Contro
         Assert.True(JsonNode.DeepEquals(Strip(src["partitions"]!), Strip(dst["partitions"]!)), $"{src}\n{dst}");
 
         // Every partition's bytes are identical (mkfs leaves free space zero, so skipping it loses nothing).
-        foreach (JsonNode? p in src["partitions"]!.AsArray())
-        {
-            long start = p!["start"]!.GetValue<long>() * 512, size = p["size"]!.GetValue<long>() * 512;
-            Assert.True(SameBytes(source, destination, start, size), $"partition at {start} differs");
-        }
+        DiskFiles.AssertPartitionsIdentical(source, destination);
 
-        string part = fx.Box.File("full-root.part");
-        JsonNode root = src["partitions"]![1]!;
-        Tool.Run("dd", [$"if={destination}", $"of={part}", "bs=512", $"skip={root["start"]}", $"count={root["size"]}", "status=none"]);
-        Tool.Run("e2fsck", ["-fn", part]);
+        Tool.Run("e2fsck", ["-fn", DiskFiles.Extract(fx.Box, destination, src["partitions"]![1]!, "full-root.part")]);
 
         // Less was sent than the disk holds: free space and zero blocks stayed home.
         long uploaded = job["replicationJobRuns"]![0]!["uploadedBytes"]!.GetValue<long>();
         Assert.InRange(uploaded, 1, new FileInfo(source).Length / 4);
     }
 
-    private async Task DownloadAsync(string path, string file)
-    {
-        using var http = new HttpClient();
-        using var request = new HttpRequestMessage(HttpMethod.Get, fx.Control.Url + path);
-        request.Headers.Add("x-functions-key", ControlPlane.OperatorKey);
-        using HttpResponseMessage response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        await using FileStream output = File.Create(file);
-        await response.Content.CopyToAsync(output);
-    }
 
     private static JsonArray Strip(JsonNode partitions)
     {
@@ -71,25 +54,4 @@ public sealed class FullCopyTests(ControlPlaneFixture fx) : IClassFixture<Contro
         return copy;
     }
 
-    private static bool SameBytes(string a, string b, long offset, long length)
-    {
-        using FileStream fa = File.OpenRead(a), fb = File.OpenRead(b);
-        fa.Position = offset;
-        fb.Position = offset;
-        byte[] ba = new byte[1 << 20], bb = new byte[1 << 20];
-        while (length > 0)
-        {
-            int n = (int)Math.Min(ba.Length, length);
-            fa.ReadExactly(ba, 0, n);
-            fb.ReadExactly(bb, 0, n);
-            if (!ba.AsSpan(0, n).SequenceEqual(bb.AsSpan(0, n)))
-            {
-                return false;
-            }
-
-            length -= n;
-        }
-
-        return true;
-    }
 }

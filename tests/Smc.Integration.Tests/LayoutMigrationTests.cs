@@ -34,22 +34,22 @@ public sealed class LayoutMigrationTests(ControlPlaneFixture fx) : IClassFixture
         Assert.True(job["status"]!.GetValue<string>() == "Finished", job.ToJsonString() + "\n" + agent.Output);
         string imageId = job["replicationJobRuns"]![0]!["imageId"]!.GetValue<string>();
         string sys = fx.Box.File("grow-sys.dest"), data = fx.Box.File("grow-data.dest");
-        await DownloadAsync($"/api/v1/images/{imageId}/disks/0", sys);
-        await DownloadAsync($"/api/v1/images/{imageId}/disks/1", data);
+        await DiskFiles.DownloadAsync(fx.Control, $"/api/v1/images/{imageId}/disks/0", sys);
+        await DiskFiles.DownloadAsync(fx.Control, $"/api/v1/images/{imageId}/disks/1", data);
 
         // System disk: 1 GiB, GPT valid with its backup at the new end, root grown, swap moved behind it.
         Assert.Equal(1L << 30, new FileInfo(sys).Length);
         Tool.Run("sgdisk", ["-v", sys]);
-        JsonArray src = Partitions(gpt), dst = Partitions(sys);
-        Assert.Equal(Long(src[0], "start"), Long(dst[0], "start"));
-        Assert.Equal(Long(src[1], "start"), Long(dst[1], "start"));
-        Assert.Equal((200L << 20) / 512, Long(dst[1], "size"));
-        Assert.True(Long(dst[2], "start") >= Long(dst[1], "start") + Long(dst[1], "size"));
-        Assert.Equal(Long(src[2], "size"), Long(dst[2], "size"));
+        JsonArray src = DiskFiles.Partitions(gpt), dst = DiskFiles.Partitions(sys);
+        Assert.Equal(DiskFiles.Sectors(src[0], "start"), DiskFiles.Sectors(dst[0], "start"));
+        Assert.Equal(DiskFiles.Sectors(src[1], "start"), DiskFiles.Sectors(dst[1], "start"));
+        Assert.Equal((200L << 20) / 512, DiskFiles.Sectors(dst[1], "size"));
+        Assert.True(DiskFiles.Sectors(dst[2], "start") >= DiskFiles.Sectors(dst[1], "start") + DiskFiles.Sectors(dst[1], "size"));
+        Assert.Equal(DiskFiles.Sectors(src[2], "size"), DiskFiles.Sectors(dst[2], "size"));
         Assert.All(Enumerable.Range(0, 3), i => Assert.Equal(src[i]!["uuid"]!.GetValue<string>(), dst[i]!["uuid"]!.GetValue<string>()));
-        Assert.Equal("SWAPSPACE2", System.Text.Encoding.ASCII.GetString(Read(sys, (Long(dst[2], "start") * 512) + 4086, 10)));
+        Assert.Equal("SWAPSPACE2", System.Text.Encoding.ASCII.GetString(DiskFiles.Read(sys, (DiskFiles.Sectors(dst[2], "start") * 512) + 4086, 10)));
 
-        string rootPart = Extract(sys, dst[1]!, "grow-root.ext4");
+        string rootPart = DiskFiles.Extract(fx.Box, sys, dst[1]!, "grow-root.ext4");
         Tool.Run("e2fsck", ["-fn", rootPart]);
         Assert.Equal("web-1\n", Tool.Run("debugfs", ["-R", "cat /etc/hostname", rootPart]).Stdout);
         Tool.Run("resize2fs", [rootPart]); // what first boot does
@@ -60,53 +60,23 @@ public sealed class LayoutMigrationTests(ControlPlaneFixture fx) : IClassFixture
 
         // Data disk: MBR kept (signature, bootable flag, places), ext4 and NTFS intact.
         Tool.Run("sfdisk", ["--verify", data]);
-        JsonArray srcData = Partitions(mbr), dstData = Partitions(data);
-        Assert.Equal(Table(mbr)["id"]!.GetValue<string>(), Table(data)["id"]!.GetValue<string>());
+        JsonArray srcData = DiskFiles.Partitions(mbr), dstData = DiskFiles.Partitions(data);
+        Assert.Equal(DiskFiles.Table(mbr)["id"]!.GetValue<string>(), DiskFiles.Table(data)["id"]!.GetValue<string>());
         Assert.All(Enumerable.Range(0, 2), i =>
         {
-            Assert.Equal(Long(srcData[i], "start"), Long(dstData[i], "start"));
-            Assert.Equal(Long(srcData[i], "size"), Long(dstData[i], "size"));
+            Assert.Equal(DiskFiles.Sectors(srcData[i], "start"), DiskFiles.Sectors(dstData[i], "start"));
+            Assert.Equal(DiskFiles.Sectors(srcData[i], "size"), DiskFiles.Sectors(dstData[i], "size"));
         });
         Assert.True(dstData[0]!["bootable"]?.GetValue<bool>() ?? false);
-        Tool.Run("e2fsck", ["-fn", Extract(data, dstData[0]!, "grow-data.ext4")]);
-        string ntfs = Extract(data, dstData[1]!, "grow-data.ntfs");
+        Tool.Run("e2fsck", ["-fn", DiskFiles.Extract(fx.Box, data, dstData[0]!, "grow-data.ext4")]);
+        string ntfs = DiskFiles.Extract(fx.Box, data, dstData[1]!, "grow-data.ntfs");
         Assert.Equal("quarterly numbers\n", Tool.Run("ntfscat", [ntfs, "/report.txt"]).Stdout);
         Tool.Run("ntfsinfo", ["-m", ntfs]);
     }
 
-    private static JsonNode Table(string img) => JsonNode.Parse(Tool.Run("sfdisk", ["--json", img]).Stdout)!["partitiontable"]!;
-
-    private static JsonArray Partitions(string img) => Table(img)["partitions"]!.AsArray();
-
-    private static long Long(JsonNode? n, string field) => n![field]!.GetValue<long>();
-
     private static string Field(string text, string name) =>
         text.Split('\n').First(l => l.StartsWith(name, StringComparison.Ordinal))[name.Length..].Trim();
 
-    private string Extract(string img, JsonNode partition, string name)
-    {
-        string file = fx.Box.File(name);
-        Tool.Run("dd", [$"if={img}", $"of={file}", "bs=512", $"skip={Long(partition, "start")}", $"count={Long(partition, "size")}", "status=none"]);
-        return file;
-    }
 
-    private static byte[] Read(string file, long offset, int length)
-    {
-        using FileStream f = File.OpenRead(file);
-        f.Position = offset;
-        byte[] b = new byte[length];
-        f.ReadExactly(b);
-        return b;
-    }
 
-    private async Task DownloadAsync(string path, string file)
-    {
-        using var http = new HttpClient { Timeout = TimeSpan.FromMinutes(5) };
-        using var request = new HttpRequestMessage(HttpMethod.Get, fx.Control.Url + path);
-        request.Headers.Add("x-functions-key", ControlPlane.OperatorKey);
-        using HttpResponseMessage response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        await using FileStream output = File.Create(file);
-        await response.Content.CopyToAsync(output);
-    }
 }
