@@ -36,6 +36,33 @@ public sealed class DurabilityTests : IDisposable
     }
 
     [Fact]
+    public async Task Host_KilledDuringAssembly_NewHostFinishesWithIdenticalImage()
+    {
+        using Azurite azurite = await Azurite.StartAsync();
+        var first = await ControlPlane.StartAsync(azurite.ConnectionString);
+        string url = first.Url;
+        ApiClient op = first.Operator();
+        string disk = SampleDisks.GptLarge(_box, "assembly.img", randomMiB: 200);
+        var (_, code) = await Flows.NewTokenAsync(op);
+        var (sourceId, config) = Flows.RegisterAgent(first, _box, code, disk);
+        string jobId = await Flows.NewJobAsync(op, sourceId);
+        using ChildProcess agent = Agent.Start("run", "--config", config);
+        (await op.PostAsync($"/api/v1/replication-jobs/{jobId}/start")).Expect(HttpStatusCode.Accepted);
+
+        await op.WaitForAsync($"/api/v1/replication-jobs/{jobId}", j => j["businessStatus"]?.GetValue<string>() == "Processing", TimeSpan.FromSeconds(120));
+        first.Dispose(); // SIGKILL while slices are being assembled
+        using ControlPlane second = await ControlPlane.StartAsync(azurite.ConnectionString, urlOverride: url);
+
+        JsonNode job = await second.Operator().WaitForAsync($"/api/v1/replication-jobs/{jobId}", j => j["status"]!.GetValue<string>() is "Finished" or "InError", TimeSpan.FromSeconds(240));
+        Assert.True(job["status"]!.GetValue<string>() == "Finished", job.ToJsonString());
+        Assert.Contains(second.Process.Lines, l => l.Contains("Activity ", StringComparison.Ordinal) && l.Contains(jobId, StringComparison.Ordinal));
+        string dest = _box.File("assembly.dest");
+        await DiskFiles.DownloadAsync(second, $"/api/v1/images/{job["replicationJobRuns"]![0]!["imageId"]!.GetValue<string>()}/disks/0", dest);
+        DiskFiles.AssertPartitionsIdentical(disk, dest);
+        Assert.Equal(1, (await second.Operator().GetAsync($"/api/v1/images?jobId={jobId}")).Json["totalCount"]!.GetValue<int>());
+    }
+
+    [Fact]
     public async Task Agent_ControlPlaneDown_RetriesWithBackoffAndReconnects()
     {
         using Azurite azurite = await Azurite.StartAsync();

@@ -36,6 +36,28 @@ internal static class SampleDisks
         return img;
     }
 
+    /// <summary>GPT with one ext4 partition holding <paramref name="randomMiB"/> MiB of seeded random files (slow to assemble on purpose).</summary>
+    public static string GptLarge(Sandbox box, string name, int randomMiB)
+    {
+        string img = box.File(name);
+        long partMiB = randomMiB + 64;
+        Tool.Run("truncate", ["-s", $"{partMiB + 2}M", img]);
+        Tool.Run("sfdisk", ["-q", img], stdin: $"label: gpt\nstart=2048, size={partMiB * 2048}, type={LinuxFs}, name=\"root\"\n");
+        string tree = box.File(name + ".tree");
+        Directory.CreateDirectory(tree);
+        var random = new Random(randomMiB);
+        for (int i = 0; i < randomMiB / 8; i++)
+        {
+            byte[] data = new byte[8 << 20];
+            random.NextBytes(data);
+            File.WriteAllBytes(Path.Combine(tree, $"blob{i:D3}.bin"), data);
+        }
+
+        Tool.Run("mkfs.ext4", ["-q", "-F", "-d", tree, "-E", $"offset={2048 * 512}", img, $"{partMiB}M"]);
+        Directory.Delete(tree, recursive: true);
+        return img;
+    }
+
     /// <summary>Small MBR disk: ext4 with files (bootable) and NTFS holding <c>/report.txt</c>.</summary>
     public static string MbrSmall(Sandbox box, string name, string ntfsText)
     {
