@@ -57,9 +57,15 @@ internal static class RunCommand
                         wait = TimeSpan.FromSeconds(Math.Min(wait.TotalSeconds, 5));
                     }
 
-                    if (until is not null && (running is null || running.Task.IsCompleted) && await until(client, config, cancellationToken))
+                    if (until is not null && (running is null || running.Task.IsCompleted))
                     {
-                        break;
+                        if (await until(client, config, cancellationToken))
+                        {
+                            break;
+                        }
+
+                        // One-shot mode: the operator is watching; look again soon rather than at the heartbeat rate.
+                        wait = TimeSpan.FromSeconds(Math.Min(wait.TotalSeconds, 2));
                     }
                 }
                 catch (ControlPlaneException e) when (e.IsTransient)

@@ -87,6 +87,19 @@ internal sealed class RoundProgress
         }
     }
 
+    /// <summary>A one-line progress bar for a terminal, at most <paramref name="width"/> characters.</summary>
+    public string Bar(ProgressReport r, int width)
+    {
+        long total = r.Disks.Sum(d => d.TotalBytes), scanned = r.Disks.Sum(d => d.ScannedBytes);
+        double share = total == 0 ? 1 : (double)scanned / total;
+        string tail = $" {share * 100,5:0.0}%  up {RoundRunner.Human(r.Disks.Sum(d => d.UploadedBytes))} at {RoundRunner.Human((long)r.BytesPerSecond)}/s"
+            + (r.EtaSeconds is { } eta ? $"  ETA {TimeSpan.FromSeconds(Math.Round(eta)):g}" : "");
+        int cells = Math.Max(10, width - tail.Length - 2);
+        int filled = (int)Math.Round(share * cells);
+        string line = "[" + new string('#', filled) + new string('.', cells - filled) + "]" + tail;
+        return line.Length > width ? line[..width] : line.PadRight(width);
+    }
+
     public string Describe(ProgressReport r)
     {
         long total = r.Disks.Sum(d => d.TotalBytes), scanned = r.Disks.Sum(d => d.ScannedBytes);

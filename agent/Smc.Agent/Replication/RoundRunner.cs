@@ -29,6 +29,7 @@ internal sealed class RoundRunner(AgentConfig config, ControlPlaneClient client,
 
     private readonly string _jobId = command.JobId ?? throw new AgentException(ExitCodes.Failure, "Command without a job id.");
     private Func<string, byte[], int, CancellationToken, Task>? _sink;
+    private bool _barShown;
     private StagingCredentials? _credentials;
     private BlobContainerClient? _container;
     private long _uploadedBytes;
@@ -389,7 +390,17 @@ internal sealed class RoundRunner(AgentConfig config, ControlPlaneClient client,
             }
 
             ProgressReport report = progress.Snapshot(command.Round, clock.Elapsed);
-            Log(progress.Describe(report));
+            if (ReferenceEquals(log, Console.Error) && !Console.IsErrorRedirected)
+            {
+                // A terminal: one bar, redrawn in place.
+                int columns = Console.WindowWidth < 40 ? 100 : Math.Min(Console.WindowWidth, 160);
+                Console.Error.Write("\r" + progress.Bar(report, columns - 1));
+                _barShown = true;
+            }
+            else
+            {
+                Log(progress.Describe(report));
+            }
             try
             {
                 await client.ProgressAsync(config.Credential, _jobId, report, cancellationToken);
@@ -427,7 +438,16 @@ internal sealed class RoundRunner(AgentConfig config, ControlPlaneClient client,
         }
     }
 
-    private void Log(string message) => log.WriteLine($"{DateTimeOffset.UtcNow:yyyy-MM-ddTHH:mm:ssZ} {message}");
+    private void Log(string message)
+    {
+        if (_barShown)
+        {
+            log.WriteLine();
+            _barShown = false;
+        }
+
+        log.WriteLine($"{DateTimeOffset.UtcNow:yyyy-MM-ddTHH:mm:ssZ} {message}");
+    }
 
     private static string FirstLine(string s) => s.Split('\n')[0];
 
