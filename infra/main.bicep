@@ -10,6 +10,10 @@ param namePrefix string = 'smc'
 @description('Region of the resources.')
 param location string = resourceGroup().location
 
+@description('Master key sealing each job\'s private key: base64 of 32 bytes (head -c 32 /dev/urandom | base64). Keep it: staged rounds can\'t be assembled without it.')
+@secure()
+param masterKey string
+
 @description('Seconds between agent heartbeats.')
 @minValue(5)
 @maxValue(3600)
@@ -71,6 +75,7 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
         { name: 'DEPLOYMENT_STORAGE_CONNECTION_STRING', value: storageConnection }
         { name: 'SMC_STORAGE__CONNECTIONSTRING', value: storageConnection }
         { name: 'SMC_CONTROL__HEARTBEATRATESECONDS', value: string(heartbeatRateSeconds) }
+        { name: 'SMC_SECURITY__MASTERKEY', value: masterKey }
       ]
     }
   }

@@ -30,7 +30,11 @@ public static class ControlPlaneRegistration
                 return true;
             })
             .ValidateOnStart();
-        services.AddOptions<SecurityOptions>().Bind(configuration.GetSection("SECURITY"));
+        services.AddOptions<SecurityOptions>()
+            .Bind(configuration.GetSection("SECURITY"))
+            .Validate(o => o.AllowKeyFile || !string.IsNullOrWhiteSpace(o.MasterKey),
+                "SMC_SECURITY__MASTERKEY is required here (base64 of 32 bytes, the same for every instance; in Azure a Key Vault reference).")
+            .ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<MasterKey>();
         services.AddSingleton<JobKeys>();

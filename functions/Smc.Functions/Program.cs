@@ -3,6 +3,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Smc.Api;
+using Smc.Core.Options;
 using Smc.Core.Ports;
 using Smc.Functions;
 
@@ -12,6 +13,7 @@ FunctionsApplicationBuilder builder = FunctionsApplication.CreateBuilder(args);
 builder.ConfigureFunctionsWebApplication();
 builder.Configuration.AddEnvironmentVariables("SMC_");
 builder.Services.AddSmcControlPlane(builder.Configuration);
+builder.Services.PostConfigure<SecurityOptions>(o => o.AllowKeyFile = false); // instances are many and short-lived: one configured key
 builder.Services.AddSingleton<IOperatorAuth, HostCheckedOperatorAuth>();
 builder.Services.AddSingleton<IMigrationEngine, FunctionsMigrationEngine>();
 builder.Services.AddSingleton<FunctionsApi>();

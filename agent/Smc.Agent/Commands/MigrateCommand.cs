@@ -54,7 +54,17 @@ internal static class MigrateCommand
         var disksArray = new JsonArray();
         for (int i = 1; i < config.Disks.Count; i++)
         {
-            long size = new FileInfo(config.Disks[i]).Exists ? new FileInfo(config.Disks[i]).Length : 0;
+            long size;
+            try
+            {
+                using var reader = Smc.Disks.DiskReader.Open(config.Disks[i]);
+                size = reader.Length;
+            }
+            catch (Smc.Disks.DiskFormatException e)
+            {
+                throw new AgentException(ExitCodes.DiskError, $"{config.Disks[i]}: {e.Message} ({e.Code})", e);
+            }
+
             disksArray.Add(new JsonObject { ["index"] = i, ["size"] = Math.Max(1, (int)((size + (1L << 30) - 1) >> 30)) });
         }
 

@@ -32,8 +32,6 @@ internal sealed class RoundRunner(AgentConfig config, ControlPlaneClient client,
     private bool _barShown;
     private StagingCredentials? _credentials;
     private BlobContainerClient? _container;
-    private long _uploadedBytes;
-    private long _storedBytes;
 
     public async Task<string> RunAsync(CancellationToken cancellationToken)
     {
@@ -198,8 +196,6 @@ internal sealed class RoundRunner(AgentConfig config, ControlPlaneClient client,
                     }
 
                     journal.AddPack(p.Chunks);
-                    Interlocked.Add(ref _uploadedBytes, p.Length);
-                    Interlocked.Add(ref _storedBytes, p.Length);
                     progress.Uploaded(p.Chunks, p.Length);
                 }
             }, ct)).ToArray();

@@ -28,8 +28,8 @@ internal static class AgentRoutes
             HeartbeatRequest request = await call.ReadJsonAsync<HeartbeatRequest>();
             return Results.Json(await call.Get<SourceServerService>().HeartbeatAsync(call.SourceId!, request, call.CancellationToken), ApiJson.Options);
         });
-        yield return new("AgentCommands", "GET", "v1/agent/commands", RouteAuth.Agent, call =>
-            Task.FromResult(Results.Json(new { commands = Array.Empty<AgentCommand>() }, ApiJson.Options)));
+        yield return new("AgentCommands", "GET", "v1/agent/commands", RouteAuth.Agent, async call =>
+            Results.Json(new { commands = (await call.Get<SourceServerService>().GetAsync(call.SourceId!, call.CancellationToken)).PendingCommands }, ApiJson.Options));
         yield return new("AgentInstallScript", "GET", "v1/agent/install.sh", RouteAuth.ActivationCode, async call =>
         {
             AgentPackageInfo package = await call.Get<IAgentPackageStore>().GetInfoAsync("linux-x64", call.CancellationToken) ?? throw NoPackage("linux-x64");

@@ -3,7 +3,7 @@ using Smc.Core.Domain;
 namespace Smc.Core.Api;
 
 /// <summary><c>POST /api/v1/replication-jobs</c> (SMC's CreateReplicationJob, camelCased).</summary>
-public sealed class CreateReplicationJobRequest
+public sealed record CreateReplicationJobRequest
 {
     public string? SourceId { get; init; }
 

@@ -42,5 +42,26 @@ public sealed class SourceServer
 
     public string? AccessTokenId { get; init; }
 
+    /// <summary>
+    /// Gives the source back from <paramref name="jobId"/>: withdraws its commands and, if the job held the source,
+    /// clears the hold (<c>InUse</c> → <c>Available</c>). Returns whether anything changed.
+    /// </summary>
+    public bool ReleaseFrom(string jobId)
+    {
+        bool withdrawn = PendingCommands.RemoveAll(c => c.JobId == jobId) > 0;
+        if (JobId != jobId)
+        {
+            return withdrawn;
+        }
+
+        JobId = null;
+        if (State == SourceState.InUse)
+        {
+            State = SourceState.Available;
+        }
+
+        return true;
+    }
+
     public DateTimeOffset CreatedAt { get; init; }
 }

@@ -59,12 +59,12 @@ public static class ErrorCodes
     public const string PackageNotFound = "InvalidAgentPackage.NotFound";
     public const string PackageInvalid = "InvalidAgentPackage";
 
-    public const string NotImplementedFullCopy = "NotImplemented.FullCopy";
     public const string RoundNotExpected = "OperationDenied.Round";
     public const string CommitMissing = "InvalidCommit.MarkerMissing";
     public const string CommitMismatch = "InvalidCommit.ManifestMismatch";
     public const string InvalidDiskIndex = "InvalidParameter.DiskIndex";
     public const string InvalidFormat = "InvalidParameter.Format";
     public const string InternalError = "InternalError";
+    public const string StepFailed = "InternalError.StepFailed";
     public const string StorageUnavailable = "ServiceUnavailable.Storage";
 }

@@ -17,12 +17,6 @@ public sealed class SmcException : Exception
 
     public string Code { get; }
 
-    public ErrorKind Kind => Status switch
-    {
-        >= 500 => ErrorKind.Transient,
-        _ => ErrorKind.User,
-    };
-
     public static SmcException BadRequest(string code, string message) => new(400, code, message);
 
     public static SmcException NotFound(string code, string message) => new(404, code, message);

@@ -36,8 +36,6 @@ public sealed class ControlPlaneOptions
         }
     }
 
-    public TimeSpan HeartbeatRate => TimeSpan.FromSeconds(HeartbeatRateSeconds);
-
     public TimeSpan UnavailableAfter => TimeSpan.FromSeconds(HeartbeatRateSeconds * UnavailableAfterHeartbeats);
 
     /// <summary>Housekeeping period: a quarter heartbeat interval (0.5 s – 30 s), so 2.5 + 0.25 intervals stay under 3.</summary>

@@ -12,6 +12,12 @@ public sealed class SecurityOptions
     public string MasterKeyFile { get; set; } = Path.Combine(
         Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".config", "smc-control", "master.key");
 
+    /// <summary>
+    /// Whether a host may make and keep its own key file when <see cref="MasterKey"/> is unset. The Functions app
+    /// turns it off: its instances come and go, so they must all be given the same key.
+    /// </summary>
+    public bool AllowKeyFile { get; set; } = true;
+
     /// <summary>Lifetime of a staging SAS handed to an agent.</summary>
     public int StagingSasMinutes { get; set; } = 60;
 }

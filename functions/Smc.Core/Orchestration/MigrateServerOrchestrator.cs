@@ -1,5 +1,6 @@
 using Microsoft.DurableTask;
 using Smc.Core.Domain;
+using Smc.Core.Errors;
 using Smc.Core.Services;
 
 namespace Smc.Core.Orchestration;
@@ -14,10 +15,26 @@ public sealed class MigrateServerOrchestrator : TaskOrchestrator<MigrationInput,
     /// <summary>Waits before the history is trimmed with ContinueAsNew.</summary>
     private const int MaxWaitsPerGeneration = 50;
 
+    private const int ActivityAttempts = 5;
+
     internal static readonly TaskOptions ActivityRetry = TaskOptions.FromRetryPolicy(new RetryPolicy(
-        maxNumberOfAttempts: 5, firstRetryInterval: TimeSpan.FromSeconds(2), backoffCoefficient: 2, maxRetryInterval: TimeSpan.FromMinutes(1)));
+        maxNumberOfAttempts: ActivityAttempts, firstRetryInterval: TimeSpan.FromSeconds(2), backoffCoefficient: 2, maxRetryInterval: TimeSpan.FromMinutes(1)));
 
     public override async Task<MigrationResult> RunAsync(TaskOrchestrationContext context, MigrationInput input)
+    {
+        try
+        {
+            return await RunStagesAsync(context, input);
+        }
+        catch (TaskFailedException e)
+        {
+            // A step failed even after its retries: the job must not stay Running. Staged data is kept for a restart.
+            return await FinishAsync(context, new FinishRunInput(input.JobId, JobStatus.InError, ErrorCodes.StepFailed,
+                $"{e.TaskName} failed after {ActivityAttempts} attempts ({e.FailureDetails.ErrorType}: {e.FailureDetails.ErrorMessage}). Fix the cause (see the control plane's log), then start the job again: what was uploaded is kept."));
+        }
+    }
+
+    private static async Task<MigrationResult> RunStagesAsync(TaskOrchestrationContext context, MigrationInput input)
     {
         if (input.Stage == MigrationStage.Prepare)
         {

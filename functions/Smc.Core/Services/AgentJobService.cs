@@ -28,29 +28,7 @@ public sealed class AgentJobService(
             throw SmcException.Forbidden(ErrorCodes.WrongCredentialKind, "An agent can only create jobs for its own source server; leave sourceId out.");
         }
 
-        var own = new CreateReplicationJobRequest
-        {
-            SourceId = sourceId,
-            Name = request.Name,
-            Description = request.Description,
-            TargetType = request.TargetType,
-            ImageProvider = request.ImageProvider,
-            RegionId = request.RegionId,
-            ImageName = request.ImageName,
-            SystemDiskSize = request.SystemDiskSize,
-            SystemDiskParts = request.SystemDiskParts,
-            DataDisks = request.DataDisks,
-            RunOnce = request.RunOnce,
-            SyncInterval = request.SyncInterval,
-            MaxNumberOfImageToKeep = request.MaxNumberOfImageToKeep,
-            ScheduledStartTime = request.ScheduledStartTime,
-            ReplicationParameters = request.ReplicationParameters,
-            ContainerNamespace = request.ContainerNamespace,
-            ContainerRepository = request.ContainerRepository,
-            ContainerTag = request.ContainerTag,
-            ContainerRegistry = request.ContainerRegistry,
-            ClientToken = request.ClientToken,
-        };
+        CreateReplicationJobRequest own = request with { SourceId = sourceId };
         CreatedJob created = await jobService.CreateAsync(own, cancellationToken);
         ReplicationJob job = await jobService.GetAsync(created.JobId, cancellationToken);
         return job.Status is JobStatus.Ready or JobStatus.Stopped or JobStatus.InError

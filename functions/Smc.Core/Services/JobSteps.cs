@@ -112,22 +112,7 @@ public sealed class JobSteps(
                 await keys.ReleaseAsync(KeyScopes.SourceJob, job.Value.SourceId, input.JobId, cancellationToken);
             }
 
-            await sources.UpdateAsync(job.Value.SourceId, s =>
-            {
-                bool withdrawn = s.PendingCommands.RemoveAll(c => c.JobId == input.JobId) > 0;
-                if (s.JobId != input.JobId)
-                {
-                    return withdrawn;
-                }
-
-                s.JobId = null;
-                if (s.State == SourceState.InUse)
-                {
-                    s.State = SourceState.Available;
-                }
-
-                return true;
-            }, cancellationToken);
+            await sources.UpdateAsync(job.Value.SourceId, s => s.ReleaseFrom(input.JobId), cancellationToken);
         }
 
         return job is not null;

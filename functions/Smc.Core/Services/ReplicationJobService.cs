@@ -292,22 +292,7 @@ public sealed class ReplicationJobService(
     }
 
     private async Task ReleaseSourceAsync(ReplicationJob job, CancellationToken cancellationToken) =>
-        await sources.UpdateAsync(job.SourceId, s =>
-        {
-            bool withdrawn = s.PendingCommands.RemoveAll(c => c.JobId == job.JobId) > 0;
-            if (s.JobId != job.JobId)
-            {
-                return withdrawn;
-            }
-
-            s.JobId = null;
-            if (s.State == SourceState.InUse)
-            {
-                s.State = SourceState.Available;
-            }
-
-            return true;
-        }, cancellationToken);
+        await sources.UpdateAsync(job.SourceId, s => s.ReleaseFrom(job.JobId), cancellationToken);
 
     internal static ReplicationJob BuildJob(CreateReplicationJobRequest r, string jobId, DateTimeOffset now)
     {

@@ -21,21 +21,25 @@ internal sealed class RoundContext
 
     public required Dictionary<int, DiskMapping> Mappings { get; init; }
 
-    public static Task<RoundContext> GetAsync(string jobId, int round, string manifestSha256, Func<Task<RoundContext>> load)
+    public static async Task<RoundContext> GetAsync(string jobId, int round, string manifestSha256, Func<Task<RoundContext>> load)
     {
         if (Cache.Count > 16)
         {
             Cache.Clear();
         }
 
-        Lazy<Task<RoundContext>> entry = Cache.GetOrAdd($"{jobId}/{round}/{manifestSha256}", _ => new Lazy<Task<RoundContext>>(load));
-        Task<RoundContext> task = entry.Value;
-        if (task.IsFaulted)
+        string key = $"{jobId}/{round}/{manifestSha256}";
+        Lazy<Task<RoundContext>> entry = Cache.GetOrAdd(key, _ => new Lazy<Task<RoundContext>>(load));
+        try
         {
-            Cache.TryRemove($"{jobId}/{round}/{manifestSha256}", out _);
+            return await entry.Value;
         }
-
-        return task;
+        catch
+        {
+            // A failed load (storage hiccup, refused staging) is not kept: the activity's retry loads afresh.
+            Cache.TryRemove(new KeyValuePair<string, Lazy<Task<RoundContext>>>(key, entry));
+            throw;
+        }
     }
 
     public static void Forget(string jobId) =>

@@ -230,17 +230,11 @@ public sealed class RoundSteps(
                     int length;
                     try
                     {
-                        length = ChunkCodec.Open(packBuffer.AsSpan((int)cursor, chunk.StoredLength),
-                            new ChunkAddress(input.JobId, input.Round, chunk.Disk, chunk.Offset, chunk.Length), context.DataKey, plain);
-                        if (length != chunk.Length || Convert.ToHexStringLower(SHA256.HashData(plain.AsSpan(0, length))) != chunk.Sha256)
-                        {
-                            throw new ChunkIntegrityException("ChunkHash", "The chunk's content does not match its hash in the manifest.");
-                        }
+                        length = OpenChunk(packBuffer.AsSpan((int)cursor, chunk.StoredLength), input.JobId, input.Round, chunk, context.DataKey, plain);
                     }
-                    catch (ChunkIntegrityException e)
+                    catch (StagingRefusedException e)
                     {
-                        return new SliceResult(written, "StagingIntegrity." + e.Code,
-                            $"Chunk at disk {chunk.Disk} offset {chunk.Offset} (pack {chunk.Pack} @ {chunk.Position}) failed its check: {e.Message} Staging was altered; nothing was made from it. Start the job again to upload the round anew.");
+                        return new SliceResult(written, e.Code, e.Message);
                     }
 
                     cursor += chunk.StoredLength;
@@ -555,24 +549,36 @@ public sealed class RoundSteps(
         {
             byte[] frame = new byte[c.StoredLength];
             await staging.ReadRangeAsync(jobId, StagingNames.Pack(round, c.Pack), c.Position, frame);
-            try
-            {
-                int n = ChunkCodec.Open(frame, new ChunkAddress(jobId, round, c.Disk, c.Offset, c.Length), dataKey, plain);
-                if (Convert.ToHexStringLower(SHA256.HashData(plain.AsSpan(0, n))) != c.Sha256)
-                {
-                    throw new ChunkIntegrityException("ChunkHash", "content does not match the manifest hash");
-                }
-            }
-            catch (ChunkIntegrityException e)
-            {
-                throw new StagingRefusedException("StagingIntegrity." + e.Code, $"Chunk at disk {c.Disk} offset {c.Offset} (pack {c.Pack}) failed its check: {e.Message}");
-            }
+            OpenChunk(frame, jobId, round, c, dataKey, plain);
 
             long from = Math.Max(offset, c.Offset), to = Math.Min(offset + length, c.Offset + c.Length);
             plain.AsSpan((int)(from - c.Offset), (int)(to - from)).CopyTo(result.AsSpan((int)(from - offset)));
         }
 
         return result;
+    }
+
+    /// <summary>
+    /// Opens one staged chunk and checks it against the manifest (GCM tag, address, length, SHA-256); any failure is
+    /// a <see cref="StagingRefusedException"/> whose code and message name the chunk.
+    /// </summary>
+    private static int OpenChunk(ReadOnlySpan<byte> frame, string jobId, int round, ManifestChunk chunk, byte[] dataKey, Span<byte> plain)
+    {
+        try
+        {
+            int length = ChunkCodec.Open(frame, new ChunkAddress(jobId, round, chunk.Disk, chunk.Offset, chunk.Length), dataKey, plain);
+            if (length != chunk.Length || Convert.ToHexStringLower(SHA256.HashData(plain[..length])) != chunk.Sha256)
+            {
+                throw new ChunkIntegrityException("ChunkHash", "The chunk's content does not match its hash in the manifest.");
+            }
+
+            return length;
+        }
+        catch (ChunkIntegrityException e)
+        {
+            throw new StagingRefusedException("StagingIntegrity." + e.Code,
+                $"Chunk at disk {chunk.Disk} offset {chunk.Offset} (pack {chunk.Pack} @ {chunk.Position}) failed its check: {e.Message} Staging was altered; nothing was made from it. Start the job again to upload the round anew.");
+        }
     }
 
     private static long RoundUp(long bytes) => (bytes + (1L << 20) - 1) / (1L << 20) * (1L << 20);

@@ -111,8 +111,9 @@ public sealed class SourceServerService(
             return true;
         }, cancellationToken) ?? throw SmcException.Unauthorized(ErrorCodes.AgentCredentialMissing, "This source server no longer exists; register the agent again.");
 
-        if (cameBack || stored.Value.State == SourceState.Available)
+        if (cameBack)
         {
+            // Only a source that was Unavailable can unblock a waiting job; the job's own re-check timer covers the rest.
             await SignalWaitingJobAsync(sourceId, cancellationToken);
         }
 
