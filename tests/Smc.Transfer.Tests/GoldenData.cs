@@ -33,6 +33,9 @@ internal static class GoldenData
     public static readonly ChunkAddress TextAddress = new(JobId, Round, 0, 3L << 20, TextChunk().Length);
     public static readonly ChunkAddress RandomAddress = new(JobId, Round, 1, (1L << 20) + 4096, RandomChunk().Length);
 
+    /// <summary>The job fingerprint key of the golden manifest: bytes 0x40…0x5f. Test material only.</summary>
+    public static byte[] FingerprintKey() => [.. Enumerable.Range(0x40, 32).Select(i => (byte)i)];
+
     public static byte[] DataKey()
     {
         byte[] key = new byte[32];
@@ -182,7 +185,7 @@ internal static class GoldenData
         Pack = PackId,
         Position = position,
         StoredLength = storedLength,
-        Sha256 = Convert.ToHexStringLower(SHA256.HashData(plain)),
+        Fingerprint = ChunkFingerprint.ComputeHex(FingerprintKey(), plain),
     };
 
     private static byte[] Seal(byte[] plain, ChunkAddress address, int level, byte[] nonce)

@@ -100,7 +100,7 @@ public sealed class GoldenFileTests
             ReadOnlySpan<byte> frame = PackReader.Frame(pack, chunk.Position, chunk.StoredLength);
             byte[] plain = new byte[chunk.Length];
             ChunkCodec.Open(frame, new ChunkAddress(manifest.JobId, manifest.Round, chunk.Disk, chunk.Offset, chunk.Length), dataKey, plain);
-            Assert.Equal(chunk.Sha256, Convert.ToHexStringLower(SHA256.HashData(plain)));
+            Assert.Equal(chunk.Fingerprint, ChunkFingerprint.ComputeHex(GoldenData.FingerprintKey(), plain));
             Assert.Equal(expected[i], plain);
         }
     }

@@ -22,7 +22,7 @@ public sealed class StagingJsonTests
         Assert.Equal(manifest.CreatedAt, back.CreatedAt);
         Assert.Equal(2, back.Disks.Count);
         Assert.Equal("/dev/vda1", back.Disks[0].Source.Parts[0].Device);
-        Assert.Equal(manifest.Chunks[1].Sha256, back.Chunks[1].Sha256);
+        Assert.Equal(manifest.Chunks[1].Fingerprint, back.Chunks[1].Fingerprint);
         Assert.Equal(manifest.Chunks[1].Position, back.Chunks[1].Position);
     }
 

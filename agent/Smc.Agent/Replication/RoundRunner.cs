@@ -64,17 +64,20 @@ internal sealed class RoundRunner(AgentConfig config, ControlPlaneClient client,
             Log($"round {command.Round} of {_jobId}: {plans.Count} disk(s), {Human(plans.Sum(p => p.SizeBytes))} in all, {Human(plans.Sum(p => p.PlannedBytes))} in use to read"
                 + (done.Count > 0 ? $"; resuming: {done.Count} chunk(s) already uploaded" : ""));
             byte[] dataKey = Convert.FromBase64String(journal.Header.DataKey);
+            await ContainerAsync(cancellationToken);
+            byte[] fingerprintKey = Convert.FromBase64String(_credentials!.FingerprintKey);
             using var reporter = new CancellationTokenSource();
             Task reporting = ReportAsync(progress, reporter.Token);
             try
             {
-                await PipelineAsync(plans, done, dataKey, journal, progress, cancellationToken);
+                await PipelineAsync(plans, done, dataKey, fingerprintKey, journal, progress, cancellationToken);
             }
             finally
             {
                 await reporter.CancelAsync();
                 await reporting;
                 CryptographicOperations.ZeroMemory(dataKey);
+                CryptographicOperations.ZeroMemory(fingerprintKey);
             }
 
             string manifestSha = await CommitStagingAsync(plans, journal, cancellationToken);
@@ -92,7 +95,7 @@ internal sealed class RoundRunner(AgentConfig config, ControlPlaneClient client,
         return commit.ManifestSha256;
     }
 
-    private async Task PipelineAsync(List<DiskPlan> plans, HashSet<(int, long)> done, byte[] dataKey, RoundJournal journal, RoundProgress progress, CancellationToken cancellationToken)
+    private async Task PipelineAsync(List<DiskPlan> plans, HashSet<(int, long)> done, byte[] dataKey, byte[] fingerprintKey, RoundJournal journal, RoundProgress progress, CancellationToken cancellationToken)
     {
         int threads = command.Threads > 0 ? command.Threads : DefaultThreads;
         int sealers = Math.Clamp(Environment.ProcessorCount, 1, 8);
@@ -103,9 +106,25 @@ internal sealed class RoundRunner(AgentConfig config, ControlPlaneClient client,
         CancellationToken ct = linked.Token;
         var handles = plans.ToDictionary(p => p.Index, p => File.OpenHandle(p.Device, FileMode.Open, FileAccess.Read, FileShare.ReadWrite));
         var limiter = new BandwidthLimiter(command.BandwidthLimitKBps);
+
+        // Every stage cancels the others when it fails, so one failure (an unreadable block, a refused upload) stops
+        // the round at once instead of leaving the stages before it blocked on a full channel.
+        Task Stage(Func<Task> body) => Task.Run(async () =>
+        {
+            try
+            {
+                await body();
+            }
+            catch
+            {
+                await linked.CancelAsync();
+                throw;
+            }
+        }, ct);
+
         try
         {
-            Task produce = Task.Run(async () =>
+            Task produce = Stage(async () =>
             {
                 try
                 {
@@ -123,9 +142,9 @@ internal sealed class RoundRunner(AgentConfig config, ControlPlaneClient client,
                 {
                     work.Writer.TryComplete();
                 }
-            }, ct);
+            });
 
-            Task[] seal = Enumerable.Range(0, sealers).Select(_ => Task.Run(async () =>
+            Task[] seal = Enumerable.Range(0, sealers).Select(_ => Stage(async () =>
             {
                 byte[] plain = ArrayPool<byte>.Shared.Rent(command.ChunkSize);
                 try
@@ -140,19 +159,19 @@ internal sealed class RoundRunner(AgentConfig config, ControlPlaneClient client,
                         }
 
                         byte[] frame = ArrayPool<byte>.Shared.Rent(ChunkCodec.MaxFrameLength(range.Length));
-                        string sha = Convert.ToHexStringLower(SHA256.HashData(plain.AsSpan(0, range.Length)));
+                        string fingerprint = ChunkFingerprint.ComputeHex(fingerprintKey, plain.AsSpan(0, range.Length));
                         int length = ChunkCodec.Seal(plain.AsSpan(0, range.Length), new ChunkAddress(_jobId, command.Round, range.Disk, range.Offset, range.Length), dataKey, command.CompressLevel, frame);
-                        await sealedChunks.Writer.WriteAsync(new SealedChunk(range, sha, frame, length), ct);
+                        await sealedChunks.Writer.WriteAsync(new SealedChunk(range, fingerprint, frame, length), ct);
                     }
                 }
                 finally
                 {
                     ArrayPool<byte>.Shared.Return(plain, clearArray: true);
                 }
-            }, ct)).ToArray();
+            })).ToArray();
             Task sealingDone = Task.WhenAll(seal).ContinueWith(t => sealedChunks.Writer.TryComplete(t.Exception), TaskScheduler.Default);
 
-            Task pack = Task.Run(async () =>
+            Task pack = Stage(async () =>
             {
                 var builder = new PackBuilder(PackBytes);
                 var entries = new List<(SealedChunk Chunk, long Position)>();
@@ -179,9 +198,9 @@ internal sealed class RoundRunner(AgentConfig config, ControlPlaneClient client,
                 {
                     packs.Writer.TryComplete();
                 }
-            }, ct);
+            });
 
-            Task[] upload = Enumerable.Range(0, threads).Select(_ => Task.Run(async () =>
+            Task[] upload = Enumerable.Range(0, threads).Select(_ => Stage(async () =>
             {
                 await foreach (PendingPack p in packs.Reader.ReadAllAsync(ct))
                 {
@@ -198,17 +217,19 @@ internal sealed class RoundRunner(AgentConfig config, ControlPlaneClient client,
                     journal.AddPack(p.Chunks);
                     progress.Uploaded(p.Chunks, p.Length);
                 }
-            }, ct)).ToArray();
+            })).ToArray();
 
+            Task[] stages = [produce, .. seal, sealingDone, pack, .. upload];
             try
             {
-                await Task.WhenAll([produce, sealingDone, pack, .. upload]);
-                await Task.WhenAll(seal);
+                await Task.WhenAll(stages);
             }
-            catch
+            catch (Exception first)
             {
-                await linked.CancelAsync();
-                throw;
+                // Report the failure that stopped the round, not the cancellations it caused in the other stages.
+                Exception cause = stages.Where(t => t.IsFaulted).SelectMany(t => t.Exception!.Flatten().InnerExceptions)
+                    .FirstOrDefault(e => e is not OperationCanceledException) ?? first;
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(cause);
             }
         }
         finally
@@ -255,7 +276,7 @@ internal sealed class RoundRunner(AgentConfig config, ControlPlaneClient client,
         byte[] dataKey = DataKeys.NewDataKey();
         using (RoundJournal journal = RoundJournal.Open(journalPath, () => new JournalHeader { JobId = command.JobId, DataKey = "", WrappedDataKey = "", KeyFingerprint = "", ChunkSize = command.ChunkSize }))
         {
-            await runner.PipelineAsync(plans, [], dataKey, journal, new RoundProgress(plans, []), cancellationToken);
+            await runner.PipelineAsync(plans, [], dataKey, ChunkFingerprint.NewKey(), journal, new RoundProgress(plans, []), cancellationToken);
         }
 
         File.Delete(journalPath);
@@ -287,7 +308,7 @@ internal sealed class RoundRunner(AgentConfig config, ControlPlaneClient client,
             Pack = id,
             Position = e.Position,
             StoredLength = e.Chunk.Length,
-            Sha256 = e.Chunk.Sha256,
+            Fingerprint = e.Chunk.Fingerprint,
         }).ToList();
         // Pack buffers come from the pool (4 MiB arrays would otherwise churn the large-object heap).
         byte[] buffer = ArrayPool<byte>.Shared.Rent((int)builder.Length);
@@ -449,7 +470,7 @@ internal sealed class RoundRunner(AgentConfig config, ControlPlaneClient client,
 
     internal static string Human(long bytes) => Commands.InspectCommand.Bytes(bytes);
 
-    private sealed record SealedChunk(ChunkRange Range, string Sha256, byte[] Frame, int Length);
+    private sealed record SealedChunk(ChunkRange Range, string Fingerprint, byte[] Frame, int Length);
 
     private sealed record PendingPack(string PackId, byte[] Buffer, int Length, List<ManifestChunk> Chunks);
 }

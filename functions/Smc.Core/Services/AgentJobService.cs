@@ -18,6 +18,7 @@ public sealed class AgentJobService(
     ReplicationJobService jobService,
     IStagingStore staging,
     IMigrationEngine engine,
+    JobKeys keys,
     IOptions<SecurityOptions> security,
     TimeProvider clock)
 {
@@ -48,7 +49,8 @@ public sealed class AgentJobService(
         }
 
         (Uri url, DateTimeOffset expires) = await staging.GetUploadUrlAsync(jobId, TimeSpan.FromMinutes(security.Value.StagingSasMinutes), cancellationToken);
-        return new StagingCredentials { ContainerUrl = url.ToString(), ExpiresAt = expires };
+        byte[] fingerprintKey = await keys.EnsureFingerprintKeyAsync(jobId, cancellationToken);
+        return new StagingCredentials { ContainerUrl = url.ToString(), ExpiresAt = expires, FingerprintKey = Convert.ToBase64String(fingerprintKey) };
     }
 
     public async Task ProgressAsync(string sourceId, string jobId, ProgressReport report, CancellationToken cancellationToken = default)

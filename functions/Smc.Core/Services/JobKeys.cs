@@ -12,6 +12,7 @@ namespace Smc.Core.Services;
 public sealed class JobKeys(IKeyIndex keys, MasterKey master)
 {
     private const string Scope = "job-key";
+    private const string FingerprintScope = "job-fingerprint-key";
 
     /// <summary>The job's public key (SubjectPublicKeyInfo, base64), made on first use. Idempotent and race-safe.</summary>
     public async Task<string> EnsurePublicKeyAsync(string jobId, CancellationToken cancellationToken = default)
@@ -47,6 +48,28 @@ public sealed class JobKeys(IKeyIndex keys, MasterKey master)
         return rsa;
     }
 
-    public Task DeleteAsync(string jobId, CancellationToken cancellationToken = default) =>
-        keys.ReleaseAsync(Scope, jobId, cancellationToken: cancellationToken);
+    /// <summary>
+    /// The job's chunk fingerprint key (32 bytes), made on first use and sealed with the master key at rest; the same
+    /// for every round, so fingerprints compare across rounds. Idempotent and race-safe.
+    /// </summary>
+    public async Task<byte[]> EnsureFingerprintKeyAsync(string jobId, CancellationToken cancellationToken = default)
+    {
+        string? held = await keys.GetAsync(FingerprintScope, jobId, cancellationToken);
+        if (held is null)
+        {
+            byte[] fresh = Smc.Transfer.ChunkFingerprint.NewKey();
+            held = await keys.ClaimAsync(FingerprintScope, jobId, Convert.ToBase64String(master.Seal(fresh, FingerprintAad(jobId))), cancellationToken);
+            CryptographicOperations.ZeroMemory(fresh);
+        }
+
+        return master.Open(Convert.FromBase64String(held), FingerprintAad(jobId));
+    }
+
+    public async Task DeleteAsync(string jobId, CancellationToken cancellationToken = default)
+    {
+        await keys.ReleaseAsync(Scope, jobId, cancellationToken: cancellationToken);
+        await keys.ReleaseAsync(FingerprintScope, jobId, cancellationToken: cancellationToken);
+    }
+
+    private static byte[] FingerprintAad(string jobId) => Encoding.UTF8.GetBytes("fingerprint-key:" + jobId);
 }

@@ -6,7 +6,7 @@ namespace Smc.Core.Services;
 
 /// <summary>
 /// What assembling one committed round needs, loaded once per process: the manifest (checked against its
-/// recorded hash), the unwrapped data key, and each disk's chunk order and destination layout.
+/// recorded hash), the unwrapped data key and the fingerprint key, and each disk's chunk order and destination layout.
 /// </summary>
 internal sealed class RoundContext
 {
@@ -14,7 +14,7 @@ internal sealed class RoundContext
 
     public required RoundManifest Manifest { get; init; }
 
-    public required byte[] DataKey { get; init; }
+    public required ChunkKeys Keys { get; init; }
 
     /// <summary>Per manifest disk index: chunk indices sorted by source offset.</summary>
     public required Dictionary<int, int[]> ChunksByDisk { get; init; }
@@ -45,6 +45,9 @@ internal sealed class RoundContext
     public static void Forget(string jobId) =>
         Cache.Keys.Where(k => k.StartsWith(jobId + "/", StringComparison.Ordinal)).ToList().ForEach(k => Cache.TryRemove(k, out _));
 }
+
+/// <summary>The round's data key (opens frames) and the job's fingerprint key (checks their plaintext).</summary>
+internal sealed record ChunkKeys(byte[] DataKey, byte[] FingerprintKey);
 
 /// <summary>Where source bytes of one disk go on its destination disk, and the table sectors to write last.</summary>
 internal sealed class DiskMapping

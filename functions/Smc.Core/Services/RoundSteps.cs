@@ -230,7 +230,7 @@ public sealed class RoundSteps(
                     int length;
                     try
                     {
-                        length = OpenChunk(packBuffer.AsSpan((int)cursor, chunk.StoredLength), input.JobId, input.Round, chunk, context.DataKey, plain);
+                        length = OpenChunk(packBuffer.AsSpan((int)cursor, chunk.StoredLength), input.JobId, input.Round, chunk, context.Keys, plain);
                     }
                     catch (StagingRefusedException e)
                     {
@@ -449,6 +449,7 @@ public sealed class RoundSteps(
             }
 
             byte[] dataKey;
+            byte[] fingerprintKey = await keys.EnsureFingerprintKeyAsync(job.JobId);
             using (var rsa = await keys.OpenPrivateKeyAsync(job.JobId))
             {
                 try
@@ -488,13 +489,13 @@ public sealed class RoundSteps(
             var mappings = new Dictionary<int, DiskMapping>();
             foreach (ManifestDisk disk in manifest.Disks)
             {
-                mappings[disk.Index] = await PlanDiskAsync(job, round, manifest, disk, byDisk[disk.Index], dataKey);
+                mappings[disk.Index] = await PlanDiskAsync(job, round, manifest, disk, byDisk[disk.Index], new ChunkKeys(dataKey, fingerprintKey));
             }
 
-            return new RoundContext { Manifest = manifest, DataKey = dataKey, ChunksByDisk = byDisk, Mappings = mappings };
+            return new RoundContext { Manifest = manifest, Keys = new ChunkKeys(dataKey, fingerprintKey), ChunksByDisk = byDisk, Mappings = mappings };
         });
 
-    private async Task<DiskMapping> PlanDiskAsync(ReplicationJob job, int round, RoundManifest manifest, ManifestDisk disk, int[] order, byte[] dataKey)
+    private async Task<DiskMapping> PlanDiskAsync(ReplicationJob job, int round, RoundManifest manifest, ManifestDisk disk, int[] order, ChunkKeys chunkKeys)
     {
         long wanted = disk.Index == 0
             ? (job.SystemDiskSize is { } gib ? gib * (1L << 30) : disk.SizeBytes)
@@ -518,8 +519,8 @@ public sealed class RoundSteps(
             return new DiskMapping { DestinationSize = RoundUp(wanted), PartitionTable = "none", Map = (o, _) => o, TableWrites = [] };
         }
 
-        byte[] head = await DecodeRangeAsync(job.JobId, round, manifest, disk, order, 0, (int)Math.Min(ChunkSize, disk.SizeBytes), dataKey);
-        byte[] tail = await DecodeRangeAsync(job.JobId, round, manifest, disk, order, disk.SizeBytes - GptTailBytes, GptTailBytes, dataKey);
+        byte[] head = await DecodeRangeAsync(job.JobId, round, manifest, disk, order, 0, (int)Math.Min(ChunkSize, disk.SizeBytes), chunkKeys);
+        byte[] tail = await DecodeRangeAsync(job.JobId, round, manifest, disk, order, disk.SizeBytes - GptTailBytes, GptTailBytes, chunkKeys);
         LayoutPlan plan;
         try
         {
@@ -541,7 +542,7 @@ public sealed class RoundSteps(
     }
 
     /// <summary>Decodes the source bytes [offset, offset+length) of a disk from its chunks (absent chunks are zero).</summary>
-    private async Task<byte[]> DecodeRangeAsync(string jobId, int round, RoundManifest manifest, ManifestDisk disk, int[] order, long offset, int length, byte[] dataKey)
+    private async Task<byte[]> DecodeRangeAsync(string jobId, int round, RoundManifest manifest, ManifestDisk disk, int[] order, long offset, int length, ChunkKeys chunkKeys)
     {
         byte[] result = new byte[length];
         byte[] plain = new byte[ChunkSize];
@@ -549,7 +550,7 @@ public sealed class RoundSteps(
         {
             byte[] frame = new byte[c.StoredLength];
             await staging.ReadRangeAsync(jobId, StagingNames.Pack(round, c.Pack), c.Position, frame);
-            OpenChunk(frame, jobId, round, c, dataKey, plain);
+            OpenChunk(frame, jobId, round, c, chunkKeys, plain);
 
             long from = Math.Max(offset, c.Offset), to = Math.Min(offset + length, c.Offset + c.Length);
             plain.AsSpan((int)(from - c.Offset), (int)(to - from)).CopyTo(result.AsSpan((int)(from - offset)));
@@ -562,14 +563,14 @@ public sealed class RoundSteps(
     /// Opens one staged chunk and checks it against the manifest (GCM tag, address, length, SHA-256); any failure is
     /// a <see cref="StagingRefusedException"/> whose code and message name the chunk.
     /// </summary>
-    private static int OpenChunk(ReadOnlySpan<byte> frame, string jobId, int round, ManifestChunk chunk, byte[] dataKey, Span<byte> plain)
+    private static int OpenChunk(ReadOnlySpan<byte> frame, string jobId, int round, ManifestChunk chunk, ChunkKeys chunkKeys, Span<byte> plain)
     {
         try
         {
-            int length = ChunkCodec.Open(frame, new ChunkAddress(jobId, round, chunk.Disk, chunk.Offset, chunk.Length), dataKey, plain);
-            if (length != chunk.Length || Convert.ToHexStringLower(SHA256.HashData(plain[..length])) != chunk.Sha256)
+            int length = ChunkCodec.Open(frame, new ChunkAddress(jobId, round, chunk.Disk, chunk.Offset, chunk.Length), chunkKeys.DataKey, plain);
+            if (length != chunk.Length || ChunkFingerprint.ComputeHex(chunkKeys.FingerprintKey, plain[..length]) != chunk.Fingerprint)
             {
-                throw new ChunkIntegrityException("ChunkHash", "The chunk's content does not match its hash in the manifest.");
+                throw new ChunkIntegrityException("ChunkHash", "The chunk's content does not match its fingerprint in the manifest.");
             }
 
             return length;

@@ -7,4 +7,7 @@ public sealed class StagingCredentials
     public required string ContainerUrl { get; init; }
 
     public DateTimeOffset ExpiresAt { get; init; }
+
+    /// <summary>The job's 32-byte chunk fingerprint key, base64 (docs/wire-format.md, "Fingerprints"). A secret: never log it.</summary>
+    public required string FingerprintKey { get; init; }
 }

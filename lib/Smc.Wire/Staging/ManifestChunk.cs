@@ -21,6 +21,9 @@ public sealed class ManifestChunk
     /// <summary>Length of the frame in the pack, header included.</summary>
     public int StoredLength { get; set; }
 
-    /// <summary>Lowercase hex SHA-256 of the plaintext.</summary>
-    public required string Sha256 { get; set; }
+    /// <summary>
+    /// Lowercase hex of the plaintext's keyed fingerprint (docs/wire-format.md, "Fingerprints"): checked by the
+    /// assembler, compared by the agent between rounds.
+    /// </summary>
+    public required string Fingerprint { get; set; }
 }

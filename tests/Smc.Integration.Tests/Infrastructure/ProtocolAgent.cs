@@ -57,6 +57,9 @@ internal sealed class ProtocolAgent
     }
 
     /// <summary>Creates and starts a job through the agent route and waits for its Replicate command and a staging SAS.</summary>
+    /// <summary>The job's chunk fingerprint key, from the staging credentials.</summary>
+    public byte[] FingerprintKey { get; private set; } = [];
+
     public async Task StartJobAsync()
     {
         JobId = (await Agent.PostAsync("/api/v1/agent/jobs", new { name = "protocol" })).Expect(HttpStatusCode.Created).Json["jobId"]!.GetValue<string>();
@@ -75,8 +78,9 @@ internal sealed class ProtocolAgent
             await Task.Delay(200);
         }
 
-        string url = (await Agent.PostAsync($"/api/v1/agent/jobs/{JobId}/staging-credentials")).Expect(HttpStatusCode.OK).Json["containerUrl"]!.GetValue<string>();
-        Staging = new BlobContainerClient(new Uri(url));
+        JsonNode credentials = (await Agent.PostAsync($"/api/v1/agent/jobs/{JobId}/staging-credentials")).Expect(HttpStatusCode.OK).Json;
+        Staging = new BlobContainerClient(new Uri(credentials["containerUrl"]!.GetValue<string>()));
+        FingerprintKey = Convert.FromBase64String(credentials["fingerprintKey"]!.GetValue<string>());
     }
 
     /// <summary>Seals the disk as four 1 MiB chunks in one pack; <paramref name="alter"/> may change the pack, manifest or chunk addresses first.</summary>
@@ -95,13 +99,13 @@ internal sealed class ProtocolAgent
             byte[] frame = new byte[ChunkCodec.MaxFrameLength(1 << 20)];
             int n = ChunkCodec.Seal(Disk.AsSpan((int)offset, 1 << 20), new ChunkAddress(sealedFor, 0, 0, offset, 1 << 20), dataKey, 1, frame);
             Assert.True(pack.TryAdd(frame.AsSpan(0, n), out long position));
-            chunks.Add(new ManifestChunk { Disk = 0, Offset = offset, Length = 1 << 20, Pack = packId, Position = position, StoredLength = n, Sha256 = Convert.ToHexStringLower(SHA256.HashData(Disk.AsSpan((int)offset, 1 << 20))) });
+            chunks.Add(new ManifestChunk { Disk = 0, Offset = offset, Length = 1 << 20, Pack = packId, Position = position, StoredLength = n, Fingerprint = ChunkFingerprint.ComputeHex(FingerprintKey, Disk.AsSpan((int)offset, 1 << 20)) });
         }
 
         if (alter == Alteration.MovedChunk)
         {
             (chunks[1].Offset, chunks[2].Offset) = (chunks[2].Offset, chunks[1].Offset);
-            (chunks[1].Sha256, chunks[2].Sha256) = (chunks[2].Sha256, chunks[1].Sha256);
+            (chunks[1].Fingerprint, chunks[2].Fingerprint) = (chunks[2].Fingerprint, chunks[1].Fingerprint);
         }
 
         byte[] packBytes = pack.Content.ToArray();
