@@ -9,6 +9,9 @@ for pair in sfdisk:fdisk sgdisk:gdisk mkfs.ext4:e2fsprogs mkfs.xfs:xfsprogs mknt
             blkid:util-linux mkswap:util-linux curl:curl python3:python3 sha256sum:coreutils; do
   command -v "${pair%%:*}" >/dev/null 2>&1 || need+=("${pair##*:}")
 done
+# The EIO test serves a disk image through a small FUSE file system (python3-fusepy, which pulls libfuse2) and
+# the incremental-round benchmark compares with rsync.
+[ -f /usr/lib/python3/dist-packages/fusepy.py ] || need+=(python3-fusepy)
 if [ ${#need[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
   echo "setup: installing ${need[*]}"

@@ -132,6 +132,9 @@ internal static class MigrateCommand
             return ExitCodes.Ok;
         }
 
-        return ExitCodes.JobFailed;
+        // A source that can't be read is a disk error whichever side noticed it.
+        return final.TryGetProperty("errorCode", out JsonElement errorCode) && errorCode.GetString()?.StartsWith("SourceDisk.", StringComparison.Ordinal) == true
+            ? ExitCodes.DiskError
+            : ExitCodes.JobFailed;
     }
 }

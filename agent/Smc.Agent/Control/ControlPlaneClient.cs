@@ -48,6 +48,9 @@ internal sealed class ControlPlaneClient : IDisposable
     public Task ProgressAsync(string credential, string jobId, ProgressReport report, CancellationToken cancellationToken = default) =>
         PostAsync<ProgressReport, JsonElement?>(AgentApi.ProgressPath(jobId), credential, report, cancellationToken);
 
+    public Task FailRoundAsync(string credential, string jobId, int round, RoundFailureRequest request, CancellationToken cancellationToken = default) =>
+        PostAsync<RoundFailureRequest, JsonElement?>(AgentApi.FailurePath(jobId, round), credential, request, cancellationToken);
+
     public Task CommitAsync(string credential, string jobId, int round, RoundCommitRequest request, CancellationToken cancellationToken = default) =>
         PostAsync<RoundCommitRequest, JsonElement?>(AgentApi.CommitPath(jobId, round), credential, request, cancellationToken);
 

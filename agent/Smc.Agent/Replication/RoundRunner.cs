@@ -56,7 +56,18 @@ internal sealed class RoundRunner(AgentConfig config, ControlPlaneClient client,
             throw new AgentException(ExitCodes.Failure, $"The checkpoint for {_jobId} round {command.Round} belongs to another key; delete {stateDir} and start the job again.");
         }
 
-        List<DiskPlan> plans = command.Disks.Select((d, i) => DiskPlan.Build(i, d, chunkSize)).ToList();
+        List<DiskPlan> plans;
+        try
+        {
+            plans = command.Disks.Select((d, i) => DiskPlan.Build(i, d, chunkSize)).ToList();
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException)
+        {
+            string message = $"A source disk can't be opened ({e.Message}). Check that the disks the job names exist on the source and that the agent runs as root.";
+            await ReportFailureAsync(RoundFailureCodes.SourceUnavailable, message, cancellationToken);
+            throw new AgentException(ExitCodes.DiskError, message, e);
+        }
+
         var done = journal.Chunks.Select(c => (c.Disk, c.Offset)).ToHashSet();
         var progress = new RoundProgress(plans, journal.Chunks);
         if (journal.CommittedManifestSha256 is null)
@@ -71,6 +82,12 @@ internal sealed class RoundRunner(AgentConfig config, ControlPlaneClient client,
             try
             {
                 await PipelineAsync(plans, done, dataKey, fingerprintKey, journal, progress, cancellationToken);
+            }
+            catch (AgentException e) when (e.ExitCode == ExitCodes.DiskError)
+            {
+                // Retrying won't make an unreadable region readable: the job ends InError with the region named.
+                await ReportFailureAsync(RoundFailureCodes.SourceReadError, e.Message, cancellationToken);
+                throw;
             }
             finally
             {
@@ -378,6 +395,21 @@ internal sealed class RoundRunner(AgentConfig config, ControlPlaneClient client,
                 Log($"upload of {blobName} failed ({e.GetType().Name}: {FirstLine(e.Message)}); retry {attempt} in {wait.TotalSeconds:0} s");
                 await Task.Delay(wait, cancellationToken);
             }
+        }
+    }
+
+    /// <summary>Tells the control plane the round can't finish (best effort: the agent's exit code says it too).</summary>
+    private async Task ReportFailureAsync(string code, string message, CancellationToken cancellationToken)
+    {
+        Log($"round {command.Round} of {_jobId} failed: {message}");
+        try
+        {
+            var request = new RoundFailureRequest { ErrorCode = code, Message = message.Length > 1000 ? message[..1000] : message };
+            await ControlPlaneClient.ShortRetry.ExecuteAsync(async ct => await client.FailRoundAsync(config.Credential, _jobId, command.Round, request, ct), cancellationToken);
+        }
+        catch (Exception e) when (e is ControlPlaneException or HttpRequestException or TaskCanceledException)
+        {
+            Log($"could not report the failure to the control plane ({e.Message})");
         }
     }
 

@@ -28,13 +28,19 @@ internal static class AgentJobRoutes
         yield return new("AgentCommitRound", "POST", "v1/agent/jobs/{id}/rounds/{round}/commit", RouteAuth.Agent, async call =>
         {
             RoundCommitRequest request = await call.ReadJsonAsync<RoundCommitRequest>();
-            if (!int.TryParse(call.Route("round"), out int round) || round < 0)
-            {
-                throw Smc.Core.Errors.SmcException.BadRequest(Smc.Core.Errors.ErrorCodes.RoundNotExpected, "round must be a whole number from 0.");
-            }
-
-            await call.Get<AgentJobService>().CommitAsync(call.SourceId!, call.Route("id"), round, request, call.CancellationToken);
+            await call.Get<AgentJobService>().CommitAsync(call.SourceId!, call.Route("id"), RoundNumber(call), request, call.CancellationToken);
+            return Results.Accepted();
+        });
+        yield return new("AgentFailRound", "POST", "v1/agent/jobs/{id}/rounds/{round}/failure", RouteAuth.Agent, async call =>
+        {
+            RoundFailureRequest request = await call.ReadJsonAsync<RoundFailureRequest>();
+            await call.Get<AgentJobService>().FailRoundAsync(call.SourceId!, call.Route("id"), RoundNumber(call), request, call.CancellationToken);
             return Results.Accepted();
         });
     }
+
+    private static int RoundNumber(ApiCall call) =>
+        int.TryParse(call.Route("round"), out int round) && round >= 0
+            ? round
+            : throw Smc.Core.Errors.SmcException.BadRequest(Smc.Core.Errors.ErrorCodes.RoundNotExpected, "round must be a whole number from 0.");
 }

@@ -62,6 +62,7 @@ public static class ErrorCodes
     public const string RoundNotExpected = "OperationDenied.Round";
     public const string CommitMissing = "InvalidCommit.MarkerMissing";
     public const string CommitMismatch = "InvalidCommit.ManifestMismatch";
+    public const string InvalidFailure = "InvalidParameter.Failure";
     public const string InvalidDiskIndex = "InvalidParameter.DiskIndex";
     public const string InvalidFormat = "InvalidParameter.Format";
     public const string InternalError = "InternalError";

@@ -67,10 +67,21 @@ public sealed class MigrateServerOrchestrator : TaskOrchestrator<MigrationInput,
 
             using var cts = new CancellationTokenSource();
             Task<RoundCommit> committed = context.WaitForExternalEvent<RoundCommit>(MigrationEvents.RoundCommitted, cts.Token);
+            Task<RoundFailure> agentFailed = context.WaitForExternalEvent<RoundFailure>(MigrationEvents.RoundFailed, cts.Token);
             Task timer = context.CreateTimer(context.CurrentUtcDateTime.AddSeconds(input.RecheckSeconds), cts.Token);
-            if (await Task.WhenAny(committed, timer) == committed && committed.Result.Round == input.Round)
+            Task first = await Task.WhenAny(committed, agentFailed, timer);
+            if (first == committed && committed.Result.Round == input.Round)
             {
                 commit = committed.Result;
+            }
+            else if (first == agentFailed && agentFailed.Result.Round == input.Round)
+            {
+#pragma warning disable CA1849 // Cancel of a durable timer is not I/O.
+                cts.Cancel();
+#pragma warning restore CA1849
+                RoundFailure failure = agentFailed.Result;
+                return await FinishAsync(context, new FinishRunInput(input.JobId, JobStatus.InError, failure.ErrorCode,
+                    $"{failure.Message} What was uploaded is kept: start the job again once the source is fixed."));
             }
 
 #pragma warning disable CA1849 // Cancel of a durable timer is not I/O.

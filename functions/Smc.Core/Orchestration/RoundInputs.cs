@@ -11,6 +11,9 @@ public sealed record PrepareRoundResult(bool Ok, string? ErrorCode, string? Mess
 /// <summary>The agent committed a round (raised by the commit route).</summary>
 public sealed record RoundCommit(int Round, string ManifestSha256);
 
+/// <summary>The agent reported that it can't finish the round (payload of <see cref="Services.MigrationEvents.RoundFailed"/>).</summary>
+public sealed record RoundFailure(int Round, string ErrorCode, string Message);
+
 /// <summary>Periodic check while waiting for the agent's commit.</summary>
 public sealed record CheckSyncInput(string JobId, int Round, DateTime WaitingSinceUtc);
 

@@ -112,6 +112,32 @@ public sealed class AgentJobService(
         await sources.UpdateAsync(sourceId, s => s.PendingCommands.RemoveAll(c => c.JobId == jobId && c.Round == round) > 0, cancellationToken);
     }
 
+    /// <summary>
+    /// The agent can't finish the round (an unreadable source region): the orchestration ends the job InError with
+    /// the agent's code and message, and the command is withdrawn so the agent doesn't retry it on its own.
+    /// </summary>
+    public async Task FailRoundAsync(string sourceId, string jobId, int round, RoundFailureRequest request, CancellationToken cancellationToken = default)
+    {
+        if (!RoundFailureCodes.All.Contains(request.ErrorCode))
+        {
+            throw SmcException.BadRequest(ErrorCodes.InvalidFailure, $"errorCode must be one of {string.Join(", ", RoundFailureCodes.All)}.");
+        }
+
+        if (string.IsNullOrWhiteSpace(request.Message) || request.Message.Length > 1000)
+        {
+            throw SmcException.BadRequest(ErrorCodes.InvalidFailure, "message must say what failed, in 1 to 1000 characters.");
+        }
+
+        ReplicationJob job = (await OwnAsync(sourceId, jobId, cancellationToken)).Value;
+        if (job.Status != JobStatus.Running || job.BusinessStatus != BusinessStatus.Syncing || job.CurrentRound != round)
+        {
+            throw SmcException.Conflict(ErrorCodes.RoundNotExpected, $"Job '{jobId}' is not waiting for round {round} (it is {job.Status}{(job.BusinessStatus is null ? "" : "/" + job.BusinessStatus)}, round {job.CurrentRound}).");
+        }
+
+        await engine.RaiseEventAsync(jobId, MigrationEvents.RoundFailed, new RoundFailure(round, request.ErrorCode, request.Message), cancellationToken);
+        await sources.UpdateAsync(sourceId, s => s.PendingCommands.RemoveAll(c => c.JobId == jobId && c.Round == round) > 0, cancellationToken);
+    }
+
     private async Task<Stored<ReplicationJob>> OwnAsync(string sourceId, string jobId, CancellationToken cancellationToken)
     {
         Stored<ReplicationJob>? job = Ids.IsWellFormed(jobId, Ids.JobPrefix) ? await jobs.GetAsync(jobId, cancellationToken) : null;

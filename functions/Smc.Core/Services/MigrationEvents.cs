@@ -7,4 +7,5 @@ public static class MigrationEvents
     public const string SyncNow = "SyncNow";
     public const string Cutover = "Cutover";
     public const string RoundCommitted = "RoundCommitted";
+    public const string RoundFailed = "RoundFailed";
 }

@@ -18,6 +18,8 @@ public static class AgentApi
 
     public static string CommitPath(string jobId, int round) => $"api/v1/agent/jobs/{jobId}/rounds/{round}/commit";
 
+    public static string FailurePath(string jobId, int round) => $"api/v1/agent/jobs/{jobId}/rounds/{round}/failure";
+
     public static string ProgressPath(string jobId) => $"api/v1/agent/jobs/{jobId}/progress";
 
     public const string JobsPath = "api/v1/agent/jobs";
