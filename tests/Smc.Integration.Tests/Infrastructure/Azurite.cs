@@ -1,15 +1,18 @@
-using System.Net.Sockets;
-
 namespace Smc.Integration.Tests.Infrastructure;
 
-/// <summary>A private Azurite (blob, queue, table) on free loopback ports, in memory. Missing Azurite fails the test.</summary>
+/// <summary>
+/// A private Azurite (blob, queue, table) on free loopback ports: in memory, or on disk under a folder when it must
+/// survive a restart. Missing Azurite fails the test.
+/// </summary>
 internal sealed class Azurite : IDisposable
 {
-    private readonly ChildProcess _process;
+    private readonly int _blob, _queue, _table;
+    private readonly string? _location;
+    private ChildProcess _process;
 
-    private Azurite(ChildProcess process, int blob, int queue, int table)
+    private Azurite(ChildProcess process, int blob, int queue, int table, string? location)
     {
-        _process = process;
+        (_process, _blob, _queue, _table, _location) = (process, blob, queue, table, location);
         ConnectionString =
             "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;" +
             "AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;" +
@@ -18,7 +21,8 @@ internal sealed class Azurite : IDisposable
 
     public string ConnectionString { get; }
 
-    public static async Task<Azurite> StartAsync()
+    /// <param name="location">A folder to keep the data in (so <see cref="RestartAsync"/> keeps it); null = in memory.</param>
+    public static async Task<Azurite> StartAsync(string? location = null)
     {
         if (!File.Exists(Repo.Azurite))
         {
@@ -26,16 +30,46 @@ internal sealed class Azurite : IDisposable
         }
 
         int blob = FreePort.Next(), queue = FreePort.Next(), table = FreePort.Next();
-        ChildProcess process = ChildProcess.Start(Repo.Azurite,
-        [
-            "--inMemoryPersistence", "--skipApiVersionCheck", "--disableProductStyleUrl", "--loose",
-            "--blobHost", "127.0.0.1", "--blobPort", blob.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            "--queueHost", "127.0.0.1", "--queuePort", queue.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            "--tableHost", "127.0.0.1", "--tablePort", table.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        ]);
-        await process.WaitForLineAsync("Table service is successfully listening", TimeSpan.FromSeconds(60));
-        return new Azurite(process, blob, queue, table);
+        return new Azurite(await LaunchAsync(blob, queue, table, location), blob, queue, table, location);
+    }
+
+    /// <summary>
+    /// Stops Azurite (SIGINT: it closes its stores as a storage service restart would) and, once
+    /// <paramref name="whileDown"/> has run, starts it again on the same ports and data.
+    /// </summary>
+    public async Task RestartAsync(Func<Task>? whileDown = null)
+    {
+        if (_location is null)
+        {
+            throw new InvalidOperationException("An in-memory Azurite loses everything on restart; start it with a location.");
+        }
+
+        _process.Interrupt();
+        await _process.WaitForExitAsync(TimeSpan.FromSeconds(30));
+        _process.Dispose();
+        if (whileDown is not null)
+        {
+            await whileDown();
+        }
+
+        _process = await LaunchAsync(_blob, _queue, _table, _location);
     }
 
     public void Dispose() => _process.Dispose();
+
+    private static async Task<ChildProcess> LaunchAsync(int blob, int queue, int table, string? location)
+    {
+        string Port(int p) => p.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        List<string> args = location is null ? ["--inMemoryPersistence"] : ["--location", location];
+        args.AddRange(
+        [
+            "--skipApiVersionCheck", "--disableProductStyleUrl", "--loose",
+            "--blobHost", "127.0.0.1", "--blobPort", Port(blob),
+            "--queueHost", "127.0.0.1", "--queuePort", Port(queue),
+            "--tableHost", "127.0.0.1", "--tablePort", Port(table),
+        ]);
+        ChildProcess process = ChildProcess.Start(Repo.Azurite, args);
+        await process.WaitForLineAsync("Table service is successfully listening", TimeSpan.FromSeconds(60));
+        return process;
+    }
 }
