@@ -34,8 +34,14 @@ rm -rf "$WORK/tree"
 USED=$("$AGENT_BIN" inspect --disk "$DISK" --json | json 'd[0]["parts"][0]["usedBytes"]')
 echo "disk 2 GiB, used $((USED >> 20)) MiB"
 
-step "(a) pipeline into a null sink"
-PIPE=$("$AGENT_BIN" benchmark pipeline --disk "$DISK" --compress-level 1)
+# Best of three runs: one run is a few seconds, and the other core's background work shows in a single sample.
+best_pipeline() {
+  for _ in 1 2 3; do "$AGENT_BIN" benchmark pipeline --disk "$1" --compress-level 1; done |
+    python3 -c "import json,sys; print(json.dumps(max((json.loads(l) for l in sys.stdin), key=lambda r: r['mbPerSecond'])))"
+}
+
+step "(a) pipeline into a null sink (best of 3)"
+PIPE=$(best_pipeline "$DISK")
 echo "$PIPE"
 TEXT="$WORK/text-disk.img"; truncate -s 512M "$TEXT"
 python3 - "$WORK/ttree" <<'PY'
@@ -47,7 +53,7 @@ for i in range(150):
     with open(f"{root}/log{i:03}.txt", "wb") as f: f.write(chunk[i * 991:] + chunk[: i * 991])
 PY
 mkfs.ext4 -q -F -d "$WORK/ttree" "$TEXT"; rm -rf "$WORK/ttree"
-PIPE_TEXT=$("$AGENT_BIN" benchmark pipeline --disk "$TEXT" --compress-level 1)
+PIPE_TEXT=$(best_pipeline "$TEXT")
 echo "$PIPE_TEXT"
 
 step "(b) full copy through the control plane (smc-agent migrate, $THREADS streams)"
