@@ -53,6 +53,10 @@ public sealed class AgentFunctions(FunctionsApi api)
     public Task<IActionResult> AgentCommitRound([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "v1/agent/jobs/{id}/rounds/{round}/commit")] HttpRequest request, [DurableClient] DurableTaskClient client, FunctionContext context) =>
         api.RunAsync("AgentCommitRound", request, client, context);
 
+    [Function("AgentRoundFingerprints")]
+    public Task<IActionResult> AgentRoundFingerprints([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v1/agent/jobs/{id}/rounds/{round}/fingerprints")] HttpRequest request, [DurableClient] DurableTaskClient client, FunctionContext context) =>
+        api.RunAsync("AgentRoundFingerprints", request, client, context);
+
     [Function("AgentFailRound")]
     public Task<IActionResult> AgentFailRound([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "v1/agent/jobs/{id}/rounds/{round}/failure")] HttpRequest request, [DurableClient] DurableTaskClient client, FunctionContext context) =>
         api.RunAsync("AgentFailRound", request, client, context);

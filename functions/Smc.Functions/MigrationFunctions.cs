@@ -16,6 +16,14 @@ public sealed class MigrationFunctions(JobSteps steps, RoundSteps rounds)
     public Task<AcquireSourceResult> AcquireSourceActivity([ActivityTrigger] AcquireSourceInput input) =>
         steps.AcquireSourceAsync(input);
 
+    [Function(TaskNames.EnterWaitingActivity)]
+    public Task<WaitingResult> EnterWaitingActivity([ActivityTrigger] string jobId) =>
+        steps.EnterWaitingAsync(jobId);
+
+    [Function(TaskNames.BeginRoundActivity)]
+    public Task<bool> BeginRoundActivity([ActivityTrigger] string jobId) =>
+        steps.BeginRoundAsync(jobId);
+
     [Function(TaskNames.FinishRunActivity)]
     public Task<bool> FinishRunActivity([ActivityTrigger] FinishRunInput input) =>
         steps.FinishRunAsync(input);

@@ -4,6 +4,7 @@ using System.Text.Json;
 using Polly;
 using Polly.Retry;
 using Smc.Wire.Agent;
+using Smc.Wire.Staging;
 
 namespace Smc.Agent.Control;
 
@@ -44,6 +45,9 @@ internal sealed class ControlPlaneClient : IDisposable
 
     public Task<StagingCredentials> StagingCredentialsAsync(string credential, string jobId, CancellationToken cancellationToken = default) =>
         PostAsync<object, StagingCredentials>(AgentApi.StagingCredentialsPath(jobId), credential, new { }, cancellationToken);
+
+    public Task<RoundFingerprints> FingerprintsAsync(string credential, string jobId, int round, CancellationToken cancellationToken = default) =>
+        SendAsync<object, RoundFingerprints>(HttpMethod.Get, AgentApi.FingerprintsPath(jobId, round), credential, null, cancellationToken);
 
     public Task ProgressAsync(string credential, string jobId, ProgressReport report, CancellationToken cancellationToken = default) =>
         PostAsync<ProgressReport, JsonElement?>(AgentApi.ProgressPath(jobId), credential, report, cancellationToken);

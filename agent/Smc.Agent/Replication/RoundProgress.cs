@@ -49,6 +49,15 @@ internal sealed class RoundProgress
         }
     }
 
+    /// <summary>A chunk read and found unchanged since the base round: scanned, not sent.</summary>
+    public void Unchanged(ChunkRange range)
+    {
+        lock (_gate)
+        {
+            _scanned[range.Disk] += range.Length;
+        }
+    }
+
     public void Uploaded(IEnumerable<ManifestChunk> chunks, long packBytes)
     {
         lock (_gate)

@@ -31,6 +31,7 @@ internal sealed class RoundRunner(AgentConfig config, ControlPlaneClient client,
     private Func<string, byte[], int, CancellationToken, Task>? _sink;
     private bool _barShown;
     private StagingCredentials? _credentials;
+    private readonly System.Collections.Concurrent.ConcurrentBag<ManifestChunk> _unchanged = [];
     private BlobContainerClient? _container;
 
     public async Task<string> RunAsync(CancellationToken cancellationToken)
@@ -77,11 +78,12 @@ internal sealed class RoundRunner(AgentConfig config, ControlPlaneClient client,
             byte[] dataKey = Convert.FromBase64String(journal.Header.DataKey);
             await ContainerAsync(cancellationToken);
             byte[] fingerprintKey = Convert.FromBase64String(_credentials!.FingerprintKey);
+            Dictionary<(int, long), FingerprintEntry>? baseline = await BaselineAsync(plans, cancellationToken);
             using var reporter = new CancellationTokenSource();
             Task reporting = ReportAsync(progress, reporter.Token);
             try
             {
-                await PipelineAsync(plans, done, dataKey, fingerprintKey, journal, progress, cancellationToken);
+                await PipelineAsync(plans, done, dataKey, fingerprintKey, baseline, journal, progress, cancellationToken);
             }
             catch (AgentException e) when (e.ExitCode == ExitCodes.DiskError)
             {
@@ -99,6 +101,14 @@ internal sealed class RoundRunner(AgentConfig config, ControlPlaneClient client,
 
             string manifestSha = await CommitStagingAsync(plans, journal, cancellationToken);
             journal.MarkCommitted(manifestSha);
+
+            // Kept before the commit call: if the control plane refuses the round, the next command names another base
+            // round than this file and the agent asks the control plane instead.
+            SaveFingerprints(plans, journal);
+            if (!_unchanged.IsEmpty || baseline is not null)
+            {
+                Log($"round {command.Round}: {_unchanged.Count} chunk(s) unchanged since round {command.BaseRound}, {journal.Chunks.Count} sent");
+            }
         }
 
         var commit = new RoundCommitRequest
@@ -112,7 +122,8 @@ internal sealed class RoundRunner(AgentConfig config, ControlPlaneClient client,
         return commit.ManifestSha256;
     }
 
-    private async Task PipelineAsync(List<DiskPlan> plans, HashSet<(int, long)> done, byte[] dataKey, byte[] fingerprintKey, RoundJournal journal, RoundProgress progress, CancellationToken cancellationToken)
+    private async Task PipelineAsync(List<DiskPlan> plans, HashSet<(int, long)> done, byte[] dataKey, byte[] fingerprintKey,
+        Dictionary<(int, long), FingerprintEntry>? baseline, RoundJournal journal, RoundProgress progress, CancellationToken cancellationToken)
     {
         int threads = command.Threads > 0 ? command.Threads : DefaultThreads;
         int sealers = Math.Clamp(Environment.ProcessorCount, 1, 8);
@@ -175,8 +186,15 @@ internal sealed class RoundRunner(AgentConfig config, ControlPlaneClient client,
                             continue;
                         }
 
-                        byte[] frame = ArrayPool<byte>.Shared.Rent(ChunkCodec.MaxFrameLength(range.Length));
                         string fingerprint = ChunkFingerprint.ComputeHex(fingerprintKey, plain.AsSpan(0, range.Length));
+                        if (IsUnchanged(baseline, plans[range.Disk], range, fingerprint))
+                        {
+                            _unchanged.Add(new ManifestChunk { Disk = range.Disk, Offset = range.Offset, Length = range.Length, Fingerprint = fingerprint });
+                            progress.Unchanged(range);
+                            continue;
+                        }
+
+                        byte[] frame = ArrayPool<byte>.Shared.Rent(ChunkCodec.MaxFrameLength(range.Length));
                         int length = ChunkCodec.Seal(plain.AsSpan(0, range.Length), new ChunkAddress(_jobId, command.Round, range.Disk, range.Offset, range.Length), dataKey, command.CompressLevel, frame);
                         await sealedChunks.Writer.WriteAsync(new SealedChunk(range, fingerprint, frame, length), ct);
                     }
@@ -293,7 +311,7 @@ internal sealed class RoundRunner(AgentConfig config, ControlPlaneClient client,
         byte[] dataKey = DataKeys.NewDataKey();
         using (RoundJournal journal = RoundJournal.Open(journalPath, () => new JournalHeader { JobId = command.JobId, DataKey = "", WrappedDataKey = "", KeyFingerprint = "", ChunkSize = command.ChunkSize }))
         {
-            await runner.PipelineAsync(plans, [], dataKey, ChunkFingerprint.NewKey(), journal, new RoundProgress(plans, []), cancellationToken);
+            await runner.PipelineAsync(plans, [], dataKey, ChunkFingerprint.NewKey(), null, journal, new RoundProgress(plans, []), cancellationToken);
         }
 
         File.Delete(journalPath);
@@ -340,9 +358,10 @@ internal sealed class RoundRunner(AgentConfig config, ControlPlaneClient client,
     {
         var manifest = new RoundManifest
         {
-            FormatVersion = RoundManifest.CurrentFormatVersion,
+            FormatVersion = command.BaseRound is null ? RoundManifest.FullRoundFormatVersion : RoundManifest.CurrentFormatVersion,
             JobId = _jobId,
             Round = command.Round,
+            BaseRound = command.BaseRound,
             WrappedDataKey = journal.Header.WrappedDataKey,
             KeyFingerprint = journal.Header.KeyFingerprint,
             ChunkSize = command.ChunkSize,
@@ -352,9 +371,9 @@ internal sealed class RoundRunner(AgentConfig config, ControlPlaneClient client,
                 SizeBytes = p.SizeBytes,
                 Source = p.Info,
                 ScannedBytes = p.SizeBytes,
-                SkippedBytes = p.SizeBytes - journal.Chunks.Where(c => c.Disk == p.Index).Sum(c => (long)c.Length),
+                SkippedBytes = p.SizeBytes - journal.Chunks.Concat(_unchanged).Where(c => c.Disk == p.Index).Sum(c => (long)c.Length),
             }).ToList(),
-            Chunks = [.. journal.Chunks.OrderBy(c => c.Disk).ThenBy(c => c.Offset)],
+            Chunks = [.. journal.Chunks.Concat(_unchanged).OrderBy(c => c.Disk).ThenBy(c => c.Offset)],
             CreatedAt = DateTimeOffset.UtcNow,
             AgentVersion = AgentInfo.Version,
         };
@@ -396,6 +415,71 @@ internal sealed class RoundRunner(AgentConfig config, ControlPlaneClient client,
                 await Task.Delay(wait, cancellationToken);
             }
         }
+    }
+
+    private string FingerprintsFile => Path.Combine(stateDir, $"{_jobId}.fingerprints.json");
+
+    /// <summary>
+    /// What this round compares with: the base round's fingerprints, from the agent's own copy or, when that is gone
+    /// (reinstall, new state disk), from the control plane. Null for a full round.
+    /// </summary>
+    private async Task<Dictionary<(int, long), FingerprintEntry>?> BaselineAsync(List<DiskPlan> plans, CancellationToken cancellationToken)
+    {
+        if (command.BaseRound is not int baseRound)
+        {
+            return null;
+        }
+
+        RoundFingerprints? known = null;
+        try
+        {
+            known = File.Exists(FingerprintsFile) ? StagingJson.Deserialize<RoundFingerprints>(File.ReadAllBytes(FingerprintsFile)) : null;
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException)
+        {
+            Log($"local fingerprints unreadable ({e.Message}); asking the control plane");
+        }
+
+        if (known is null || known.Round != baseRound || known.JobId != _jobId)
+        {
+            Log($"round {command.Round}: fingerprints of round {baseRound} not kept here; fetching them from the control plane");
+            known = await ControlPlaneClient.ShortRetry.ExecuteAsync(async ct => await client.FingerprintsAsync(config.Credential, _jobId, baseRound, ct), cancellationToken);
+        }
+
+        if (known.ChunkSize != command.ChunkSize)
+        {
+            return [];
+        }
+
+        return known.Chunks
+            .Where(c => c.Disk < plans.Count && c.Disk < known.DiskSizes.Count && known.DiskSizes[c.Disk] == plans[c.Disk].SizeBytes)
+            .ToDictionary(c => (c.Disk, c.Offset));
+    }
+
+    /// <summary>
+    /// A chunk may be left out when its fingerprint equals the base round's at the same place. The first and last chunk
+    /// of a disk (partition tables) are always sent: the assembler rebuilds tables from them each round.
+    /// </summary>
+    private static bool IsUnchanged(Dictionary<(int, long), FingerprintEntry>? baseline, DiskPlan plan, ChunkRange range, string fingerprint) =>
+        baseline is not null
+        && range.Offset != 0 && range.Offset + range.Length < plan.SizeBytes
+        && baseline.TryGetValue((range.Disk, range.Offset), out FingerprintEntry? known)
+        && known.Length == range.Length && known.Fingerprint == fingerprint;
+
+    private void SaveFingerprints(List<DiskPlan> plans, RoundJournal journal)
+    {
+        var fingerprints = new RoundFingerprints
+        {
+            JobId = _jobId,
+            Round = command.Round,
+            ChunkSize = command.ChunkSize,
+            DiskSizes = [.. plans.Select(p => p.SizeBytes)],
+            Chunks = [.. journal.Chunks.Concat(_unchanged).OrderBy(c => c.Disk).ThenBy(c => c.Offset)
+                .Select(c => new FingerprintEntry { Disk = c.Disk, Offset = c.Offset, Length = c.Length, Fingerprint = c.Fingerprint })],
+        };
+        string temp = FingerprintsFile + ".tmp";
+        File.WriteAllBytes(temp, StagingJson.Serialize(fingerprints));
+        File.Move(temp, FingerprintsFile, overwrite: true);
     }
 
     /// <summary>Tells the control plane the round can't finish (best effort: the agent's exit code says it too).</summary>

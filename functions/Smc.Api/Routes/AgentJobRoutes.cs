@@ -31,6 +31,8 @@ internal static class AgentJobRoutes
             await call.Get<AgentJobService>().CommitAsync(call.SourceId!, call.Route("id"), RoundNumber(call), request, call.CancellationToken);
             return Results.Accepted();
         });
+        yield return new("AgentRoundFingerprints", "GET", "v1/agent/jobs/{id}/rounds/{round}/fingerprints", RouteAuth.Agent, async call =>
+            Results.Json(await call.Get<AgentJobService>().FingerprintsAsync(call.SourceId!, call.Route("id"), RoundNumber(call), call.CancellationToken), Smc.Wire.Staging.StagingJson.Options));
         yield return new("AgentFailRound", "POST", "v1/agent/jobs/{id}/rounds/{round}/failure", RouteAuth.Agent, async call =>
         {
             RoundFailureRequest request = await call.ReadJsonAsync<RoundFailureRequest>();

@@ -18,6 +18,12 @@ public sealed class ControlPlaneOptions
     /// <summary>A syncing job whose agent has been silent this long fails (InError), keeping what was uploaded.</summary>
     public int SyncLostAfterSeconds { get; set; } = 600;
 
+    /// <summary>
+    /// The shortest <c>syncInterval</c> accepted, in seconds (<c>SMC_CONTROL__MINSYNCINTERVALSECONDS</c>). The product's
+    /// floor is 300 (PT5M); tests and demos lower it to run incremental rounds seconds apart.
+    /// </summary>
+    public int MinSyncIntervalSeconds { get; set; } = 300;
+
     public void Validate()
     {
         if (HeartbeatRateSeconds is < 1 or > 3600)

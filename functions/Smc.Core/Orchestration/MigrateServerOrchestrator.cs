@@ -46,13 +46,13 @@ public sealed class MigrateServerOrchestrator : TaskOrchestrator<MigrationInput,
             }
 
             PrepareRoundResult prepared = await context.CallActivityAsync<PrepareRoundResult>(
-                TaskNames.PrepareRoundActivity, new PrepareRoundInput(input.JobId, input.Round), ActivityRetry);
+                TaskNames.PrepareRoundActivity, new PrepareRoundInput(input.JobId, input.Round, input.RunType), ActivityRetry);
             if (!prepared.Ok)
             {
                 return await FinishAsync(context, new FinishRunInput(input.JobId, JobStatus.InError, prepared.ErrorCode, prepared.Message));
             }
 
-            input = input with { Stage = MigrationStage.Syncing, SyncingSinceUtc = context.CurrentUtcDateTime, Generation = 0 };
+            input = input with { Round = prepared.Round, Stage = MigrationStage.Syncing, SyncingSinceUtc = context.CurrentUtcDateTime, Generation = 0 };
         }
 
         // 2. Syncing: the agent uploads the round and commits it.
@@ -125,7 +125,55 @@ public sealed class MigrateServerOrchestrator : TaskOrchestrator<MigrationInput,
 
         // 4. Cleaning: staging is no longer needed once the round is an image.
         await context.CallActivityAsync<bool>(TaskNames.PurgeStagingActivity, input.JobId, ActivityRetry);
+
+        // 5. Incremental jobs wait for their next round (timer, start, or cutover); one-shot jobs and cutover rounds end.
+        if (!input.Final)
+        {
+            WaitingResult waiting = await context.CallActivityAsync<WaitingResult>(TaskNames.EnterWaitingActivity, input.JobId, ActivityRetry);
+            if (waiting.Incremental)
+            {
+                return await WaitForNextRoundAsync(context, input, waiting.IntervalSeconds);
+            }
+        }
+
         return await FinishAsync(context, new FinishRunInput(input.JobId, JobStatus.Finished, null, null));
+    }
+
+    /// <summary>
+    /// Waiting: the next round runs when the sync interval has passed (Schedule), on start (Manual), or as the cutover
+    /// round; cutover without syncData finishes with the newest image. Each round is a new generation (ContinueAsNew),
+    /// so the history stays the size of one round however many rounds a job runs.
+    /// </summary>
+    private static async Task<MigrationResult> WaitForNextRoundAsync(TaskOrchestrationContext context, MigrationInput input, int intervalSeconds)
+    {
+        using var cts = new CancellationTokenSource();
+        Task<string?> syncNow = context.WaitForExternalEvent<string?>(MigrationEvents.SyncNow, cts.Token);
+        Task<string?> cutover = context.WaitForExternalEvent<string?>(MigrationEvents.Cutover, cts.Token);
+        Task timer = context.CreateTimer(context.CurrentUtcDateTime.AddSeconds(intervalSeconds), cts.Token);
+        Task first = await Task.WhenAny(syncNow, cutover, timer);
+#pragma warning disable CA1849 // Cancel of a durable timer is not I/O.
+        cts.Cancel();
+#pragma warning restore CA1849
+        if (first == cutover && cutover.Result != "true")
+        {
+            return await FinishAsync(context, new FinishRunInput(input.JobId, JobStatus.Finished, null, null));
+        }
+
+        if (!await context.CallActivityAsync<bool>(TaskNames.BeginRoundActivity, input.JobId, ActivityRetry))
+        {
+            return new MigrationResult(input.JobId, "Gone", null);
+        }
+
+        context.ContinueAsNew(input with
+        {
+            Stage = MigrationStage.Prepare,
+            Round = input.Round + 1,
+            Generation = 0,
+            SyncingSinceUtc = null,
+            RunType = first == timer ? "Schedule" : "Manual",
+            Final = first == cutover,
+        });
+        return new MigrationResult(input.JobId, JobStatus.Running, null);
     }
 
     private static async Task<MigrationResult?> AcquireSourceAsync(TaskOrchestrationContext context, MigrationInput input)

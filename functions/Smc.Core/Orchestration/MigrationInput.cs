@@ -4,4 +4,7 @@ namespace Smc.Core.Orchestration;
 /// Input of <see cref="MigrateServerOrchestrator"/>. Holds ids and timings only: no secrets ever enter a history.
 /// <see cref="Stage"/> lets ContinueAsNew resume mid-run without redoing finished stages.
 /// </summary>
-public sealed record MigrationInput(string JobId, int RecheckSeconds, int Generation = 0, string Stage = MigrationStage.Prepare, int Round = 0, DateTime? SyncingSinceUtc = null);
+/// <param name="RunType">The round's run type: Manual (start, cutover) or Schedule (the sync interval's timer).</param>
+/// <param name="Final">The cutover round: the job finishes with its image instead of waiting for another round.</param>
+public sealed record MigrationInput(string JobId, int RecheckSeconds, int Generation = 0, string Stage = MigrationStage.Prepare, int Round = 0, DateTime? SyncingSinceUtc = null,
+    string RunType = "Manual", bool Final = false);

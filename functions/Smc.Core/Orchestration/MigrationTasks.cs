@@ -17,5 +17,7 @@ public static class MigrationTasks
         registry.AddActivity<FinalizeImageActivity>();
         registry.AddActivity<DiscardImageActivity>();
         registry.AddActivity<PurgeStagingActivity>();
+        registry.AddActivity<EnterWaitingActivity>();
+        registry.AddActivity<BeginRoundActivity>();
     }
 }

@@ -4,9 +4,11 @@ namespace Smc.Core.Orchestration;
 // no key material or SAS ever enters an orchestration history.
 
 /// <summary>Start a round: job key, staging container, the agent's command; job → Syncing.</summary>
-public sealed record PrepareRoundInput(string JobId, int Round);
+/// <summary>Issue the next round to the agent; <paramref name="Type"/> is the run's type (Manual or Schedule).</summary>
+public sealed record PrepareRoundInput(string JobId, int Round, string Type = "Manual");
 
-public sealed record PrepareRoundResult(bool Ok, string? ErrorCode, string? Message);
+/// <summary><paramref name="Round"/>: the round issued (an unfinished one again, or the next).</summary>
+public sealed record PrepareRoundResult(bool Ok, string? ErrorCode, string? Message, int Round = 0);
 
 /// <summary>The agent committed a round (raised by the commit route).</summary>
 public sealed record RoundCommit(int Round, string ManifestSha256);

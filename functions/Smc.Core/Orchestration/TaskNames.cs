@@ -16,6 +16,8 @@ public static class TaskNames
     public const string FinalizeImageActivity = nameof(Orchestration.FinalizeImageActivity);
     public const string DiscardImageActivity = nameof(Orchestration.DiscardImageActivity);
     public const string PurgeStagingActivity = nameof(Orchestration.PurgeStagingActivity);
+    public const string EnterWaitingActivity = nameof(Orchestration.EnterWaitingActivity);
+    public const string BeginRoundActivity = nameof(Orchestration.BeginRoundActivity);
 
     public static readonly IReadOnlyList<string> Orchestrators = [MigrateServerOrchestrator];
 

@@ -19,6 +19,7 @@ public sealed class AgentJobService(
     IStagingStore staging,
     IMigrationEngine engine,
     JobKeys keys,
+    IImageStore imageStore,
     IOptions<SecurityOptions> security,
     TimeProvider clock)
 {
@@ -136,6 +137,17 @@ public sealed class AgentJobService(
 
         await engine.RaiseEventAsync(jobId, MigrationEvents.RoundFailed, new RoundFailure(round, request.ErrorCode, request.Message), cancellationToken);
         await sources.UpdateAsync(sourceId, s => s.PendingCommands.RemoveAll(c => c.JobId == jobId && c.Round == round) > 0, cancellationToken);
+    }
+
+    /// <summary>The fingerprints of a committed round of the agent's own job (for an agent that lost its local copy).</summary>
+    public async Task<RoundFingerprints> FingerprintsAsync(string sourceId, string jobId, int round, CancellationToken cancellationToken = default)
+    {
+        ReplicationJob job = (await OwnAsync(sourceId, jobId, cancellationToken)).Value;
+        string? imageId = job.ReplicationJobRuns.FirstOrDefault(r => r.Round == round && r.EndTime is not null)?.ImageId;
+        byte[]? document = imageId is null ? null : await imageStore.GetDocumentAsync(imageId, RoundSteps.FingerprintsDocument, cancellationToken);
+        return document is null
+            ? throw SmcException.NotFound(ErrorCodes.RoundNotExpected, $"Round {round} of job '{jobId}' has no kept image, so no fingerprints.")
+            : StagingJson.Deserialize<RoundFingerprints>(document);
     }
 
     private async Task<Stored<ReplicationJob>> OwnAsync(string sourceId, string jobId, CancellationToken cancellationToken)

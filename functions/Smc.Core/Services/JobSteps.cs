@@ -13,6 +13,7 @@ public sealed class JobSteps(
     IRecordStore<ReplicationJob> jobs,
     IRecordStore<SourceServer> sources,
     IKeyIndex keys,
+    Microsoft.Extensions.Options.IOptions<Smc.Core.Options.ControlPlaneOptions> options,
     TimeProvider clock,
     ILogger<JobSteps> logger)
 {
@@ -79,12 +80,60 @@ public sealed class JobSteps(
         return new AcquireSourceResult(AcquireOutcome.Wait, source.Value.State, message);
     }
 
+    public async Task<WaitingResult> EnterWaitingAsync(string jobId)
+    {
+        logger.LogInformation("Activity {Activity} for {JobId} on host {HostId}", TaskNames.EnterWaitingActivity, jobId, HostId);
+        ReplicationJob? current = (await jobs.GetAsync(jobId))?.Value;
+        if (current is null || current.RunOnce || current.Status is not (JobStatus.Running or JobStatus.Waiting))
+        {
+            return new WaitingResult(false, 0);
+        }
+
+        int seconds = (int)SyncInterval.Parse(current.SyncInterval, TimeSpan.FromSeconds(options.Value.MinSyncIntervalSeconds)).TotalSeconds;
+        Stored<ReplicationJob>? job = await jobs.UpdateAsync(jobId, j =>
+        {
+            j.Status = JobStatus.Waiting;
+            j.BusinessStatus = null;
+            j.EtaSeconds = null;
+            j.Throughput = 0;
+            j.UpdatedAt = clock.GetUtcNow();
+            return true;
+        });
+
+        // Between rounds the agent has nothing to do; the job keeps its claim on the source (one unfinished job each).
+        if (job is not null)
+        {
+            await sources.UpdateAsync(job.Value.SourceId, s => s.ReleaseFrom(jobId));
+        }
+
+        return new WaitingResult(true, seconds);
+    }
+
+    public async Task<bool> BeginRoundAsync(string jobId)
+    {
+        logger.LogInformation("Activity {Activity} for {JobId} on host {HostId}", TaskNames.BeginRoundActivity, jobId, HostId);
+        Stored<ReplicationJob>? job = await jobs.UpdateAsync(jobId, j =>
+        {
+            if (j.Status != JobStatus.Waiting)
+            {
+                return false;
+            }
+
+            j.Status = JobStatus.Running;
+            j.BusinessStatus = BusinessStatus.Preparing;
+            j.StatusInfo = new StatusInfo();
+            j.UpdatedAt = clock.GetUtcNow();
+            return true;
+        });
+        return job?.Value.Status == JobStatus.Running;
+    }
+
     public async Task<bool> FinishRunAsync(FinishRunInput input, CancellationToken cancellationToken = default)
     {
         logger.LogInformation("Activity {Activity} for {JobId} on host {HostId}: {Status} {ErrorCode}", TaskNames.FinishRunActivity, input.JobId, HostId, input.Status, input.ErrorCode);
         Stored<ReplicationJob>? job = await jobs.UpdateAsync(input.JobId, j =>
         {
-            if (j.Status != JobStatus.Running)
+            if (j.Status is not (JobStatus.Running or JobStatus.Waiting))
             {
                 return false;
             }

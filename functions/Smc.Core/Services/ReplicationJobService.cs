@@ -17,13 +17,16 @@ public sealed class ReplicationJobService(
     IMigrationEngine engine,
     IStagingStore staging,
     JobKeys jobKeys,
+    Microsoft.Extensions.Options.IOptions<Smc.Core.Options.ControlPlaneOptions> options,
     TimeProvider clock)
 {
     private static readonly JsonSerializerOptions HashJson = new(JsonSerializerDefaults.Web);
 
+    private TimeSpan MinInterval => TimeSpan.FromSeconds(options.Value.MinSyncIntervalSeconds);
+
     public async Task<CreatedJob> CreateAsync(CreateReplicationJobRequest request, CancellationToken cancellationToken = default)
     {
-        ReplicationJob draft = BuildJob(request, Ids.New(Ids.JobPrefix), clock.GetUtcNow());
+        ReplicationJob draft = BuildJob(request, Ids.New(Ids.JobPrefix), clock.GetUtcNow(), MinInterval);
 
         Stored<SourceServer> source = await sources.GetAsync(draft.SourceId, cancellationToken)
             ?? throw SmcException.NotFound(ErrorCodes.SourceNotFound, $"No source server '{draft.SourceId}'. Register the source with smc-agent first, then use the sourceId it got.");
@@ -58,7 +61,7 @@ public sealed class ReplicationJobService(
             tokenClaim = held;
         }
 
-        ReplicationJob job = jobId == draft.JobId ? draft : BuildJob(request, jobId, draft.CreatedAt);
+        ReplicationJob job = jobId == draft.JobId ? draft : BuildJob(request, jobId, draft.CreatedAt, MinInterval);
         string holder = await keys.ClaimAsync(KeyScopes.SourceJob, job.SourceId, jobId, cancellationToken);
         if (holder != jobId)
         {
@@ -219,7 +222,7 @@ public sealed class ReplicationJobService(
                     break;
                 case "syncInterval":
                     interval = StringOf(p);
-                    _ = SyncInterval.Parse(interval);
+                    _ = SyncInterval.Parse(interval, MinInterval);
                     break;
                 case "maxNumberOfImageToKeep":
                     keep = Validate.Range(p.Value.ValueKind == JsonValueKind.Number && p.Value.TryGetInt32(out int k) ? k : -1, 1, 10, 1, ErrorCodes.InvalidMaxNumberOfImageToKeep, "maxNumberOfImageToKeep");
@@ -294,7 +297,7 @@ public sealed class ReplicationJobService(
     private async Task ReleaseSourceAsync(ReplicationJob job, CancellationToken cancellationToken) =>
         await sources.UpdateAsync(job.SourceId, s => s.ReleaseFrom(job.JobId), cancellationToken);
 
-    internal static ReplicationJob BuildJob(CreateReplicationJobRequest r, string jobId, DateTimeOffset now)
+    internal static ReplicationJob BuildJob(CreateReplicationJobRequest r, string jobId, DateTimeOffset now, TimeSpan? minInterval = null)
     {
         if (string.IsNullOrWhiteSpace(r.SourceId))
         {
@@ -363,7 +366,7 @@ public sealed class ReplicationJobService(
                 throw SmcException.BadRequest(ErrorCodes.InvalidFrequency, "syncInterval applies to incremental jobs only: set runOnce to false or leave syncInterval out.");
             }
 
-            _ = SyncInterval.Parse(r.SyncInterval);
+            _ = SyncInterval.Parse(r.SyncInterval, minInterval);
         }
 
         int keep = Validate.Range(r.MaxNumberOfImageToKeep, 1, 10, 1, ErrorCodes.InvalidMaxNumberOfImageToKeep, "maxNumberOfImageToKeep");

@@ -16,10 +16,15 @@ internal sealed class RoundContext
 
     public required ChunkKeys Keys { get; init; }
 
-    /// <summary>Per manifest disk index: chunk indices sorted by source offset.</summary>
+    /// <summary>Per manifest disk index: indices of the chunks sent (with a pack), sorted by source offset.</summary>
     public required Dictionary<int, int[]> ChunksByDisk { get; init; }
 
     public required Dictionary<int, DiskMapping> Mappings { get; init; }
+
+    /// <summary>For an incremental round: the image its destination disks start as a copy of, and that round's chunks.</summary>
+    public string? BaseImageId { get; init; }
+
+    public Dictionary<(int Disk, long Offset), Smc.Wire.Staging.FingerprintEntry>? BaseChunks { get; init; }
 
     public static async Task<RoundContext> GetAsync(string jobId, int round, string manifestSha256, Func<Task<RoundContext>> load)
     {

@@ -34,6 +34,9 @@ public sealed class RoundSteps(
     private const int MaxWriteBytes = 4 << 20;
     private const int GptTailBytes = 33 * 512;
 
+    /// <summary>Beside each image: the fingerprints of its round (<see cref="RoundFingerprints"/>), the next round's base.</summary>
+    internal const string FingerprintsDocument = "fingerprints.json";
+
     public async Task<PrepareRoundResult> PrepareRoundAsync(PrepareRoundInput input)
     {
         Log(TaskNames.PrepareRoundActivity, input.JobId);
@@ -60,14 +63,22 @@ public sealed class RoundSteps(
             disks.Add(source.Disks[d.Index].Device);
         }
 
+        // The round: an unfinished one again (stopped, failed, or interrupted), else the next. Its base: the newest round
+        // that became an image still kept, so the agent sends only what changed since.
+        ReplicationJobRun? open = job.ReplicationJobRuns.Where(r => r.EndTime is null).MaxBy(r => r.Round);
+        int round = open?.Round ?? (job.ReplicationJobRuns.Count == 0 ? 0 : job.ReplicationJobRuns.Max(r => r.Round) + 1);
+        ReplicationJobRun? lastDone = job.ReplicationJobRuns.Where(r => r.EndTime is not null && r.ImageId is not null && r.Round < round).MaxBy(r => r.Round);
+        int? baseRound = lastDone is not null && await images.GetAsync(lastDone.ImageId!) is not null
+            && await imageStore.GetDocumentAsync(lastDone.ImageId!, FingerprintsDocument) is not null ? lastDone.Round : null;
         string publicKey = await keys.EnsurePublicKeyAsync(job.JobId);
         await staging.EnsureAsync(job.JobId);
         var command = new AgentCommand
         {
-            CommandId = $"{job.JobId}-r{input.Round}",
+            CommandId = $"{job.JobId}-r{round}",
             Type = AgentCommandTypes.Replicate,
             JobId = job.JobId,
-            Round = input.Round,
+            Round = round,
+            BaseRound = baseRound,
             PublicKey = publicKey,
             ChunkSize = ChunkSize,
             Threads = job.ReplicationParameters.Threads ?? 0,
@@ -86,17 +97,19 @@ public sealed class RoundSteps(
         await jobs.UpdateAsync(job.JobId, j =>
         {
             j.BusinessStatus = BusinessStatus.Syncing;
-            j.CurrentRound = input.Round;
+            j.CurrentRound = round;
             j.StatusInfo = new StatusInfo();
-            if (!j.ReplicationJobRuns.Any(r => r.Round == input.Round))
+            j.Progress = 0;
+            j.EtaSeconds = null;
+            if (!j.ReplicationJobRuns.Any(r => r.Round == round))
             {
-                j.ReplicationJobRuns.Add(new ReplicationJobRun { Round = input.Round, Type = "Manual", StartTime = now });
+                j.ReplicationJobRuns.Add(new ReplicationJobRun { Round = round, Type = input.Type, StartTime = now });
             }
 
             j.UpdatedAt = now;
             return true;
         });
-        return new PrepareRoundResult(true, null, null);
+        return new PrepareRoundResult(true, null, null, round);
     }
 
     public async Task<CheckSyncResult> CheckSyncAsync(CheckSyncInput input)
@@ -155,7 +168,23 @@ public sealed class RoundSteps(
 
         foreach ((int disk, DiskMapping mapping) in context.Mappings)
         {
-            await imageStore.CreateDiskAsync(imageId, disk, mapping.DestinationSize);
+            if (context.BaseImageId is null)
+            {
+                await imageStore.CreateDiskAsync(imageId, disk, mapping.DestinationSize);
+                continue;
+            }
+
+            // Incremental: start from a copy of the base round's disk, and zero what is no longer there (freed or now
+            // all zero), so the image is exactly this round and the base image stays as it was.
+            await imageStore.CopyDiskAsync(context.BaseImageId, imageId, disk);
+            var present = context.Manifest.Chunks.Where(c => c.Disk == disk).Select(c => c.Offset).ToHashSet();
+            foreach (var gone in context.BaseChunks!.Values.Where(c => c.Disk == disk && !present.Contains(c.Offset)).OrderBy(c => c.Offset))
+            {
+                if (mapping.Map(gone.Offset, gone.Length) is long destination)
+                {
+                    await imageStore.ClearAsync(imageId, disk, destination, gone.Length);
+                }
+            }
         }
 
         var slices = new List<SliceInput>();
@@ -222,7 +251,7 @@ public sealed class RoundSteps(
                     runEnd++;
                 }
 
-                await staging.ReadRangeAsync(input.JobId, StagingNames.Pack(input.Round, head.Pack), head.Position, packBuffer.AsMemory(0, (int)runBytes));
+                await staging.ReadRangeAsync(input.JobId, StagingNames.Pack(input.Round, head.Pack!), head.Position, packBuffer.AsMemory(0, (int)runBytes));
                 long cursor = 0;
                 for (int k = i; k < runEnd; k++)
                 {
@@ -347,8 +376,19 @@ public sealed class RoundSteps(
             await images.ReplaceAsync(input.ImageId, image, existing.ETag);
         }
 
+        // The next round's base: this round's fingerprints, beside its image.
+        var fingerprints = new RoundFingerprints
+        {
+            JobId = job.JobId,
+            Round = input.Round,
+            ChunkSize = context.Manifest.ChunkSize,
+            DiskSizes = [.. context.Manifest.Disks.OrderBy(d => d.Index).Select(d => d.SizeBytes)],
+            Chunks = [.. context.Manifest.Chunks.Select(c => new FingerprintEntry { Disk = c.Disk, Offset = c.Offset, Length = c.Length, Fingerprint = c.Fingerprint })],
+        };
+        await imageStore.PutDocumentAsync(input.ImageId, FingerprintsDocument, StagingJson.Serialize(fingerprints));
+
         long stored = context.Manifest.Chunks.Sum(c => (long)c.StoredLength);
-        long changed = context.Manifest.Chunks.Sum(c => (long)c.Length);
+        long changed = context.Manifest.Chunks.Where(c => c.Pack is not null).Sum(c => (long)c.Length);
         await jobs.UpdateAsync(job.JobId, j =>
         {
             ReplicationJobRun run = j.ReplicationJobRuns.First(r => r.Round == input.Round);
@@ -448,6 +488,14 @@ public sealed class RoundSteps(
                 throw new StagingRefusedException("StagingIntegrity.ManifestInvalid", $"The manifest is for {manifest.JobId} round {manifest.Round}, not {job.JobId} round {round}.");
             }
 
+            bool incremental = manifest.FormatVersion >= 2 && manifest.BaseRound is not null;
+            if (!incremental && manifest.Chunks.Any(c => c.Pack is null))
+            {
+                throw new StagingRefusedException("StagingIntegrity.ManifestInvalid", "A complete round lists a chunk without a pack.");
+            }
+
+            (string? baseImageId, Dictionary<(int, long), FingerprintEntry>? baseChunks) = incremental ? await LoadBaseAsync(job, manifest) : (null, null);
+
             byte[] dataKey;
             byte[] fingerprintKey = await keys.EnsureFingerprintKeyAsync(job.JobId);
             using (var rsa = await keys.OpenPrivateKeyAsync(job.JobId))
@@ -476,9 +524,14 @@ public sealed class RoundSteps(
                     }
 
                     end = c.Offset + c.Length;
+                    if (c.Pack is null && (c.Offset == 0 || c.Offset + c.Length == disk.SizeBytes))
+                    {
+                        throw new StagingRefusedException("StagingIntegrity.ManifestInvalid", $"Chunk at disk {c.Disk} offset {c.Offset} holds partition tables and must be sent every round.");
+                    }
                 }
 
-                byDisk[disk.Index] = order;
+                // Assembly reads only what was sent; unchanged chunks are already in the copy of the base image.
+                byDisk[disk.Index] = [.. order.Where(i => manifest.Chunks[i].Pack is not null)];
             }
 
             if (manifest.Chunks.Any(c => !byDisk.ContainsKey(c.Disk)))
@@ -492,8 +545,44 @@ public sealed class RoundSteps(
                 mappings[disk.Index] = await PlanDiskAsync(job, round, manifest, disk, byDisk[disk.Index], new ChunkKeys(dataKey, fingerprintKey));
             }
 
-            return new RoundContext { Manifest = manifest, Keys = new ChunkKeys(dataKey, fingerprintKey), ChunksByDisk = byDisk, Mappings = mappings };
+            return new RoundContext
+            {
+                Manifest = manifest,
+                Keys = new ChunkKeys(dataKey, fingerprintKey),
+                ChunksByDisk = byDisk,
+                Mappings = mappings,
+                BaseImageId = baseImageId,
+                BaseChunks = baseChunks,
+            };
         });
+
+    /// <summary>
+    /// The base of an incremental round: the kept image of its base round and that round's fingerprints; every chunk the
+    /// agent left out as unchanged must match them.
+    /// </summary>
+    private async Task<(string?, Dictionary<(int, long), FingerprintEntry>?)> LoadBaseAsync(ReplicationJob job, RoundManifest manifest)
+    {
+        ReplicationJobRun? baseRun = job.ReplicationJobRuns.FirstOrDefault(r => r.Round == manifest.BaseRound && r.ImageId is not null && r.EndTime is not null);
+        byte[]? document = baseRun is null ? null : await imageStore.GetDocumentAsync(baseRun.ImageId!, FingerprintsDocument);
+        if (baseRun is null || document is null)
+        {
+            throw new StagingRefusedException("StagingIntegrity.BaseMissing",
+                $"Round {manifest.Round} was compared with round {manifest.BaseRound}, whose image is no longer kept. Start the job again: the round is sent again against the newest kept image.");
+        }
+
+        RoundFingerprints fingerprints = StagingJson.Deserialize<RoundFingerprints>(document);
+        var baseChunks = fingerprints.Chunks.ToDictionary(c => (c.Disk, c.Offset));
+        foreach (ManifestChunk c in manifest.Chunks.Where(c => c.Pack is null))
+        {
+            if (!baseChunks.TryGetValue((c.Disk, c.Offset), out FingerprintEntry? known) || known.Length != c.Length || known.Fingerprint != c.Fingerprint)
+            {
+                throw new StagingRefusedException("StagingIntegrity.BaseMismatch",
+                    $"Chunk at disk {c.Disk} offset {c.Offset} is listed as unchanged since round {manifest.BaseRound} but round {manifest.BaseRound} had other content there. Nothing was made from it; start the job again.");
+            }
+        }
+
+        return (baseRun.ImageId, baseChunks);
+    }
 
     private async Task<DiskMapping> PlanDiskAsync(ReplicationJob job, int round, RoundManifest manifest, ManifestDisk disk, int[] order, ChunkKeys chunkKeys)
     {
@@ -549,7 +638,7 @@ public sealed class RoundSteps(
         foreach (ManifestChunk c in order.Select(i => manifest.Chunks[i]).Where(c => c.Offset < offset + length && c.Offset + c.Length > offset))
         {
             byte[] frame = new byte[c.StoredLength];
-            await staging.ReadRangeAsync(jobId, StagingNames.Pack(round, c.Pack), c.Position, frame);
+            await staging.ReadRangeAsync(jobId, StagingNames.Pack(round, c.Pack!), c.Position, frame);
             OpenChunk(frame, jobId, round, c, chunkKeys, plain);
 
             long from = Math.Max(offset, c.Offset), to = Math.Min(offset + length, c.Offset + c.Length);

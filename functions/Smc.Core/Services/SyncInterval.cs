@@ -9,8 +9,9 @@ public static class SyncInterval
     public static readonly TimeSpan Min = TimeSpan.FromMinutes(5);
     public static readonly TimeSpan Max = TimeSpan.FromDays(7);
 
-    public static TimeSpan Parse(string? value)
+    public static TimeSpan Parse(string? value, TimeSpan? min = null)
     {
+        TimeSpan floor = min ?? Min;
         TimeSpan span;
         try
         {
@@ -34,9 +35,9 @@ public static class SyncInterval
             throw SmcException.BadRequest(ErrorCodes.InvalidFrequency, $"syncInterval '{value}' is not an ISO-8601 duration such as PT5M, PT1H or P1D.");
         }
 
-        if (span < Min || span > Max)
+        if (span < floor || span > Max)
         {
-            throw SmcException.BadRequest(ErrorCodes.InvalidFrequency, $"syncInterval must be from PT5M to P7D (was {value}).");
+            throw SmcException.BadRequest(ErrorCodes.InvalidFrequency, $"syncInterval must be from {XmlConvert.ToString(floor)} to P7D (was {value}).");
         }
 
         return span;

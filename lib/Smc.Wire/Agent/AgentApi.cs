@@ -18,6 +18,9 @@ public static class AgentApi
 
     public static string CommitPath(string jobId, int round) => $"api/v1/agent/jobs/{jobId}/rounds/{round}/commit";
 
+    /// <summary>GET: the committed round's chunk fingerprints, for an agent that lost its local copy.</summary>
+    public static string FingerprintsPath(string jobId, int round) => $"api/v1/agent/jobs/{jobId}/rounds/{round}/fingerprints";
+
     public static string FailurePath(string jobId, int round) => $"api/v1/agent/jobs/{jobId}/rounds/{round}/failure";
 
     public static string ProgressPath(string jobId) => $"api/v1/agent/jobs/{jobId}/progress";

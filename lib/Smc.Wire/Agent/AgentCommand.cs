@@ -13,6 +13,9 @@ public sealed class AgentCommand
 
     public int Round { get; init; }
 
+    /// <summary>The committed round to compare with (send only chunks whose fingerprint changed), or null for a full round.</summary>
+    public int? BaseRound { get; init; }
+
     /// <summary>The job's RSA public key (SubjectPublicKeyInfo, base64) that wraps each round's data key.</summary>
     public string? PublicKey { get; init; }
 

@@ -13,7 +13,8 @@ public sealed class ManifestChunk
     public int Length { get; set; }
 
     /// <summary>Id of the pack that holds the frame (<see cref="StagingNames.Pack"/>).</summary>
-    public required string Pack { get; set; }
+    /// <remarks>Null (format version 2 only): the chunk is unchanged since the manifest's base round and was not sent.</remarks>
+    public string? Pack { get; set; }
 
     /// <summary>Byte offset of the frame in the pack.</summary>
     public long Position { get; set; }

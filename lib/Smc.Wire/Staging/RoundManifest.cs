@@ -10,7 +10,10 @@ namespace Smc.Wire.Staging;
 public sealed class RoundManifest : IVersionedDocument
 {
     /// <summary>The manifest format this code writes; readers accept every version from 1 to this one.</summary>
-    public const int CurrentFormatVersion = 1;
+    public const int CurrentFormatVersion = 2;
+
+    /// <summary>The version a round without a base is written in (readable by version-1 readers).</summary>
+    public const int FullRoundFormatVersion = 1;
 
     /// <summary>Format of this document; required in JSON.</summary>
     [JsonRequired]
@@ -19,6 +22,12 @@ public sealed class RoundManifest : IVersionedDocument
     public required string JobId { get; set; }
 
     public int Round { get; set; }
+
+    /// <summary>
+    /// Format version 2: the committed round this one was compared with, or null for a complete round. Chunks without
+    /// a <see cref="ManifestChunk.Pack"/> are unchanged since that round; a byte no chunk covers reads as zero.
+    /// </summary>
+    public int? BaseRound { get; set; }
 
     /// <summary>Base64 of the round's 32-byte AES-256 data key wrapped with RSA-OAEP-SHA256 under the job public key.</summary>
     public required string WrappedDataKey { get; set; }
@@ -31,7 +40,10 @@ public sealed class RoundManifest : IVersionedDocument
 
     public List<ManifestDisk> Disks { get; set; } = [];
 
-    /// <summary>Every chunk sent in this round, in any order; chunks never overlap.</summary>
+    /// <summary>
+    /// Every non-zero chunk of the disks in this round, in any order; chunks never overlap. In version 1 every chunk has
+    /// a pack; in version 2 a chunk without one was not sent because its fingerprint equals the base round's.
+    /// </summary>
     public List<ManifestChunk> Chunks { get; set; } = [];
 
     public DateTimeOffset CreatedAt { get; set; }

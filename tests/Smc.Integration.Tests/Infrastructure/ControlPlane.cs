@@ -29,6 +29,7 @@ internal sealed class ControlPlane : IDisposable
             ["SMC_STORAGE__CONNECTIONSTRING"] = connectionString,
             ["SMC_CONTROL__HEARTBEATRATESECONDS"] = HeartbeatRateSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["SMC_CONTROL__SOURCERECHECKSECONDS"] = "3",
+            ["SMC_CONTROL__MINSYNCINTERVALSECONDS"] = "5",
             ["SMC_DURABLE__MAXQUEUEPOLLINGSECONDS"] = "1",
             ["SMC_DURABLE__MESSAGEVISIBILITYSECONDS"] = "15",
         };

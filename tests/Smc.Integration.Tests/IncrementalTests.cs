@@ -1,0 +1,169 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using Smc.Integration.Tests.Infrastructure;
+
+namespace Smc.Integration.Tests;
+
+/// <summary>
+/// Incremental jobs: rounds after the full copy send only what changed; each round is an image equal to the source as
+/// it was at that round, earlier kept images stay as they were, and retention keeps the newest.
+/// The source's files are changed between rounds through a real ext4 mount of the sample image (loop device).
+/// </summary>
+public sealed class IncrementalTests(ControlPlaneFixture fx) : IClassFixture<ControlPlaneFixture>
+{
+    private const long RootStart = 34816L * 512; // SampleDisks.Gpt's ext4 root partition
+
+    [Fact]
+    public async Task Rounds_SendOnlyChanges_EachImageEqualsItsRound_RetentionKeepsNewest_StateLossRecovered()
+    {
+        ApiClient op = fx.Control.Operator();
+        string disk = SampleDisks.Gpt(fx.Box, "inc.img", dataMiB: 16);
+        var (_, code) = await Flows.NewTokenAsync(op);
+        var (sourceId, config) = Flows.RegisterAgent(fx.Control, fx.Box, code, disk);
+        string jobId = await Flows.NewJobAsync(op, sourceId, new { runOnce = false, syncInterval = "PT1H", maxNumberOfImageToKeep = 2 });
+        using ChildProcess agent = Agent.Start("run", "--config", config);
+        (await op.PostAsync($"/api/v1/replication-jobs/{jobId}/start")).Expect(HttpStatusCode.Accepted);
+
+        var snapshots = new List<string>();
+        for (int round = 0; round < 4; round++)
+        {
+            if (round > 0)
+            {
+                ChangeFiles(disk, round);
+                if (round == 3)
+                {
+                    // The agent's local state is lost (reinstall): it must get round 2's fingerprints from the control plane.
+                    File.Delete(Path.Combine(Path.GetDirectoryName(config)!, "state", $"{jobId}.fingerprints.json"));
+                }
+
+                (await op.PostAsync($"/api/v1/replication-jobs/{jobId}/start")).Expect(HttpStatusCode.Accepted);
+            }
+
+            string snapshot = fx.Box.File($"inc.r{round}.img");
+            File.Copy(disk, snapshot);
+            snapshots.Add(snapshot);
+            int expected = round;
+            JsonNode waiting = await op.WaitForAsync($"/api/v1/replication-jobs/{jobId}",
+                j => j["status"]!.GetValue<string>() is "InError" || (j["status"]!.GetValue<string>() == "Waiting" && Runs(j).Any(r => r["round"]!.GetValue<int>() == expected && r["endTime"] is not null)),
+                TimeSpan.FromSeconds(120));
+            Assert.True(waiting["status"]!.GetValue<string>() == "Waiting", waiting.ToJsonString() + "\n" + agent.Output);
+        }
+
+        JsonNode job = (await op.GetAsync($"/api/v1/replication-jobs/{jobId}")).Json;
+        List<JsonNode> runs = Runs(job);
+        // Bytes of chunks sent (before compression: the sample's data compresses to almost nothing, which would hide it).
+        long Uploaded(int round) => runs.Single(r => r["round"]!.GetValue<int>() == round)["changedBytes"]!.GetValue<long>();
+
+        // Later rounds send only what changed: far less than the full copy, and after the state loss no more than
+        // twice the round before it (same size of change).
+        // (On this 20 MiB sample the fixed part dominates: partition-table chunks, the ext4 journal and metadata blocks,
+        // each a 1 MiB chunk; see issue 4's note for the chunk-size measurement still to do.)
+        Assert.True(Uploaded(1) * 2 < Uploaded(0), $"round 1 sent {Uploaded(1)} bytes, round 0 {Uploaded(0)}");
+        Assert.True(Uploaded(2) * 2 < Uploaded(0), $"round 2 sent {Uploaded(2)} bytes, round 0 {Uploaded(0)}");
+        Assert.True(Uploaded(3) <= 2 * Uploaded(2), $"round 3 (state lost) sent {Uploaded(3)} bytes, round 2 {Uploaded(2)}");
+        Assert.Contains("fetching them from the control plane", agent.Output, StringComparison.Ordinal);
+
+        // Retention: exactly the two newest images remain, each equal to the source as it was at its round.
+        JsonArray images = (await op.GetAsync($"/api/v1/images?jobId={jobId}")).Json["images"]!.AsArray();
+        Assert.Equal([2, 3], images.Select(i => i!["round"]!.GetValue<int>()).Order().ToArray());
+        foreach (JsonNode? image in images)
+        {
+            int round = image!["round"]!.GetValue<int>();
+            string dest = fx.Box.File($"inc.dest{round}.img");
+            await DiskFiles.DownloadAsync(fx.Control, $"/api/v1/images/{image["imageId"]}/disks/0", dest);
+            string root = DiskFiles.Extract(fx.Box, dest, DiskFiles.Partitions(dest)[1]!, $"inc.root{round}");
+            var (fsck, fsckOut, fsckErr) = Tool.Run("e2fsck", ["-fn", root], check: false);
+            Assert.True(fsck == 0, fsckOut + fsckErr);
+            AssertSameTree(snapshots[round], dest);
+        }
+    }
+
+    [Fact]
+    public async Task Schedule_RunsRoundsOnTheInterval_CutoverWithSyncDataFinishesWithAFinalRound()
+    {
+        ApiClient op = fx.Control.Operator();
+        string disk = SampleDisks.Gpt(fx.Box, "sched.img");
+        var (_, code) = await Flows.NewTokenAsync(op);
+        var (sourceId, config) = Flows.RegisterAgent(fx.Control, fx.Box, code, disk);
+        string jobId = await Flows.NewJobAsync(op, sourceId, new { runOnce = false, syncInterval = "PT6S", maxNumberOfImageToKeep = 3 });
+        using ChildProcess agent = Agent.Start("run", "--config", config);
+        (await op.PostAsync($"/api/v1/replication-jobs/{jobId}/start")).Expect(HttpStatusCode.Accepted);
+
+        // Round 0 (start), then a round the timer started.
+        JsonNode job = await op.WaitForAsync($"/api/v1/replication-jobs/{jobId}",
+            j => j["status"]!.GetValue<string>() == "InError" || Runs(j).Any(r => r["type"]!.GetValue<string>() == "Schedule" && r["endTime"] is not null),
+            TimeSpan.FromSeconds(120));
+        Assert.True(job["status"]!.GetValue<string>() != "InError", job.ToJsonString());
+
+        // Cutover is refused unless Waiting; once Waiting, with syncData it runs one more round and finishes.
+        job = await op.WaitForAsync($"/api/v1/replication-jobs/{jobId}", j => j["status"]!.GetValue<string>() == "Waiting", TimeSpan.FromSeconds(60));
+        int roundsBefore = Runs(job).Count;
+        (await op.PostAsync($"/api/v1/replication-jobs/{jobId}/cutover", new { syncData = true })).Expect(HttpStatusCode.Accepted);
+        job = await op.WaitForAsync($"/api/v1/replication-jobs/{jobId}", j => j["status"]!.GetValue<string>() is "Finished" or "InError", TimeSpan.FromSeconds(120));
+        Assert.True(job["status"]!.GetValue<string>() == "Finished", job.ToJsonString());
+        Assert.True(Runs(job).Count > roundsBefore, job.ToJsonString());
+        Assert.All(Runs(job), r => Assert.NotNull(r["endTime"]));
+        (await op.PostAsync($"/api/v1/replication-jobs/{jobId}/cutover", new { syncData = false })).ExpectProblem(HttpStatusCode.Conflict, "OperationDenied.JobStatus");
+    }
+
+    private static List<JsonNode> Runs(JsonNode job) => [.. job["replicationJobRuns"]!.AsArray().Select(r => r!)];
+
+    /// <summary>Round k's changes: a new file, an append, a delete, a rename, and 1 MiB rewritten in the middle of data.bin.</summary>
+    private void ChangeFiles(string disk, int round)
+    {
+        string mount = fx.Box.File($"inc.mnt{round}");
+        Directory.CreateDirectory(mount);
+        Tool.Run("mount", ["-o", $"loop,offset={RootStart}", disk, mount]);
+        try
+        {
+            File.WriteAllBytes(Path.Combine(mount, $"new{round}.bin"), [.. Enumerable.Range(0, 300_000).Select(i => (byte)(i * round + 1))]);
+            File.AppendAllText(Path.Combine(mount, "etc", "hostname"), $"round {round}\n");
+            if (round > 1)
+            {
+                File.Delete(Path.Combine(mount, $"new{round - 1}.bin"));
+            }
+
+            File.Move(Path.Combine(mount, "etc", "hostname"), Path.Combine(mount, "etc", $"hostname.r{round}"));
+            File.Move(Path.Combine(mount, "etc", $"hostname.r{round}"), Path.Combine(mount, "etc", "hostname"));
+            using (FileStream data = new(Path.Combine(mount, "data.bin"), FileMode.Open, FileAccess.Write))
+            {
+                data.Position = (4L + round) << 20;
+                data.Write([.. Enumerable.Range(0, 1 << 20).Select(i => (byte)(i ^ round))]);
+            }
+        }
+        finally
+        {
+            Tool.Run("umount", [mount]);
+        }
+    }
+
+    /// <summary>The root file systems of two disks hold the same tree: contents, modes, owners, sizes, times, link targets.</summary>
+    private void AssertSameTree(string expected, string actual)
+    {
+        string a = fx.Box.File(Path.GetFileName(expected) + ".ro"), b = fx.Box.File(Path.GetFileName(actual) + ".ro");
+        Directory.CreateDirectory(a);
+        Directory.CreateDirectory(b);
+        Tool.Run("mount", ["-o", $"ro,noload,loop,offset={RootStart}", expected, a]);
+        try
+        {
+            Tool.Run("mount", ["-o", $"ro,noload,loop,offset={RootStart}", actual, b]);
+            try
+            {
+                var (diff, stdout, stderr) = Tool.Run("diff", ["-r", "--no-dereference", a, b], check: false);
+                Assert.True(diff == 0, stdout + stderr);
+                Assert.Equal(Listing(a), Listing(b));
+            }
+            finally
+            {
+                Tool.Run("umount", [b]);
+            }
+        }
+        finally
+        {
+            Tool.Run("umount", [a]);
+        }
+    }
+
+    private static string Listing(string root) =>
+        string.Join('\n', Tool.Run("find", [root, "-printf", "%P %M %U %G %s %T@ %l\\n"]).Stdout.Split('\n').Order(StringComparer.Ordinal));
+}
