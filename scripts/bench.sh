@@ -80,10 +80,67 @@ step "(c) baseline: the whole raw image to the same Azurite, $THREADS streams of
 BASE=$("$AGENT_BIN" benchmark upload --file "$DISK" --connection-string "$CONN" --threads "$THREADS")
 echo "$BASE"
 
+step "(d) incremental: a round after changing ~1% of the sample's data, against rsync of the same image"
+SOURCE_ID=$(json 'd["sourceId"]' < "$WORK/agent.json")
+SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
+job_json() { curl -fsS -H "$K" "$API/replication-jobs/$INC_JOB"; }
+wait_round() { # until run $1 has ended and the job waits again
+  local rc
+  for _ in $(seq 1 1200); do
+    rc=0
+    job_json | python3 -c "import json,sys; d=json.load(sys.stdin); r=[x for x in d['replicationJobRuns'] if x['round']==$1 and x.get('endTime')]; sys.exit(0 if r and d['status']=='Waiting' else 2 if d['status']=='InError' else 1)" || rc=$?
+    [ "$rc" = 0 ] && return 0
+    [ "$rc" = 2 ] && { job_json; exit 1; }
+    sleep 0.5
+  done
+  echo "round $1 did not finish"; exit 1
+}
+INC_JOB=$(curl -fsS -X POST -H "$K" -d "{\"sourceId\":\"$SOURCE_ID\",\"name\":\"bench-inc\",\"runOnce\":false,\"syncInterval\":\"PT1H\"}" "$API/replication-jobs" | json 'd["jobId"]')
+"$AGENT_BIN" run --config "$WORK/agent.json" > "$WORK/agent-run.log" 2>&1 & pids+=($!)
+curl -fsS -X POST -H "$K" "$API/replication-jobs/$INC_JOB/start" > /dev/null
+wait_round 0
+cp --sparse=always "$DISK" "$WORK/before.img"
+mkdir -p "$WORK/mnt"
+$SUDO mount -o loop,offset=$((2048 * 512)) "$DISK" "$WORK/mnt"
+CHANGED=$($SUDO python3 - "$WORK/mnt" <<'CHANGE'
+import os, random, sys
+root, rnd, changed = sys.argv[1], random.Random(11), 0
+for i in range(4):   # 1 MiB rewritten in the middle of four 8 MiB binaries
+    with open(f"{root}/bin/blob{i:02}.bin", "r+b") as f: f.seek(3 << 20); f.write(rnd.randbytes(1 << 20)); changed += 1 << 20
+for i in range(3):   # three logs grow by 1 MiB of text
+    with open(f"{root}/text/log{i:03}.txt", "ab") as f: f.write(b"appended line of a growing log file\n" * 29127); changed += 29127 * 36
+for i in range(2):   # two new files; two deleted, five renamed
+    with open(f"{root}/new{i}.bin", "wb") as f: f.write(rnd.randbytes(1 << 20)); changed += 1 << 20
+for i in range(2): os.remove(f"{root}/text/log{100 + i:03}.txt")
+for i in range(5): os.rename(f"{root}/text/log{120 + i:03}.txt", f"{root}/text/renamed{i}.txt")
+print(changed)
+CHANGE
+)
+$SUDO umount "$WORK/mnt"
+INC_START=$(date +%s.%N)
+curl -fsS -X POST -H "$K" "$API/replication-jobs/$INC_JOB/start" > /dev/null
+wait_round 1
+INC_END=$(date +%s.%N)
+INC_RUN=$(job_json | python3 -c "import json,sys; print(json.dumps([r for r in json.load(sys.stdin)['replicationJobRuns'] if r['round']==1][0]))")
+cp --sparse=always "$WORK/before.img" "$WORK/rsync-copy.img"
+RSYNC_START=$(date +%s.%N)
+rsync --inplace --no-whole-file "$DISK" "$WORK/rsync-copy.img"
+RSYNC_END=$(date +%s.%N)
+cmp "$DISK" "$WORK/rsync-copy.img"
+SCAN_START=$(date +%s.%N)
+curl -fsS -X POST -H "$K" "$API/replication-jobs/$INC_JOB/start" > /dev/null
+wait_round 2
+SCAN_END=$(date +%s.%N)
+CHUNKS=$("$AGENT_BIN" benchmark changes --before "$WORK/before.img" --after "$DISK" --chunk-kib 64 128 256 512 1024)
+echo "changed $CHANGED bytes of file data; round 1: $INC_RUN"
+
 step "Summary"
-python3 - "$PIPE" "$PIPE_TEXT" "$FULL_S" "$UPLOADED" "$BASE" "${RSS:-0}" "$SYNC_S" <<'PY'
+python3 - "$PIPE" "$PIPE_TEXT" "$FULL_S" "$UPLOADED" "$BASE" "${RSS:-0}" "$SYNC_S" "$CHANGED" "$INC_RUN" "$INC_START" "$INC_END" "$RSYNC_START" "$RSYNC_END" "$SCAN_START" "$SCAN_END" "$USED" "$CHUNKS" <<'PY'
 import json, sys
 pipe, text, full, uploaded, base, rss, sync = json.loads(sys.argv[1]), json.loads(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4]), json.loads(sys.argv[5]), int(sys.argv[6]), float(sys.argv[7])
+changed, inc = int(sys.argv[8]), json.loads(sys.argv[9])
+inc_s, rsync_s, scan_s = float(sys.argv[11]) - float(sys.argv[10]), float(sys.argv[13]) - float(sys.argv[12]), float(sys.argv[15]) - float(sys.argv[14])
+used, chunks = int(sys.argv[16]), json.loads(sys.argv[17])
 print(f"(a) pipeline, mixed sample:      {pipe['mbPerSecond']:8.1f} MB/s of used data  (peak RSS {pipe['peakRssMiB']} MiB)")
 print(f"(a) pipeline, compressible text:  {text['mbPerSecond']:8.1f} MB/s of used data  (target ≥ 300)")
 print(f"(b) full copy:                    {full:8.2f} s, {uploaded / 2**20:.0f} MiB uploaded, agent peak RSS {rss} MiB (limit 256)")
@@ -92,4 +149,10 @@ print(f"(b) of which the agent's upload: {sync:8.2f} s (read to commit); the res
 print(f"(b)/(c) wall time, end to end:    {full / base['seconds']:8.2f}  (target ≤ 0.5)")
 print(f"(b)/(c) wall time, agent upload:  {sync / base['seconds']:8.2f}")
 print(f"(b)/(c) bytes:                    {uploaded / base['bytes']:8.2f}")
+print(f"(d) incremental round:            {inc_s:8.2f} s for {changed / 2**20:.1f} MiB of changed file data; sent {inc['changedBytes'] / 2**20:.1f} MiB of chunks, uploaded {inc['uploadedBytes'] / 2**20:.1f} MiB")
+print(f"(d) uploaded / changed:            {inc['uploadedBytes'] / changed:8.2f}  (target ≤ 2)")
+print(f"(d) rsync --inplace --no-whole-file: {rsync_s:6.2f} s for the same image, local; round / rsync {inc_s / rsync_s:.2f}")
+print(f"(d) unchanged disk, a whole round:  {scan_s:8.2f} s, scan {used / 1e6 / scan_s:.0f} MB/s of used data")
+for c in chunks:
+    print(f"(d) chunk {c['chunkKiB']:5d} KiB: {c['sentChunks']:6d} of {c['chunks']:6d} chunks sent, {c['sentBytes'] / 2**20:7.1f} MiB, {c['storedBytes'] / 2**20:7.1f} MiB after zstd")
 PY

@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 need=()
 for pair in sfdisk:fdisk sgdisk:gdisk mkfs.ext4:e2fsprogs mkfs.xfs:xfsprogs mkntfs:ntfs-3g mkfs.vfat:dosfstools \
-            blkid:util-linux mkswap:util-linux curl:curl python3:python3 sha256sum:coreutils; do
+            blkid:util-linux mkswap:util-linux curl:curl python3:python3 sha256sum:coreutils rsync:rsync; do
   command -v "${pair%%:*}" >/dev/null 2>&1 || need+=("${pair##*:}")
 done
 # The EIO test serves a disk image through a small FUSE file system (python3-fusepy, which pulls libfuse2) and

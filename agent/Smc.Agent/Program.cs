@@ -55,7 +55,12 @@ var benchPipeline = new Command("pipeline", "Pipeline throughput into a null sin
 benchPipeline.SetAction((p, ct) => GuardAsync(() => BenchmarkCommand.PipelineAsync(p.GetValue(disk) ?? [], p.GetValue(compress) ?? 1, ct)));
 var benchUpload = new Command("upload", "Baseline: upload a whole file in 4 MiB blocks.") { benchFile, benchConnection, threads };
 benchUpload.SetAction((p, ct) => GuardAsync(() => BenchmarkCommand.UploadAsync(p.GetValue(benchFile)!, p.GetValue(benchConnection)!, p.GetValue(threads) ?? 4, ct)));
-var benchmark = new Command("benchmark", "Figures for scripts/bench.sh.") { benchPipeline, benchUpload };
+var benchBefore = new Option<string>("--before") { Required = true };
+var benchAfter = new Option<string>("--after") { Required = true };
+var benchChunks = new Option<int[]>("--chunk-kib") { AllowMultipleArgumentsPerToken = true, DefaultValueFactory = _ => [64, 256, 1024] };
+var benchChanges = new Command("changes", "Change detection at several chunk sizes between two images of one disk.") { benchBefore, benchAfter, benchChunks };
+benchChanges.SetAction(p => BenchmarkCommand.Changes(p.GetValue(benchBefore)!, p.GetValue(benchAfter)!, p.GetValue(benchChunks)!));
+var benchmark = new Command("benchmark", "Figures for scripts/bench.sh.") { benchPipeline, benchUpload, benchChanges };
 benchmark.Hidden = true;
 
 var root = new RootCommand("smc-agent — moves this server's disks to SMC Serverless, block by block.") { config, inspect, register, run, migrate, install, uninstall, benchmark };

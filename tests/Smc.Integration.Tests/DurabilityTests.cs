@@ -36,6 +36,39 @@ public sealed class DurabilityTests : IDisposable
     }
 
     [Fact]
+    public async Task Host_KilledBetweenScheduledRounds_NewHostRunsTheNextRoundOnTime()
+    {
+        using Azurite azurite = await Azurite.StartAsync();
+        var first = await ControlPlane.StartAsync(azurite.ConnectionString);
+        string url = first.Url;
+        ApiClient op = first.Operator();
+        var (_, code) = await Flows.NewTokenAsync(op);
+        var (sourceId, config) = Flows.RegisterAgent(first, _box, code, SampleDisks.Gpt(_box, "sched.img"));
+        string jobId = await Flows.NewJobAsync(op, sourceId, new { runOnce = false, syncInterval = "PT20S", maxNumberOfImageToKeep = 2 });
+        using ChildProcess agent = Agent.Start("run", "--config", config);
+        (await op.PostAsync($"/api/v1/replication-jobs/{jobId}/start")).Expect(HttpStatusCode.Accepted);
+        JsonNode waiting = await op.WaitForAsync($"/api/v1/replication-jobs/{jobId}", j => j["status"]!.GetValue<string>() is "Waiting" or "InError", TimeSpan.FromSeconds(120));
+        Assert.Equal("Waiting", waiting["status"]!.GetValue<string>());
+        DateTimeOffset roundZeroEnded = waiting["replicationJobRuns"]![0]!["endTime"]!.GetValue<DateTimeOffset>();
+
+        first.Dispose(); // SIGKILL while the orchestration's timer for round 1 runs
+        using ControlPlane second = await ControlPlane.StartAsync(azurite.ConnectionString, urlOverride: url);
+        DateTimeOffset restarted = DateTimeOffset.UtcNow;
+        JsonNode job = await second.Operator().WaitForAsync($"/api/v1/replication-jobs/{jobId}",
+            j => j["status"]!.GetValue<string>() == "InError" || j["replicationJobRuns"]!.AsArray().Any(r => r!["round"]!.GetValue<int>() == 1 && r["endTime"] is not null),
+            TimeSpan.FromSeconds(120));
+        JsonNode run = job["replicationJobRuns"]!.AsArray().Single(r => r!["round"]!.GetValue<int>() == 1)!;
+        Assert.Equal("Schedule", run["type"]!.GetValue<string>());
+
+        // On time: the durable timer kept its due time (20 s after round 0): the round began then, or as soon as the new
+        // host was up if that was later — not a fresh 20 s after the restart.
+        DateTimeOffset due = roundZeroEnded.AddSeconds(20);
+        DateTimeOffset expected = due > restarted ? due : restarted;
+        Assert.InRange((run["startTime"]!.GetValue<DateTimeOffset>() - expected).TotalSeconds, -1.5, 10);
+        Assert.Contains(second.Process.Lines, l => l.Contains($"PrepareRoundActivity for {jobId} on host", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Host_KilledDuringAssembly_NewHostFinishesWithIdenticalImage()
     {
         using Azurite azurite = await Azurite.StartAsync();

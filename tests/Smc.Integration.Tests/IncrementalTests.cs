@@ -51,6 +51,8 @@ public sealed class IncrementalTests(ControlPlaneFixture fx) : IClassFixture<Con
 
         JsonNode job = (await op.GetAsync($"/api/v1/replication-jobs/{jobId}")).Json;
         List<JsonNode> runs = Runs(job);
+        Assert.InRange(job["lagSeconds"]!.GetValue<double>(), 0, 600);
+        Assert.All(runs, r => Assert.Equal("Manual", r["type"]!.GetValue<string>())); // every round here came from start
         // Bytes of chunks sent (before compression: the sample's data compresses to almost nothing, which would hide it).
         long Uploaded(int round) => runs.Single(r => r["round"]!.GetValue<int>() == round)["changedBytes"]!.GetValue<long>();
 

@@ -85,6 +85,7 @@ internal static class GoldenData
         byte[] random = RandomFrame();
         return new RoundManifest
         {
+            FormatVersion = RoundManifest.FullRoundFormatVersion, // the golden round is a complete one: version 1
             JobId = JobId,
             Round = Round,
             WrappedDataKey = WrappedDataKey,

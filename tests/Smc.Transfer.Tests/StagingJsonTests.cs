@@ -15,7 +15,7 @@ public sealed class StagingJsonTests
         RoundManifest back = StagingJson.Deserialize<RoundManifest>(json);
 
         Assert.Equal(json, StagingJson.Serialize(back));
-        Assert.Equal(RoundManifest.CurrentFormatVersion, back.FormatVersion);
+        Assert.Equal(RoundManifest.FullRoundFormatVersion, back.FormatVersion);
         Assert.Equal(manifest.JobId, back.JobId);
         Assert.Equal(manifest.Round, back.Round);
         Assert.Equal(manifest.WrappedDataKey, back.WrappedDataKey);
@@ -53,7 +53,7 @@ public sealed class StagingJsonTests
     }
 
     [Theory]
-    [InlineData(2)]
+    [InlineData(3)]
     [InlineData(0)]
     [InlineData(-1)]
     [InlineData(1000)]
@@ -70,10 +70,29 @@ public sealed class StagingJsonTests
     [Fact]
     public void Deserialize_NewerVersionWithOtherShape_ThrowsVersionErrorNotSchemaError()
     {
-        byte[] json = "{\"chunks\":\"somewhere else now\",\"formatVersion\":2}"u8.ToArray();
+        byte[] json = "{\"chunks\":\"somewhere else now\",\"formatVersion\":3}"u8.ToArray();
 
         var ex = Assert.Throws<InvalidDataException>(() => StagingJson.Deserialize<RoundManifest>(json));
-        Assert.Contains("formatVersion 2", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("formatVersion 3", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Deserialize_Version2WithAnUnchangedChunk_KeepsBaseRoundAndTheMissingPack()
+    {
+        RoundManifest manifest = GoldenData.Manifest();
+        manifest.FormatVersion = 2;
+        manifest.BaseRound = 1;
+        manifest.Chunks[1].Pack = null;
+        manifest.Chunks[1].Position = 0;
+        manifest.Chunks[1].StoredLength = 0;
+
+        RoundManifest back = StagingJson.Deserialize<RoundManifest>(StagingJson.Serialize(manifest));
+
+        Assert.Equal(2, back.FormatVersion);
+        Assert.Equal(1, back.BaseRound);
+        Assert.Equal(GoldenData.PackId, back.Chunks[0].Pack);
+        Assert.Null(back.Chunks[1].Pack);
+        Assert.Equal(manifest.Chunks[1].Fingerprint, back.Chunks[1].Fingerprint);
     }
 
     [Fact]

@@ -29,6 +29,66 @@ internal static class BenchmarkCommand
         return ExitCodes.Ok;
     }
 
+    /// <summary>
+    /// Change detection at several chunk sizes: which chunks of <paramref name="after"/> an incremental round would send
+    /// after a round of <paramref name="before"/> (same disk, two moments), their bytes before and after zstd level 1.
+    /// For the chunk-size decision (docs/adr/0004): small changes must stay small uploads.
+    /// </summary>
+    public static int Changes(string before, string after, IReadOnlyList<int> chunkKiB)
+    {
+        byte[] key = Smc.Transfer.ChunkFingerprint.NewKey();
+        var rows = new List<object>();
+        foreach (int kib in chunkKiB)
+        {
+            int chunkSize = kib << 10;
+            var clock = Stopwatch.StartNew();
+            Dictionary<long, (int Length, string Fingerprint)> old = Fingerprints(before, chunkSize, key).ToDictionary(c => c.Offset, c => (c.Length, c.Fingerprint));
+            long sent = 0, stored = 0, chunks = 0, sentChunks = 0;
+            byte[] frame = new byte[Smc.Transfer.ChunkCodec.MaxFrameLength(chunkSize)];
+            byte[] dataKey = Smc.Transfer.DataKeys.NewDataKey();
+            foreach (var (offset, length, fingerprint, plain) in Fingerprints(after, chunkSize, key, keepPlain: true))
+            {
+                chunks++;
+                if (old.TryGetValue(offset, out var known) && known.Length == length && known.Fingerprint == fingerprint)
+                {
+                    continue;
+                }
+
+                sentChunks++;
+                sent += length;
+                stored += Smc.Transfer.ChunkCodec.Seal(plain!.AsSpan(0, length), new Smc.Transfer.ChunkAddress("j-benchmarkaaaaaaa", 1, 0, offset, length), dataKey, 1, frame);
+            }
+
+            rows.Add(new { chunkKiB = kib, chunks, sentChunks, sentBytes = sent, storedBytes = stored, seconds = clock.Elapsed.TotalSeconds });
+        }
+
+        Console.Out.WriteLine(JsonSerializer.Serialize(rows));
+        return ExitCodes.Ok;
+    }
+
+    private static IEnumerable<(long Offset, int Length, string Fingerprint, byte[]? Plain)> Fingerprints(string disk, int chunkSize, byte[] key, bool keepPlain = false)
+    {
+        DiskPlan plan = DiskPlan.Build(0, disk, chunkSize);
+        using Microsoft.Win32.SafeHandles.SafeFileHandle handle = File.OpenHandle(disk);
+        byte[] buffer = new byte[chunkSize];
+        foreach (ChunkRange range in plan.Chunks)
+        {
+            string? fingerprint = ReadAndFingerprint(handle, buffer, range, key);
+            if (fingerprint is not null)
+            {
+                yield return (range.Offset, range.Length, fingerprint, keepPlain ? buffer : null);
+            }
+        }
+    }
+
+    /// <summary>The chunk's fingerprint, or null when it is all zero (never sent).</summary>
+    private static string? ReadAndFingerprint(Microsoft.Win32.SafeHandles.SafeFileHandle handle, byte[] buffer, ChunkRange range, byte[] key)
+    {
+        Span<byte> plain = buffer.AsSpan(0, range.Length);
+        RandomAccess.Read(handle, plain, range.Offset);
+        return plain.IndexOfAnyExcept((byte)0) < 0 ? null : Smc.Transfer.ChunkFingerprint.ComputeHex(key, plain);
+    }
+
     public static async Task<int> UploadAsync(string file, string connectionString, int threads, CancellationToken cancellationToken)
     {
         var container = new BlobContainerClient(connectionString, "smc-bench-baseline");

@@ -62,6 +62,12 @@ public sealed class ReplicationJob
     /// <summary>Estimated seconds until the running round's upload ends.</summary>
     public double? EtaSeconds { get; set; }
 
+    /// <summary>
+    /// Incremental jobs: age in seconds of the newest image (how far the destination lags the source), set when the job is
+    /// read; null before the first image and for one-shot jobs.
+    /// </summary>
+    public double? LagSeconds { get; set; }
+
     public int CurrentRound { get; set; }
 
     public List<ReplicationJobRun> ReplicationJobRuns { get; set; } = [];

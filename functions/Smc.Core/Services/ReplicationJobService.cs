@@ -92,7 +92,14 @@ public sealed class ReplicationJobService(
     }
 
     public async Task<ReplicationJob> GetAsync(string jobId, CancellationToken cancellationToken = default) =>
-        (await jobs.GetAsync(Check(jobId), cancellationToken) ?? throw NotFound(jobId)).Value;
+        WithLag((await jobs.GetAsync(Check(jobId), cancellationToken) ?? throw NotFound(jobId)).Value);
+
+    private ReplicationJob WithLag(ReplicationJob job)
+    {
+        DateTimeOffset? newest = job.RunOnce ? null : job.ReplicationJobRuns.Where(r => r.ImageId is not null && r.EndTime is not null).Max(r => r.EndTime);
+        job.LagSeconds = newest is null ? null : Math.Round(Math.Max(0, (clock.GetUtcNow() - newest.Value).TotalSeconds), 1);
+        return job;
+    }
 
     public async Task<Page<ReplicationJob>> ListAsync(string? status, string? sourceId, string? name, PageRequest page, CancellationToken cancellationToken = default)
     {
@@ -108,6 +115,7 @@ public sealed class ReplicationJobService(
                 && (sourceId is null || j.Value.SourceId == sourceId)
                 && (name is null || j.Value.Name.Contains(name, StringComparison.OrdinalIgnoreCase)))
             {
+                WithLag(j.Value);
                 all.Add(j.Value);
             }
         }

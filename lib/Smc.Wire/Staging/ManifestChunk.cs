@@ -14,6 +14,7 @@ public sealed class ManifestChunk
 
     /// <summary>Id of the pack that holds the frame (<see cref="StagingNames.Pack"/>).</summary>
     /// <remarks>Null (format version 2 only): the chunk is unchanged since the manifest's base round and was not sent.</remarks>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
     public string? Pack { get; set; }
 
     /// <summary>Byte offset of the frame in the pack.</summary>

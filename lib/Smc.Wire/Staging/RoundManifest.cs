@@ -27,6 +27,7 @@ public sealed class RoundManifest : IVersionedDocument
     /// Format version 2: the committed round this one was compared with, or null for a complete round. Chunks without
     /// a <see cref="ManifestChunk.Pack"/> are unchanged since that round; a byte no chunk covers reads as zero.
     /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public int? BaseRound { get; set; }
 
     /// <summary>Base64 of the round's 32-byte AES-256 data key wrapped with RSA-OAEP-SHA256 under the job public key.</summary>
