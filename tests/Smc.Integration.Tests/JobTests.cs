@@ -16,7 +16,7 @@ public sealed class JobTests(ControlPlaneFixture fx) : IClassFixture<ControlPlan
     [InlineData("{\"sourceId\":\"SOURCE\",\"name\":\"j1\",\"imageProvider\":\"aws\"}", 400, "InvalidParameter.ImageProvider")]
     [InlineData("{\"sourceId\":\"SOURCE\",\"name\":\"j1\",\"imageProvider\":\"alibaba\"}", 400, "InvalidParameter.RegionId")]
     [InlineData("{\"sourceId\":\"SOURCE\",\"name\":\"j1\",\"runOnce\":false}", 400, "InvalidParameter.Frequency")]
-    [InlineData("{\"sourceId\":\"SOURCE\",\"name\":\"j1\",\"runOnce\":false,\"syncInterval\":\"PT1M\"}", 400, "InvalidParameter.Frequency")]
+    [InlineData("{\"sourceId\":\"SOURCE\",\"name\":\"j1\",\"runOnce\":false,\"syncInterval\":\"PT3S\"}", 400, "InvalidParameter.Frequency")]
     [InlineData("{\"sourceId\":\"SOURCE\",\"name\":\"j1\",\"runOnce\":false,\"syncInterval\":\"P8D\"}", 400, "InvalidParameter.Frequency")]
     [InlineData("{\"sourceId\":\"SOURCE\",\"name\":\"j1\",\"runOnce\":false,\"syncInterval\":\"hourly\"}", 400, "InvalidParameter.Frequency")]
     [InlineData("{\"sourceId\":\"SOURCE\",\"name\":\"j1\",\"maxNumberOfImageToKeep\":11}", 400, "InvalidParameter.MaxNumberOfImageToKeep")]
@@ -63,8 +63,17 @@ public sealed class JobTests(ControlPlaneFixture fx) : IClassFixture<ControlPlan
         using ChildProcess agent = Agent.Start("run", "--config", config);
         (await Op.PostAsync($"/api/v1/replication-jobs/{jobId}/start")).Expect(HttpStatusCode.Accepted);
         (await Op.PostAsync($"/api/v1/replication-jobs/{jobId}/start")).ExpectProblem(HttpStatusCode.Conflict, "OperationDenied.JobStatus");
-        JsonNode ended = await Op.WaitForAsync($"/api/v1/replication-jobs/{jobId}", j => j["status"]!.GetValue<string>() is "Finished" or "InError", TimeSpan.FromSeconds(120));
+        JsonNode waiting = await Op.WaitForAsync($"/api/v1/replication-jobs/{jobId}", j => j["status"]!.GetValue<string>() is "Waiting" or "InError", TimeSpan.FromSeconds(120));
+        Assert.True(waiting["status"]!.GetValue<string>() == "Waiting", waiting.ToJsonString());
+
+        // Waiting (an incremental job between rounds): no stop; interval and retention may change; cutover ends it.
+        (await Op.PostAsync($"/api/v1/replication-jobs/{jobId}/stop")).ExpectProblem(HttpStatusCode.Conflict, "OperationDenied.JobStatus");
+        (await Op.PatchAsync($"/api/v1/replication-jobs/{jobId}", new { syncInterval = "PT2H", maxNumberOfImageToKeep = 2 })).Expect(HttpStatusCode.OK);
+        (await Op.PostAsync($"/api/v1/replication-jobs/{jobId}/cutover", new { syncData = false })).Expect(HttpStatusCode.Accepted);
+        JsonNode ended = await Op.WaitForAsync($"/api/v1/replication-jobs/{jobId}", j => j["status"]!.GetValue<string>() is "Finished" or "InError", TimeSpan.FromSeconds(60));
         Assert.True(ended["status"]!.GetValue<string>() == "Finished", ended.ToJsonString());
+        Assert.Single(ended["replicationJobRuns"]!.AsArray());
+        Assert.Equal("PT2H", ended["syncInterval"]!.GetValue<string>());
         Assert.Equal("renamed", ended["name"]!.GetValue<string>());
         Assert.Equal(100, ended["progress"]!.GetValue<double>());
         Assert.NotNull(ended["replicationJobRuns"]![0]!["imageId"]);

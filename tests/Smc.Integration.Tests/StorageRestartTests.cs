@@ -5,7 +5,11 @@ using Smc.Integration.Tests.Infrastructure;
 
 namespace Smc.Integration.Tests;
 
-/// <summary>The storage service (Azurite, on disk) restarts in the middle of an upload.</summary>
+/// <summary>
+/// The storage service (Azurite, on disk) restarts in the middle of an upload. Azurite only stops cleanly (saving its
+/// stores) once no client holds a connection, so the agent and the control-plane host are killed first and come back
+/// after it: what the new agent can build on is exactly what storage kept.
+/// </summary>
 public sealed partial class StorageRestartTests : IDisposable
 {
     private readonly Sandbox _box = new();
@@ -14,29 +18,25 @@ public sealed partial class StorageRestartTests : IDisposable
     public async Task Azurite_RestartedDuringUpload_JobFinishesIdentical_AcknowledgedChunksNotResent()
     {
         using Azurite azurite = await Azurite.StartAsync(_box.File("azurite-data"));
-        using ControlPlane control = await ControlPlane.StartAsync(azurite.ConnectionString);
-        ApiClient op = control.Operator();
+        ControlPlane first = await ControlPlane.StartAsync(azurite.ConnectionString);
+        string url = first.Url;
+        ApiClient op = first.Operator();
         string disk = SampleDisks.GptLarge(_box, "restart.img", randomMiB: 48);
         var (_, code) = await Flows.NewTokenAsync(op);
-        var (sourceId, config) = Flows.RegisterAgent(control, _box, code, disk);
+        var (sourceId, config) = Flows.RegisterAgent(first, _box, code, disk);
         string jobId = await Flows.NewJobAsync(op, sourceId, new { replicationParameters = new { bandwidthLimitKBps = 4000, threads = 2, compressLevel = 0 } });
         (await op.PostAsync($"/api/v1/replication-jobs/{jobId}/start")).Expect(HttpStatusCode.Accepted);
 
-        ChildProcess first = Agent.Start("run", "--config", config);
-        try
+        using (ChildProcess uploading = Agent.Start("run", "--config", config))
         {
             await op.WaitForAsync($"/api/v1/replication-jobs/{jobId}", j => Uploaded(j) > 0, TimeSpan.FromSeconds(90));
-
-            // The agent dies mid-upload and storage restarts before a new agent starts, so the new agent can only go on
-            // from what storage kept of the acknowledged packs and what its journal says was acknowledged.
-            first.Kill();
-            await azurite.RestartAsync();
-        }
-        finally
-        {
-            first.Dispose();
+            uploading.Kill();
         }
 
+        first.Dispose(); // SIGKILL
+        await azurite.RestartAsync();
+        using ControlPlane control = await ControlPlane.StartAsync(azurite.ConnectionString, urlOverride: url);
+        op = control.Operator();
         using ChildProcess second = Agent.Start("run", "--config", config);
         JsonNode job = await op.WaitForAsync($"/api/v1/replication-jobs/{jobId}", j => j["status"]!.GetValue<string>() is "Finished" or "InError", TimeSpan.FromSeconds(240));
         Assert.True(job["status"]!.GetValue<string>() == "Finished", job.ToJsonString() + "\n" + second.Output);

@@ -24,6 +24,6 @@ public static class TaskNames
     public static readonly IReadOnlyList<string> Activities =
     [
         AcquireSourceActivity, FinishRunActivity, PrepareRoundActivity, CheckSyncActivity, VerifyRoundActivity,
-        AssembleSliceActivity, FinalizeImageActivity, DiscardImageActivity, PurgeStagingActivity,
+        AssembleSliceActivity, FinalizeImageActivity, DiscardImageActivity, PurgeStagingActivity, EnterWaitingActivity, BeginRoundActivity,
     ];
 }

@@ -29,7 +29,11 @@ public sealed class RoundSteps(
     TimeProvider clock,
     ILogger<RoundSteps> logger)
 {
+    /// <summary>The chunk grid the control plane asks agents for (docs/adr/0004-chunk-size.md).</summary>
     public const int ChunkSize = 1 << 20;
+
+    /// <summary>Grids a manifest may use: powers of two from 64 KiB to 1 MiB.</summary>
+    public const int MinChunkSize = 64 << 10, MaxChunkSize = 1 << 20;
     private const long SliceBytes = 64L << 20;
     private const int MaxWriteBytes = 4 << 20;
     private const int GptTailBytes = 33 * 512;
@@ -224,8 +228,8 @@ public sealed class RoundSteps(
         DiskMapping mapping = context.Mappings[input.Disk];
         int[] order = context.ChunksByDisk[input.Disk][input.FirstChunk..(input.FirstChunk + input.ChunkCount)];
         byte[] write = ArrayPool<byte>.Shared.Rent(MaxWriteBytes);
-        byte[] plain = ArrayPool<byte>.Shared.Rent(ChunkSize);
-        byte[] packBuffer = ArrayPool<byte>.Shared.Rent(MaxWriteBytes + ChunkSize);
+        byte[] plain = ArrayPool<byte>.Shared.Rent(MaxChunkSize);
+        byte[] packBuffer = ArrayPool<byte>.Shared.Rent(MaxWriteBytes + MaxChunkSize);
         long written = 0;
         try
         {
@@ -488,6 +492,11 @@ public sealed class RoundSteps(
                 throw new StagingRefusedException("StagingIntegrity.ManifestInvalid", $"The manifest is for {manifest.JobId} round {manifest.Round}, not {job.JobId} round {round}.");
             }
 
+            if (manifest.ChunkSize is < MinChunkSize or > MaxChunkSize || (manifest.ChunkSize & (manifest.ChunkSize - 1)) != 0)
+            {
+                throw new StagingRefusedException("StagingIntegrity.ManifestInvalid", $"chunkSize {manifest.ChunkSize} is not a power of two from {MinChunkSize} to {MaxChunkSize}.");
+            }
+
             bool incremental = manifest.FormatVersion >= 2 && manifest.BaseRound is not null;
             if (!incremental && manifest.Chunks.Any(c => c.Pack is null))
             {
@@ -518,7 +527,7 @@ public sealed class RoundSteps(
                 long end = 0;
                 foreach (ManifestChunk c in order.Select(i => manifest.Chunks[i]))
                 {
-                    if (c.Offset < end || c.Length <= 0 || c.Length > ChunkSize || c.Offset + c.Length > disk.SizeBytes || c.Offset % 512 != 0 || c.Length % 512 != 0)
+                    if (c.Offset < end || c.Length <= 0 || c.Length > manifest.ChunkSize || c.Offset + c.Length > disk.SizeBytes || c.Offset % 512 != 0 || c.Length % 512 != 0)
                     {
                         throw new StagingRefusedException("StagingIntegrity.ManifestInvalid", $"Chunk at disk {c.Disk} offset {c.Offset} (length {c.Length}) overlaps another or lies outside the disk.");
                     }
@@ -608,7 +617,7 @@ public sealed class RoundSteps(
             return new DiskMapping { DestinationSize = RoundUp(wanted), PartitionTable = "none", Map = (o, _) => o, TableWrites = [] };
         }
 
-        byte[] head = await DecodeRangeAsync(job.JobId, round, manifest, disk, order, 0, (int)Math.Min(ChunkSize, disk.SizeBytes), chunkKeys);
+        byte[] head = await DecodeRangeAsync(job.JobId, round, manifest, disk, order, 0, (int)Math.Min(MaxChunkSize, disk.SizeBytes), chunkKeys);
         byte[] tail = await DecodeRangeAsync(job.JobId, round, manifest, disk, order, disk.SizeBytes - GptTailBytes, GptTailBytes, chunkKeys);
         LayoutPlan plan;
         try
@@ -634,7 +643,7 @@ public sealed class RoundSteps(
     private async Task<byte[]> DecodeRangeAsync(string jobId, int round, RoundManifest manifest, ManifestDisk disk, int[] order, long offset, int length, ChunkKeys chunkKeys)
     {
         byte[] result = new byte[length];
-        byte[] plain = new byte[ChunkSize];
+        byte[] plain = new byte[MaxChunkSize];
         foreach (ManifestChunk c in order.Select(i => manifest.Chunks[i]).Where(c => c.Offset < offset + length && c.Offset + c.Length > offset))
         {
             byte[] frame = new byte[c.StoredLength];

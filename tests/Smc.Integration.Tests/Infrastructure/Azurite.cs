@@ -44,8 +44,17 @@ internal sealed class Azurite : IDisposable
             throw new InvalidOperationException("An in-memory Azurite loses everything on restart; start it with a location.");
         }
 
+        // Its stores are saved once each service says it closed; the node process itself may linger on a stray
+        // handle, so it is ended after that.
         _process.Interrupt();
-        await _process.WaitForExitAsync(TimeSpan.FromSeconds(30));
+        foreach (string service in new[] { "Blob", "Queue", "Table" })
+        {
+            if (!_process.HasExited)
+            {
+                await _process.WaitForLineAsync($"Azurite {service} service successfully closed", TimeSpan.FromSeconds(30));
+            }
+        }
+
         _process.Dispose();
         if (whileDown is not null)
         {
