@@ -152,7 +152,7 @@ print(f"(b)/(c) bytes:                    {uploaded / base['bytes']:8.2f}")
 print(f"(d) incremental round:            {inc_s:8.2f} s for {changed / 2**20:.1f} MiB of changed file data; sent {inc['changedBytes'] / 2**20:.1f} MiB of chunks, uploaded {inc['uploadedBytes'] / 2**20:.1f} MiB")
 print(f"(d) uploaded / changed:            {inc['uploadedBytes'] / changed:8.2f}  (target ≤ 2)")
 print(f"(d) rsync --inplace --no-whole-file: {rsync_s:6.2f} s for the same image, local; round / rsync {inc_s / rsync_s:.2f}")
-print(f"(d) unchanged disk, a whole round:  {scan_s:8.2f} s, scan {used / 1e6 / scan_s:.0f} MB/s of used data")
+print(f"(d) unchanged disk, a whole round:  {scan_s:8.2f} s ({used / 1e6 / scan_s:.0f} MB/s of used data: agent scan, base-image copy, commit)")
 for c in chunks:
     print(f"(d) chunk {c['chunkKiB']:5d} KiB: {c['sentChunks']:6d} of {c['chunks']:6d} chunks sent, {c['sentBytes'] / 2**20:7.1f} MiB, {c['storedBytes'] / 2**20:7.1f} MiB after zstd")
 PY
