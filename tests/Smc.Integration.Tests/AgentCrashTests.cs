@@ -13,9 +13,7 @@ public sealed partial class AgentCrashTests(ControlPlaneFixture fx) : IClassFixt
     {
         ApiClient op = fx.Control.Operator();
         string disk = SampleDisks.Gpt(fx.Box, "crash.img", dataMiB: 32);
-        var (_, code) = await Flows.NewTokenAsync(op);
-        var (sourceId, config) = Flows.RegisterAgent(fx.Control, fx.Box, code, disk);
-        string jobId = await Flows.NewJobAsync(op, sourceId, new { replicationParameters = new { bandwidthLimitKBps = 2500, threads = 2, compressLevel = 0 } });
+        var (sourceId, config, jobId) = await Flows.SourceWithJobAsync(fx.Control, fx.Box, disk, new { replicationParameters = new { bandwidthLimitKBps = 2500, threads = 2, compressLevel = 0 } });
         (await op.PostAsync($"/api/v1/replication-jobs/{jobId}/start")).Expect(HttpStatusCode.Accepted);
 
         var random = new Random(20261128);

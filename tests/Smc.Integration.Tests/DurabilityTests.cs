@@ -42,9 +42,7 @@ public sealed class DurabilityTests : IDisposable
         var first = await ControlPlane.StartAsync(azurite.ConnectionString);
         string url = first.Url;
         ApiClient op = first.Operator();
-        var (_, code) = await Flows.NewTokenAsync(op);
-        var (sourceId, config) = Flows.RegisterAgent(first, _box, code, SampleDisks.Gpt(_box, "sched.img"));
-        string jobId = await Flows.NewJobAsync(op, sourceId, new { runOnce = false, syncInterval = "PT60S", maxNumberOfImageToKeep = 2 });
+        var (sourceId, config, jobId) = await Flows.SourceWithJobAsync(first, _box, SampleDisks.Gpt(_box, "sched.img"), new { runOnce = false, syncInterval = "PT60S", maxNumberOfImageToKeep = 2 });
         using ChildProcess agent = Agent.Start("run", "--config", config);
         (await op.PostAsync($"/api/v1/replication-jobs/{jobId}/start")).Expect(HttpStatusCode.Accepted);
         JsonNode waiting = await op.WaitForAsync($"/api/v1/replication-jobs/{jobId}", j => j["status"]!.GetValue<string>() is "Waiting" or "InError", TimeSpan.FromSeconds(120));
@@ -77,9 +75,7 @@ public sealed class DurabilityTests : IDisposable
         string url = first.Url;
         ApiClient op = first.Operator();
         string disk = SampleDisks.GptLarge(_box, "assembly.img", randomMiB: 200);
-        var (_, code) = await Flows.NewTokenAsync(op);
-        var (sourceId, config) = Flows.RegisterAgent(first, _box, code, disk);
-        string jobId = await Flows.NewJobAsync(op, sourceId);
+        var (sourceId, config, jobId) = await Flows.SourceWithJobAsync(first, _box, disk);
         using ChildProcess agent = Agent.Start("run", "--config", config);
         (await op.PostAsync($"/api/v1/replication-jobs/{jobId}/start")).Expect(HttpStatusCode.Accepted);
 

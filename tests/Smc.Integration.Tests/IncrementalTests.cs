@@ -18,9 +18,7 @@ public sealed class IncrementalTests(ControlPlaneFixture fx) : IClassFixture<Con
     {
         ApiClient op = fx.Control.Operator();
         string disk = SampleDisks.Gpt(fx.Box, "inc.img", dataMiB: 16);
-        var (_, code) = await Flows.NewTokenAsync(op);
-        var (sourceId, config) = Flows.RegisterAgent(fx.Control, fx.Box, code, disk);
-        string jobId = await Flows.NewJobAsync(op, sourceId, new { runOnce = false, syncInterval = "PT1H", maxNumberOfImageToKeep = 2 });
+        var (sourceId, config, jobId) = await Flows.SourceWithJobAsync(fx.Control, fx.Box, disk, new { runOnce = false, syncInterval = "PT1H", maxNumberOfImageToKeep = 2 });
         using ChildProcess agent = Agent.Start("run", "--config", config);
         (await op.PostAsync($"/api/v1/replication-jobs/{jobId}/start")).Expect(HttpStatusCode.Accepted);
 
@@ -85,9 +83,7 @@ public sealed class IncrementalTests(ControlPlaneFixture fx) : IClassFixture<Con
     {
         ApiClient op = fx.Control.Operator();
         string disk = SampleDisks.Gpt(fx.Box, "sched.img");
-        var (_, code) = await Flows.NewTokenAsync(op);
-        var (sourceId, config) = Flows.RegisterAgent(fx.Control, fx.Box, code, disk);
-        string jobId = await Flows.NewJobAsync(op, sourceId, new { runOnce = false, syncInterval = "PT6S", maxNumberOfImageToKeep = 3 });
+        var (sourceId, config, jobId) = await Flows.SourceWithJobAsync(fx.Control, fx.Box, disk, new { runOnce = false, syncInterval = "PT6S", maxNumberOfImageToKeep = 3 });
         using ChildProcess agent = Agent.Start("run", "--config", config);
         (await op.PostAsync($"/api/v1/replication-jobs/{jobId}/start")).Expect(HttpStatusCode.Accepted);
 
@@ -106,6 +102,51 @@ public sealed class IncrementalTests(ControlPlaneFixture fx) : IClassFixture<Con
         Assert.True(Runs(job).Count > roundsBefore, job.ToJsonString());
         Assert.All(Runs(job), r => Assert.NotNull(r["endTime"]));
         (await op.PostAsync($"/api/v1/replication-jobs/{jobId}/cutover", new { syncData = false })).ExpectProblem(HttpStatusCode.Conflict, "OperationDenied.JobStatus");
+    }
+
+    [Fact]
+    public async Task StopDuringAnIncrementalRound_StartResumesIt_WithoutResendingAndWithItsBase()
+    {
+        ApiClient op = fx.Control.Operator();
+        string disk = SampleDisks.Gpt(fx.Box, "incstop.img", dataMiB: 16);
+        var (_, config, jobId) = await Flows.SourceWithJobAsync(fx.Control, fx.Box, disk,
+            new { runOnce = false, syncInterval = "PT1H", replicationParameters = new { bandwidthLimitKBps = 1500, threads = 1, compressLevel = 0 } });
+        using ChildProcess agent = Agent.Start("run", "--config", config);
+        (await op.PostAsync($"/api/v1/replication-jobs/{jobId}/start")).Expect(HttpStatusCode.Accepted);
+        await op.WaitForAsync($"/api/v1/replication-jobs/{jobId}", j => j["status"]!.GetValue<string>() is "Waiting" or "InError", TimeSpan.FromSeconds(120));
+
+        // Round 1 has 12 MiB to send at 1.5 MB/s: stop it part way, then start it again.
+        string mount = fx.Box.File("incstop.mnt");
+        Directory.CreateDirectory(mount);
+        Tool.Run("mount", ["-o", $"loop,offset={RootStart}", disk, mount]);
+        try
+        {
+            File.WriteAllBytes(Path.Combine(mount, "big.bin"), [.. Enumerable.Range(0, 12 << 20).Select(i => (byte)((i * 31) ^ (i >> 11)))]);
+        }
+        finally
+        {
+            Tool.Run("umount", [mount]);
+        }
+
+        string snapshot = fx.Box.File("incstop.r1.img");
+        File.Copy(disk, snapshot);
+        (await op.PostAsync($"/api/v1/replication-jobs/{jobId}/start")).Expect(HttpStatusCode.Accepted);
+        await op.WaitForAsync($"/api/v1/replication-jobs/{jobId}",
+            j => j["currentRound"]!.GetValue<int>() == 1 && j["disks"]!.AsArray().Any(d => d!["uploadedBytes"]!.GetValue<long>() > 0), TimeSpan.FromSeconds(60));
+        (await op.PostAsync($"/api/v1/replication-jobs/{jobId}/stop")).Expect(HttpStatusCode.Accepted);
+        await agent.WaitForLineAsync("withdrawn by the control plane", TimeSpan.FromSeconds(30));
+
+        (await op.PostAsync($"/api/v1/replication-jobs/{jobId}/start")).Expect(HttpStatusCode.Accepted);
+        JsonNode job = await op.WaitForAsync($"/api/v1/replication-jobs/{jobId}",
+            j => j["status"]!.GetValue<string>() == "InError" || (j["status"]!.GetValue<string>() == "Waiting" && Runs(j).Any(r => r["round"]!.GetValue<int>() == 1 && r["endTime"] is not null)),
+            TimeSpan.FromSeconds(120));
+        Assert.True(job["status"]!.GetValue<string>() == "Waiting", job.ToJsonString());
+        Assert.Equal([0, 1], Runs(job).Select(r => r["round"]!.GetValue<int>()).ToArray());
+        Assert.Contains(agent.Lines, l => l.Contains($"round 1 of {jobId}", StringComparison.Ordinal) && l.Contains("resuming:", StringComparison.Ordinal));
+
+        string dest = fx.Box.File("incstop.dest.img");
+        await DiskFiles.DownloadAsync(fx.Control, $"/api/v1/images/{Runs(job)[1]["imageId"]}/disks/0", dest);
+        AssertSameTree(snapshot, dest);
     }
 
     private static List<JsonNode> Runs(JsonNode job) => [.. job["replicationJobRuns"]!.AsArray().Select(r => r!)];

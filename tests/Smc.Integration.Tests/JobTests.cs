@@ -41,9 +41,7 @@ public sealed class JobTests(ControlPlaneFixture fx) : IClassFixture<ControlPlan
     [Fact]
     public async Task Job_Lifecycle_FollowsSmcStateRules()
     {
-        var (_, code) = await Flows.NewTokenAsync(Op);
-        var (sourceId, config) = Flows.RegisterAgent(fx.Control, fx.Box, code, SampleDisks.Gpt(fx.Box, "life.img"));
-        string jobId = await Flows.NewJobAsync(Op, sourceId, new { runOnce = false, syncInterval = "PT1H", maxNumberOfImageToKeep = 3 });
+        var (sourceId, config, jobId) = await Flows.SourceWithJobAsync(fx.Control, fx.Box, SampleDisks.Gpt(fx.Box, "life.img"), new { runOnce = false, syncInterval = "PT1H", maxNumberOfImageToKeep = 3 });
 
         JsonNode job = (await Op.GetAsync($"/api/v1/replication-jobs/{jobId}")).Expect(HttpStatusCode.OK).Json;
         Assert.Equal("Ready", job["status"]!.GetValue<string>());
@@ -92,9 +90,7 @@ public sealed class JobTests(ControlPlaneFixture fx) : IClassFixture<ControlPlan
     [Fact]
     public async Task Job_StopWhileSyncingThenStart_ResumesWithoutResending()
     {
-        var (_, code) = await Flows.NewTokenAsync(Op);
-        var (sourceId, config) = Flows.RegisterAgent(fx.Control, fx.Box, code, SampleDisks.Gpt(fx.Box, "stop.img", dataMiB: 24));
-        string jobId = await Flows.NewJobAsync(Op, sourceId, new { replicationParameters = new { bandwidthLimitKBps = 3000, threads = 1, compressLevel = 0 } });
+        var (sourceId, config, jobId) = await Flows.SourceWithJobAsync(fx.Control, fx.Box, SampleDisks.Gpt(fx.Box, "stop.img", dataMiB: 24), new { replicationParameters = new { bandwidthLimitKBps = 3000, threads = 1, compressLevel = 0 } });
         using ChildProcess agent = Agent.Start("run", "--config", config);
         (await Op.PostAsync($"/api/v1/replication-jobs/{jobId}/start")).Expect(HttpStatusCode.Accepted);
         await Op.WaitForAsync($"/api/v1/replication-jobs/{jobId}", j => j["disks"]!.AsArray().Any(d => d!["uploadedBytes"]!.GetValue<long>() > 0), TimeSpan.FromSeconds(60));

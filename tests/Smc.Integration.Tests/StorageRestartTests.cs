@@ -22,9 +22,7 @@ public sealed partial class StorageRestartTests : IDisposable
         string url = first.Url;
         ApiClient op = first.Operator();
         string disk = SampleDisks.GptLarge(_box, "restart.img", randomMiB: 48);
-        var (_, code) = await Flows.NewTokenAsync(op);
-        var (sourceId, config) = Flows.RegisterAgent(first, _box, code, disk);
-        string jobId = await Flows.NewJobAsync(op, sourceId, new { replicationParameters = new { bandwidthLimitKBps = 4000, threads = 2, compressLevel = 0 } });
+        var (sourceId, config, jobId) = await Flows.SourceWithJobAsync(first, _box, disk, new { replicationParameters = new { bandwidthLimitKBps = 4000, threads = 2, compressLevel = 0 } });
         (await op.PostAsync($"/api/v1/replication-jobs/{jobId}/start")).Expect(HttpStatusCode.Accepted);
 
         using (ChildProcess uploading = Agent.Start("run", "--config", config))

@@ -101,6 +101,13 @@ public sealed class RoundSteps(
         await jobs.UpdateAsync(job.JobId, j =>
         {
             j.BusinessStatus = BusinessStatus.Syncing;
+            if (j.CurrentRound != round)
+            {
+                // A new round: the previous round's counters no longer describe anything (a resumed round keeps its own).
+                j.Disks = [];
+                j.Throughput = 0;
+            }
+
             j.CurrentRound = round;
             j.StatusInfo = new StatusInfo();
             j.Progress = 0;

@@ -35,6 +35,15 @@ internal static class Flows
     public static string Credential(string configPath) =>
         JsonNode.Parse(File.ReadAllText(configPath))!["credential"]!.GetValue<string>();
 
+    /// <summary>A new activation code, an agent registered with it for <paramref name="disk"/>, and a job for that source (not started).</summary>
+    public static async Task<(string SourceId, string Config, string JobId)> SourceWithJobAsync(ControlPlane control, Sandbox box, string disk, object? job = null)
+    {
+        ApiClient op = control.Operator();
+        var (_, code) = await NewTokenAsync(op);
+        var (sourceId, config) = RegisterAgent(control, box, code, disk);
+        return (sourceId, config, await NewJobAsync(op, sourceId, job));
+    }
+
     public static async Task<string> NewJobAsync(ApiClient op, string sourceId, object? extra = null)
     {
         var body = new JsonObject { ["sourceId"] = sourceId, ["name"] = "job-" + Guid.NewGuid().ToString("N")[..6] };
