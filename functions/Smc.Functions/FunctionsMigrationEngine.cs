@@ -9,7 +9,7 @@ internal sealed class FunctionsMigrationEngine(IOptions<ControlPlaneOptions> opt
 {
     private DurableMigrationEngine Engine => new(AmbientDurableClient.Client, options);
 
-    public Task StartAsync(string jobId, CancellationToken cancellationToken = default) => Engine.StartAsync(jobId, cancellationToken);
+    public Task StartAsync(string jobId, DateTimeOffset? notBefore = null, CancellationToken cancellationToken = default) => Engine.StartAsync(jobId, notBefore, cancellationToken);
 
     public Task RaiseEventAsync(string jobId, string eventName, object? payload = null, CancellationToken cancellationToken = default) =>
         Engine.RaiseEventAsync(jobId, eventName, payload, cancellationToken);

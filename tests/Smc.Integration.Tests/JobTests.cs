@@ -88,6 +88,20 @@ public sealed class JobTests(ControlPlaneFixture fx) : IClassFixture<ControlPlan
     }
 
     [Fact]
+    public async Task Start_WithScheduledStartTime_FirstRoundWaitsForIt()
+    {
+        DateTimeOffset at = DateTimeOffset.UtcNow.AddSeconds(12);
+        var (_, config, jobId) = await Flows.SourceWithJobAsync(fx.Control, fx.Box, SampleDisks.Gpt(fx.Box, "at.img"), new { scheduledStartTime = at });
+        using ChildProcess agent = Agent.Start("run", "--config", config);
+        (await Op.PostAsync($"/api/v1/replication-jobs/{jobId}/start")).Expect(HttpStatusCode.Accepted);
+
+        JsonNode job = await Op.WaitForAsync($"/api/v1/replication-jobs/{jobId}", j => j["status"]!.GetValue<string>() is "Finished" or "InError", TimeSpan.FromSeconds(120));
+        Assert.True(job["status"]!.GetValue<string>() == "Finished", job.ToJsonString());
+        DateTimeOffset roundStarted = job["replicationJobRuns"]![0]!["startTime"]!.GetValue<DateTimeOffset>();
+        Assert.True(roundStarted >= at.AddSeconds(-0.5), $"round 0 started {roundStarted:O}, scheduled {at:O}");
+    }
+
+    [Fact]
     public async Task Job_StopWhileSyncingThenStart_ResumesWithoutResending()
     {
         var (sourceId, config, jobId) = await Flows.SourceWithJobAsync(fx.Control, fx.Box, SampleDisks.Gpt(fx.Box, "stop.img", dataMiB: 24), new { replicationParameters = new { bandwidthLimitKBps = 3000, threads = 1, compressLevel = 0 } });

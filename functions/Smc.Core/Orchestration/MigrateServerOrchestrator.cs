@@ -38,6 +38,12 @@ public sealed class MigrateServerOrchestrator : TaskOrchestrator<MigrationInput,
     {
         if (input.Stage == MigrationStage.Prepare)
         {
+            // 0. scheduledStartTime: the first round waits for it (a durable timer; a host restart keeps it).
+            while (input.NotBeforeUtc is DateTime notBefore && notBefore > context.CurrentUtcDateTime)
+            {
+                await context.CreateTimer(TimerStep(context, notBefore), CancellationToken.None);
+            }
+
             // 1. Preparing: wait until the source server is Available, then hold it (InUse).
             MigrationResult? early = await AcquireSourceAsync(context, input);
             if (early is not null)
@@ -52,7 +58,7 @@ public sealed class MigrateServerOrchestrator : TaskOrchestrator<MigrationInput,
                 return await FinishAsync(context, new FinishRunInput(input.JobId, JobStatus.InError, prepared.ErrorCode, prepared.Message));
             }
 
-            input = input with { Round = prepared.Round, Stage = MigrationStage.Syncing, SyncingSinceUtc = context.CurrentUtcDateTime, Generation = 0 };
+            input = input with { Round = prepared.Round, Stage = MigrationStage.Syncing, SyncingSinceUtc = context.CurrentUtcDateTime, Generation = 0, NotBeforeUtc = null };
         }
 
         // 2. Syncing: the agent uploads the round and commits it.
@@ -149,8 +155,15 @@ public sealed class MigrateServerOrchestrator : TaskOrchestrator<MigrationInput,
         using var cts = new CancellationTokenSource();
         Task<string?> syncNow = context.WaitForExternalEvent<string?>(MigrationEvents.SyncNow, cts.Token);
         Task<string?> cutover = context.WaitForExternalEvent<string?>(MigrationEvents.Cutover, cts.Token);
-        Task timer = context.CreateTimer(context.CurrentUtcDateTime.AddSeconds(intervalSeconds), cts.Token);
-        Task first = await Task.WhenAny(syncNow, cutover, timer);
+        DateTime due = context.CurrentUtcDateTime.AddSeconds(intervalSeconds);
+        Task timer, first;
+        do
+        {
+            timer = context.CreateTimer(TimerStep(context, due), cts.Token);
+            first = await Task.WhenAny(syncNow, cutover, timer);
+        }
+        while (first == timer && context.CurrentUtcDateTime < due);
+
 #pragma warning disable CA1849 // Cancel of a durable timer is not I/O.
         cts.Cancel();
 #pragma warning restore CA1849
@@ -175,6 +188,12 @@ public sealed class MigrateServerOrchestrator : TaskOrchestrator<MigrationInput,
         });
         return new MigrationResult(input.JobId, JobStatus.Running, null);
     }
+
+    /// <summary>Long waits (up to P7D intervals, 30-day schedules) as a chain of timers of at most 5 days each.</summary>
+    private static DateTime TimerStep(TaskOrchestrationContext context, DateTime due) =>
+        due - context.CurrentUtcDateTime > MaxTimer ? context.CurrentUtcDateTime + MaxTimer : due;
+
+    private static readonly TimeSpan MaxTimer = TimeSpan.FromDays(5);
 
     private static async Task<MigrationResult?> AcquireSourceAsync(TaskOrchestrationContext context, MigrationInput input)
     {

@@ -9,7 +9,7 @@ namespace Smc.Core.Ports;
 /// <summary><see cref="IMigrationEngine"/> over a Durable Task client (both hosts use it).</summary>
 public sealed class DurableMigrationEngine(DurableTaskClient client, IOptions<ControlPlaneOptions> options) : IMigrationEngine
 {
-    public async Task StartAsync(string jobId, CancellationToken cancellationToken = default)
+    public async Task StartAsync(string jobId, DateTimeOffset? notBefore = null, CancellationToken cancellationToken = default)
     {
         OrchestrationMetadata? existing = await client.GetInstanceAsync(jobId, cancellationToken);
         if (existing is { RuntimeStatus: OrchestrationRuntimeStatus.Running or OrchestrationRuntimeStatus.Pending or OrchestrationRuntimeStatus.Suspended })
@@ -25,7 +25,7 @@ public sealed class DurableMigrationEngine(DurableTaskClient client, IOptions<Co
 
         await client.ScheduleNewOrchestrationInstanceAsync(
             TaskNames.MigrateServerOrchestrator,
-            new MigrationInput(jobId, options.Value.SourceRecheckSeconds),
+            new MigrationInput(jobId, options.Value.SourceRecheckSeconds) { NotBeforeUtc = notBefore?.UtcDateTime },
             new StartOrchestrationOptions(InstanceId: jobId),
             cancellationToken);
     }

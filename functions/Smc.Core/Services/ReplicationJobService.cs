@@ -128,12 +128,14 @@ public sealed class ReplicationJobService(
     {
         string previous = "";
         bool syncNow = false;
+        DateTimeOffset? notBefore = null;
         Stored<ReplicationJob> stored = await jobs.UpdateAsync(Check(jobId), j =>
         {
             previous = j.Status;
             switch (j.Status)
             {
                 case JobStatus.Ready or JobStatus.Stopped or JobStatus.InError:
+                    notBefore = j.Status == JobStatus.Ready && j.ScheduledStartTime > clock.GetUtcNow() ? j.ScheduledStartTime : null;
                     j.Status = JobStatus.Running;
                     j.BusinessStatus = BusinessStatus.Preparing;
                     j.ErrorCode = null;
@@ -158,7 +160,7 @@ public sealed class ReplicationJobService(
 
         try
         {
-            await engine.StartAsync(jobId, cancellationToken);
+            await engine.StartAsync(jobId, notBefore, cancellationToken);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
