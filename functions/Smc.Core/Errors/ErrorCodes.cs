@@ -60,6 +60,7 @@ public static class ErrorCodes
     public const string PackageInvalid = "InvalidAgentPackage";
 
     public const string RoundNotExpected = "OperationDenied.Round";
+    public const string RoundNotFound = "InvalidRound.NotFound";
     public const string CommitMissing = "InvalidCommit.MarkerMissing";
     public const string CommitMismatch = "InvalidCommit.ManifestMismatch";
     public const string InvalidFailure = "InvalidParameter.Failure";

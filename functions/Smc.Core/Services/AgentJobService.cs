@@ -146,7 +146,7 @@ public sealed class AgentJobService(
         string? imageId = job.ReplicationJobRuns.FirstOrDefault(r => r.Round == round && r.EndTime is not null)?.ImageId;
         byte[]? document = imageId is null ? null : await imageStore.GetDocumentAsync(imageId, RoundSteps.FingerprintsDocument, cancellationToken);
         return document is null
-            ? throw SmcException.NotFound(ErrorCodes.RoundNotExpected, $"Round {round} of job '{jobId}' has no kept image, so no fingerprints.")
+            ? throw SmcException.NotFound(ErrorCodes.RoundNotFound, $"Round {round} of job '{jobId}' has no kept image, so it has no fingerprints to compare with.")
             : StagingJson.Deserialize<RoundFingerprints>(document);
     }
 
