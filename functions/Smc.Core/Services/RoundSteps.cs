@@ -181,20 +181,38 @@ public sealed class RoundSteps(
         {
             if (context.BaseImageId is null)
             {
-                await imageStore.CreateDiskAsync(imageId, disk, mapping.DestinationSize);
+                await imageStore.PrepareDiskAsync(job.JobId, disk, mapping.DestinationSize, null, []);
                 continue;
             }
 
-            // Incremental: start from a copy of the base round's disk, and zero what is no longer there (freed or now
-            // all zero), so the image is exactly this round and the base image stays as it was.
-            await imageStore.CopyDiskAsync(context.BaseImageId, imageId, disk);
+            // Incremental: the job's working disk is put back to the base round's image; then what is no longer there
+            // (freed or now all zero) is zeroed and what was sent is written, so the image is exactly this round. The base
+            // image is a snapshot and stays as it was. Everything this round may write is named first, so that a failed or
+            // repeated attempt is undone range by range.
             var present = context.Manifest.Chunks.Where(c => c.Disk == disk).Select(c => c.Offset).ToHashSet();
-            foreach (var gone in context.BaseChunks!.Values.Where(c => c.Disk == disk && !present.Contains(c.Offset)).OrderBy(c => c.Offset))
+            var gone = new List<DiskRange>();
+            foreach (var chunk in context.BaseChunks!.Values.Where(c => c.Disk == disk && !present.Contains(c.Offset)).OrderBy(c => c.Offset))
             {
-                if (mapping.Map(gone.Offset, gone.Length) is long destination)
+                if (mapping.Map(chunk.Offset, chunk.Length) is long destination)
                 {
-                    await imageStore.ClearAsync(imageId, disk, destination, gone.Length);
+                    gone.Add(new DiskRange(destination, chunk.Length));
                 }
+            }
+
+            var planned = new List<DiskRange>(gone);
+            foreach (ManifestChunk chunk in context.ChunksByDisk[disk].Select(i => context.Manifest.Chunks[i]))
+            {
+                if (mapping.Map(chunk.Offset, chunk.Length) is long destination)
+                {
+                    planned.Add(new DiskRange(destination, chunk.Length));
+                }
+            }
+
+            planned.AddRange(mapping.TableWrites.Select(t => new DiskRange(t.Offset, t.Bytes.Length)));
+            await imageStore.PrepareDiskAsync(job.JobId, disk, mapping.DestinationSize, context.BaseImageId, planned);
+            foreach (DiskRange range in DiskRange.Coalesce(gone))
+            {
+                await imageStore.ClearAsync(job.JobId, disk, range.Offset, range.Length);
             }
         }
 
@@ -286,7 +304,7 @@ public sealed class RoundSteps(
 
                     if (writeStart >= 0 && (destination != writeStart + writeLength || writeLength + length > MaxWriteBytes))
                     {
-                        await imageStore.WriteAsync(input.ImageId, input.Disk, writeStart, write.AsMemory(0, writeLength));
+                        await imageStore.WriteAsync(input.JobId, input.Disk, writeStart, write.AsMemory(0, writeLength));
                         written += writeLength;
                         writeStart = -1;
                         writeLength = 0;
@@ -306,7 +324,7 @@ public sealed class RoundSteps(
 
             if (writeStart >= 0)
             {
-                await imageStore.WriteAsync(input.ImageId, input.Disk, writeStart, write.AsMemory(0, writeLength));
+                await imageStore.WriteAsync(input.JobId, input.Disk, writeStart, write.AsMemory(0, writeLength));
                 written += writeLength;
             }
         }
@@ -331,8 +349,10 @@ public sealed class RoundSteps(
         {
             foreach ((long offset, byte[] bytes) in mapping.TableWrites)
             {
-                await imageStore.WriteAsync(input.ImageId, disk, offset, bytes);
+                await imageStore.WriteAsync(job.JobId, disk, offset, bytes);
             }
+
+            await imageStore.SealDiskAsync(job.JobId, disk, input.ImageId);
 
             ManifestDisk md = context.Manifest.Disks.First(d => d.Index == disk);
             disks.Add(new ImageDisk
