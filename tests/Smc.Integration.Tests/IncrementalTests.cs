@@ -105,6 +105,31 @@ public sealed class IncrementalTests(ControlPlaneFixture fx) : IClassFixture<Con
     }
 
     [Fact]
+    public async Task PatchSyncIntervalWhileWaiting_TheWaitUnderWayFollowsTheNewInterval()
+    {
+        ApiClient op = fx.Control.Operator();
+        string disk = SampleDisks.Gpt(fx.Box, "patchint.img");
+        var (_, config, jobId) = await Flows.SourceWithJobAsync(fx.Control, fx.Box, disk, new { runOnce = false, syncInterval = "PT1H" });
+        using ChildProcess agent = Agent.Start("run", "--config", config);
+        (await op.PostAsync($"/api/v1/replication-jobs/{jobId}/start")).Expect(HttpStatusCode.Accepted);
+        JsonNode job = await op.WaitForAsync($"/api/v1/replication-jobs/{jobId}", j => j["status"]!.GetValue<string>() is "Waiting" or "InError", TimeSpan.FromSeconds(120));
+        Assert.True(job["status"]!.GetValue<string>() == "Waiting", job.ToJsonString());
+        DateTimeOffset next = job["nextRoundTime"]!.GetValue<DateTimeOffset>();
+        Assert.InRange(next - DateTimeOffset.UtcNow, TimeSpan.FromMinutes(55), TimeSpan.FromMinutes(61));
+
+        // An hour to go; the interval becomes 8 s: the next round is due 8 s after the wait began, not an hour from now.
+        JsonNode patched = (await op.PatchAsync($"/api/v1/replication-jobs/{jobId}", new { syncInterval = "PT8S" })).Expect(HttpStatusCode.OK).Json;
+        Assert.Equal(next - TimeSpan.FromHours(1) + TimeSpan.FromSeconds(8), patched["nextRoundTime"]!.GetValue<DateTimeOffset>());
+        job = await op.WaitForAsync($"/api/v1/replication-jobs/{jobId}",
+            j => j["status"]!.GetValue<string>() == "InError" || (j["status"]!.GetValue<string>() == "Waiting" && Runs(j).Count == 2 && Runs(j)[1]["endTime"] is not null),
+            TimeSpan.FromSeconds(120));
+        Assert.True(job["status"]!.GetValue<string>() == "Waiting", job.ToJsonString());
+        Assert.Equal("Schedule", Runs(job)[1]["type"]!.GetValue<string>());
+        (await op.PostAsync($"/api/v1/replication-jobs/{jobId}/cutover", new { syncData = false })).Expect(HttpStatusCode.Accepted);
+        await op.WaitForAsync($"/api/v1/replication-jobs/{jobId}", j => j["status"]!.GetValue<string>() == "Finished", TimeSpan.FromSeconds(60));
+    }
+
+    [Fact]
     public async Task StopDuringAnIncrementalRound_StartResumesIt_WithoutResendingAndWithItsBase()
     {
         ApiClient op = fx.Control.Operator();

@@ -25,6 +25,9 @@ public sealed class JobTests(ControlPlaneFixture fx) : IClassFixture<ControlPlan
     [InlineData("{\"sourceId\":\"SOURCE\",\"name\":\"j1\",\"replicationParameters\":{\"threads\":4,\"turbo\":true}}", 400, "InvalidParameter.UnknownField")]
     [InlineData("{\"sourceId\":\"SOURCE\",\"name\":\"j1\",\"targetType\":\"ContainerImage\"}", 400, "InvalidParameter.Container")]
     [InlineData("{\"sourceId\":\"SOURCE\",\"name\":\"j1\",\"scheduledStartTime\":\"2001-01-01T00:00:00Z\"}", 400, "InvalidParameter.ScheduledStartTime")]
+    [InlineData("{\"sourceId\":\"SOURCE\",\"name\":\"j1\",\"validTime\":\"2099-01-01T00:00:00Z\"}", 400, "InvalidParameter.ValidTime")]
+    [InlineData("{\"sourceId\":\"SOURCE\",\"name\":\"j1\",\"runOnce\":false,\"syncInterval\":\"PT1H\",\"validTime\":\"2001-01-01T00:00:00Z\"}", 400, "InvalidParameter.ValidTime")]
+    [InlineData("{\"sourceId\":\"SOURCE\",\"name\":\"j1\",\"runOnce\":false,\"syncInterval\":\"PT1H\",\"validTime\":\"2099-01-01T00:00:00Z\"}", 400, "InvalidParameter.ValidTime")]
     [InlineData("{\"sourceId\":\"SOURCE\",\"name\":\"j1\",\"dataDisks\":[{\"index\":0,\"size\":10}]}", 400, "InvalidParameter.DataDisks")]
     [InlineData("{\"sourceId\":\"SOURCE\",\"name\":\"j1\",\"systemDiskSize\":\"big\"}", 400, "InvalidParameter.MalformedJson")]
     [InlineData("[1,2]", 400, "InvalidParameter.MalformedJson")]
@@ -99,6 +102,33 @@ public sealed class JobTests(ControlPlaneFixture fx) : IClassFixture<ControlPlan
         Assert.True(job["status"]!.GetValue<string>() == "Finished", job.ToJsonString());
         DateTimeOffset roundStarted = job["replicationJobRuns"]![0]!["startTime"]!.GetValue<DateTimeOffset>();
         Assert.True(roundStarted >= at.AddSeconds(-0.5), $"round 0 started {roundStarted:O}, scheduled {at:O}");
+    }
+
+    [Fact]
+    public async Task IncrementalJob_PastItsValidTime_ExpiresKeepingItsImageAndFreeingTheSource()
+    {
+        DateTimeOffset until = DateTimeOffset.UtcNow.AddSeconds(25);
+        var (sourceId, config, jobId) = await Flows.SourceWithJobAsync(fx.Control, fx.Box, SampleDisks.Gpt(fx.Box, "expire.img"),
+            new { runOnce = false, syncInterval = "PT1H", validTime = until });
+        using ChildProcess agent = Agent.Start("run", "--config", config);
+        (await Op.PostAsync($"/api/v1/replication-jobs/{jobId}/start")).Expect(HttpStatusCode.Accepted);
+        JsonNode job = await Op.WaitForAsync($"/api/v1/replication-jobs/{jobId}", j => j["status"]!.GetValue<string>() is "Waiting" or "InError", TimeSpan.FromSeconds(120));
+        Assert.True(job["status"]!.GetValue<string>() == "Waiting", job.ToJsonString());
+        string imageId = job["replicationJobRuns"]![0]!["imageId"]!.GetValue<string>();
+
+        job = await Op.WaitForAsync($"/api/v1/replication-jobs/{jobId}", j => j["status"]!.GetValue<string>() != "Waiting", TimeSpan.FromSeconds(90));
+        Assert.Equal("Expired", job["status"]!.GetValue<string>());
+        Assert.True(DateTimeOffset.UtcNow >= until, "expired before its validTime");
+        Assert.Equal("Expired.ValidTime", job["statusInfo"]!["errorCode"]!.GetValue<string>());
+        Assert.Null(job["nextRoundTime"]);
+
+        // The kept image stays and downloads; the source is free for a new job; the job can't be started again.
+        Assert.Equal(HttpStatusCode.OK, (await Op.GetAsync($"/api/v1/images/{imageId}")).Status);
+        await DiskFiles.DownloadAsync(fx.Control, $"/api/v1/images/{imageId}/disks/0", fx.Box.File("expire.dest.img"));
+        Assert.Equal(new FileInfo(fx.Box.File("expire.img")).Length, new FileInfo(fx.Box.File("expire.dest.img")).Length);
+        Assert.Equal("Available", (await Op.GetAsync($"/api/v1/source-servers/{sourceId}")).Json["state"]!.GetValue<string>());
+        (await Op.PostAsync($"/api/v1/replication-jobs/{jobId}/start")).ExpectProblem(HttpStatusCode.Conflict, "OperationDenied.JobStatus");
+        (await Op.PostAsync("/api/v1/replication-jobs", new { sourceId, name = "after-expiry" })).Expect(HttpStatusCode.Created);
     }
 
     [Fact]

@@ -33,6 +33,9 @@ public sealed record CreateReplicationJobRequest
 
     public DateTimeOffset? ScheduledStartTime { get; init; }
 
+    /// <summary>Incremental jobs: when the job expires (SMC's ValidTime); null = never.</summary>
+    public DateTimeOffset? ValidTime { get; init; }
+
     public ReplicationParameters? ReplicationParameters { get; init; }
 
     public string? ContainerNamespace { get; init; }

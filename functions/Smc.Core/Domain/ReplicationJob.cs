@@ -35,6 +35,12 @@ public sealed class ReplicationJob
 
     public DateTimeOffset? ScheduledStartTime { get; init; }
 
+    /// <summary>
+    /// Incremental jobs: once this time has passed, housekeeping ends the job as <c>Expired</c> (its kept images stay, its
+    /// staging goes, the source is free). Null: it never expires.
+    /// </summary>
+    public DateTimeOffset? ValidTime { get; init; }
+
     public ReplicationParameters ReplicationParameters { get; init; } = new();
 
     public string? ContainerNamespace { get; init; }
@@ -67,6 +73,9 @@ public sealed class ReplicationJob
     /// read; null before the first image and for one-shot jobs.
     /// </summary>
     public double? LagSeconds { get; set; }
+
+    /// <summary>While Waiting: when the next scheduled round starts (a PATCH of syncInterval moves it).</summary>
+    public DateTimeOffset? NextRoundTime { get; set; }
 
     public int CurrentRound { get; set; }
 

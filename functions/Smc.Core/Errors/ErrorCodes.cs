@@ -25,6 +25,8 @@ public static class ErrorCodes
     public const string InvalidSystemDiskParts = "InvalidParameter.SystemDiskParts";
     public const string InvalidDataDisks = "InvalidParameter.DataDisks";
     public const string InvalidScheduledStartTime = "InvalidParameter.ScheduledStartTime";
+    public const string InvalidValidTime = "InvalidParameter.ValidTime";
+    public const string JobExpired = "Expired.ValidTime";
     public const string InvalidReplicationParameters = "InvalidParameter.ReplicationParameters";
     public const string InvalidContainer = "InvalidParameter.Container";
     public const string InvalidImageName = "InvalidParameter.ImageName";

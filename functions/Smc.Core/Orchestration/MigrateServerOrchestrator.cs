@@ -155,15 +155,34 @@ public sealed class MigrateServerOrchestrator : TaskOrchestrator<MigrationInput,
         using var cts = new CancellationTokenSource();
         Task<string?> syncNow = context.WaitForExternalEvent<string?>(MigrationEvents.SyncNow, cts.Token);
         Task<string?> cutover = context.WaitForExternalEvent<string?>(MigrationEvents.Cutover, cts.Token);
-        DateTime due = context.CurrentUtcDateTime.AddSeconds(intervalSeconds);
-        Task timer, first;
+        Task<int> intervalChanged = context.WaitForExternalEvent<int>(MigrationEvents.IntervalChanged, cts.Token);
+        DateTime waitStart = context.CurrentUtcDateTime;
+        DateTime due = waitStart.AddSeconds(intervalSeconds);
+        Task first;
+        bool again;
         do
         {
-            timer = context.CreateTimer(TimerStep(context, due), cts.Token);
-            first = await Task.WhenAny(syncNow, cutover, timer);
-        }
-        while (first == timer && context.CurrentUtcDateTime < due);
+            using var timerCts = new CancellationTokenSource();
+            Task timer = context.CreateTimer(TimerStep(context, due), timerCts.Token);
+            first = await Task.WhenAny(syncNow, cutover, intervalChanged, timer);
+            again = first == intervalChanged || (first == timer && context.CurrentUtcDateTime < due);
+            if (first == intervalChanged)
+            {
+                // PATCH of syncInterval: the wait under way now ends at its start + the new interval (at once if that passed).
+                due = waitStart.AddSeconds(intervalChanged.Result);
+                intervalChanged = context.WaitForExternalEvent<int>(MigrationEvents.IntervalChanged, cts.Token);
+            }
 
+            if (first != timer)
+            {
+#pragma warning disable CA1849 // Cancel of a durable timer is not I/O.
+                timerCts.Cancel();
+#pragma warning restore CA1849
+            }
+        }
+        while (again);
+
+        bool scheduled = first != syncNow && first != cutover;
 #pragma warning disable CA1849 // Cancel of a durable timer is not I/O.
         cts.Cancel();
 #pragma warning restore CA1849
@@ -183,7 +202,7 @@ public sealed class MigrateServerOrchestrator : TaskOrchestrator<MigrationInput,
             Round = input.Round + 1,
             Generation = 0,
             SyncingSinceUtc = null,
-            RunType = first == timer ? "Schedule" : "Manual",
+            RunType = scheduled ? "Schedule" : "Manual",
             Final = first == cutover,
         });
         return new MigrationResult(input.JobId, JobStatus.Running, null);

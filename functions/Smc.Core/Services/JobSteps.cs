@@ -94,6 +94,7 @@ public sealed class JobSteps(
         {
             j.Status = JobStatus.Waiting;
             j.BusinessStatus = null;
+            j.NextRoundTime = clock.GetUtcNow().AddSeconds(seconds);
             j.EtaSeconds = null;
             j.Throughput = 0;
             j.UpdatedAt = clock.GetUtcNow();
@@ -121,6 +122,7 @@ public sealed class JobSteps(
 
             j.Status = JobStatus.Running;
             j.BusinessStatus = BusinessStatus.Preparing;
+            j.NextRoundTime = null;
             j.StatusInfo = new StatusInfo();
             j.UpdatedAt = clock.GetUtcNow();
             return true;
@@ -141,6 +143,7 @@ public sealed class JobSteps(
             DateTimeOffset now = clock.GetUtcNow();
             j.Status = input.Status;
             j.BusinessStatus = null;
+            j.NextRoundTime = null;
             j.ErrorCode = input.ErrorCode;
             j.StatusInfo = new StatusInfo { ErrorCode = input.ErrorCode, ErrorMessage = input.Message };
             j.EndTime = now;

@@ -8,4 +8,7 @@ public static class MigrationEvents
     public const string Cutover = "Cutover";
     public const string RoundCommitted = "RoundCommitted";
     public const string RoundFailed = "RoundFailed";
+
+    /// <summary>PATCH of syncInterval while Waiting; payload: the new interval in seconds, counted from the start of the wait.</summary>
+    public const string IntervalChanged = "IntervalChanged";
 }

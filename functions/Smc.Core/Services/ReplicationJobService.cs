@@ -16,6 +16,7 @@ public sealed class ReplicationJobService(
     IKeyIndex keys,
     IMigrationEngine engine,
     IStagingStore staging,
+    IImageStore imageStore,
     JobKeys jobKeys,
     Microsoft.Extensions.Options.IOptions<Smc.Core.Options.ControlPlaneOptions> options,
     TimeProvider clock)
@@ -259,6 +260,12 @@ public sealed class ReplicationJobService(
                 throw SmcException.BadRequest(ErrorCodes.InvalidFrequency, "syncInterval applies to incremental jobs (runOnce: false) only.");
             }
 
+            if (interval is not null && j.NextRoundTime is { } next && j.SyncInterval is not null)
+            {
+                // The wait under way is measured anew from its start: next = start of the wait + the new interval.
+                j.NextRoundTime = next - SyncInterval.Parse(j.SyncInterval, TimeSpan.Zero) + SyncInterval.Parse(interval, MinInterval);
+            }
+
             j.Name = name ?? j.Name;
             j.Description = description ?? j.Description;
             j.SyncInterval = interval ?? j.SyncInterval;
@@ -266,6 +273,12 @@ public sealed class ReplicationJobService(
             j.UpdatedAt = clock.GetUtcNow();
             return true;
         }, cancellationToken) ?? throw NotFound(jobId);
+        if (interval is not null)
+        {
+            // The orchestration's timer for the next round follows the new interval (it is Waiting: checked above).
+            await engine.RaiseEventAsync(jobId, MigrationEvents.IntervalChanged, (int)SyncInterval.Parse(interval, MinInterval).TotalSeconds, cancellationToken);
+        }
+
         return stored.Value;
     }
 
@@ -300,9 +313,74 @@ public sealed class ReplicationJobService(
         }
 
         await staging.DeleteAsync(jobId, cancellationToken);
+        await imageStore.DeleteWorkingDisksAsync(jobId, cancellationToken);
         await jobKeys.DeleteAsync(jobId, cancellationToken);
         await jobs.DeleteAsync(jobId, cancellationToken: cancellationToken);
     }
+
+    /// <summary>
+    /// Housekeeping: incremental jobs past their <c>validTime</c> become <c>Expired</c> — the orchestration is ended, the
+    /// source released (it may get a new job), staging deleted; kept images stay. Returns how many expired.
+    /// </summary>
+    public async Task<int> ExpireOverdueAsync(CancellationToken cancellationToken = default)
+    {
+        DateTimeOffset now = clock.GetUtcNow();
+        var overdue = new List<string>();
+        await foreach (Stored<ReplicationJob> j in jobs.ListAsync(cancellationToken))
+        {
+            if (j.Value.ValidTime <= now && !IsEnded(j.Value.Status))
+            {
+                overdue.Add(j.Value.JobId);
+            }
+        }
+
+        int expired = 0;
+        foreach (string jobId in overdue)
+        {
+            string was = "";
+            Stored<ReplicationJob>? stored = await jobs.UpdateAsync(jobId, j =>
+            {
+                if (IsEnded(j.Status))
+                {
+                    return false;
+                }
+
+                was = j.Status;
+                j.Status = JobStatus.Expired;
+                j.BusinessStatus = null;
+                j.NextRoundTime = null;
+                j.EtaSeconds = null;
+                j.Throughput = 0;
+                j.ErrorCode = null;
+                j.StatusInfo = new StatusInfo
+                {
+                    ErrorCode = ErrorCodes.JobExpired,
+                    ErrorMessage = $"The job expired at its validTime {j.ValidTime:u}. Its kept images remain (GET /api/v1/images?jobId={j.JobId}); create a new job to go on migrating this source.",
+                };
+                j.EndTime = now;
+                j.UpdatedAt = now;
+                return true;
+            }, cancellationToken);
+            if (stored is null || was == "")
+            {
+                continue;
+            }
+
+            if (was is JobStatus.Running or JobStatus.Waiting)
+            {
+                await engine.TerminateAsync(jobId, "validTime passed", cancellationToken);
+            }
+
+            await ReleaseSourceAsync(stored.Value, cancellationToken);
+            await keys.ReleaseAsync(KeyScopes.SourceJob, stored.Value.SourceId, jobId, cancellationToken);
+            await staging.DeleteAsync(jobId, cancellationToken);
+            expired++;
+        }
+
+        return expired;
+    }
+
+    private static bool IsEnded(string status) => status is JobStatus.Finished or JobStatus.Expired or JobStatus.Deleting;
 
     private async Task ReleaseSourceAsync(ReplicationJob job, CancellationToken cancellationToken) =>
         await sources.UpdateAsync(job.SourceId, s => s.ReleaseFrom(job.JobId), cancellationToken);
@@ -385,6 +463,22 @@ public sealed class ReplicationJobService(
             throw SmcException.BadRequest(ErrorCodes.InvalidScheduledStartTime, "scheduledStartTime must be in the next 30 days (ISO-8601 with a time zone, e.g. 2026-12-01T02:00:00Z).");
         }
 
+        if (r.ValidTime is { } until)
+        {
+            if (runOnce)
+            {
+                throw SmcException.BadRequest(ErrorCodes.InvalidValidTime, "validTime applies to incremental jobs only: set runOnce to false or leave validTime out.");
+            }
+
+            // Sooner than one interval after the start would expire the job before its first incremental round.
+            DateTimeOffset earliest = (r.ScheduledStartTime > now ? r.ScheduledStartTime.Value : now) + (minInterval ?? SyncInterval.Min);
+            if (until < earliest || until > now.AddDays(90))
+            {
+                throw SmcException.BadRequest(ErrorCodes.InvalidValidTime,
+                    $"validTime must be at least one syncInterval floor ({(minInterval ?? SyncInterval.Min).TotalSeconds:0} s) after the start and at most 90 days from now (ISO-8601 with a time zone).");
+            }
+        }
+
         ReplicationParameters rp = r.ReplicationParameters ?? new ReplicationParameters();
         if (rp.Threads is < 1 or > 64 || rp.BandwidthLimitKBps is < 0 or > 10_000_000 || rp.CompressLevel is < 0 or > 22)
         {
@@ -419,6 +513,7 @@ public sealed class ReplicationJobService(
             SyncInterval = r.SyncInterval,
             MaxNumberOfImageToKeep = keep,
             ScheduledStartTime = r.ScheduledStartTime,
+            ValidTime = r.ValidTime,
             ReplicationParameters = rp,
             ContainerNamespace = r.ContainerNamespace,
             ContainerRepository = r.ContainerRepository,

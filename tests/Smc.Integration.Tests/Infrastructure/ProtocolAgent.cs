@@ -60,30 +60,42 @@ internal sealed class ProtocolAgent
     /// <summary>The job's chunk fingerprint key, from the staging credentials.</summary>
     public byte[] FingerprintKey { get; private set; } = [];
 
-    public async Task StartJobAsync()
+    /// <param name="job">Fields of the job beside its name (e.g. runOnce, syncInterval).</param>
+    public async Task StartJobAsync(object? job = null)
     {
-        JobId = (await Agent.PostAsync("/api/v1/agent/jobs", new { name = "protocol" })).Expect(HttpStatusCode.Created).Json["jobId"]!.GetValue<string>();
-        DateTime deadline = DateTime.UtcNow.AddSeconds(60);
-        while (true)
-        {
-            JsonNode beat = (await Agent.PostAsync("/api/v1/agent/heartbeat", new { agentVersion = "protocol-test" })).Expect(HttpStatusCode.OK).Json;
-            JsonNode? command = beat["commands"]!.AsArray().FirstOrDefault(c => c!["jobId"]!.GetValue<string>() == JobId);
-            if (command is not null)
-            {
-                Command = command;
-                break;
-            }
-
-            Assert.True(DateTime.UtcNow < deadline, "no Replicate command within 60 s");
-            await Task.Delay(200);
-        }
+        JsonObject body = job is null ? [] : JsonSerializer.SerializeToNode(job, Web)!.AsObject();
+        body["name"] = "protocol";
+        JobId = (await Agent.PostAsync("/api/v1/agent/jobs", body)).Expect(HttpStatusCode.Created).Json["jobId"]!.GetValue<string>();
+        await AwaitCommandAsync(0);
 
         JsonNode credentials = (await Agent.PostAsync($"/api/v1/agent/jobs/{JobId}/staging-credentials")).Expect(HttpStatusCode.OK).Json;
         Staging = new BlobContainerClient(new Uri(credentials["containerUrl"]!.GetValue<string>()));
         FingerprintKey = Convert.FromBase64String(credentials["fingerprintKey"]!.GetValue<string>());
     }
 
-    /// <summary>Seals the disk as four 1 MiB chunks in one pack; <paramref name="alter"/> may change the pack, manifest or chunk addresses first.</summary>
+    /// <summary>Heartbeats until the control plane hands out the Replicate command of <paramref name="round"/>.</summary>
+    public async Task AwaitCommandAsync(int round)
+    {
+        DateTime deadline = DateTime.UtcNow.AddSeconds(60);
+        while (true)
+        {
+            JsonNode beat = (await Agent.PostAsync("/api/v1/agent/heartbeat", new { agentVersion = "protocol-test" })).Expect(HttpStatusCode.OK).Json;
+            JsonNode? command = beat["commands"]!.AsArray().FirstOrDefault(c => c!["jobId"]!.GetValue<string>() == JobId && c["round"]!.GetValue<int>() == round);
+            if (command is not null)
+            {
+                Command = command;
+                return;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, $"no Replicate command for round {round} within 60 s");
+            await Task.Delay(200);
+        }
+    }
+
+    /// <summary>The round of the command in hand.</summary>
+    public int Round => Command["round"]!.GetValue<int>();
+
+    /// <summary>Seals the disk as four 1 MiB chunks in one pack (a complete round, whatever its number); <paramref name="alter"/> may change the pack, manifest or chunk addresses first.</summary>
     public async Task<string> UploadRoundAsync(Alteration alter = Alteration.None)
     {
         using RSA key = RSA.Create();
@@ -97,7 +109,7 @@ internal sealed class ProtocolAgent
             long offset = i << 20;
             string sealedFor = alter == Alteration.SealedForAnotherJob && i == 1 ? "j-aaaaaaaaaaaaaaaa" : JobId;
             byte[] frame = new byte[ChunkCodec.MaxFrameLength(1 << 20)];
-            int n = ChunkCodec.Seal(Disk.AsSpan((int)offset, 1 << 20), new ChunkAddress(sealedFor, 0, 0, offset, 1 << 20), dataKey, 1, frame);
+            int n = ChunkCodec.Seal(Disk.AsSpan((int)offset, 1 << 20), new ChunkAddress(sealedFor, Round, 0, offset, 1 << 20), dataKey, 1, frame);
             Assert.True(pack.TryAdd(frame.AsSpan(0, n), out long position));
             chunks.Add(new ManifestChunk { Disk = 0, Offset = offset, Length = 1 << 20, Pack = packId, Position = position, StoredLength = n, Fingerprint = ChunkFingerprint.ComputeHex(FingerprintKey, Disk.AsSpan((int)offset, 1 << 20)) });
         }
@@ -114,11 +126,11 @@ internal sealed class ProtocolAgent
             packBytes[(int)chunks[2].Position + ChunkCodec.HeaderSize + 100] ^= 0x10;
         }
 
-        await Staging.GetBlobClient(StagingNames.Pack(0, packId)).UploadAsync(new BinaryData(packBytes));
+        await Staging.GetBlobClient(StagingNames.Pack(Round, packId)).UploadAsync(new BinaryData(packBytes));
         var manifest = new RoundManifest
         {
             JobId = JobId,
-            Round = 0,
+            Round = Round,
             WrappedDataKey = DataKeys.Wrap(dataKey, key),
             KeyFingerprint = DataKeys.Fingerprint(key),
             ChunkSize = 1 << 20,
@@ -129,20 +141,20 @@ internal sealed class ProtocolAgent
         };
         byte[] manifestBytes = StagingJson.Serialize(manifest);
         string sha = Convert.ToHexStringLower(SHA256.HashData(manifestBytes));
-        await Staging.GetBlobClient(StagingNames.Manifest(0)).UploadAsync(new BinaryData(manifestBytes));
-        var marker = new CommitMarker { Round = 0, ManifestSha256 = sha, ChunkCount = 4, StoredBytes = packBytes.Length, CommittedAt = DateTimeOffset.UtcNow };
-        await Staging.GetBlobClient(StagingNames.Commit(0)).UploadAsync(new BinaryData(StagingJson.Serialize(marker)));
+        await Staging.GetBlobClient(StagingNames.Manifest(Round)).UploadAsync(new BinaryData(manifestBytes));
+        var marker = new CommitMarker { Round = Round, ManifestSha256 = sha, ChunkCount = 4, StoredBytes = packBytes.Length, CommittedAt = DateTimeOffset.UtcNow };
+        await Staging.GetBlobClient(StagingNames.Commit(Round)).UploadAsync(new BinaryData(StagingJson.Serialize(marker)));
         if (alter == Alteration.ManifestEditedAfterCommit)
         {
             manifest.Chunks.RemoveAt(3);
-            await Staging.GetBlobClient(StagingNames.Manifest(0)).UploadAsync(new BinaryData(StagingJson.Serialize(manifest)), overwrite: true);
+            await Staging.GetBlobClient(StagingNames.Manifest(Round)).UploadAsync(new BinaryData(StagingJson.Serialize(manifest)), overwrite: true);
         }
 
         return sha;
     }
 
     public async Task<Reply> CommitAsync(string manifestSha256) =>
-        await Agent.PostAsync($"/api/v1/agent/jobs/{JobId}/rounds/0/commit", new { manifestSha256, chunkCount = 4 });
+        await Agent.PostAsync($"/api/v1/agent/jobs/{JobId}/rounds/{Round}/commit", new { manifestSha256, chunkCount = 4 });
 
     public Task<JsonNode> WaitForEndAsync() =>
         Control.Operator().WaitForAsync($"/api/v1/replication-jobs/{JobId}", j => j["status"]!.GetValue<string>() is "Finished" or "InError", TimeSpan.FromSeconds(90));
