@@ -53,6 +53,8 @@ public sealed class FunctionsMetadataTests
         var known = ApiRoutes.All.Select(r => r.Name).Concat(TaskNames.Orchestrators).Concat(TaskNames.Activities).Append("Housekeeping").ToHashSet();
         Assert.All(Functions.Keys, k => Assert.Contains(k, known));
         Trigger(Functions["Housekeeping"], "timerTrigger");
+        // Expiring a job terminates its orchestration: the timer needs the Durable client binding too.
+        Assert.Contains(Functions["Housekeeping"]["bindings"]!.AsArray(), b => b!["type"]!.GetValue<string>() == "durableClient");
     }
 
     [Fact]
