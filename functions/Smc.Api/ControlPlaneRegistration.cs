@@ -38,6 +38,7 @@ public static class ControlPlaneRegistration
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<MasterKey>();
         services.AddSingleton<JobKeys>();
+        services.AddSingleton<CommandSignals>();
         services.AddSingleton<RoundSteps>();
         services.AddSingleton<AgentJobService>();
         services.AddSingleton<ImageService>();

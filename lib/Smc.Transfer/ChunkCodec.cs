@@ -80,11 +80,12 @@ public static class ChunkCodec
     /// <param name="dataKey">The round's 32-byte AES-256 data key.</param>
     /// <param name="compressLevel">0 (never compress) or a zstd level from 1 to 22.</param>
     /// <param name="frame">At least <see cref="MaxFrameLength"/> bytes.</param>
-    public static int Seal(ReadOnlySpan<byte> plain, ChunkAddress address, ReadOnlySpan<byte> dataKey, int compressLevel, Span<byte> frame)
+    /// <param name="zstd">Which zstd compresses (the frame is standard zstd either way; <see cref="SystemZstd.Preferred"/>).</param>
+    public static int Seal(ReadOnlySpan<byte> plain, ChunkAddress address, ReadOnlySpan<byte> dataKey, int compressLevel, Span<byte> frame, ZstdLibrary zstd = ZstdLibrary.Managed)
     {
         Span<byte> nonce = stackalloc byte[NonceLength];
         RandomNumberGenerator.Fill(nonce);
-        return Seal(plain, address, dataKey, compressLevel, nonce, frame);
+        return Seal(plain, address, dataKey, compressLevel, nonce, frame, zstd);
     }
 
     /// <summary>Seal with a given nonce: for golden files only. A nonce must never repeat under one data key.</summary>
@@ -94,7 +95,8 @@ public static class ChunkCodec
         ReadOnlySpan<byte> dataKey,
         int compressLevel,
         ReadOnlySpan<byte> nonce,
-        Span<byte> frame)
+        Span<byte> frame,
+        ZstdLibrary zstd = ZstdLibrary.Managed)
     {
         CheckAddress(address, nameof(address));
         CheckKey(dataKey, nameof(dataKey));
@@ -126,10 +128,19 @@ public static class ChunkCodec
             byte compression = CompressionNone;
             if (compressLevel > 0)
             {
-                scratch = ArrayPool<byte>.Shared.Rent(Compressor.GetCompressBound(plain.Length));
-                Compressor compressor = t_compressor ??= new Compressor(compressLevel);
-                compressor.Level = compressLevel;
-                scratchUsed = compressor.Wrap(plain, scratch);
+                if (zstd == ZstdLibrary.System)
+                {
+                    scratch = ArrayPool<byte>.Shared.Rent(SystemZstd.CompressBound(plain.Length));
+                    scratchUsed = SystemZstd.Compress(plain, scratch, compressLevel);
+                }
+                else
+                {
+                    scratch = ArrayPool<byte>.Shared.Rent(Compressor.GetCompressBound(plain.Length));
+                    Compressor compressor = t_compressor ??= new Compressor(compressLevel);
+                    compressor.Level = compressLevel;
+                    scratchUsed = compressor.Wrap(plain, scratch);
+                }
+
                 if (scratchUsed < plain.Length)
                 {
                     payload = scratch.AsSpan(0, scratchUsed);

@@ -25,6 +25,7 @@ internal static class BenchmarkCommand
             seconds = elapsed.TotalSeconds,
             mbPerSecond = read / 1e6 / elapsed.TotalSeconds,
             peakRssMiB = RoundRunner.PeakRssBytes() >> 20,
+            zstd = Smc.Transfer.SystemZstd.IsAvailable ? $"system {Smc.Transfer.SystemZstd.Version}" : "managed",
         }));
         return ExitCodes.Ok;
     }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Smc.Agent.Control;
 using Smc.Agent.Platform;
 using Smc.Agent.Replication;
@@ -14,6 +15,9 @@ namespace Smc.Agent.Commands;
 internal static class RunCommand
 {
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(60);
+
+    /// <summary>Longest hold asked of an idle heartbeat (the control plane caps it at its heartbeat rate; under the 20 s HTTP timeout).</summary>
+    private const int LongPollSeconds = 15;
 
     public static Task<int> RunAsync(string configPath, TextWriter log, CancellationToken cancellationToken) =>
         LoopAsync(configPath, log, until: null, cancellationToken);
@@ -36,11 +40,15 @@ internal static class RunCommand
             while (!cancellationToken.IsCancellationRequested)
             {
                 TimeSpan wait;
+                // Idle, the heartbeat is a long poll: the control plane answers as soon as it has a command for this
+                // source, so a round starts at once rather than at the next heartbeat. Busy (a round runs), it is not.
+                bool idle = running is null || running.Task.IsCompleted;
+                var sent = Stopwatch.StartNew();
                 try
                 {
                     HeartbeatResponse response = await client.HeartbeatAsync(
                         config.Credential,
-                        new HeartbeatRequest { AgentVersion = AgentInfo.Version, SystemInfo = SystemProbe.Collect(), Disks = disks },
+                        new HeartbeatRequest { AgentVersion = AgentInfo.Version, SystemInfo = SystemProbe.Collect(), Disks = disks, WaitSeconds = idle ? LongPollSeconds : null },
                         cancellationToken);
                     disks = null;
                     if (failures > 0 || response.State != lastState)
@@ -50,7 +58,9 @@ internal static class RunCommand
 
                     failures = 0;
                     lastState = response.State;
-                    wait = TimeSpan.FromSeconds(Math.Max(1, response.HeartbeatRate));
+                    // One heartbeat per rate, however long the control plane held this one.
+                    wait = TimeSpan.FromSeconds(Math.Max(1, response.HeartbeatRate)) - sent.Elapsed;
+                    wait = wait < TimeSpan.Zero ? TimeSpan.Zero : wait;
                     running = Dispatch(running, response.Commands, config, client, stateDir, log, failedAt, cancellationToken);
                     if (running is not null && !running.Task.IsCompleted)
                     {

@@ -74,6 +74,7 @@ internal sealed class RoundRunner(AgentConfig config, ControlPlaneClient client,
         if (journal.CommittedManifestSha256 is null)
         {
             Log($"round {command.Round} of {_jobId}: {plans.Count} disk(s), {Human(plans.Sum(p => p.SizeBytes))} in all, {Human(plans.Sum(p => p.PlannedBytes))} in use to read"
+                + $", zstd {(SystemZstd.IsAvailable ? "system" : "managed")}"
                 + (done.Count > 0 ? $"; resuming: {done.Count} chunk(s) already uploaded" : ""));
             byte[] dataKey = Convert.FromBase64String(journal.Header.DataKey);
             await ContainerAsync(cancellationToken);
@@ -195,7 +196,7 @@ internal sealed class RoundRunner(AgentConfig config, ControlPlaneClient client,
                         }
 
                         byte[] frame = ArrayPool<byte>.Shared.Rent(ChunkCodec.MaxFrameLength(range.Length));
-                        int length = ChunkCodec.Seal(plain.AsSpan(0, range.Length), new ChunkAddress(_jobId, command.Round, range.Disk, range.Offset, range.Length), dataKey, command.CompressLevel, frame);
+                        int length = ChunkCodec.Seal(plain.AsSpan(0, range.Length), new ChunkAddress(_jobId, command.Round, range.Disk, range.Offset, range.Length), dataKey, command.CompressLevel, frame, SystemZstd.Preferred);
                         await sealedChunks.Writer.WriteAsync(new SealedChunk(range, fingerprint, frame, length), ct);
                     }
                 }

@@ -25,6 +25,7 @@ public sealed class RoundSteps(
     IStagingStore staging,
     IImageStore imageStore,
     JobKeys keys,
+    CommandSignals signals,
     IOptions<ControlPlaneOptions> options,
     TimeProvider clock,
     ILogger<RoundSteps> logger)
@@ -96,6 +97,7 @@ public sealed class RoundSteps(
             s.PendingCommands.Add(command);
             return true;
         });
+        signals.Notify(job.SourceId);
 
         DateTimeOffset now = clock.GetUtcNow();
         await jobs.UpdateAsync(job.JobId, j =>

@@ -16,9 +16,13 @@ public sealed class SourceServerService(
     IKeyIndex keys,
     AccessTokenService tokens,
     IMigrationEngine engine,
+    CommandSignals signals,
     IOptions<ControlPlaneOptions> options,
     TimeProvider clock)
 {
+    /// <summary>Longest hold of an idle agent's heartbeat, and how often a held heartbeat re-reads its source.</summary>
+    private const int MaxHoldSeconds = 15, RecheckMilliseconds = 2000;
+
     public const string HeartbeatLostCode = "SourceUnavailable.HeartbeatLost";
 
     private readonly ControlPlaneOptions _options = options.Value;
@@ -117,6 +121,12 @@ public sealed class SourceServerService(
             await SignalWaitingJobAsync(sourceId, cancellationToken);
         }
 
+        int hold = Math.Min(request.WaitSeconds ?? 0, Math.Min(_options.HeartbeatRateSeconds, MaxHoldSeconds));
+        if (hold > 0 && stored.Value.PendingCommands.Count == 0 && stored.Value.State != SourceState.Unavailable)
+        {
+            stored = await HoldForCommandAsync(sourceId, stored, TimeSpan.FromSeconds(hold), cancellationToken);
+        }
+
         return new HeartbeatResponse
         {
             SourceId = sourceId,
@@ -124,6 +134,40 @@ public sealed class SourceServerService(
             HeartbeatRate = _options.HeartbeatRateSeconds,
             Commands = stored.Value.PendingCommands,
         };
+    }
+
+    /// <summary>
+    /// An idle agent's long poll: until the source has a command (signalled in this process, or seen when re-read from
+    /// storage every 2 s for commands given by another host) or the hold ends. The heartbeat itself was recorded before.
+    /// </summary>
+    private async Task<Stored<SourceServer>> HoldForCommandAsync(string sourceId, Stored<SourceServer> stored, TimeSpan hold, CancellationToken cancellationToken)
+    {
+        DateTimeOffset end = clock.GetUtcNow() + hold;
+        while (stored.Value.PendingCommands.Count == 0)
+        {
+            TimeSpan left = end - clock.GetUtcNow();
+            if (left <= TimeSpan.Zero)
+            {
+                break;
+            }
+
+            Task signalled = signals.NextAsync(sourceId);
+            try
+            {
+                await signalled.WaitAsync(TimeSpan.FromMilliseconds(Math.Min(RecheckMilliseconds, left.TotalMilliseconds)), clock, cancellationToken);
+            }
+            catch (TimeoutException)
+            {
+            }
+            catch (OperationCanceledException)
+            {
+                break; // the agent hung up: answer with what there is
+            }
+
+            stored = await sources.GetAsync(sourceId, CancellationToken.None) ?? stored;
+        }
+
+        return stored;
     }
 
     public async Task<SourceServer> GetAsync(string sourceId, CancellationToken cancellationToken = default) =>

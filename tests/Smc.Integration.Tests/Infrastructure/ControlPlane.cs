@@ -16,7 +16,8 @@ internal sealed class ControlPlane : IDisposable
 
     public string Url { get; }
 
-    public static async Task<ControlPlane> StartAsync(string connectionString, string? operatorKey = OperatorKey, string? urlOverride = null)
+    /// <param name="settings">Settings (SMC_… environment variables) that replace the tests' defaults.</param>
+    public static async Task<ControlPlane> StartAsync(string connectionString, string? operatorKey = OperatorKey, string? urlOverride = null, IReadOnlyDictionary<string, string>? settings = null)
     {
         if (!File.Exists(Repo.ControlDll))
         {
@@ -36,6 +37,11 @@ internal sealed class ControlPlane : IDisposable
         if (operatorKey is not null)
         {
             env["SMC_ADMIN_KEY"] = operatorKey;
+        }
+
+        foreach ((string name, string value) in settings ?? new Dictionary<string, string>())
+        {
+            env[name] = value;
         }
 
         ChildProcess process = ChildProcess.Start("dotnet", [Repo.ControlDll, "--urls", url], env);
