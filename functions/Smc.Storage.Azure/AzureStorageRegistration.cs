@@ -22,7 +22,8 @@ public static class AzureStorageRegistration
         services.AddSingleton<IRecordStore<ReplicationJob>>(sp => new TableRecordStore<ReplicationJob>(Table(sp, options, "ReplicationJobs")));
         services.AddSingleton<IRecordStore<LocalImage>>(sp => new TableRecordStore<LocalImage>(Table(sp, options, "Images")));
         services.AddSingleton<IStagingStore>(sp => new BlobStagingStore(sp.GetRequiredService<BlobServiceClient>()));
-        services.AddSingleton<IImageStore>(sp => new PageBlobImageStore(
+        services.AddSingleton<IImageStore>(sp => new BlobImageStore(
+            sp.GetRequiredService<BlobServiceClient>(),
             sp.GetRequiredService<BlobServiceClient>().GetBlobContainerClient(options.ContainerName("images"))));
         services.AddSingleton<IKeyIndex>(sp => new TableKeyIndex(Table(sp, options, "Keys")));
         services.AddSingleton<IAgentPackageStore>(sp => new BlobAgentPackageStore(

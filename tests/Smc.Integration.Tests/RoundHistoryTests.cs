@@ -48,6 +48,9 @@ public sealed class RoundHistoryTests(ControlPlaneFixture fx) : IClassFixture<Co
         Assert.Equal(Rounds, final["replicationJobRuns"]!.AsArray().Count);
         JsonArray images = (await op.GetAsync($"/api/v1/images?jobId={agent.JobId}")).Json["images"]!.AsArray();
         Assert.Equal([Rounds - 2, Rounds - 1], images.Select(i => i!["round"]!.GetValue<int>()).Order().ToArray());
+        // The packs of deleted images went with them: each round here is complete (one pack), so two packs remain.
+        var kept = await LocalImageTests.ListAsync(new Azure.Storage.Blobs.BlobServiceClient(fx.Storage.ConnectionString).GetBlobContainerClient("smc-images"), $"packs/{agent.JobId}/");
+        Assert.Equal([$"{Rounds - 2}", $"{Rounds - 1}"], kept.Select(b => b.Name.Split('/')[2]).Order(StringComparer.Ordinal).ToArray());
         string dest = fx.Box.File("history.dest.img");
         await DiskFiles.DownloadAsync(fx.Control, $"/api/v1/images/{images[0]!["imageId"]}/disks/0", dest);
         Assert.Equal(agent.Disk, await File.ReadAllBytesAsync(dest));

@@ -38,12 +38,13 @@ public sealed record VerifyRoundInput(string JobId, int Round, string ManifestSh
 
 public sealed record AssemblyPlan(string? ImageId, List<SliceInput> Slices, string? ErrorCode, string? Message);
 
-/// <summary>One slice of a disk's chunks (manifest order) to decrypt, check and write into the destination disk.</summary>
+/// <summary>One slice of a disk's chunks (manifest order): keep its packs in the image store, then open and check each chunk there.</summary>
 public sealed record SliceInput(string JobId, int Round, string ManifestSha256, string ImageId, int Disk, int FirstChunk, int ChunkCount);
 
+/// <summary><paramref name="WrittenBytes"/>: plaintext bytes of the chunks checked (the name is shipped in histories).</summary>
 public sealed record SliceResult(long WrittenBytes, string? ErrorCode, string? Message);
 
-/// <summary>Write the destination partition tables, record the image and the run; job → Cleaning.</summary>
+/// <summary>Write the image's disk maps (with the destination partition tables), record the image and the run; job → Cleaning.</summary>
 public sealed record FinalizeImageInput(string JobId, int Round, string ManifestSha256, string ImageId, long WrittenBytes);
 
 public sealed record DiscardImageInput(string JobId, string ImageId);

@@ -1,41 +1,29 @@
 namespace Smc.Core.Ports;
 
 /// <summary>
-/// Destination disks of local images. Each job has one working disk per destination disk, which the assembler writes
-/// round after round; an image's disk is a frozen, read-only copy of it (a page-blob snapshot), so a round costs what it
-/// changed, not the size of the disk, and every image stays exactly its round.
+/// The local image store: the packs that images are made of (kept out of staging, which the agent can write) and the
+/// documents beside each image (its disk maps, its fingerprints). See <see cref="Images.ImageDiskMap"/>.
 /// </summary>
 public interface IImageStore
 {
     /// <summary>
-    /// Makes the job's working disk ready for a round. With no <paramref name="baseImageId"/>: a new, empty disk of
-    /// <paramref name="sizeBytes"/>. With one: exactly that image's disk again (only what was written since it was frozen
-    /// is put back), and <paramref name="plannedWrites"/> is remembered as what this round may write, so that a failed or
-    /// repeated attempt can be undone the same way. Idempotent.
+    /// Copies a committed pack of the job's staging into the store, server-side, unless it is there already. Assembly
+    /// checks the kept copy, so what an image reads is what was checked even if staging is written again later.
     /// </summary>
-    Task PrepareDiskAsync(string jobId, int index, long sizeBytes, string? baseImageId, IReadOnlyList<DiskRange> plannedWrites, CancellationToken cancellationToken = default);
+    Task KeepPackAsync(string jobId, int round, string packId, CancellationToken cancellationToken = default);
 
-    /// <summary>Writes 512-aligned bytes at a 512-aligned offset of the working disk (at most 4 MiB per call).</summary>
-    Task WriteAsync(string jobId, int index, long offset, ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default);
+    /// <summary>Reads [position, position + destination.Length) of a kept pack.</summary>
+    Task ReadPackAsync(string jobId, int round, string packId, long position, Memory<byte> destination, CancellationToken cancellationToken = default);
 
-    /// <summary>Makes a 512-aligned range of the working disk read as zero again (frees its pages).</summary>
-    Task ClearAsync(string jobId, int index, long offset, long length, CancellationToken cancellationToken = default);
+    /// <summary>Deletes the job's kept packs whose <c>{round}/{packId}</c> is not in <paramref name="keep"/>; returns how many.</summary>
+    Task<int> DeletePacksAsync(string jobId, IReadOnlySet<string> keep, CancellationToken cancellationToken = default);
 
-    /// <summary>Freezes the working disk as disk <paramref name="index"/> of <paramref name="imageId"/>. Idempotent.</summary>
-    Task SealDiskAsync(string jobId, int index, string imageId, CancellationToken cancellationToken = default);
-
-    /// <summary>Stores a small document beside the image's disks (e.g. its chunk fingerprints); replaces any earlier one.</summary>
+    /// <summary>Stores a document beside the image; replaces any earlier one.</summary>
     Task PutDocumentAsync(string imageId, string name, byte[] content, CancellationToken cancellationToken = default);
 
     /// <summary>A document stored with <see cref="PutDocumentAsync"/>, or null.</summary>
     Task<byte[]?> GetDocumentAsync(string imageId, string name, CancellationToken cancellationToken = default);
 
-    /// <summary>A seekable read stream of a sealed disk of the image, or null.</summary>
-    Task<Stream?> OpenReadAsync(string imageId, int index, CancellationToken cancellationToken = default);
-
-    /// <summary>Deletes the image's disks and documents; the working disks go with the last image of their job.</summary>
+    /// <summary>Deletes the image's documents (its packs go with <see cref="DeletePacksAsync"/> once no image uses them).</summary>
     Task DeleteAsync(string imageId, CancellationToken cancellationToken = default);
-
-    /// <summary>Deletes the job's working disks if no image of the job still needs them (a deleted job).</summary>
-    Task DeleteWorkingDisksAsync(string jobId, CancellationToken cancellationToken = default);
 }

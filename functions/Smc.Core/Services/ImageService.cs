@@ -8,7 +8,7 @@ using Smc.Core.Security;
 namespace Smc.Core.Services;
 
 /// <summary>Local images (provider <c>local</c>): listing, details, and disk downloads as RAW or fixed VHD.</summary>
-public sealed class ImageService(IRecordStore<LocalImage> images, IImageStore store)
+public sealed class ImageService(IRecordStore<LocalImage> images, IImageStore store, MasterKey master)
 {
     public async Task<Page<LocalImage>> ListAsync(string? jobId, PageRequest page, CancellationToken cancellationToken = default)
     {
@@ -48,8 +48,11 @@ public sealed class ImageService(IRecordStore<LocalImage> images, IImageStore st
             throw SmcException.Conflict(ErrorCodes.JobStatusDenied, $"Image '{imageId}' is {image.Status}; download it once it is Available.");
         }
 
-        Stream raw = await store.OpenReadAsync(imageId, index, cancellationToken)
+        byte[] document = await store.GetDocumentAsync(imageId, ImageDiskMap.DocumentName(index), cancellationToken)
             ?? throw SmcException.NotFound(ErrorCodes.ImageNotFound, $"The disks of image '{imageId}' are gone.");
+        ImageDiskMap map = ImageDiskMap.Deserialize(document);
+        var keys = map.Keys.ToDictionary(k => k.Key, k => master.Open(Convert.FromBase64String(k.Value), ImageDiskMap.KeyContext(map.JobId, k.Key)));
+        Stream raw = new PackedDiskStream(map, keys, store);
         if (format == "raw")
         {
             return (raw, $"{imageId}-disk{index}.raw");

@@ -16,7 +16,6 @@ public sealed class ReplicationJobService(
     IKeyIndex keys,
     IMigrationEngine engine,
     IStagingStore staging,
-    IImageStore imageStore,
     JobKeys jobKeys,
     Microsoft.Extensions.Options.IOptions<Smc.Core.Options.ControlPlaneOptions> options,
     TimeProvider clock)
@@ -313,7 +312,6 @@ public sealed class ReplicationJobService(
         }
 
         await staging.DeleteAsync(jobId, cancellationToken);
-        await imageStore.DeleteWorkingDisksAsync(jobId, cancellationToken);
         await jobKeys.DeleteAsync(jobId, cancellationToken);
         await jobs.DeleteAsync(jobId, cancellationToken: cancellationToken);
     }

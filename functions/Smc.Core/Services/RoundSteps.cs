@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Smc.Core.Domain;
+using Smc.Core.Images;
 using Smc.Core.Options;
 using Smc.Core.Orchestration;
 using Smc.Core.Ports;
@@ -25,6 +26,7 @@ public sealed class RoundSteps(
     IStagingStore staging,
     IImageStore imageStore,
     JobKeys keys,
+    MasterKey master,
     CommandSignals signals,
     IOptions<ControlPlaneOptions> options,
     TimeProvider clock,
@@ -36,7 +38,7 @@ public sealed class RoundSteps(
     /// <summary>Grids a manifest may use: powers of two from 64 KiB to 1 MiB.</summary>
     public const int MinChunkSize = 64 << 10, MaxChunkSize = 1 << 20;
     private const long SliceBytes = 64L << 20;
-    private const int MaxWriteBytes = 4 << 20;
+    private const int MaxReadBytes = 4 << 20;
     private const int GptTailBytes = 33 * 512;
 
     /// <summary>Beside each image: the fingerprints of its round (<see cref="RoundFingerprints"/>), the next round's base.</summary>
@@ -74,7 +76,8 @@ public sealed class RoundSteps(
         int round = open?.Round ?? (job.ReplicationJobRuns.Count == 0 ? 0 : job.ReplicationJobRuns.Max(r => r.Round) + 1);
         ReplicationJobRun? lastDone = job.ReplicationJobRuns.Where(r => r.EndTime is not null && r.ImageId is not null && r.Round < round).MaxBy(r => r.Round);
         int? baseRound = lastDone is not null && await images.GetAsync(lastDone.ImageId!) is not null
-            && await imageStore.GetDocumentAsync(lastDone.ImageId!, FingerprintsDocument) is not null ? lastDone.Round : null;
+            && await imageStore.GetDocumentAsync(lastDone.ImageId!, FingerprintsDocument) is not null
+            && await imageStore.GetDocumentAsync(lastDone.ImageId!, ImageDiskMap.DocumentName(0)) is not null ? lastDone.Round : null;
         string publicKey = await keys.EnsurePublicKeyAsync(job.JobId);
         await staging.EnsureAsync(job.JobId);
         var command = new AgentCommand
@@ -179,45 +182,6 @@ public sealed class RoundSteps(
             return true;
         }))!;
 
-        foreach ((int disk, DiskMapping mapping) in context.Mappings)
-        {
-            if (context.BaseImageId is null)
-            {
-                await imageStore.PrepareDiskAsync(job.JobId, disk, mapping.DestinationSize, null, []);
-                continue;
-            }
-
-            // Incremental: the job's working disk is put back to the base round's image; then what is no longer there
-            // (freed or now all zero) is zeroed and what was sent is written, so the image is exactly this round. The base
-            // image is a snapshot and stays as it was. Everything this round may write is named first, so that a failed or
-            // repeated attempt is undone range by range.
-            var present = context.Manifest.Chunks.Where(c => c.Disk == disk).Select(c => c.Offset).ToHashSet();
-            var gone = new List<DiskRange>();
-            foreach (var chunk in context.BaseChunks!.Values.Where(c => c.Disk == disk && !present.Contains(c.Offset)).OrderBy(c => c.Offset))
-            {
-                if (mapping.Map(chunk.Offset, chunk.Length) is long destination)
-                {
-                    gone.Add(new DiskRange(destination, chunk.Length));
-                }
-            }
-
-            var planned = new List<DiskRange>(gone);
-            foreach (ManifestChunk chunk in context.ChunksByDisk[disk].Select(i => context.Manifest.Chunks[i]))
-            {
-                if (mapping.Map(chunk.Offset, chunk.Length) is long destination)
-                {
-                    planned.Add(new DiskRange(destination, chunk.Length));
-                }
-            }
-
-            planned.AddRange(mapping.TableWrites.Select(t => new DiskRange(t.Offset, t.Bytes.Length)));
-            await imageStore.PrepareDiskAsync(job.JobId, disk, mapping.DestinationSize, context.BaseImageId, planned);
-            foreach (DiskRange range in DiskRange.Coalesce(gone))
-            {
-                await imageStore.ClearAsync(job.JobId, disk, range.Offset, range.Length);
-            }
-        }
-
         var slices = new List<SliceInput>();
         foreach ((int disk, int[] order) in context.ChunksByDisk)
         {
@@ -238,6 +202,11 @@ public sealed class RoundSteps(
         return new AssemblyPlan(imageId, slices, null, null);
     }
 
+    /// <summary>
+    /// One slice of a round: its packs are copied out of staging into the image store (server-side), and every chunk of
+    /// the slice is read back from the kept copy and checked (GCM tag, address, length, fingerprint). Nothing is written
+    /// but the copies: the image reads the kept packs, so what it serves is exactly what was checked here.
+    /// </summary>
     public async Task<SliceResult> AssembleSliceAsync(SliceInput input)
     {
         Log(TaskNames.AssembleSliceActivity, input.JobId);
@@ -252,16 +221,24 @@ public sealed class RoundSteps(
             return new SliceResult(0, e.Code, e.Message);
         }
 
-        DiskMapping mapping = context.Mappings[input.Disk];
         int[] order = context.ChunksByDisk[input.Disk][input.FirstChunk..(input.FirstChunk + input.ChunkCount)];
-        byte[] write = ArrayPool<byte>.Shared.Rent(MaxWriteBytes);
+        foreach (string pack in order.Select(i => context.Manifest.Chunks[i].Pack!).Distinct(StringComparer.Ordinal))
+        {
+            try
+            {
+                await imageStore.KeepPackAsync(input.JobId, input.Round, pack);
+            }
+            catch (InvalidDataException e)
+            {
+                return new SliceResult(0, "StagingIntegrity.PackMissing", $"{e.Message} The manifest names it; nothing was made from the round. Start the job again to upload it anew.");
+            }
+        }
+
         byte[] plain = ArrayPool<byte>.Shared.Rent(MaxChunkSize);
-        byte[] packBuffer = ArrayPool<byte>.Shared.Rent(MaxWriteBytes + MaxChunkSize);
-        long written = 0;
+        byte[] packBuffer = ArrayPool<byte>.Shared.Rent(MaxReadBytes + MaxChunkSize);
+        long verified = 0;
         try
         {
-            long writeStart = -1;
-            int writeLength = 0;
             int i = 0;
             while (i < order.Length)
             {
@@ -273,7 +250,7 @@ public sealed class RoundSteps(
                 {
                     ManifestChunk next = context.Manifest.Chunks[order[runEnd]];
                     ManifestChunk prev = context.Manifest.Chunks[order[runEnd - 1]];
-                    if (next.Pack != head.Pack || next.Position != prev.Position + prev.StoredLength || runBytes + next.StoredLength > MaxWriteBytes)
+                    if (next.Pack != head.Pack || next.Position != prev.Position + prev.StoredLength || runBytes + next.StoredLength > MaxReadBytes)
                     {
                         break;
                     }
@@ -282,62 +259,42 @@ public sealed class RoundSteps(
                     runEnd++;
                 }
 
-                await staging.ReadRangeAsync(input.JobId, StagingNames.Pack(input.Round, head.Pack!), head.Position, packBuffer.AsMemory(0, (int)runBytes));
+                try
+                {
+                    await imageStore.ReadPackAsync(input.JobId, input.Round, head.Pack!, head.Position, packBuffer.AsMemory(0, (int)runBytes));
+                }
+                catch (EndOfStreamException)
+                {
+                    return new SliceResult(verified, "StagingIntegrity.PackTruncated",
+                        $"Pack {head.Pack} of round {input.Round} is shorter than the manifest says (chunk at disk {head.Disk} offset {head.Offset}). Nothing was made from the round; start the job again.");
+                }
+
                 long cursor = 0;
                 for (int k = i; k < runEnd; k++)
                 {
                     ManifestChunk chunk = context.Manifest.Chunks[order[k]];
-                    int length;
                     try
                     {
-                        length = OpenChunk(packBuffer.AsSpan((int)cursor, chunk.StoredLength), input.JobId, input.Round, chunk, context.Keys, plain);
+                        verified += OpenChunk(packBuffer.AsSpan((int)cursor, chunk.StoredLength), input.JobId, input.Round, chunk, context.Keys, plain);
                     }
                     catch (StagingRefusedException e)
                     {
-                        return new SliceResult(written, e.Code, e.Message);
+                        return new SliceResult(verified, e.Code, e.Message);
                     }
 
                     cursor += chunk.StoredLength;
-                    long? destination = mapping.Map(chunk.Offset, length);
-                    if (destination is null)
-                    {
-                        continue;
-                    }
-
-                    if (writeStart >= 0 && (destination != writeStart + writeLength || writeLength + length > MaxWriteBytes))
-                    {
-                        await imageStore.WriteAsync(input.JobId, input.Disk, writeStart, write.AsMemory(0, writeLength));
-                        written += writeLength;
-                        writeStart = -1;
-                        writeLength = 0;
-                    }
-
-                    if (writeStart < 0)
-                    {
-                        writeStart = destination.Value;
-                    }
-
-                    plain.AsSpan(0, length).CopyTo(write.AsSpan(writeLength));
-                    writeLength += length;
                 }
 
                 i = runEnd;
             }
-
-            if (writeStart >= 0)
-            {
-                await imageStore.WriteAsync(input.JobId, input.Disk, writeStart, write.AsMemory(0, writeLength));
-                written += writeLength;
-            }
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(write);
             ArrayPool<byte>.Shared.Return(plain, clearArray: true);
             ArrayPool<byte>.Shared.Return(packBuffer);
         }
 
-        return new SliceResult(written, null, null);
+        return new SliceResult(verified, null, null);
     }
 
     public async Task<bool> FinalizeImageAsync(FinalizeImageInput input)
@@ -349,12 +306,8 @@ public sealed class RoundSteps(
         var disks = new List<ImageDisk>();
         foreach ((int disk, DiskMapping mapping) in context.Mappings.OrderBy(kv => kv.Key))
         {
-            foreach ((long offset, byte[] bytes) in mapping.TableWrites)
-            {
-                await imageStore.WriteAsync(job.JobId, disk, offset, bytes);
-            }
-
-            await imageStore.SealDiskAsync(job.JobId, disk, input.ImageId);
+            ImageDiskMap map = await BuildMapAsync(job.JobId, input.Round, context, disk, mapping);
+            await imageStore.PutDocumentAsync(input.ImageId, ImageDiskMap.DocumentName(disk), map.Serialize());
 
             ManifestDisk md = context.Manifest.Disks.First(d => d.Index == disk);
             disks.Add(new ImageDisk
@@ -461,6 +414,9 @@ public sealed class RoundSteps(
 
             return true;
         });
+
+        // Packs kept for the refused round are garbage now (a new attempt keeps them again from staging).
+        await CollectPacksAsync(input.JobId);
         return true;
     }
 
@@ -494,6 +450,82 @@ public sealed class RoundSteps(
             await imageStore.DeleteAsync(old.ImageId);
             await images.DeleteAsync(old.ImageId);
         }
+
+        await CollectPacksAsync(job.JobId);
+    }
+
+    /// <summary>
+    /// Deletes the job's kept packs that no image of the job still uses. Runs where no round of the job is being
+    /// assembled: after an image is finalized (its own packs are in its maps by then) and after a refused round.
+    /// </summary>
+    private async Task CollectPacksAsync(string jobId)
+    {
+        var keep = new HashSet<string>(StringComparer.Ordinal);
+        await foreach (Stored<LocalImage> image in images.ListAsync())
+        {
+            if (image.Value.JobId != jobId)
+            {
+                continue;
+            }
+
+            foreach (ImageDisk disk in image.Value.Disks)
+            {
+                if (await imageStore.GetDocumentAsync(image.Value.ImageId, ImageDiskMap.DocumentName(disk.Index)) is { } document)
+                {
+                    keep.UnionWith(ImageDiskMap.Deserialize(document).Extents.Select(e => $"{e.Round}/{e.Pack}"));
+                }
+            }
+        }
+
+        await imageStore.DeletePacksAsync(jobId, keep);
+    }
+
+    /// <summary>
+    /// A destination disk of this round as references to sealed chunks: those sent this round (in its kept packs), and
+    /// for those it left out as unchanged, the base image's references. Each round's data key goes in sealed with the
+    /// master key, so the image stays readable when the job and its keys are gone.
+    /// </summary>
+    private async Task<ImageDiskMap> BuildMapAsync(string jobId, int round, RoundContext context, int disk, DiskMapping mapping)
+    {
+        ImageDiskMap? baseMap = null;
+        if (context.BaseImageId is not null)
+        {
+            byte[] document = await imageStore.GetDocumentAsync(context.BaseImageId, ImageDiskMap.DocumentName(disk))
+                ?? throw new InvalidOperationException($"The base image {context.BaseImageId} of round {round} has no map of disk {disk}.");
+            baseMap = ImageDiskMap.Deserialize(document);
+        }
+
+        Dictionary<long, ImageExtent> fromBase = baseMap?.Extents.ToDictionary(e => e.Source) ?? [];
+        var extents = new List<ImageExtent>();
+        foreach (ManifestChunk c in context.Manifest.Chunks.Where(c => c.Disk == disk))
+        {
+            if (mapping.Map(c.Offset, c.Length) is not long destination)
+            {
+                continue;
+            }
+
+            extents.Add(c.Pack is not null
+                ? new ImageExtent(destination, round, c.Offset, c.Length, c.Pack, c.Position, c.StoredLength)
+                : fromBase[c.Offset] with { Destination = destination });
+        }
+
+        var sealedKeys = new Dictionary<int, string>();
+        foreach (int r in extents.Select(e => e.Round).Distinct())
+        {
+            sealedKeys[r] = r == round
+                ? Convert.ToBase64String(master.Seal(context.Keys.DataKey, ImageDiskMap.KeyContext(jobId, r)))
+                : baseMap!.Keys[r];
+        }
+
+        return new ImageDiskMap
+        {
+            JobId = jobId,
+            Disk = disk,
+            SizeBytes = mapping.DestinationSize,
+            Keys = sealedKeys,
+            Extents = [.. extents.OrderBy(e => e.Destination)],
+            Overlays = [.. mapping.TableWrites.Select(t => new ImageOverlay(t.Offset, t.Bytes))],
+        };
     }
 
     private Task<RoundContext> LoadAsync(ReplicationJob job, int round, string manifestSha256) =>

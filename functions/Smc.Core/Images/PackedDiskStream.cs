@@ -1,0 +1,147 @@
+using Smc.Core.Ports;
+using Smc.Transfer;
+
+namespace Smc.Core.Images;
+
+/// <summary>
+/// A destination disk read out of its image's kept packs: a seekable, read-only stream of <see cref="ImageDiskMap.SizeBytes"/>
+/// bytes that opens each chunk as it is reached (one ranged read of its sealed frame, AES-GCM, zstd), writes the
+/// partition-table overlays over it, and reads zero where no chunk is. Holds one decoded chunk at a time.
+/// </summary>
+public sealed class PackedDiskStream : Stream
+{
+    private readonly ImageDiskMap _map;
+    private readonly IReadOnlyDictionary<int, byte[]> _dataKeys;
+    private readonly IImageStore _store;
+    private readonly long[] _starts;
+    private readonly byte[] _frame;
+    private readonly byte[] _plain;
+    private int _decoded = -1;
+    private long _position;
+
+    /// <param name="dataKeys">Each round's data key, unsealed from <see cref="ImageDiskMap.Keys"/>.</param>
+    public PackedDiskStream(ImageDiskMap map, IReadOnlyDictionary<int, byte[]> dataKeys, IImageStore store)
+    {
+        _map = map;
+        _dataKeys = dataKeys;
+        _store = store;
+        _starts = [.. map.Extents.Select(e => e.Destination)];
+        int largest = map.Extents.Count == 0 ? 0 : map.Extents.Max(e => Math.Max(e.Length, e.StoredLength));
+        _frame = new byte[largest + ChunkCodec.HeaderSize];
+        _plain = new byte[Math.Max(largest, 1)];
+    }
+
+    public override bool CanRead => true;
+
+    public override bool CanSeek => true;
+
+    public override bool CanWrite => false;
+
+    public override long Length => _map.SizeBytes;
+
+    public override long Position
+    {
+        get => _position;
+        set => _position = value is >= 0 ? value : throw new ArgumentOutOfRangeException(nameof(value));
+    }
+
+    public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
+
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        if (_position >= Length || buffer.Length == 0)
+        {
+            return 0;
+        }
+
+        int count = (int)Math.Min(buffer.Length, Length - _position);
+        Memory<byte> target = buffer[..count];
+        int filled = 0;
+        while (filled < count)
+        {
+            long at = _position + filled;
+            int index = ExtentAt(at);
+            if (index >= 0)
+            {
+                ImageExtent extent = _map.Extents[index];
+                await DecodeAsync(index, cancellationToken);
+                int n = (int)Math.Min(count - filled, extent.End - at);
+                _plain.AsSpan((int)(at - extent.Destination), n).CopyTo(target.Span[filled..]);
+                filled += n;
+            }
+            else
+            {
+                // Zero up to the next extent (or the end of this read).
+                int next = ~index;
+                long until = next < _starts.Length ? _starts[next] : Length;
+                int n = (int)Math.Min(count - filled, until - at);
+                target.Span.Slice(filled, n).Clear();
+                filled += n;
+            }
+        }
+
+        foreach (ImageOverlay overlay in _map.Overlays)
+        {
+            long from = Math.Max(overlay.Offset, _position), to = Math.Min(overlay.Offset + overlay.Bytes.Length, _position + count);
+            if (from < to)
+            {
+                overlay.Bytes.AsSpan((int)(from - overlay.Offset), (int)(to - from)).CopyTo(target.Span[(int)(from - _position)..]);
+            }
+        }
+
+        _position += count;
+        return count;
+    }
+
+    public override long Seek(long offset, SeekOrigin origin) => Position = origin switch
+    {
+        SeekOrigin.Begin => offset,
+        SeekOrigin.Current => _position + offset,
+        _ => Length + offset,
+    };
+
+    public override void Flush()
+    {
+    }
+
+    public override void SetLength(long value) => throw new NotSupportedException();
+
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+    /// <summary>The extent holding <paramref name="at"/>, or the complement of the next extent's index when none does.</summary>
+    private int ExtentAt(long at)
+    {
+        int i = Array.BinarySearch(_starts, at);
+        if (i >= 0)
+        {
+            return i;
+        }
+
+        int before = ~i - 1;
+        return before >= 0 && at < _map.Extents[before].End ? before : i;
+    }
+
+    private async Task DecodeAsync(int index, CancellationToken cancellationToken)
+    {
+        if (_decoded == index)
+        {
+            return;
+        }
+
+        _decoded = -1;
+        ImageExtent e = _map.Extents[index];
+        Memory<byte> frame = _frame.AsMemory(0, e.StoredLength);
+        await _store.ReadPackAsync(_map.JobId, e.Round, e.Pack, e.Position, frame, cancellationToken);
+        if (!_dataKeys.TryGetValue(e.Round, out byte[]? key))
+        {
+            throw new InvalidDataException($"The image map has no data key for round {e.Round}.");
+        }
+
+        // Checked at assembly; checked again, since the kept pack could have been altered in storage since.
+        ChunkCodec.Open(frame.Span, new ChunkAddress(_map.JobId, e.Round, _map.Disk, e.Source, e.Length), key, _plain);
+        _decoded = index;
+    }
+}
