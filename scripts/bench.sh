@@ -149,14 +149,14 @@ print(f"(a) pipeline, compressible text:  {text['mbPerSecond']:8.1f} MB/s of use
 print(f"(a)   the same, managed zstd:     {managed['mbPerSecond']:8.1f} MB/s (ZstdSharp, for sources without libzstd)")
 print(f"(b) full copy:                    {full:8.2f} s, {uploaded / 2**20:.0f} MiB uploaded, agent peak RSS {rss} MiB (limit 256)")
 print(f"(c) raw upload baseline:          {base['seconds']:8.2f} s, {base['bytes'] / 2**20:.0f} MiB at {base['mbPerSecond']:.1f} MB/s")
-print(f"(b) of which the agent's upload: {sync:8.2f} s (read to commit); the rest is the control plane writing the destination disk")
+print(f"(b) of which the agent's upload: {sync:8.2f} s (read to commit, log times in whole seconds); the rest is the control plane keeping and checking the packs")
 print(f"(b)/(c) wall time, end to end:    {full / base['seconds']:8.2f}  (target ≤ 0.5)")
 print(f"(b)/(c) wall time, agent upload:  {sync / base['seconds']:8.2f}")
 print(f"(b)/(c) bytes:                    {uploaded / base['bytes']:8.2f}")
 print(f"(d) incremental round:            {inc_s:8.2f} s for {changed / 2**20:.1f} MiB of changed file data; sent {inc['changedBytes'] / 2**20:.1f} MiB of chunks, uploaded {inc['uploadedBytes'] / 2**20:.1f} MiB")
 print(f"(d) uploaded / changed:            {inc['uploadedBytes'] / changed:8.2f}  (target ≤ 2)")
 print(f"(d) rsync --inplace --no-whole-file: {rsync_s:6.2f} s for the same image, local; round / rsync {inc_s / rsync_s:.2f}")
-print(f"(d) unchanged disk, a whole round:  {scan_s:8.2f} s ({used / 1e6 / scan_s:.0f} MB/s of used data: agent scan, base-image copy, commit)")
+print(f"(d) unchanged disk, a whole round:  {scan_s:8.2f} s ({used / 1e6 / scan_s:.0f} MB/s of used data: command pickup, agent scan, commit, image)")
 for c in chunks:
     print(f"(d) chunk {c['chunkKiB']:5d} KiB: {c['sentChunks']:6d} of {c['chunks']:6d} chunks sent, {c['sentBytes'] / 2**20:7.1f} MiB, {c['storedBytes'] / 2**20:7.1f} MiB after zstd")
 PY

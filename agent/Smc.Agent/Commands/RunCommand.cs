@@ -75,7 +75,7 @@ internal static class RunCommand
                         }
 
                         // One-shot mode: the operator is watching; look again soon rather than at the heartbeat rate.
-                        wait = TimeSpan.FromSeconds(Math.Min(wait.TotalSeconds, 2));
+                        wait = TimeSpan.FromSeconds(Math.Min(wait.TotalSeconds, 1));
                     }
                 }
                 catch (ControlPlaneException e) when (e.IsTransient)
