@@ -18,7 +18,12 @@ builder.Logging.AddFilter("DurableTask", LogLevel.Warning)
     .AddFilter("Microsoft.DurableTask", LogLevel.Warning)
     .AddFilter("Microsoft.AspNetCore", LogLevel.Warning)
     .AddFilter("Azure", LogLevel.Warning)
-    .AddSimpleConsole(o => o.SingleLine = true);
+    .AddSimpleConsole(o =>
+    {
+        o.SingleLine = true;
+        o.UseUtcTimestamp = true;
+        o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
+    });
 
 builder.Services.AddSmcControlPlane(builder.Configuration);
 builder.Services.AddSingleton<OperatorKeyAuth>();

@@ -42,7 +42,9 @@ internal static class RunCommand
                 TimeSpan wait;
                 // Idle, the heartbeat is a long poll: the control plane answers as soon as it has a command for this
                 // source, so a round starts at once rather than at the next heartbeat. Busy (a round runs), it is not.
-                bool idle = running is null || running.Task.IsCompleted;
+                // One-shot mode long-polls only for its first command: after that it watches its job, and a held
+                // heartbeat would only delay seeing it finish.
+                bool idle = (running is null || running.Task.IsCompleted) && (until is null || running is null);
                 var sent = Stopwatch.StartNew();
                 try
                 {

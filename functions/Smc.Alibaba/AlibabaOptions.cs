@@ -1,0 +1,48 @@
+namespace Smc.Alibaba;
+
+/// <summary>Alibaba Cloud access (configuration section <c>SMC_ALIBABA__*</c>).</summary>
+public sealed class AlibabaOptions
+{
+    public string AccessKeyId { get; set; } = "";
+
+    /// <summary>Never logged; <see cref="ToString"/> leaves it out.</summary>
+    public string AccessKeySecret { get; set; } = "";
+
+    /// <summary>An STS security token, when the key pair is temporary.</summary>
+    public string? SecurityToken { get; set; }
+
+    /// <summary>ECS endpoint override (e.g. the emulator's <c>http://127.0.0.1:PORT</c>); null = the region's endpoint.</summary>
+    public Uri? EcsEndpoint { get; set; }
+
+    /// <summary>The VPC endpoint (<c>ecs-vpc.{region}.aliyuncs.com</c>) instead of the public one, from inside Alibaba's network.</summary>
+    public bool UseVpcEndpoint { get; set; }
+
+    /// <summary><c>V3</c> (ACS3-HMAC-SHA256, the default) or <c>RPC</c> (HMAC-SHA1, for old endpoints).</summary>
+    public string Signature { get; set; } = "V3";
+
+    /// <summary>Attempts per call, the first included, for errors that may be retried.</summary>
+    public int MaxAttempts { get; set; } = 5;
+
+    /// <summary>First retry delay; doubled on each retry (with jitter), unless the service says when (<c>x-acs-retry-after</c>).</summary>
+    public TimeSpan RetryDelay { get; set; } = TimeSpan.FromSeconds(1);
+
+    public void Validate()
+    {
+        if (string.IsNullOrWhiteSpace(AccessKeyId) || string.IsNullOrWhiteSpace(AccessKeySecret))
+        {
+            throw new InvalidOperationException("SMC_ALIBABA__ACCESSKEYID and SMC_ALIBABA__ACCESSKEYSECRET are required for imageProvider alibaba.");
+        }
+
+        if (Signature is not ("V3" or "RPC"))
+        {
+            throw new InvalidOperationException("SMC_ALIBABA__SIGNATURE must be V3 or RPC.");
+        }
+
+        if (MaxAttempts is < 1 or > 20)
+        {
+            throw new InvalidOperationException("SMC_ALIBABA__MAXATTEMPTS must be 1–20.");
+        }
+    }
+
+    public override string ToString() => $"AccessKeyId={AccessKeyId}, Signature={Signature}, Endpoint={EcsEndpoint?.ToString() ?? "regional"}";
+}

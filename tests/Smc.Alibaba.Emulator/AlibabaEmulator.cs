@@ -1,0 +1,64 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+
+namespace Smc.Alibaba.Emulator;
+
+/// <summary>
+/// A local stand-in for Alibaba Cloud's ECS OpenAPI on loopback: every request is authenticated by
+/// <see cref="RequestVerifier"/> (its own signature code), faults queued in <see cref="EmulatorState.Faults"/> are
+/// answered first, and errors have the documented JSON shape (<c>RequestId</c>, <c>HostId</c>, <c>Code</c>,
+/// <c>Message</c>). Operations so far: DescribeRegions. (Issue 5 adds the image import lifecycle and OSS.)
+/// </summary>
+public static class AlibabaEmulator
+{
+    public static WebApplication Build(EmulatorState state, string url)
+    {
+        WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls(url);
+        WebApplication app = builder.Build();
+        var verifier = new RequestVerifier(state);
+        app.MapMethods("/", ["GET", "POST"], async (HttpContext http) =>
+        {
+            using var buffer = new MemoryStream();
+            await http.Request.Body.CopyToAsync(buffer);
+            (string? action, Dictionary<string, string> parameters, (int Status, string Code, string Message)? error) = verifier.Verify(http.Request, buffer.ToArray());
+            if (error is { } e)
+            {
+                return Error(e.Status, e.Code, e.Message);
+            }
+
+            state.Calls.AddOrUpdate(action!, 1, (_, n) => n + 1);
+            if (state.Faults.TryDequeue(out string? fault))
+            {
+                if (fault == "Throttling")
+                {
+                    http.Response.Headers["x-acs-retry-after"] = "50";
+                    return Error(400, "Throttling", "Request was denied due to request throttling.");
+                }
+
+                return Error(500, "InternalError", "The request processing has failed due to some unknown error.");
+            }
+
+            return action switch
+            {
+                "DescribeRegions" => Ok(new
+                {
+                    RequestId = RequestId(),
+                    Regions = new { Region = Regions.Select(r => new { RegionId = r, LocalName = r, RegionEndpoint = $"ecs.{r}.aliyuncs.com", Status = "available" }) },
+                }),
+                _ => Error(400, "InvalidAction.NotFound", $"Specified api '{action}' is not found."),
+            };
+        });
+        return app;
+    }
+
+    private static readonly string[] Regions = ["cn-hangzhou", "cn-shanghai", "cn-beijing", "ap-southeast-1"];
+
+    private static IResult Ok(object body) => Results.Text(JsonSerializer.Serialize(body), "application/json");
+
+    private static IResult Error(int status, string code, string message) =>
+        Results.Text(JsonSerializer.Serialize(new { RequestId = RequestId(), HostId = "ecs.aliyuncs.com", Code = code, Message = message }), "application/json", statusCode: status);
+
+    private static string RequestId() => Guid.NewGuid().ToString("D").ToUpperInvariant();
+}
