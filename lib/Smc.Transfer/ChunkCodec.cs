@@ -315,13 +315,14 @@ public static class ChunkCodec
 
             if (compression == CompressionZstd)
             {
-                Decompressor decompressor = t_decompressor ??= new Decompressor();
                 int written;
                 try
                 {
-                    written = decompressor.Unwrap(decrypted, output);
+                    written = SystemZstd.IsAvailable
+                        ? SystemZstd.Decompress(decrypted, output[..length])
+                        : (t_decompressor ??= new Decompressor()).Unwrap(decrypted, output);
                 }
-                catch (ZstdException ex)
+                catch (Exception ex) when (ex is ZstdException or InvalidDataException)
                 {
                     throw Corrupt($"The payload does not decompress to {length} bytes: {ex.Message}", ex);
                 }

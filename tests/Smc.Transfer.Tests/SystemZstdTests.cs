@@ -35,6 +35,20 @@ public sealed class SystemZstdTests
     }
 
     [Fact]
+    public void Decompress_ReadsWhatManagedZstdWrote_AndRefusesGarbage()
+    {
+        byte[] plain = TestData.Compressible(1 << 20);
+        using var compressor = new Compressor(3);
+        byte[] frame = compressor.Wrap(plain).ToArray();
+        byte[] output = new byte[plain.Length];
+        Assert.Equal(plain.Length, SystemZstd.Decompress(frame, output));
+        Assert.Equal(plain, output);
+
+        Assert.Throws<InvalidDataException>(() => SystemZstd.Decompress(TestData.Compressible(100), output)); // no zstd magic
+        Assert.Throws<InvalidDataException>(() => SystemZstd.Decompress(frame, new byte[1000])); // larger than the room given
+    }
+
+    [Fact]
     public void Compress_DestinationTooSmall_ThrowsWithTheLibrarysReason()
     {
         byte[] plain = TestData.Random(4096, seed: 3);

@@ -32,6 +32,7 @@ internal static class RunCommand
         string? lastState = null;
         int failures = 0;
         Running? running = null;
+        bool started = false;
         var failedAt = new Dictionary<string, DateTimeOffset>();
         Log(log, $"smc-agent {AgentInfo.Version} running as {config.SourceId} against {config.Server}");
 
@@ -44,7 +45,7 @@ internal static class RunCommand
                 // source, so a round starts at once rather than at the next heartbeat. Busy (a round runs), it is not.
                 // One-shot mode long-polls only for its first command: after that it watches its job, and a held
                 // heartbeat would only delay seeing it finish.
-                bool idle = (running is null || running.Task.IsCompleted) && (until is null || running is null);
+                bool idle = (running is null || running.Task.IsCompleted) && (until is null || !started);
                 var sent = Stopwatch.StartNew();
                 try
                 {
@@ -64,6 +65,7 @@ internal static class RunCommand
                     wait = TimeSpan.FromSeconds(Math.Max(1, response.HeartbeatRate)) - sent.Elapsed;
                     wait = wait < TimeSpan.Zero ? TimeSpan.Zero : wait;
                     running = Dispatch(running, response.Commands, config, client, stateDir, log, failedAt, cancellationToken);
+                    started |= running is not null;
                     if (running is not null && !running.Task.IsCompleted)
                     {
                         wait = TimeSpan.FromSeconds(Math.Min(wait.TotalSeconds, 5));

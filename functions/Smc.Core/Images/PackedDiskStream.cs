@@ -8,7 +8,7 @@ namespace Smc.Core.Images;
 /// bytes that opens each chunk as it is reached (one ranged read of its sealed frame, AES-GCM, zstd), writes the
 /// partition-table overlays over it, and reads zero where no chunk is. Holds one decoded chunk at a time.
 /// </summary>
-public sealed class PackedDiskStream : Stream
+public sealed class PackedDiskStream : ReadOnlySeekableStream
 {
     private readonly ImageDiskMap _map;
     private readonly IReadOnlyDictionary<int, byte[]> _dataKeys;
@@ -17,7 +17,6 @@ public sealed class PackedDiskStream : Stream
     private readonly byte[] _frame;
     private readonly byte[] _plain;
     private int _decoded = -1;
-    private long _position;
 
     /// <param name="dataKeys">Each round's data key, unsealed from <see cref="ImageDiskMap.Keys"/>.</param>
     public PackedDiskStream(ImageDiskMap map, IReadOnlyDictionary<int, byte[]> dataKeys, IImageStore store)
@@ -31,38 +30,23 @@ public sealed class PackedDiskStream : Stream
         _plain = new byte[Math.Max(largest, 1)];
     }
 
-    public override bool CanRead => true;
-
-    public override bool CanSeek => true;
-
-    public override bool CanWrite => false;
-
     public override long Length => _map.SizeBytes;
-
-    public override long Position
-    {
-        get => _position;
-        set => _position = value is >= 0 ? value : throw new ArgumentOutOfRangeException(nameof(value));
-    }
 
     public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
 
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
-        if (_position >= Length || buffer.Length == 0)
+        if (Position >= Length || buffer.Length == 0)
         {
             return 0;
         }
 
-        int count = (int)Math.Min(buffer.Length, Length - _position);
+        int count = (int)Math.Min(buffer.Length, Length - Position);
         Memory<byte> target = buffer[..count];
         int filled = 0;
         while (filled < count)
         {
-            long at = _position + filled;
+            long at = Position + filled;
             int index = ExtentAt(at);
             if (index >= 0)
             {
@@ -85,31 +69,16 @@ public sealed class PackedDiskStream : Stream
 
         foreach (ImageOverlay overlay in _map.Overlays)
         {
-            long from = Math.Max(overlay.Offset, _position), to = Math.Min(overlay.Offset + overlay.Bytes.Length, _position + count);
+            long from = Math.Max(overlay.Offset, Position), to = Math.Min(overlay.Offset + overlay.Bytes.Length, Position + count);
             if (from < to)
             {
-                overlay.Bytes.AsSpan((int)(from - overlay.Offset), (int)(to - from)).CopyTo(target.Span[(int)(from - _position)..]);
+                overlay.Bytes.AsSpan((int)(from - overlay.Offset), (int)(to - from)).CopyTo(target.Span[(int)(from - Position)..]);
             }
         }
 
-        _position += count;
+        Position += count;
         return count;
     }
-
-    public override long Seek(long offset, SeekOrigin origin) => Position = origin switch
-    {
-        SeekOrigin.Begin => offset,
-        SeekOrigin.Current => _position + offset,
-        _ => Length + offset,
-    };
-
-    public override void Flush()
-    {
-    }
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     /// <summary>The extent holding <paramref name="at"/>, or the complement of the next extent's index when none does.</summary>
     private int ExtentAt(long at)
