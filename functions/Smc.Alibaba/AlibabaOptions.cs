@@ -14,7 +14,10 @@ public sealed class AlibabaOptions
     /// <summary>ECS endpoint override (e.g. the emulator's <c>http://127.0.0.1:PORT</c>); null = the region's endpoint.</summary>
     public Uri? EcsEndpoint { get; set; }
 
-    /// <summary>The VPC endpoint (<c>ecs-vpc.{region}.aliyuncs.com</c>) instead of the public one, from inside Alibaba's network.</summary>
+    /// <summary>OSS endpoint override, path-style (the emulator); null = <c>{bucket}.oss-{region}.aliyuncs.com</c>.</summary>
+    public Uri? OssEndpoint { get; set; }
+
+    /// <summary>The VPC endpoint (<c>ecs-vpc.{region}</c>, <c>oss-{region}-internal</c>) instead of the public ones, from inside Alibaba's network.</summary>
     public bool UseVpcEndpoint { get; set; }
 
     /// <summary><c>V3</c> (ACS3-HMAC-SHA256, the default) or <c>RPC</c> (HMAC-SHA1, for old endpoints).</summary>

@@ -8,7 +8,8 @@ namespace Smc.Alibaba.Emulator;
 /// A local stand-in for Alibaba Cloud's ECS OpenAPI on loopback: every request is authenticated by
 /// <see cref="RequestVerifier"/> (its own signature code), faults queued in <see cref="EmulatorState.Faults"/> are
 /// answered first, and errors have the documented JSON shape (<c>RequestId</c>, <c>HostId</c>, <c>Code</c>,
-/// <c>Message</c>). Operations so far: DescribeRegions. (Issue 5 adds the image import lifecycle and OSS.)
+/// <c>Message</c>). Operations: DescribeRegions, ImportImage, DescribeImages, DescribeTaskAttribute, DeleteImage, CancelTask (see
+/// <see cref="EcsImages"/>). OSS comes next.
 /// </summary>
 public static class AlibabaEmulator
 {
@@ -18,6 +19,10 @@ public static class AlibabaEmulator
         builder.WebHost.UseUrls(url);
         WebApplication app = builder.Build();
         var verifier = new RequestVerifier(state);
+        var images = new EcsImages(state);
+        var oss = new OssEmulator(state);
+        state.OpenUploads = () => oss.OpenUploads;
+        app.MapMethods("/{bucket}/{**key}", ["GET", "PUT", "POST", "DELETE", "HEAD"], (HttpContext http, string bucket, string key) => oss.HandleAsync(http, bucket, key));
         app.MapMethods("/", ["GET", "POST"], async (HttpContext http) =>
         {
             using var buffer = new MemoryStream();
@@ -40,15 +45,27 @@ public static class AlibabaEmulator
                 return Error(500, "InternalError", "The request processing has failed due to some unknown error.");
             }
 
-            return action switch
+            try
             {
-                "DescribeRegions" => Ok(new
+                return action switch
                 {
-                    RequestId = RequestId(),
-                    Regions = new { Region = Regions.Select(r => new { RegionId = r, LocalName = r, RegionEndpoint = $"ecs.{r}.aliyuncs.com", Status = "available" }) },
-                }),
-                _ => Error(400, "InvalidAction.NotFound", $"Specified api '{action}' is not found."),
-            };
+                    "DescribeRegions" => Ok(new
+                    {
+                        RequestId = Emulated.RequestId(),
+                        Regions = new { Region = Regions.Select(r => new { RegionId = r, LocalName = r, RegionEndpoint = $"ecs.{r}.aliyuncs.com", Status = "available" }) },
+                    }),
+                    "ImportImage" => Ok(images.ImportImage(parameters)),
+                    "DescribeImages" => Ok(images.DescribeImages(parameters)),
+                    "DescribeTaskAttribute" => Ok(images.DescribeTaskAttribute(parameters)),
+                    "DeleteImage" => Ok(images.DeleteImage(parameters)),
+                    "CancelTask" => Ok(images.CancelTask(parameters)),
+                    _ => Error(400, "InvalidAction.NotFound", $"Specified api '{action}' is not found."),
+                };
+            }
+            catch (EcsError ecs)
+            {
+                return Error(ecs.Status, ecs.Code, ecs.Message);
+            }
         });
         return app;
     }
@@ -60,5 +77,5 @@ public static class AlibabaEmulator
     private static IResult Error(int status, string code, string message) =>
         Results.Text(JsonSerializer.Serialize(new { RequestId = RequestId(), HostId = "ecs.aliyuncs.com", Code = code, Message = message }), "application/json", statusCode: status);
 
-    private static string RequestId() => Guid.NewGuid().ToString("D").ToUpperInvariant();
+    private static string RequestId() => Emulated.RequestId();
 }

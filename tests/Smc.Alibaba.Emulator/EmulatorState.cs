@@ -21,4 +21,23 @@ public sealed class EmulatorState
     public TimeSpan AllowedSkew { get; set; } = TimeSpan.FromMinutes(15);
 
     public TimeProvider Clock { get; set; } = TimeProvider.System;
+
+    /// <summary>Whether the RAM role AliyunECSImageImportDefaultRole exists (else ImportImage: NoSetRoletoECSServiceAcount).</summary>
+    public bool RamRoleAuthorized { get; set; } = true;
+
+    /// <summary>OSS buckets (name → region) and objects (<c>bucket/key</c> → bytes) ImportImage can read.</summary>
+    public ConcurrentDictionary<string, string> OssBuckets { get; } = new(StringComparer.Ordinal);
+
+    public ConcurrentDictionary<string, byte[]> OssObjects { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Polls an import takes to end; imports started while <see cref="FailImports"/> is set end CreateFailed.</summary>
+    public int ImportPolls { get; set; } = 3;
+
+    public bool FailImports { get; set; }
+
+    /// <summary>OSS operations to fail once each with a 500, in order (e.g. <c>UploadPart</c>).</summary>
+    public ConcurrentQueue<string> OssFaults { get; } = new();
+
+    /// <summary>Multipart uploads neither completed nor aborted.</summary>
+    public Func<int> OpenUploads { get; internal set; } = () => 0;
 }

@@ -1,0 +1,170 @@
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Security.Cryptography;
+using System.Xml.Linq;
+using Polly;
+using Polly.Retry;
+using Smc.Alibaba.Signing;
+
+namespace Smc.Alibaba;
+
+/// <summary>A part of a multipart upload that OSS has: its number, ETag and size.</summary>
+internal sealed record OssPart(int Number, string ETag, long Size);
+
+/// <summary>
+/// OSS over its XML REST API with <c>OSS4-HMAC-SHA256</c> header signatures: multipart upload of a disk (parts streamed
+/// from the source in parallel, each with its Content-MD5, every part retried on server errors), resumable from the
+/// parts OSS lists after a crash, aborted when it can't finish. Virtual-hosted URLs
+/// (<c>{bucket}.oss-{region}[-internal].aliyuncs.com</c>), or path-style under an endpoint override (the emulator).
+/// </summary>
+internal sealed class OssClient(HttpClient http, AlibabaOptions options, string region, TimeProvider clock)
+{
+    /// <summary>Starts a multipart upload; returns its uploadId (keep it: it is what resumes the upload).</summary>
+    public async Task<string> InitiateAsync(string bucket, string key, CancellationToken cancellationToken = default)
+    {
+        XDocument answer = await SendXmlAsync(HttpMethod.Post, bucket, key, [new("uploads", null)], null, cancellationToken);
+        return answer.Root!.Element("UploadId")!.Value;
+    }
+
+    public async Task<List<OssPart>> ListPartsAsync(string bucket, string key, string uploadId, CancellationToken cancellationToken = default)
+    {
+        XDocument answer = await SendXmlAsync(HttpMethod.Get, bucket, key, [new("uploadId", uploadId)], null, cancellationToken);
+        return [.. answer.Root!.Elements("Part").Select(p => new OssPart(
+            int.Parse(p.Element("PartNumber")!.Value, CultureInfo.InvariantCulture), p.Element("ETag")!.Value, long.Parse(p.Element("Size")!.Value, CultureInfo.InvariantCulture)))];
+    }
+
+    /// <summary>
+    /// Uploads [0, length) of a source in parts of <paramref name="partSize"/> bytes, <paramref name="parallelism"/> at a
+    /// time, skipping parts OSS already has with the right size (a resumed upload), then completes it. Each part is read
+    /// with <paramref name="readPart"/>(offset, buffer) — from the assembled disk, never a whole disk in memory.
+    /// </summary>
+    /// <returns>The parts uploaded by this call (not those found already there).</returns>
+    public async Task<int> UploadAsync(string bucket, string key, string uploadId, long length, int partSize, int parallelism,
+        Func<long, Memory<byte>, CancellationToken, Task> readPart, CancellationToken cancellationToken = default)
+    {
+        int count = (int)((length + partSize - 1) / partSize);
+        var have = (await ListPartsAsync(bucket, key, uploadId, cancellationToken)).ToDictionary(p => p.Number);
+        var parts = new OssPart[count];
+        int sent = 0;
+        await Parallel.ForEachAsync(Enumerable.Range(1, count), new ParallelOptions { MaxDegreeOfParallelism = parallelism, CancellationToken = cancellationToken }, async (number, ct) =>
+        {
+            long offset = (long)(number - 1) * partSize;
+            int size = (int)Math.Min(partSize, length - offset);
+            if (have.TryGetValue(number, out OssPart? done) && done.Size == size)
+            {
+                parts[number - 1] = done;
+                return;
+            }
+
+            byte[] buffer = new byte[size];
+            await readPart(offset, buffer, ct);
+            string etag = await UploadPartAsync(bucket, key, uploadId, number, buffer, ct);
+            parts[number - 1] = new OssPart(number, etag, size);
+            Interlocked.Increment(ref sent);
+        });
+
+        var complete = new XElement("CompleteMultipartUpload", parts.Select(p => new XElement("Part", new XElement("PartNumber", p.Number), new XElement("ETag", p.ETag))));
+        await SendXmlAsync(HttpMethod.Post, bucket, key, [new("uploadId", uploadId)], System.Text.Encoding.UTF8.GetBytes(complete.ToString(SaveOptions.DisableFormatting)), cancellationToken);
+        return sent;
+    }
+
+    public async Task AbortAsync(string bucket, string key, string uploadId, CancellationToken cancellationToken = default) =>
+        await SendXmlAsync(HttpMethod.Delete, bucket, key, [new("uploadId", uploadId)], null, cancellationToken);
+
+    public async Task DeleteObjectAsync(string bucket, string key, CancellationToken cancellationToken = default) =>
+        await SendXmlAsync(HttpMethod.Delete, bucket, key, [], null, cancellationToken);
+
+    private async Task<string> UploadPartAsync(string bucket, string key, string uploadId, int number, byte[] body, CancellationToken cancellationToken)
+    {
+        // Re-uploading a part number replaces it, so every part may be retried.
+        ResiliencePipeline retry = new ResiliencePipelineBuilder().AddRetry(new RetryStrategyOptions
+        {
+            MaxRetryAttempts = Math.Max(1, options.MaxAttempts - 1),
+            BackoffType = DelayBackoffType.Exponential,
+            UseJitter = true,
+            Delay = options.RetryDelay,
+            ShouldHandle = new PredicateBuilder().Handle<AlibabaException>(e => e.Kind != AlibabaErrorKind.UserError),
+        }).Build();
+        return await retry.ExecuteAsync(async ct =>
+        {
+            using HttpResponseMessage response = await SendAsync(HttpMethod.Put, bucket, key,
+                [new("partNumber", number.ToString(CultureInfo.InvariantCulture)), new("uploadId", uploadId)], body, ct);
+            return response.Headers.ETag?.Tag ?? throw new AlibabaException(200, "MissingETag", $"OSS answered part {number} without an ETag.", null);
+        }, cancellationToken);
+    }
+
+    private async Task<XDocument> SendXmlAsync(HttpMethod method, string bucket, string key, KeyValuePair<string, string?>[] query, byte[]? body, CancellationToken cancellationToken)
+    {
+        using HttpResponseMessage response = await SendAsync(method, bucket, key, query, body, cancellationToken);
+        string text = await response.Content.ReadAsStringAsync(cancellationToken);
+        return text.Length == 0 ? new XDocument(new XElement("Empty")) : XDocument.Parse(text);
+    }
+
+    private async Task<HttpResponseMessage> SendAsync(HttpMethod method, string bucket, string key, KeyValuePair<string, string?>[] query, byte[]? body, CancellationToken cancellationToken)
+    {
+        bool pathStyle = options.OssEndpoint is not null;
+        Uri baseUri = options.OssEndpoint ?? new Uri($"https://{bucket}.oss-{region}{(options.UseVpcEndpoint ? "-internal" : "")}.aliyuncs.com");
+        string path = (pathStyle ? $"/{bucket}/" : "/") + AcsEncoding.Percent(key, keepSlash: true);
+        string queryText = string.Join('&', query.Select(q => q.Value is null ? AcsEncoding.Percent(q.Key) : AcsEncoding.Percent(q.Key) + "=" + AcsEncoding.Percent(q.Value)));
+        var request = new HttpRequestMessage(method, new Uri(baseUri, path + (queryText.Length > 0 ? "?" + queryText : "")));
+        var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        if (options.SecurityToken is { } token)
+        {
+            headers[OssSignatureV4.SecurityTokenHeader] = token;
+        }
+
+        if (body is not null)
+        {
+            request.Content = new ByteArrayContent(body);
+#pragma warning disable CA5351 // Content-MD5 is OSS's integrity check of a part on the wire, not a security measure.
+            string md5 = Convert.ToBase64String(MD5.HashData(body));
+#pragma warning restore CA5351
+            request.Content.Headers.ContentMD5 = Convert.FromBase64String(md5);
+            request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
+            headers["content-md5"] = md5;
+            headers["content-type"] = "application/octet-stream";
+        }
+
+        (string authorization, _) = OssSignatureV4.Sign(method.Method, bucket, key, query, headers, [], options.AccessKeyId, options.AccessKeySecret, region, clock.GetUtcNow());
+        foreach ((string name, string value) in headers.Where(h => h.Key is not ("content-md5" or "content-type")))
+        {
+            request.Headers.TryAddWithoutValidation(name, value);
+        }
+
+        request.Headers.TryAddWithoutValidation("Authorization", authorization);
+        HttpResponseMessage response;
+        try
+        {
+            response = await http.SendAsync(request, cancellationToken);
+        }
+        catch (HttpRequestException e)
+        {
+            request.Dispose();
+            throw new AlibabaException(0, "NetworkError", $"OSS at {baseUri.Host} could not be reached ({e.Message}).", null, null, e);
+        }
+
+        if (response.IsSuccessStatusCode)
+        {
+            return response;
+        }
+
+        using (response)
+        {
+            string text = await response.Content.ReadAsStringAsync(cancellationToken);
+            string code = $"Http{(int)response.StatusCode}", message = text;
+            string? requestId = null;
+            try
+            {
+                XElement error = XDocument.Parse(text).Root!;
+                code = error.Element("Code")?.Value ?? code;
+                message = error.Element("Message")?.Value ?? message;
+                requestId = error.Element("RequestId")?.Value;
+            }
+            catch (System.Xml.XmlException)
+            {
+            }
+
+            throw new AlibabaException((int)response.StatusCode, code, message, requestId);
+        }
+    }
+}
