@@ -45,6 +45,7 @@ public static class ControlPlaneRegistration
         services.AddSingleton<AccessTokenService>();
         services.AddSingleton<SourceServerService>();
         services.AddSingleton<ReplicationJobService>();
+        services.AddSingleton<OverviewService>();
         services.AddSingleton<JobSteps>();
         services.AddSingleton<Housekeeping>();
         services.AddSingleton<IMigrationEngine, DurableMigrationEngine>();

@@ -5,9 +5,13 @@ using Microsoft.DurableTask.Client;
 
 namespace Smc.Functions;
 
-/// <summary>HTTP triggers for local images: one per route of the shared table.</summary>
+/// <summary>HTTP triggers for local images and the overview: one per route of the shared table.</summary>
 public sealed class ImageFunctions(FunctionsApi api)
 {
+    [Function("GetOverview")]
+    public Task<IActionResult> GetOverview([HttpTrigger(AuthorizationLevel.Function, "get", Route = "v1/overview")] HttpRequest request, [DurableClient] DurableTaskClient client, FunctionContext context) =>
+        api.RunAsync("GetOverview", request, client, context);
+
     [Function("ListImages")]
     public Task<IActionResult> ListImages([HttpTrigger(AuthorizationLevel.Function, "get", Route = "v1/images")] HttpRequest request, [DurableClient] DurableTaskClient client, FunctionContext context) =>
         api.RunAsync("ListImages", request, client, context);

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Smc.Alibaba.Emulator;
 
@@ -68,6 +69,16 @@ public static class AlibabaEmulator
             }
         });
         return app;
+    }
+
+    /// <summary>Starts the emulator on a loopback port the system picks; returns it and its base URL.</summary>
+    public static async Task<(WebApplication App, Uri Url)> StartAsync(EmulatorState state)
+    {
+        WebApplication app = Build(state, "http://127.0.0.1:0");
+        await app.StartAsync();
+        string address = app.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>()
+            .Features.Get<Microsoft.AspNetCore.Hosting.Server.Features.IServerAddressesFeature>()!.Addresses.First();
+        return (app, new Uri(address));
     }
 
     private static readonly string[] Regions = ["cn-hangzhou", "cn-shanghai", "cn-beijing", "ap-southeast-1"];

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Smc.Alibaba.Emulator;
@@ -19,14 +18,8 @@ public sealed class EcsClientEmulatorTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        using var socket = new TcpListener(IPAddress.Loopback, 0);
-        socket.Start();
-        int port = ((IPEndPoint)socket.LocalEndpoint).Port;
-        socket.Stop();
-        _url = new Uri($"http://127.0.0.1:{port}");
         _state.Accounts["LTAI-test"] = "test-secret";
-        _emulator = AlibabaEmulator.Build(_state, _url.ToString());
-        await _emulator.StartAsync();
+        (_emulator, _url) = await AlibabaEmulator.StartAsync(_state);
     }
 
     public async Task DisposeAsync() => await _emulator.DisposeAsync();

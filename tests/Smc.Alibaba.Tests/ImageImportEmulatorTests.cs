@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using Microsoft.AspNetCore.Builder;
 using Smc.Alibaba.Emulator;
 
@@ -14,16 +12,10 @@ public sealed class ImageImportEmulatorTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        using var socket = new TcpListener(IPAddress.Loopback, 0);
-        socket.Start();
-        int port = ((IPEndPoint)socket.LocalEndpoint).Port;
-        socket.Stop();
-        var url = new Uri($"http://127.0.0.1:{port}");
         _state.Accounts["LTAI-test"] = "test-secret";
         _state.OssBuckets["migrations"] = "cn-hangzhou";
         _state.OssObjects["migrations/j-1/disk0.raw"] = [1, 2, 3];
-        _emulator = AlibabaEmulator.Build(_state, url.ToString());
-        await _emulator.StartAsync();
+        (_emulator, Uri url) = await AlibabaEmulator.StartAsync(_state);
         _api = new EcsImageApi(new EcsClient(new HttpClient(), new AlibabaOptions
         {
             AccessKeyId = "LTAI-test",

@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using Microsoft.AspNetCore.Builder;
 using Smc.Alibaba.Emulator;
 
@@ -16,16 +14,10 @@ public sealed class OssClientEmulatorTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        using var socket = new TcpListener(IPAddress.Loopback, 0);
-        socket.Start();
-        int port = ((IPEndPoint)socket.LocalEndpoint).Port;
-        socket.Stop();
-        _url = new Uri($"http://127.0.0.1:{port}");
         _state.Accounts["LTAI-test"] = "test-secret";
         _state.OssBuckets["migrations"] = "cn-hangzhou";
         new Random(5).NextBytes(_disk);
-        _emulator = AlibabaEmulator.Build(_state, _url.ToString());
-        await _emulator.StartAsync();
+        (_emulator, _url) = await AlibabaEmulator.StartAsync(_state);
     }
 
     public async Task DisposeAsync() => await _emulator.DisposeAsync();

@@ -8,6 +8,8 @@ internal static class ImageRoutes
 {
     public static IEnumerable<ApiRoute> All()
     {
+        yield return new("GetOverview", "GET", "v1/overview", RouteAuth.Operator, async call =>
+            Results.Json(await call.Get<OverviewService>().GetAsync(call.CancellationToken), ApiJson.Options));
         yield return new("ListImages", "GET", "v1/images", RouteAuth.Operator, async call =>
         {
             var page = await call.Get<ImageService>().ListAsync(call.Query("jobId"), PageRequest.Parse(call.Query("pageNumber"), call.Query("pageSize")), call.CancellationToken);

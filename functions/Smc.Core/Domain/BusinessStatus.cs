@@ -7,4 +7,6 @@ public static class BusinessStatus
     public const string Syncing = "Syncing";
     public const string Processing = "Processing";
     public const string Cleaning = "Cleaning";
+
+    public static readonly IReadOnlyList<string> All = [Preparing, Syncing, Processing, Cleaning];
 }

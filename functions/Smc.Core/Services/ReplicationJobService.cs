@@ -94,7 +94,8 @@ public sealed class ReplicationJobService(
     public async Task<ReplicationJob> GetAsync(string jobId, CancellationToken cancellationToken = default) =>
         WithLag((await jobs.GetAsync(Check(jobId), cancellationToken) ?? throw NotFound(jobId)).Value);
 
-    private ReplicationJob WithLag(ReplicationJob job)
+    /// <summary>Sets the computed <see cref="ReplicationJob.LagSeconds"/> of an incremental job.</summary>
+    internal ReplicationJob WithLag(ReplicationJob job)
     {
         DateTimeOffset? newest = job.RunOnce ? null : job.ReplicationJobRuns.Where(r => r.ImageId is not null && r.EndTime is not null).Max(r => r.EndTime);
         job.LagSeconds = newest is null ? null : Math.Round(Math.Max(0, (clock.GetUtcNow() - newest.Value).TotalSeconds), 1);
