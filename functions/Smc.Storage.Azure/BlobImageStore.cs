@@ -58,10 +58,20 @@ internal sealed class BlobImageStore(BlobServiceClient service, BlobContainerCli
         }
     }
 
+    /// <exception cref="EndOfStreamException">The pack is shorter than the range (a range past its end answers 416).</exception>
     public async Task ReadPackAsync(string jobId, int round, string packId, long position, Memory<byte> destination, CancellationToken cancellationToken = default)
     {
-        BlobDownloadStreamingResult r = (await StorageErrors.Guard(() => Pack(jobId, round, packId).DownloadStreamingAsync(
-            new BlobDownloadOptions { Range = new HttpRange(position, destination.Length) }, cancellationToken))).Value;
+        BlobDownloadStreamingResult r;
+        try
+        {
+            r = (await StorageErrors.Guard(() => Pack(jobId, round, packId).DownloadStreamingAsync(
+                new BlobDownloadOptions { Range = new HttpRange(position, destination.Length) }, cancellationToken))).Value;
+        }
+        catch (RequestFailedException e) when (e.Status == 416)
+        {
+            throw new EndOfStreamException($"Pack {packId} of round {round} ends before byte {position}.", e);
+        }
+
         await using Stream s = r.Content;
         await s.ReadExactlyAsync(destination, cancellationToken);
     }

@@ -1,7 +1,5 @@
 using System.Net;
 using System.Text.Json;
-using Microsoft.AspNetCore.Builder;
-using Smc.Alibaba.Emulator;
 
 namespace Smc.Alibaba.Tests;
 
@@ -10,20 +8,8 @@ namespace Smc.Alibaba.Tests;
 /// a replayed nonce and a stale timestamp refused with Alibaba's codes, throttling and server errors retried only where
 /// that is safe.
 /// </summary>
-public sealed class EcsClientEmulatorTests : IAsyncLifetime
+public sealed class EcsClientEmulatorTests : EmulatorTest
 {
-    private readonly EmulatorState _state = new();
-    private WebApplication _emulator = null!;
-    private Uri _url = null!;
-
-    public async Task InitializeAsync()
-    {
-        _state.Accounts["LTAI-test"] = "test-secret";
-        (_emulator, _url) = await AlibabaEmulator.StartAsync(_state);
-    }
-
-    public async Task DisposeAsync() => await _emulator.DisposeAsync();
-
     [Theory]
     [InlineData("V3")]
     [InlineData("RPC")]
@@ -43,13 +29,13 @@ public sealed class EcsClientEmulatorTests : IAsyncLifetime
         Assert.Equal("SignatureDoesNotMatch", e.Code);
         Assert.Equal(AlibabaErrorKind.UserError, e.Kind);
         Assert.NotNull(e.RequestId);
-        Assert.False(_state.Calls.ContainsKey("DescribeRegions"));
+        Assert.False(State.Calls.ContainsKey("DescribeRegions"));
     }
 
     [Fact]
     public async Task UnknownAccessKey_InvalidAccessKeyIdNotFound()
     {
-        var client = new EcsClient(new HttpClient(), new AlibabaOptions { AccessKeyId = "LTAI-nobody", AccessKeySecret = "x", EcsEndpoint = _url }, TimeProvider.System);
+        var client = new EcsClient(new HttpClient(), new AlibabaOptions { AccessKeyId = "LTAI-nobody", AccessKeySecret = "x", EcsEndpoint = Url }, TimeProvider.System);
         var e = await Assert.ThrowsAsync<AlibabaException>(() => client.CallAsync("DescribeRegions", "cn-hangzhou", new Dictionary<string, string>(), idempotent: true));
         Assert.Equal("InvalidAccessKeyId.NotFound", e.Code);
     }
@@ -78,24 +64,24 @@ public sealed class EcsClientEmulatorTests : IAsyncLifetime
     [Fact]
     public async Task Throttling_RetriedAfterTheDelayTheServiceNames()
     {
-        _state.Faults.Enqueue("Throttling");
-        _state.Faults.Enqueue("Throttling");
+        State.Faults.Enqueue("Throttling");
+        State.Faults.Enqueue("Throttling");
         JsonElement answer = await Client().CallAsync("DescribeRegions", "cn-hangzhou", new Dictionary<string, string>(), idempotent: false);
         Assert.True(answer.TryGetProperty("Regions", out _));
-        Assert.Equal(3, _state.Calls["DescribeRegions"]);
+        Assert.Equal(3, State.Calls["DescribeRegions"]);
     }
 
     [Fact]
     public async Task ServerError_RetriedOnlyWhenIdempotentOrWithClientToken()
     {
-        _state.Faults.Enqueue("InternalError");
+        State.Faults.Enqueue("InternalError");
         var e = await Assert.ThrowsAsync<AlibabaException>(() => Client().CallAsync("DescribeRegions", "cn-hangzhou", new Dictionary<string, string>(), idempotent: false));
         Assert.Equal(AlibabaErrorKind.Transient, e.Kind);
-        Assert.Equal(1, _state.Calls["DescribeRegions"]);
+        Assert.Equal(1, State.Calls["DescribeRegions"]);
 
-        _state.Faults.Enqueue("InternalError");
+        State.Faults.Enqueue("InternalError");
         await Client().CallAsync("DescribeRegions", "cn-hangzhou", new Dictionary<string, string> { ["ClientToken"] = "t-1" }, idempotent: false);
-        Assert.Equal(3, _state.Calls["DescribeRegions"]);
+        Assert.Equal(3, State.Calls["DescribeRegions"]);
     }
 
     [Fact]
@@ -110,9 +96,6 @@ public sealed class EcsClientEmulatorTests : IAsyncLifetime
 
     private EcsClient Client(string secret = "test-secret", string signature = "V3", TimeProvider? clock = null) =>
         new(new HttpClient(), Options(secret, signature), clock ?? TimeProvider.System);
-
-    private AlibabaOptions Options(string secret, string signature) =>
-        new() { AccessKeyId = "LTAI-test", AccessKeySecret = secret, EcsEndpoint = _url, Signature = signature, RetryDelay = TimeSpan.FromMilliseconds(10) };
 
     private sealed class FixedClock(DateTimeOffset now) : TimeProvider
     {

@@ -1,26 +1,16 @@
-using Microsoft.AspNetCore.Builder;
-using Smc.Alibaba.Emulator;
-
 namespace Smc.Alibaba.Tests;
 
 /// <summary>Multipart upload through the OSS client against the emulator: byte-identical objects, resumption, retries, refusals.</summary>
-public sealed class OssClientEmulatorTests : IAsyncLifetime
+public sealed class OssClientEmulatorTests : EmulatorTest
 {
     private const int Part = 1 << 20;
-    private readonly EmulatorState _state = new();
     private readonly byte[] _disk = new byte[(5 * Part) + 12345];
-    private WebApplication _emulator = null!;
-    private Uri _url = null!;
 
-    public async Task InitializeAsync()
+    public OssClientEmulatorTests()
     {
-        _state.Accounts["LTAI-test"] = "test-secret";
-        _state.OssBuckets["migrations"] = "cn-hangzhou";
+        State.OssBuckets["migrations"] = "cn-hangzhou";
         new Random(5).NextBytes(_disk);
-        (_emulator, _url) = await AlibabaEmulator.StartAsync(_state);
     }
-
-    public async Task DisposeAsync() => await _emulator.DisposeAsync();
 
     [Fact]
     public async Task Upload_InParallelParts_ObjectIsByteIdentical_NothingLeftOpen()
@@ -29,8 +19,8 @@ public sealed class OssClientEmulatorTests : IAsyncLifetime
         string uploadId = await oss.InitiateAsync("migrations", "j-1/disk 0+.raw");
         int sent = await oss.UploadAsync("migrations", "j-1/disk 0+.raw", uploadId, _disk.Length, Part, 3, ReadDisk);
         Assert.Equal(6, sent);
-        Assert.Equal(_disk, _state.OssObjects["migrations/j-1/disk 0+.raw"]);
-        Assert.Equal(0, _state.OpenUploads());
+        Assert.Equal(_disk, State.OssObjects["migrations/j-1/disk 0+.raw"]);
+        Assert.Equal(0, State.OpenUploads());
     }
 
     [Fact]
@@ -50,24 +40,24 @@ public sealed class OssClientEmulatorTests : IAsyncLifetime
         }
 
         await Assert.ThrowsAsync<IOException>(() => oss.UploadAsync("migrations", "j-2/disk0.raw", uploadId, _disk.Length, Part, 1, Crashing));
-        int before = _state.Calls["oss:UploadPart"];
+        int before = State.Calls["oss:UploadPart"];
         Assert.Equal(3, (await oss.ListPartsAsync("migrations", "j-2/disk0.raw", uploadId)).Count);
 
         int sent = await Client().UploadAsync("migrations", "j-2/disk0.raw", uploadId, _disk.Length, Part, 2, ReadDisk);
         Assert.Equal(3, sent);
-        Assert.Equal(before + 3, _state.Calls["oss:UploadPart"]);
-        Assert.Equal(_disk, _state.OssObjects["migrations/j-2/disk0.raw"]);
+        Assert.Equal(before + 3, State.Calls["oss:UploadPart"]);
+        Assert.Equal(_disk, State.OssObjects["migrations/j-2/disk0.raw"]);
     }
 
     [Fact]
     public async Task ServerErrorOnAPart_RetriedAndTheObjectIsWhole()
     {
-        _state.OssFaults.Enqueue("UploadPart");
+        State.OssFaults.Enqueue("UploadPart");
         OssClient oss = Client();
         string uploadId = await oss.InitiateAsync("migrations", "j-3/disk0.raw");
         await oss.UploadAsync("migrations", "j-3/disk0.raw", uploadId, _disk.Length, Part, 1, ReadDisk);
-        Assert.Equal(7, _state.Calls["oss:UploadPart"]);
-        Assert.Equal(_disk, _state.OssObjects["migrations/j-3/disk0.raw"]);
+        Assert.Equal(7, State.Calls["oss:UploadPart"]);
+        Assert.Equal(_disk, State.OssObjects["migrations/j-3/disk0.raw"]);
     }
 
     [Fact]
@@ -80,8 +70,8 @@ public sealed class OssClientEmulatorTests : IAsyncLifetime
 
         string uploadId = await Client().InitiateAsync("migrations", "j-4/disk0.raw");
         await Client().AbortAsync("migrations", "j-4/disk0.raw", uploadId);
-        Assert.Equal(0, _state.OpenUploads());
-        Assert.False(_state.OssObjects.ContainsKey("migrations/j-4/disk0.raw"));
+        Assert.Equal(0, State.OpenUploads());
+        Assert.False(State.OssObjects.ContainsKey("migrations/j-4/disk0.raw"));
     }
 
     private Task ReadDisk(long offset, Memory<byte> buffer, CancellationToken cancellationToken)
@@ -90,6 +80,5 @@ public sealed class OssClientEmulatorTests : IAsyncLifetime
         return Task.CompletedTask;
     }
 
-    private OssClient Client(string secret = "test-secret") =>
-        new(new HttpClient(), new AlibabaOptions { AccessKeyId = "LTAI-test", AccessKeySecret = secret, OssEndpoint = _url, RetryDelay = TimeSpan.FromMilliseconds(10) }, "cn-hangzhou", TimeProvider.System);
+    private OssClient Client(string secret = "test-secret") => new(new HttpClient(), Options(secret), "cn-hangzhou", TimeProvider.System);
 }

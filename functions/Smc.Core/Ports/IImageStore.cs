@@ -12,7 +12,7 @@ public interface IImageStore
     /// </summary>
     Task KeepPackAsync(string jobId, int round, string packId, CancellationToken cancellationToken = default);
 
-    /// <summary>Reads [position, position + destination.Length) of a kept pack.</summary>
+    /// <summary>Reads [position, position + destination.Length) of a kept pack; <see cref="EndOfStreamException"/> when it is shorter.</summary>
     Task ReadPackAsync(string jobId, int round, string packId, long position, Memory<byte> destination, CancellationToken cancellationToken = default);
 
     /// <summary>Deletes the job's kept packs whose <c>{round}/{packId}</c> is not in <paramref name="keep"/>; returns how many.</summary>

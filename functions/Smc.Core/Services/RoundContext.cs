@@ -21,10 +21,8 @@ internal sealed class RoundContext
 
     public required Dictionary<int, DiskMapping> Mappings { get; init; }
 
-    /// <summary>For an incremental round: the image its destination disks start as a copy of, and that round's chunks.</summary>
+    /// <summary>For an incremental round: the image whose chunk references its unchanged chunks take.</summary>
     public string? BaseImageId { get; init; }
-
-    public Dictionary<(int Disk, long Offset), Smc.Wire.Staging.FingerprintEntry>? BaseChunks { get; init; }
 
     public static async Task<RoundContext> GetAsync(string jobId, int round, string manifestSha256, Func<Task<RoundContext>> load)
     {

@@ -564,7 +564,7 @@ public sealed class RoundSteps(
                 throw new StagingRefusedException("StagingIntegrity.ManifestInvalid", "A complete round lists a chunk without a pack.");
             }
 
-            (string? baseImageId, Dictionary<(int, long), FingerprintEntry>? baseChunks) = incremental ? await LoadBaseAsync(job, manifest) : (null, null);
+            string? baseImageId = incremental ? await LoadBaseAsync(job, manifest) : null;
 
             byte[] dataKey;
             byte[] fingerprintKey = await keys.EnsureFingerprintKeyAsync(job.JobId);
@@ -622,7 +622,6 @@ public sealed class RoundSteps(
                 ChunksByDisk = byDisk,
                 Mappings = mappings,
                 BaseImageId = baseImageId,
-                BaseChunks = baseChunks,
             };
         });
 
@@ -630,7 +629,7 @@ public sealed class RoundSteps(
     /// The base of an incremental round: the kept image of its base round and that round's fingerprints; every chunk the
     /// agent left out as unchanged must match them.
     /// </summary>
-    private async Task<(string?, Dictionary<(int, long), FingerprintEntry>?)> LoadBaseAsync(ReplicationJob job, RoundManifest manifest)
+    private async Task<string> LoadBaseAsync(ReplicationJob job, RoundManifest manifest)
     {
         ReplicationJobRun? baseRun = job.ReplicationJobRuns.FirstOrDefault(r => r.Round == manifest.BaseRound && r.ImageId is not null && r.EndTime is not null);
         byte[]? document = baseRun is null ? null : await imageStore.GetDocumentAsync(baseRun.ImageId!, FingerprintsDocument);
@@ -651,7 +650,7 @@ public sealed class RoundSteps(
             }
         }
 
-        return (baseRun.ImageId, baseChunks);
+        return baseRun.ImageId!;
     }
 
     private async Task<DiskMapping> PlanDiskAsync(ReplicationJob job, int round, RoundManifest manifest, ManifestDisk disk, int[] order, ChunkKeys chunkKeys)
