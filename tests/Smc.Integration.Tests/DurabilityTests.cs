@@ -1,5 +1,8 @@
 using System.Net;
 using System.Text.Json.Nodes;
+using DurableTask.AzureStorage;
+using DurableTask.Core;
+using DurableTask.Core.History;
 using Smc.Integration.Tests.Infrastructure;
 
 namespace Smc.Integration.Tests;
@@ -33,6 +36,45 @@ public sealed class DurabilityTests : IDisposable
         JsonNode ended = await second.Operator().WaitForAsync($"/api/v1/replication-jobs/{jobId}", j => j["status"]!.GetValue<string>() is "Finished" or "InError", TimeSpan.FromSeconds(150));
         Assert.True(ended["status"]!.GetValue<string>() == "Finished", ended.ToJsonString());
         Assert.Contains(second.Process.Lines, l => l.Contains($"FinishRunActivity for {jobId} on host", StringComparison.Ordinal) && l.Contains($"/{second.Process.Id}", StringComparison.Ordinal));
+    }
+
+    /// <summary>
+    /// A host killed after checkpointing an episode but before deleting its messages leaves them for the next host
+    /// (at-least-once delivery). A redelivered ExecutionStarted must be dropped, as Durable Task Core's dispatcher does,
+    /// not added to the history (where every later episode fails with "Multiple ExecutionStartedEvent found").
+    /// The test sends that duplicate itself, so the crash window needn't be hit by luck.
+    /// </summary>
+    [Fact]
+    public async Task RedeliveredStartMessage_IsDropped_AndTheJobGoesOn()
+    {
+        using Azurite azurite = await Azurite.StartAsync();
+        using ControlPlane host = await ControlPlane.StartAsync(azurite.ConnectionString);
+        ApiClient op = host.Operator();
+        var (_, code) = await Flows.NewTokenAsync(op);
+        var (sourceId, config) = Flows.RegisterAgent(host, _box, code, SampleDisks.Gpt(_box));
+        await op.WaitForAsync($"/api/v1/source-servers/{sourceId}", s => s["state"]!.GetValue<string>() == "Unavailable", TimeSpan.FromSeconds(30));
+        string jobId = await Flows.NewJobAsync(op, sourceId);
+        (await op.PostAsync($"/api/v1/replication-jobs/{jobId}/start")).Expect(HttpStatusCode.Accepted);
+        await op.WaitForAsync($"/api/v1/replication-jobs/{jobId}", j => j["statusInfo"]?["errorCode"]?.GetValue<string>() == "SourceUnavailable", TimeSpan.FromSeconds(30));
+
+        var hub = new AzureStorageOrchestrationService(new AzureStorageOrchestrationServiceSettings
+        {
+            TaskHubName = "smchub",
+            StorageAccountClientProvider = new StorageAccountClientProvider(azurite.ConnectionString),
+        });
+        OrchestrationState current = (await hub.GetOrchestrationStateAsync(jobId, allExecutions: false)).Single();
+        var instance = new OrchestrationInstance { InstanceId = jobId, ExecutionId = current.OrchestrationInstance.ExecutionId };
+        await hub.SendTaskOrchestrationMessageAsync(new TaskMessage
+        {
+            OrchestrationInstance = instance,
+            Event = new ExecutionStartedEvent(-1, current.Input) { Name = current.Name, OrchestrationInstance = instance },
+        });
+        await host.Process.WaitForLineAsync($"Orchestration {jobId}: dropping ExecutionStarted message", TimeSpan.FromSeconds(30));
+
+        using ChildProcess agent = Agent.Start("run", "--config", config);
+        JsonNode ended = await op.WaitForAsync($"/api/v1/replication-jobs/{jobId}", j => j["status"]!.GetValue<string>() is "Finished" or "InError", TimeSpan.FromSeconds(120));
+        Assert.True(ended["status"]!.GetValue<string>() == "Finished", ended.ToJsonString());
+        Assert.DoesNotContain(host.Process.Lines, l => l.Contains("Multiple ExecutionStartedEvent", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -112,8 +112,25 @@ internal sealed class ChildProcess : IDisposable
     public void Dispose()
     {
         Kill();
+        SaveLog();
         _process.Dispose();
         _newLine.Dispose();
+    }
+
+    /// <summary>Keeps the output in .artifacts/test-logs (name-pid.log) for reading after a failed run.</summary>
+    private void SaveLog()
+    {
+        try
+        {
+            string dir = Path.Combine(Repo.Root, ".artifacts", "test-logs");
+            Directory.CreateDirectory(dir);
+            string name = Path.GetFileNameWithoutExtension(_process.StartInfo.ArgumentList.FirstOrDefault(a => a.EndsWith(".dll", StringComparison.Ordinal)) ?? _process.StartInfo.FileName);
+            File.WriteAllLines(Path.Combine(dir, $"{name}-{_process.Id}.log"), _lines);
+        }
+        catch (IOException)
+        {
+            // A log that can't be written must not fail the test that owns the process.
+        }
     }
 
     private void Add(string? line)
