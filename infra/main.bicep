@@ -19,6 +19,16 @@ param masterKey string
 @maxValue(3600)
 param heartbeatRateSeconds int = 30
 
+@description('Alibaba Cloud AccessKey ID for provider alibaba (empty: jobs with imageProvider alibaba are refused).')
+param alibabaAccessKeyId string = ''
+
+@description('Alibaba Cloud AccessKey secret for provider alibaba.')
+@secure()
+param alibabaAccessKeySecret string = ''
+
+@description('OSS bucket the disks are uploaded to before ImportImage; it must be in the jobs\' region.')
+param alibabaOssBucket string = ''
+
 var suffix = uniqueString(resourceGroup().id)
 var storageName = toLower('${namePrefix}${take(suffix, 13)}')
 var appName = '${namePrefix}-control-${take(suffix, 8)}'
@@ -76,6 +86,9 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
         { name: 'SMC_STORAGE__CONNECTIONSTRING', value: storageConnection }
         { name: 'SMC_CONTROL__HEARTBEATRATESECONDS', value: string(heartbeatRateSeconds) }
         { name: 'SMC_SECURITY__MASTERKEY', value: masterKey }
+        { name: 'SMC_ALIBABA__ACCESSKEYID', value: alibabaAccessKeyId }
+        { name: 'SMC_ALIBABA__ACCESSKEYSECRET', value: alibabaAccessKeySecret }
+        { name: 'SMC_ALIBABA__OSSBUCKET', value: alibabaOssBucket }
       ]
     }
   }

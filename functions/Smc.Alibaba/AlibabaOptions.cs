@@ -29,6 +29,21 @@ public sealed class AlibabaOptions
     /// <summary>First retry delay; doubled on each retry (with jitter), unless the service says when (<c>x-acs-retry-after</c>).</summary>
     public TimeSpan RetryDelay { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>The OSS bucket disks are uploaded to; it must be in the job's region (ImportImage reads only that region's buckets).</summary>
+    public string OssBucket { get; set; } = "";
+
+    /// <summary>Key prefix of uploaded disks: <c>{prefix}/{jobId}/r{round}/disk{i}.raw</c>.</summary>
+    public string OssPrefix { get; set; } = "smc-serverless";
+
+    /// <summary>Keep the uploaded disk objects after their image is Available (default: delete them, they cost storage).</summary>
+    public bool KeepOssObjects { get; set; }
+
+    /// <summary>Seconds between two polls of an import (imports take minutes to hours).</summary>
+    public int ImportPollSeconds { get; set; } = 15;
+
+    /// <summary>Whether an account is configured at all (keys and bucket); without one, jobs with provider alibaba are refused.</summary>
+    public bool IsConfigured => !string.IsNullOrWhiteSpace(AccessKeyId) && !string.IsNullOrWhiteSpace(AccessKeySecret) && !string.IsNullOrWhiteSpace(OssBucket);
+
     public void Validate()
     {
         if (string.IsNullOrWhiteSpace(AccessKeyId) || string.IsNullOrWhiteSpace(AccessKeySecret))
@@ -41,11 +56,16 @@ public sealed class AlibabaOptions
             throw new InvalidOperationException("SMC_ALIBABA__SIGNATURE must be V3 or RPC.");
         }
 
+        if (ImportPollSeconds is < 1 or > 3600)
+        {
+            throw new InvalidOperationException("SMC_ALIBABA__IMPORTPOLLSECONDS must be 1–3600.");
+        }
+
         if (MaxAttempts is < 1 or > 20)
         {
             throw new InvalidOperationException("SMC_ALIBABA__MAXATTEMPTS must be 1–20.");
         }
     }
 
-    public override string ToString() => $"AccessKeyId={AccessKeyId}, Signature={Signature}, Endpoint={EcsEndpoint?.ToString() ?? "regional"}";
+    public override string ToString() => $"AccessKeyId={AccessKeyId}, Signature={Signature}, Endpoint={EcsEndpoint?.ToString() ?? "regional"}, OssBucket={OssBucket}";
 }

@@ -19,6 +19,9 @@ internal sealed record OssPart(int Number, string ETag, long Size);
 /// </summary>
 internal sealed class OssClient(HttpClient http, AlibabaOptions options, string region, TimeProvider clock)
 {
+    /// <summary>Parts per ListParts page (OSS's maximum).</summary>
+    internal const int MaxPartsPerList = 1000;
+
     /// <summary>Starts a multipart upload; returns its uploadId (keep it: it is what resumes the upload).</summary>
     public async Task<string> InitiateAsync(string bucket, string key, CancellationToken cancellationToken = default)
     {
@@ -26,11 +29,50 @@ internal sealed class OssClient(HttpClient http, AlibabaOptions options, string 
         return answer.Root!.Element("UploadId")!.Value;
     }
 
-    public async Task<List<OssPart>> ListPartsAsync(string bucket, string key, string uploadId, CancellationToken cancellationToken = default)
+    /// <summary>The parts numbered [<paramref name="firstPart"/>, <paramref name="lastPart"/>] the upload has, following ListParts' pages.</summary>
+    public async Task<List<OssPart>> ListPartsAsync(string bucket, string key, string uploadId, int firstPart = 1, int lastPart = int.MaxValue, CancellationToken cancellationToken = default)
     {
-        XDocument answer = await SendXmlAsync(HttpMethod.Get, bucket, key, [new("uploadId", uploadId)], null, cancellationToken);
-        return [.. answer.Root!.Elements("Part").Select(p => new OssPart(
-            int.Parse(p.Element("PartNumber")!.Value, CultureInfo.InvariantCulture), p.Element("ETag")!.Value, long.Parse(p.Element("Size")!.Value, CultureInfo.InvariantCulture)))];
+        var parts = new List<OssPart>();
+        int marker = firstPart - 1;
+        while (true)
+        {
+            int want = (int)Math.Min(MaxPartsPerList, (long)lastPart - marker);
+            XDocument answer = await SendXmlAsync(HttpMethod.Get, bucket, key,
+                [new("max-parts", want.ToString(CultureInfo.InvariantCulture)), new("part-number-marker", marker.ToString(CultureInfo.InvariantCulture)), new("uploadId", uploadId)], null, cancellationToken);
+            XElement root = answer.Root!;
+            parts.AddRange(root.Elements("Part").Select(p => new OssPart(
+                int.Parse(p.Element("PartNumber")!.Value, CultureInfo.InvariantCulture), p.Element("ETag")!.Value, long.Parse(p.Element("Size")!.Value, CultureInfo.InvariantCulture)))
+                .Where(p => p.Number <= lastPart));
+            bool truncated = string.Equals(root.Element("IsTruncated")?.Value, "true", StringComparison.OrdinalIgnoreCase);
+            int next = int.TryParse(root.Element("NextPartNumberMarker")?.Value, NumberStyles.None, CultureInfo.InvariantCulture, out int n) ? n : parts.LastOrDefault()?.Number ?? marker;
+            if (!truncated || next <= marker || next >= lastPart)
+            {
+                return parts;
+            }
+
+            marker = next;
+        }
+    }
+
+    /// <summary>Completes the upload with these parts (ascending); the object then exists whole.</summary>
+    public async Task CompleteAsync(string bucket, string key, string uploadId, IEnumerable<OssPart> parts, CancellationToken cancellationToken = default)
+    {
+        var complete = new XElement("CompleteMultipartUpload", parts.OrderBy(p => p.Number).Select(p => new XElement("Part", new XElement("PartNumber", p.Number), new XElement("ETag", p.ETag))));
+        await SendXmlAsync(HttpMethod.Post, bucket, key, [new("uploadId", uploadId)], System.Text.Encoding.UTF8.GetBytes(complete.ToString(SaveOptions.DisableFormatting)), cancellationToken);
+    }
+
+    /// <summary>The object's size, or null when it doesn't exist.</summary>
+    public async Task<long?> GetObjectSizeAsync(string bucket, string key, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            using HttpResponseMessage response = await SendAsync(HttpMethod.Head, bucket, key, [], null, cancellationToken);
+            return response.Content.Headers.ContentLength;
+        }
+        catch (AlibabaException e) when (e.Status == 404)
+        {
+            return null;
+        }
     }
 
     /// <summary>
@@ -43,7 +85,7 @@ internal sealed class OssClient(HttpClient http, AlibabaOptions options, string 
         Func<long, Memory<byte>, CancellationToken, Task> readPart, CancellationToken cancellationToken = default)
     {
         int count = (int)((length + partSize - 1) / partSize);
-        var have = (await ListPartsAsync(bucket, key, uploadId, cancellationToken)).ToDictionary(p => p.Number);
+        var have = (await ListPartsAsync(bucket, key, uploadId, cancellationToken: cancellationToken)).ToDictionary(p => p.Number);
         var parts = new OssPart[count];
         int sent = 0;
         await Parallel.ForEachAsync(Enumerable.Range(1, count), new ParallelOptions { MaxDegreeOfParallelism = parallelism, CancellationToken = cancellationToken }, async (number, ct) =>
@@ -63,8 +105,7 @@ internal sealed class OssClient(HttpClient http, AlibabaOptions options, string 
             Interlocked.Increment(ref sent);
         });
 
-        var complete = new XElement("CompleteMultipartUpload", parts.Select(p => new XElement("Part", new XElement("PartNumber", p.Number), new XElement("ETag", p.ETag))));
-        await SendXmlAsync(HttpMethod.Post, bucket, key, [new("uploadId", uploadId)], System.Text.Encoding.UTF8.GetBytes(complete.ToString(SaveOptions.DisableFormatting)), cancellationToken);
+        await CompleteAsync(bucket, key, uploadId, parts, cancellationToken);
         return sent;
     }
 
@@ -74,7 +115,8 @@ internal sealed class OssClient(HttpClient http, AlibabaOptions options, string 
     public async Task DeleteObjectAsync(string bucket, string key, CancellationToken cancellationToken = default) =>
         await SendXmlAsync(HttpMethod.Delete, bucket, key, [], null, cancellationToken);
 
-    private async Task<string> UploadPartAsync(string bucket, string key, string uploadId, int number, byte[] body, CancellationToken cancellationToken)
+    /// <summary>Uploads one part (re-sending a part number replaces it); returns its ETag.</summary>
+    public async Task<string> UploadPartAsync(string bucket, string key, string uploadId, int number, ReadOnlyMemory<byte> body, CancellationToken cancellationToken = default)
     {
         // Re-uploading a part number replaces it, so every part may be retried.
         ResiliencePipeline retry = new ResiliencePipelineBuilder().AddRetry(new RetryStrategyOptions
@@ -93,14 +135,14 @@ internal sealed class OssClient(HttpClient http, AlibabaOptions options, string 
         }, cancellationToken);
     }
 
-    private async Task<XDocument> SendXmlAsync(HttpMethod method, string bucket, string key, KeyValuePair<string, string?>[] query, byte[]? body, CancellationToken cancellationToken)
+    private async Task<XDocument> SendXmlAsync(HttpMethod method, string bucket, string key, KeyValuePair<string, string?>[] query, ReadOnlyMemory<byte>? body, CancellationToken cancellationToken)
     {
         using HttpResponseMessage response = await SendAsync(method, bucket, key, query, body, cancellationToken);
         string text = await response.Content.ReadAsStringAsync(cancellationToken);
         return text.Length == 0 ? new XDocument(new XElement("Empty")) : XDocument.Parse(text);
     }
 
-    private async Task<HttpResponseMessage> SendAsync(HttpMethod method, string bucket, string key, KeyValuePair<string, string?>[] query, byte[]? body, CancellationToken cancellationToken)
+    private async Task<HttpResponseMessage> SendAsync(HttpMethod method, string bucket, string key, KeyValuePair<string, string?>[] query, ReadOnlyMemory<byte>? body, CancellationToken cancellationToken)
     {
         bool pathStyle = options.OssEndpoint is not null;
         Uri baseUri = options.OssEndpoint ?? new Uri($"https://{bucket}.oss-{region}{(options.UseVpcEndpoint ? "-internal" : "")}.aliyuncs.com");
@@ -113,11 +155,11 @@ internal sealed class OssClient(HttpClient http, AlibabaOptions options, string 
             headers[OssSignatureV4.SecurityTokenHeader] = token;
         }
 
-        if (body is not null)
+        if (body is { } content)
         {
-            request.Content = new ByteArrayContent(body);
+            request.Content = new ReadOnlyMemoryContent(content);
 #pragma warning disable CA5351 // Content-MD5 is OSS's integrity check of a part on the wire, not a security measure.
-            string md5 = Convert.ToBase64String(MD5.HashData(body));
+            string md5 = Convert.ToBase64String(MD5.HashData(content.Span));
 #pragma warning restore CA5351
             request.Content.Headers.ContentMD5 = Convert.FromBase64String(md5);
             request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Smc.Alibaba;
 using Smc.Core.Options;
 using Smc.Core.Ports;
 using Smc.Core.Security;
@@ -14,7 +15,7 @@ public static class ControlPlaneRegistration
 {
     /// <summary>
     /// Registers services, storage adapters and the API dispatcher. Configuration keys follow
-    /// <c>SMC_&lt;SECTION&gt;__&lt;KEY&gt;</c> (sections STORAGE and CONTROL).
+    /// <c>SMC_&lt;SECTION&gt;__&lt;KEY&gt;</c> (sections STORAGE, CONTROL, SECURITY and ALIBABA).
     /// </summary>
     public static IServiceCollection AddSmcControlPlane(this IServiceCollection services, IConfiguration configuration)
     {
@@ -40,6 +41,24 @@ public static class ControlPlaneRegistration
         services.AddSingleton<JobKeys>();
         services.AddSingleton<CommandSignals>();
         services.AddSingleton<RoundSteps>();
+        services.AddSingleton<ExportSteps>();
+
+        // Provider alibaba: the account, if one is configured (else jobs asking for it are refused with what to set).
+        var alibaba = new AlibabaOptions();
+        configuration.GetSection("ALIBABA").Bind(alibaba);
+        if (alibaba.IsConfigured)
+        {
+            alibaba.Validate();
+            services.AddSingleton<ICloudImages>(sp => new AlibabaCloudImages(
+                new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) }) { Timeout = TimeSpan.FromMinutes(5) },
+                alibaba,
+                sp.GetRequiredService<TimeProvider>()));
+        }
+        else
+        {
+            services.AddSingleton<ICloudImages, UnconfiguredCloudImages>();
+        }
+
         services.AddSingleton<AgentJobService>();
         services.AddSingleton<ImageService>();
         services.AddSingleton<AccessTokenService>();

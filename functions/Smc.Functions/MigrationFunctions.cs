@@ -6,7 +6,7 @@ using Smc.Core.Services;
 namespace Smc.Functions;
 
 /// <summary>The orchestrator and activity functions: one per registered task, over the shared code.</summary>
-public sealed class MigrationFunctions(JobSteps steps, RoundSteps rounds)
+public sealed class MigrationFunctions(JobSteps steps, RoundSteps rounds, ExportSteps exports)
 {
     [Function(TaskNames.MigrateServerOrchestrator)]
     public Task<MigrationResult> MigrateServerOrchestrator([OrchestrationTrigger] TaskOrchestrationContext context) =>
@@ -55,4 +55,28 @@ public sealed class MigrationFunctions(JobSteps steps, RoundSteps rounds)
     [Function(TaskNames.PurgeStagingActivity)]
     public Task<bool> PurgeStagingActivity([ActivityTrigger] string input) =>
         rounds.PurgeStagingAsync(input);
+
+    [Function(TaskNames.BeginExportActivity)]
+    public Task<ExportPlan> BeginExportActivity([ActivityTrigger] ExportInput input) =>
+        exports.BeginAsync(input);
+
+    [Function(TaskNames.UploadPartsActivity)]
+    public Task<UploadPartsResult> UploadPartsActivity([ActivityTrigger] UploadPartsInput input) =>
+        exports.UploadPartsAsync(input);
+
+    [Function(TaskNames.CompleteUploadActivity)]
+    public Task<ExportStepResult> CompleteUploadActivity([ActivityTrigger] ExportDiskInput input) =>
+        exports.CompleteUploadAsync(input);
+
+    [Function(TaskNames.StartImportActivity)]
+    public Task<ExportStepResult> StartImportActivity([ActivityTrigger] ExportInput input) =>
+        exports.StartImportAsync(input);
+
+    [Function(TaskNames.CheckImportActivity)]
+    public Task<ImportCheck> CheckImportActivity([ActivityTrigger] ExportInput input) =>
+        exports.CheckImportAsync(input);
+
+    [Function(TaskNames.EndExportActivity)]
+    public Task<bool> EndExportActivity([ActivityTrigger] EndExportInput input) =>
+        exports.EndAsync(input);
 }

@@ -23,6 +23,7 @@ public static class AlibabaEmulator
         var images = new EcsImages(state);
         var oss = new OssEmulator(state);
         state.OpenUploads = () => oss.OpenUploads;
+        state.ImageIds = () => images.ImageIds;
         app.MapMethods("/{bucket}/{**key}", ["GET", "PUT", "POST", "DELETE", "HEAD"], (HttpContext http, string bucket, string key) => oss.HandleAsync(http, bucket, key));
         app.MapMethods("/", ["GET", "POST"], async (HttpContext http) =>
         {

@@ -38,6 +38,31 @@ public sealed class EmulatorState
     /// <summary>OSS operations to fail once each with a 500, in order (e.g. <c>UploadPart</c>).</summary>
     public ConcurrentQueue<string> OssFaults { get; } = new();
 
+    /// <summary>Parts per ListParts page at most (OSS: 1000); a test lowers it to make the client follow pages.</summary>
+    public int ListPartsPageLimit { get; set; } = 1000;
+
+    /// <summary>Stored parts by <c>bucket/key#number</c>, and how often each was stored (a resumed upload sends a part once).</summary>
+    public ConcurrentDictionary<string, int> PartUploads { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// When set, UploadPart requests after this many stored parts wait for <see cref="ReleaseParts"/> (and store nothing
+    /// if their client went away meanwhile): a test kills the control plane mid-upload at a known point.
+    /// </summary>
+    public int? HoldPartsAfter { get; set; }
+
+    /// <summary>Completes when the first request is held by <see cref="HoldPartsAfter"/>.</summary>
+    public TaskCompletionSource PartsHeld { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    internal TaskCompletionSource PartGate { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>UploadPart requests let through while <see cref="HoldPartsAfter"/> is set.</summary>
+    internal int PartsAdmitted;
+
+    public void ReleaseParts() => PartGate.TrySetResult();
+
+    /// <summary>The ECS images that exist (any status), by id.</summary>
+    public Func<IReadOnlyCollection<string>> ImageIds { get; internal set; } = () => [];
+
     /// <summary>Multipart uploads neither completed nor aborted.</summary>
     public Func<int> OpenUploads { get; internal set; } = () => 0;
 }

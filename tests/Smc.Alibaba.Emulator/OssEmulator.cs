@@ -80,8 +80,19 @@ internal sealed class OssEmulator(EmulatorState state)
                         return Error(400, "InvalidDigest", "The Content-MD5 you specified did not match what we received.");
                     }
 
+                    if (state.HoldPartsAfter is int hold && Interlocked.Increment(ref state.PartsAdmitted) > hold)
+                    {
+                        state.PartsHeld.TrySetResult();
+                        await state.PartGate.Task;
+                        if (http.RequestAborted.IsCancellationRequested)
+                        {
+                            return Results.Empty;
+                        }
+                    }
+
                     string etag = $"\"{Convert.ToHexString(MD5.HashData(body))}\"";
                     upload.Parts[number] = (body, etag);
+                    state.PartUploads.AddOrUpdate($"{name}#{number}", 1, (_, n) => n + 1);
                     http.Response.Headers.ETag = etag;
                     return Results.Ok();
                 }
@@ -93,9 +104,17 @@ internal sealed class OssEmulator(EmulatorState state)
                         return Error(404, "NoSuchUpload", "The specified upload does not exist.");
                     }
 
+                    // Pages as OSS pages them: max-parts (≤ 1000, and the emulator's own cap), after part-number-marker.
+                    int marker = int.TryParse(query.GetValueOrDefault("part-number-marker"), NumberStyles.None, CultureInfo.InvariantCulture, out int m) ? m : 0;
+                    int max = Math.Min(state.ListPartsPageLimit, int.TryParse(query.GetValueOrDefault("max-parts"), NumberStyles.None, CultureInfo.InvariantCulture, out int x) ? Math.Min(x, 1000) : 1000);
+                    var after = upload.Parts.Where(p => p.Key > marker).OrderBy(p => p.Key).ToList();
+                    var page = after.Take(max).ToList();
+                    bool truncated = after.Count > page.Count;
                     return Xml(new XElement("ListPartsResult", new XElement("Bucket", bucket), new XElement("Key", key), new XElement("UploadId", query["uploadId"]),
-                        new XElement("IsTruncated", "false"),
-                        upload.Parts.OrderBy(p => p.Key).Select(p => new XElement("Part", new XElement("PartNumber", p.Key), new XElement("ETag", p.Value.ETag), new XElement("Size", p.Value.Bytes.Length)))));
+                        new XElement("PartNumberMarker", marker), new XElement("MaxParts", max),
+                        new XElement("IsTruncated", truncated ? "true" : "false"),
+                        truncated ? new XElement("NextPartNumberMarker", page[^1].Key) : null,
+                        page.Select(p => new XElement("Part", new XElement("PartNumber", p.Key), new XElement("ETag", p.Value.ETag), new XElement("Size", p.Value.Bytes.Length)))));
                 }
 
             case "CompleteMultipartUpload":
@@ -133,9 +152,18 @@ internal sealed class OssEmulator(EmulatorState state)
                 return Results.Ok();
 
             case "GetObject" or "HeadObject":
-                return state.OssObjects.TryGetValue(name, out byte[]? bytes)
-                    ? (op == "GetObject" ? Results.Bytes(bytes) : Results.Ok())
-                    : Error(404, "NoSuchKey", "The specified key does not exist.");
+                if (!state.OssObjects.TryGetValue(name, out byte[]? bytes))
+                {
+                    return op == "HeadObject" ? Results.StatusCode(404) : Error(404, "NoSuchKey", "The specified key does not exist.");
+                }
+
+                if (op == "HeadObject")
+                {
+                    http.Response.ContentLength = bytes.Length;
+                    return Results.Empty;
+                }
+
+                return Results.Bytes(bytes);
 
             case "DeleteObject":
                 state.OssObjects.TryRemove(name, out _);

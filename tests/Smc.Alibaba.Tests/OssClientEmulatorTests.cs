@@ -50,6 +50,27 @@ public sealed class OssClientEmulatorTests : EmulatorTest
     }
 
     [Fact]
+    public async Task ListParts_FollowsPages_AndARangeListsOnlyItsParts()
+    {
+        State.ListPartsPageLimit = 2;
+        OssClient oss = Client();
+        string uploadId = await oss.InitiateAsync("migrations", "j-5/disk0.raw");
+        foreach (int number in new[] { 1, 2, 3, 5, 6 })
+        {
+            await oss.UploadPartAsync("migrations", "j-5/disk0.raw", uploadId, number, _disk.AsMemory((number - 1) * Part, Math.Min(Part, _disk.Length - ((number - 1) * Part))));
+        }
+
+        int before = State.Calls.GetValueOrDefault("oss:ListParts");
+        Assert.Equal([1, 2, 3, 5, 6], (await oss.ListPartsAsync("migrations", "j-5/disk0.raw", uploadId)).Select(p => p.Number));
+        Assert.Equal(before + 3, State.Calls["oss:ListParts"]);
+        Assert.Equal([3, 5], (await oss.ListPartsAsync("migrations", "j-5/disk0.raw", uploadId, 3, 5)).Select(p => p.Number));
+        Assert.Equal(12345, (await oss.ListPartsAsync("migrations", "j-5/disk0.raw", uploadId, 6, 6)).Single().Size);
+        Assert.Null(await oss.GetObjectSizeAsync("migrations", "j-5/disk0.raw"));
+        await oss.CompleteAsync("migrations", "j-5/disk0.raw", uploadId, await oss.ListPartsAsync("migrations", "j-5/disk0.raw", uploadId));
+        Assert.Equal((5L * Part) + 12345 - Part, await oss.GetObjectSizeAsync("migrations", "j-5/disk0.raw"));
+    }
+
+    [Fact]
     public async Task ServerErrorOnAPart_RetriedAndTheObjectIsWhole()
     {
         State.OssFaults.Enqueue("UploadPart");

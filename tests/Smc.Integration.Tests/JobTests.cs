@@ -15,6 +15,7 @@ public sealed class JobTests(ControlPlaneFixture fx) : IClassFixture<ControlPlan
     [InlineData("{\"sourceId\":\"SOURCE\",\"name\":\"j1\",\"targetType\":\"Floppy\"}", 400, "InvalidParameter.TargetType")]
     [InlineData("{\"sourceId\":\"SOURCE\",\"name\":\"j1\",\"imageProvider\":\"aws\"}", 400, "InvalidParameter.ImageProvider")]
     [InlineData("{\"sourceId\":\"SOURCE\",\"name\":\"j1\",\"imageProvider\":\"alibaba\"}", 400, "InvalidParameter.RegionId")]
+    [InlineData("{\"sourceId\":\"SOURCE\",\"name\":\"j1\",\"imageProvider\":\"alibaba\",\"regionId\":\"cn-hangzhou\"}", 400, "Alibaba.NotConfigured")]
     [InlineData("{\"sourceId\":\"SOURCE\",\"name\":\"j1\",\"runOnce\":false}", 400, "InvalidParameter.Frequency")]
     [InlineData("{\"sourceId\":\"SOURCE\",\"name\":\"j1\",\"runOnce\":false,\"syncInterval\":\"PT3S\"}", 400, "InvalidParameter.Frequency")]
     [InlineData("{\"sourceId\":\"SOURCE\",\"name\":\"j1\",\"runOnce\":false,\"syncInterval\":\"P8D\"}", 400, "InvalidParameter.Frequency")]

@@ -17,4 +17,7 @@ public sealed class ReplicationJobRun
     public long ChangedBytes { get; set; }
 
     public long UploadedBytes { get; set; }
+
+    /// <summary>For provider <c>alibaba</c>: the round's image exported to ECS (null for <c>local</c>).</summary>
+    public CloudExport? Export { get; set; }
 }

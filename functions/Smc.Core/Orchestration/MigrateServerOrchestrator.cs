@@ -17,6 +17,9 @@ public sealed class MigrateServerOrchestrator : TaskOrchestrator<MigrationInput,
 
     private const int ActivityAttempts = 5;
 
+    /// <summary>Upload activities of an export in flight at once (each sends <see cref="ExportSteps.PartsPerActivity"/> parts).</summary>
+    private const int UploadActivitiesAtOnce = 4;
+
     internal static readonly TaskOptions ActivityRetry = TaskOptions.FromRetryPolicy(new RetryPolicy(
         maxNumberOfAttempts: ActivityAttempts, firstRetryInterval: TimeSpan.FromSeconds(2), backoffCoefficient: 2, maxRetryInterval: TimeSpan.FromMinutes(1)));
 
@@ -44,6 +47,18 @@ public sealed class MigrateServerOrchestrator : TaskOrchestrator<MigrationInput,
                 await context.CreateTimer(TimerStep(context, notBefore), CancellationToken.None);
             }
 
+            // A restarted job whose newest round is an image but not yet an ECS image finishes that export first.
+            ExportPlan pending = await context.CallActivityAsync<ExportPlan>(TaskNames.BeginExportActivity, new ExportInput(input.JobId, null), ActivityRetry);
+            if (pending.ErrorCode is not null)
+            {
+                return await FinishAsync(context, new FinishRunInput(input.JobId, JobStatus.InError, pending.ErrorCode, pending.Message));
+            }
+
+            if (pending.Round is int exportRound)
+            {
+                return await ExportStageAsync(context, input with { Stage = MigrationStage.Export, Round = exportRound, Generation = 0, NotBeforeUtc = null }, pending);
+            }
+
             // 1. Preparing: wait until the source server is Available, then hold it (InUse).
             MigrationResult? early = await AcquireSourceAsync(context, input);
             if (early is not null)
@@ -59,6 +74,12 @@ public sealed class MigrateServerOrchestrator : TaskOrchestrator<MigrationInput,
             }
 
             input = input with { Round = prepared.Round, Stage = MigrationStage.Syncing, SyncingSinceUtc = context.CurrentUtcDateTime, Generation = 0, NotBeforeUtc = null };
+        }
+
+        if (input.Stage == MigrationStage.Export)
+        {
+            ExportPlan resumed = await context.CallActivityAsync<ExportPlan>(TaskNames.BeginExportActivity, new ExportInput(input.JobId, input.Round), ActivityRetry);
+            return resumed.Round is null && resumed.ErrorCode is null ? await AfterImageAsync(context, input) : await ExportStageAsync(context, input, resumed);
         }
 
         // 2. Syncing: the agent uploads the round and commits it.
@@ -129,6 +150,97 @@ public sealed class MigrateServerOrchestrator : TaskOrchestrator<MigrationInput,
         await context.CallActivityAsync<bool>(TaskNames.FinalizeImageActivity,
             new FinalizeImageInput(input.JobId, input.Round, commit.ManifestSha256, plan.ImageId, slices.Sum(s => s.WrittenBytes)), ActivityRetry);
 
+        // 3b. Provider alibaba: the image's disks go to OSS and become an ECS image (nothing to do for local).
+        ExportPlan export = await context.CallActivityAsync<ExportPlan>(TaskNames.BeginExportActivity, new ExportInput(input.JobId, input.Round), ActivityRetry);
+        if (export.Round is not null || export.ErrorCode is not null)
+        {
+            return await ExportStageAsync(context, input with { Stage = MigrationStage.Export, Generation = 0 }, export);
+        }
+
+        return await AfterImageAsync(context, input);
+    }
+
+    /// <summary>
+    /// Export of the round's image (provider alibaba): upload the parts each disk is missing, a few activities at a time,
+    /// complete each disk's upload, start ImportImage, poll it with durable timers until Available. A failure the operator
+    /// must fix ends InError and aborts unfinished uploads; long exports continue as new, so the history stays bounded.
+    /// </summary>
+    private static async Task<MigrationResult> ExportStageAsync(TaskOrchestrationContext context, MigrationInput input, ExportPlan plan)
+    {
+        if (plan.ErrorCode is not null || plan.Round is not int round)
+        {
+            return await FailExportAsync(context, input, plan.ErrorCode, plan.Message);
+        }
+
+        int batches = 0;
+        foreach (ExportDiskPlan disk in plan.Disks)
+        {
+            List<List<int>> work = [.. disk.Missing.Chunk(ExportSteps.PartsPerActivity).Select(c => c.ToList())];
+            for (int i = 0; i < work.Count; i += UploadActivitiesAtOnce)
+            {
+                if (batches >= MaxWaitsPerGeneration)
+                {
+                    context.ContinueAsNew(input with { Generation = input.Generation + 1 });
+                    return new MigrationResult(input.JobId, JobStatus.Running, null);
+                }
+
+                UploadPartsResult[] sent = await Task.WhenAll(work.Skip(i).Take(UploadActivitiesAtOnce).Select(parts =>
+                    context.CallActivityAsync<UploadPartsResult>(TaskNames.UploadPartsActivity, new UploadPartsInput(input.JobId, round, disk.Index, parts), ActivityRetry)));
+                batches++;
+                if (sent.FirstOrDefault(s => s.ErrorCode is not null) is { } refused)
+                {
+                    return await FailExportAsync(context, input, refused.ErrorCode, refused.Message);
+                }
+            }
+
+            ExportStepResult completed = await context.CallActivityAsync<ExportStepResult>(TaskNames.CompleteUploadActivity, new ExportDiskInput(input.JobId, round, disk.Index), ActivityRetry);
+            if (completed.ErrorCode is not null)
+            {
+                return await FailExportAsync(context, input, completed.ErrorCode, completed.Message);
+            }
+        }
+
+        ExportStepResult import = await context.CallActivityAsync<ExportStepResult>(TaskNames.StartImportActivity, new ExportInput(input.JobId, round), ActivityRetry);
+        if (import.ErrorCode is not null)
+        {
+            return await FailExportAsync(context, input, import.ErrorCode, import.Message);
+        }
+
+        for (int polls = 0; ; polls++)
+        {
+            ImportCheck check = await context.CallActivityAsync<ImportCheck>(TaskNames.CheckImportActivity, new ExportInput(input.JobId, round), ActivityRetry);
+            if (check.ErrorCode is not null)
+            {
+                return await FailExportAsync(context, input, check.ErrorCode, check.Message);
+            }
+
+            if (check.Status == Domain.CloudExportStatus.Available)
+            {
+                break;
+            }
+
+            if (polls >= MaxWaitsPerGeneration)
+            {
+                context.ContinueAsNew(input with { Generation = input.Generation + 1 });
+                return new MigrationResult(input.JobId, JobStatus.Running, null);
+            }
+
+            await context.CreateTimer(context.CurrentUtcDateTime.AddSeconds(plan.PollSeconds), CancellationToken.None);
+        }
+
+        await context.CallActivityAsync<bool>(TaskNames.EndExportActivity, new EndExportInput(input.JobId, round, Succeeded: true), ActivityRetry);
+        return await AfterImageAsync(context, input with { Stage = MigrationStage.Prepare });
+    }
+
+    private static async Task<MigrationResult> FailExportAsync(TaskOrchestrationContext context, MigrationInput input, string? code, string? message)
+    {
+        await context.CallActivityAsync<bool>(TaskNames.EndExportActivity, new EndExportInput(input.JobId, input.Round, Succeeded: false), ActivityRetry);
+        return await FinishAsync(context, new FinishRunInput(input.JobId, JobStatus.InError, code ?? ErrorCodes.StepFailed, message));
+    }
+
+    /// <summary>4. Cleaning, then the next round's wait (incremental jobs) or the end.</summary>
+    private static async Task<MigrationResult> AfterImageAsync(TaskOrchestrationContext context, MigrationInput input)
+    {
         // 4. Cleaning: staging is no longer needed once the round is an image.
         await context.CallActivityAsync<bool>(TaskNames.PurgeStagingActivity, input.JobId, ActivityRetry);
 

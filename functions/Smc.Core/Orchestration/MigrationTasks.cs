@@ -19,5 +19,11 @@ public static class MigrationTasks
         registry.AddActivity<PurgeStagingActivity>();
         registry.AddActivity<EnterWaitingActivity>();
         registry.AddActivity<BeginRoundActivity>();
+        registry.AddActivity<BeginExportActivity>();
+        registry.AddActivity<UploadPartsActivity>();
+        registry.AddActivity<CompleteUploadActivity>();
+        registry.AddActivity<StartImportActivity>();
+        registry.AddActivity<CheckImportActivity>();
+        registry.AddActivity<EndExportActivity>();
     }
 }

@@ -18,6 +18,12 @@ public static class TaskNames
     public const string PurgeStagingActivity = nameof(Orchestration.PurgeStagingActivity);
     public const string EnterWaitingActivity = nameof(Orchestration.EnterWaitingActivity);
     public const string BeginRoundActivity = nameof(Orchestration.BeginRoundActivity);
+    public const string BeginExportActivity = nameof(Orchestration.BeginExportActivity);
+    public const string UploadPartsActivity = nameof(Orchestration.UploadPartsActivity);
+    public const string CompleteUploadActivity = nameof(Orchestration.CompleteUploadActivity);
+    public const string StartImportActivity = nameof(Orchestration.StartImportActivity);
+    public const string CheckImportActivity = nameof(Orchestration.CheckImportActivity);
+    public const string EndExportActivity = nameof(Orchestration.EndExportActivity);
 
     public static readonly IReadOnlyList<string> Orchestrators = [MigrateServerOrchestrator];
 
@@ -25,5 +31,6 @@ public static class TaskNames
     [
         AcquireSourceActivity, FinishRunActivity, PrepareRoundActivity, CheckSyncActivity, VerifyRoundActivity,
         AssembleSliceActivity, FinalizeImageActivity, DiscardImageActivity, PurgeStagingActivity, EnterWaitingActivity, BeginRoundActivity,
+        BeginExportActivity, UploadPartsActivity, CompleteUploadActivity, StartImportActivity, CheckImportActivity, EndExportActivity,
     ];
 }

@@ -18,6 +18,7 @@ public sealed class ReplicationJobService(
     IStagingStore staging,
     JobKeys jobKeys,
     Microsoft.Extensions.Options.IOptions<Smc.Core.Options.ControlPlaneOptions> options,
+    ICloudImages cloud,
     TimeProvider clock)
 {
     private static readonly JsonSerializerOptions HashJson = new(JsonSerializerDefaults.Web);
@@ -27,6 +28,11 @@ public sealed class ReplicationJobService(
     public async Task<CreatedJob> CreateAsync(CreateReplicationJobRequest request, CancellationToken cancellationToken = default)
     {
         ReplicationJob draft = BuildJob(request, Ids.New(Ids.JobPrefix), clock.GetUtcNow(), MinInterval);
+        if (draft.ImageProvider == ImageProvider.Alibaba && draft.TargetType == TargetType.Image && !cloud.IsConfigured)
+        {
+            throw SmcException.BadRequest(ErrorCodes.AlibabaNotConfigured,
+                "imageProvider alibaba needs an Alibaba Cloud account on the control plane: set SMC_ALIBABA__ACCESSKEYID, SMC_ALIBABA__ACCESSKEYSECRET and SMC_ALIBABA__OSSBUCKET (a bucket in the job's region), or use imageProvider local.");
+        }
 
         Stored<SourceServer> source = await sources.GetAsync(draft.SourceId, cancellationToken)
             ?? throw SmcException.NotFound(ErrorCodes.SourceNotFound, $"No source server '{draft.SourceId}'. Register the source with smc-agent first, then use the sourceId it got.");
@@ -313,8 +319,28 @@ public sealed class ReplicationJobService(
         }
 
         await staging.DeleteAsync(jobId, cancellationToken);
+        await AbortCloudUploadsAsync(stored.Value, cancellationToken);
         await jobKeys.DeleteAsync(jobId, cancellationToken);
         await jobs.DeleteAsync(jobId, cancellationToken: cancellationToken);
+    }
+
+    /// <summary>A deleted job leaves no half-made multipart upload in OSS (ECS images it made stay: they are the operator's).</summary>
+    private async Task AbortCloudUploadsAsync(ReplicationJob job, CancellationToken cancellationToken)
+    {
+        foreach (CloudExport export in job.ReplicationJobRuns.Select(r => r.Export).OfType<CloudExport>())
+        {
+            foreach (CloudExportDisk disk in export.Disks.Where(d => d.UploadId is not null))
+            {
+                try
+                {
+                    await cloud.AbortUploadAsync(new CloudObject(export.RegionId, disk.Bucket, disk.Key), disk.UploadId!, cancellationToken);
+                }
+                catch (CloudRequestException)
+                {
+                    // Best effort: an OSS lifecycle rule for incomplete uploads is the backstop (docs/adr/0006).
+                }
+            }
+        }
     }
 
     /// <summary>
