@@ -97,6 +97,35 @@ public sealed class AlibabaCloudImages(HttpClient http, AlibabaOptions options, 
             return true;
         });
 
+    public Task<IReadOnlyList<string>> ListRegionsAsync(string regionId, CancellationToken cancellationToken = default) =>
+        Call<IReadOnlyList<string>>(async () => await _ecs.ListRegionsAsync(regionId, cancellationToken));
+
+    public Task<CloudTaskState> GetImportTaskAsync(string regionId, string taskId, CancellationToken cancellationToken = default) =>
+        Call(async () =>
+        {
+            EcsTask task = await _ecs.GetTaskAsync(regionId, taskId, cancellationToken);
+            return new CloudTaskState(task.TaskId, task.Status, task.ProgressPercent, task.ErrorCode, task.ErrorMessage);
+        });
+
+    public Task CancelImportAsync(string regionId, string taskId, CancellationToken cancellationToken = default) =>
+        Call(async () =>
+        {
+            try
+            {
+                await _ecs.CancelImportAsync(regionId, taskId, cancellationToken);
+            }
+            catch (AlibabaException e) when (e.Code is "InvalidTaskId.NotFound" or "InvalidTaskStatus" or "IncorrectTaskStatus")
+            {
+                // Ended or gone already.
+            }
+
+            return true;
+        });
+
+    public Task<string> LaunchInstanceAsync(CloudLaunchRequest request, CancellationToken cancellationToken = default) =>
+        Call(() => _ecs.RunInstanceAsync(new RunInstanceRequest(request.RegionId, request.ImageId, request.ClientToken, request.InstanceName,
+            request.InstanceType, request.VSwitchId, request.SecurityGroupId, request.LaunchTemplateId, request.LaunchTemplateVersion), cancellationToken));
+
     private OssClient Oss(CloudObject target) => new(http, options, target.RegionId, clock);
 
     private static async Task<T> Call<T>(Func<Task<T>> call)

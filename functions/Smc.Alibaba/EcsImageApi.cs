@@ -24,7 +24,22 @@ internal sealed record ImportedImage(string ImageId, string TaskId);
 /// <summary>An ECS image as DescribeImages shows it: <c>Creating</c> (with progress), <c>Available</c>, <c>CreateFailed</c>…</summary>
 internal sealed record EcsImage(string ImageId, string Status, int ProgressPercent);
 
-/// <summary>The ECS image operations of a migration: import from OSS, poll, delete (retention), cancel.</summary>
+/// <summary>An ECS task (DescribeTaskAttribute/DescribeTasks): status <c>Processing</c>, <c>Finished</c>, <c>Failed</c>…, progress, and what failed.</summary>
+internal sealed record EcsTask(string TaskId, string Status, int ProgressPercent, string? ErrorCode, string? ErrorMessage);
+
+/// <summary>What RunInstances needs for a test launch: a launch template, or an instance type in a vSwitch with a security group.</summary>
+internal sealed record RunInstanceRequest(
+    string RegionId,
+    string ImageId,
+    string ClientToken,
+    string? InstanceName,
+    string? InstanceType,
+    string? VSwitchId,
+    string? SecurityGroupId,
+    string? LaunchTemplateId,
+    string? LaunchTemplateVersion);
+
+/// <summary>The ECS image operations of a migration: import from OSS, poll, delete (retention), cancel, regions, a test launch.</summary>
 internal sealed class EcsImageApi(EcsClient ecs)
 {
     /// <summary>Every status, so a Creating or failed image is seen too (DescribeImages shows only Available by default).</summary>
@@ -72,14 +87,93 @@ internal sealed class EcsImageApi(EcsClient ecs)
         {
             if (image.GetProperty("ImageId").GetString() == imageId)
             {
-                string progress = image.TryGetProperty("Progress", out JsonElement p) ? p.GetString() ?? "" : "";
-                return new EcsImage(imageId, image.GetProperty("Status").GetString()!,
-                    int.TryParse(progress.TrimEnd('%'), NumberStyles.None, CultureInfo.InvariantCulture, out int percent) ? percent : 0);
+                return new EcsImage(imageId, image.GetProperty("Status").GetString()!, Percent(image.TryGetProperty("Progress", out JsonElement p) ? p.GetString() : null));
             }
         }
 
         return null;
     }
+
+    /// <summary>The task's state and, when it failed, the first failed operation's code and message.</summary>
+    public async Task<EcsTask> GetTaskAsync(string regionId, string taskId, CancellationToken cancellationToken = default)
+    {
+        JsonElement answer = await ecs.CallAsync("DescribeTaskAttribute", regionId, new Dictionary<string, string> { ["TaskId"] = taskId }, idempotent: true, cancellationToken);
+        string? code = null, message = null;
+        if (answer.TryGetProperty("OperationProgressSet", out JsonElement set) && set.TryGetProperty("OperationProgress", out JsonElement list))
+        {
+            foreach (JsonElement op in list.EnumerateArray())
+            {
+                if (op.TryGetProperty("ErrorCode", out JsonElement c) && c.GetString() is { Length: > 0 } errorCode)
+                {
+                    code = errorCode;
+                    message = op.TryGetProperty("ErrorMsg", out JsonElement m) ? m.GetString() : null;
+                    break;
+                }
+            }
+        }
+
+        return new EcsTask(taskId, answer.GetProperty("TaskStatus").GetString()!, Percent(answer.TryGetProperty("TaskProcess", out JsonElement p) ? p.GetString() : null), code, message);
+    }
+
+    /// <summary>The region's ImportImage tasks among <paramref name="taskIds"/> (DescribeTasks, at most 100 ids).</summary>
+    public async Task<List<EcsTask>> ListImportTasksAsync(string regionId, IReadOnlyCollection<string> taskIds, CancellationToken cancellationToken = default)
+    {
+        JsonElement answer = await ecs.CallAsync("DescribeTasks", regionId, new Dictionary<string, string>
+        {
+            ["TaskIds"] = string.Join(',', taskIds),
+            ["TaskAction"] = "ImportImage",
+            ["PageSize"] = "100",
+        }, idempotent: true, cancellationToken);
+        var tasks = new List<EcsTask>();
+        if (answer.TryGetProperty("TaskSet", out JsonElement set) && set.TryGetProperty("Task", out JsonElement list))
+        {
+            foreach (JsonElement t in list.EnumerateArray())
+            {
+                tasks.Add(new EcsTask(t.GetProperty("TaskId").GetString()!, t.GetProperty("TaskStatus").GetString()!, 0, null, null));
+            }
+        }
+
+        return tasks;
+    }
+
+    /// <summary>The region ids ECS offers (DescribeRegions).</summary>
+    public async Task<List<string>> ListRegionsAsync(string regionId, CancellationToken cancellationToken = default)
+    {
+        JsonElement answer = await ecs.CallAsync("DescribeRegions", regionId, new Dictionary<string, string>(), idempotent: true, cancellationToken);
+        return [.. answer.GetProperty("Regions").GetProperty("Region").EnumerateArray().Select(r => r.GetProperty("RegionId").GetString()!)];
+    }
+
+    /// <summary>Starts one pay-as-you-go instance from an image, without a public address; the ClientToken makes a retry the same instance.</summary>
+    public async Task<string> RunInstanceAsync(RunInstanceRequest request, CancellationToken cancellationToken = default)
+    {
+        var parameters = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["ImageId"] = request.ImageId,
+            ["Amount"] = "1",
+            ["ClientToken"] = request.ClientToken,
+            ["InstanceChargeType"] = "PostPaid",
+            ["InternetMaxBandwidthOut"] = "0",
+        };
+        void Add(string name, string? value)
+        {
+            if (!string.IsNullOrEmpty(value))
+            {
+                parameters[name] = value;
+            }
+        }
+
+        Add("InstanceName", request.InstanceName);
+        Add("InstanceType", request.InstanceType);
+        Add("VSwitchId", request.VSwitchId);
+        Add("SecurityGroupId", request.SecurityGroupId);
+        Add("LaunchTemplateId", request.LaunchTemplateId);
+        Add("LaunchTemplateVersion", request.LaunchTemplateVersion);
+        JsonElement answer = await ecs.CallAsync("RunInstances", request.RegionId, parameters, idempotent: false, cancellationToken);
+        return answer.GetProperty("InstanceIdSets").GetProperty("InstanceIdSet").EnumerateArray().First().GetString()!;
+    }
+
+    private static int Percent(string? text) =>
+        int.TryParse((text ?? "").TrimEnd('%'), NumberStyles.None, CultureInfo.InvariantCulture, out int percent) ? percent : 0;
 
     public async Task DeleteAsync(string regionId, string imageId, CancellationToken cancellationToken = default) =>
         await ecs.CallAsync("DeleteImage", regionId, new Dictionary<string, string> { ["ImageId"] = imageId }, idempotent: false, cancellationToken);

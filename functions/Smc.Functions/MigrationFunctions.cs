@@ -79,4 +79,8 @@ public sealed class MigrationFunctions(JobSteps steps, RoundSteps rounds, Export
     [Function(TaskNames.EndExportActivity)]
     public Task<bool> EndExportActivity([ActivityTrigger] EndExportInput input) =>
         exports.EndAsync(input);
+
+    [Function(TaskNames.LaunchInstanceActivity)]
+    public Task<ExportStepResult> LaunchInstanceActivity([ActivityTrigger] string jobId) =>
+        exports.LaunchAsync(jobId);
 }

@@ -9,8 +9,9 @@ namespace Smc.Alibaba.Emulator;
 /// A local stand-in for Alibaba Cloud's ECS OpenAPI on loopback: every request is authenticated by
 /// <see cref="RequestVerifier"/> (its own signature code), faults queued in <see cref="EmulatorState.Faults"/> are
 /// answered first, and errors have the documented JSON shape (<c>RequestId</c>, <c>HostId</c>, <c>Code</c>,
-/// <c>Message</c>). Operations: DescribeRegions, ImportImage, DescribeImages, DescribeTaskAttribute, DeleteImage, CancelTask (see
-/// <see cref="EcsImages"/>). OSS comes next.
+/// <c>Message</c>). Operations: DescribeRegions, ImportImage, DescribeImages, DescribeTasks, DescribeTaskAttribute, DeleteImage, CancelTask,
+/// RunInstances (see
+/// <see cref="EcsImages"/>); OSS in <see cref="OssEmulator"/>.
 /// </summary>
 public static class AlibabaEmulator
 {
@@ -36,9 +37,11 @@ public static class AlibabaEmulator
             }
 
             state.Calls.AddOrUpdate(action!, 1, (_, n) => n + 1);
-            if (state.Faults.TryDequeue(out string? fault))
+            // A fault applies to the next call, or with "@Action" to the next call of that action (the queue waits for it).
+            if (state.Faults.TryPeek(out string? next) && (!next.Contains('@', StringComparison.Ordinal) || next.EndsWith("@" + action, StringComparison.Ordinal))
+                && state.Faults.TryDequeue(out string? fault))
             {
-                if (fault == "Throttling")
+                if (fault.StartsWith("Throttling", StringComparison.Ordinal))
                 {
                     http.Response.Headers["x-acs-retry-after"] = "50";
                     return Error(400, "Throttling", "Request was denied due to request throttling.");
@@ -61,6 +64,8 @@ public static class AlibabaEmulator
                     "DescribeTaskAttribute" => Ok(images.DescribeTaskAttribute(parameters)),
                     "DeleteImage" => Ok(images.DeleteImage(parameters)),
                     "CancelTask" => Ok(images.CancelTask(parameters)),
+                    "DescribeTasks" => Ok(images.DescribeTasks(parameters)),
+                    "RunInstances" => Ok(images.RunInstances(parameters)),
                     _ => Error(400, "InvalidAction.NotFound", $"Specified api '{action}' is not found."),
                 };
             }

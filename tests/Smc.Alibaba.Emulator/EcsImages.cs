@@ -14,6 +14,7 @@ internal sealed partial class EcsImages(EmulatorState state)
 {
     private readonly ConcurrentDictionary<string, Image> _images = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, (string Hash, string ImageId)> _tokens = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, string> _launches = new(StringComparer.Ordinal);
     private readonly object _gate = new();
 
     public IReadOnlyCollection<string> ImageIds => [.. _images.Keys];
@@ -136,6 +137,74 @@ internal sealed partial class EcsImages(EmulatorState state)
                     : [],
             },
         };
+    }
+
+    public object DescribeTasks(Dictionary<string, string> p)
+    {
+        string region = Required(p, "RegionId");
+        string[] ids = (p.GetValueOrDefault("TaskIds") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries);
+        string? action = p.GetValueOrDefault("TaskAction");
+        var found = _images.Values.Where(i => i.Region == region && (ids.Length == 0 || ids.Contains(i.TaskId)) && (action is null or "ImportImage")).ToList();
+        return new
+        {
+            RequestId = Emulated.RequestId(),
+            RegionId = region,
+            PageNumber = 1,
+            PageSize = 100,
+            TotalCount = found.Count,
+            TaskSet = new
+            {
+                Task = found.Select(i => new
+                {
+                    TaskId = i.TaskId,
+                    TaskAction = "ImportImage",
+                    TaskStatus = i.TaskStatus,
+                    CreationTime = i.Created.ToString("yyyy-MM-dd'T'HH:mm'Z'", CultureInfo.InvariantCulture),
+                    SupportCancel = i.TaskStatus == "Processing" ? "true" : "false",
+                    ResourceId = i.Id,
+                }),
+            },
+        };
+    }
+
+    /// <summary>RunInstances (shared/docs/alibaba-api.md §4.5): one instance from an Available image, idempotent by ClientToken.</summary>
+    public object RunInstances(Dictionary<string, string> p)
+    {
+        string region = Required(p, "RegionId");
+        string imageId = Required(p, "ImageId");
+        lock (_gate)
+        {
+            if (p.TryGetValue("ClientToken", out string? token) && _launches.TryGetValue(token, out string? earlier))
+            {
+                return Launched(earlier);
+            }
+
+            Image image = _images.GetValueOrDefault(imageId) is { } i && i.Region == region
+                ? i
+                : throw new EcsError(404, "InvalidImageId.NotFound", "The specified ImageId does not exist.");
+            if (image.Status != "Available")
+            {
+                throw new EcsError(403, "IncorrectImageStatus", "The specified image is not available.");
+            }
+
+            if (!p.ContainsKey("LaunchTemplateId"))
+            {
+                Required(p, "InstanceType");
+                Required(p, "VSwitchId");
+                Required(p, "SecurityGroupId");
+            }
+
+            string id = $"i-{Guid.NewGuid():N}"[..22];
+            state.Instances[id] = imageId;
+            if (token is not null)
+            {
+                _launches[token] = id;
+            }
+
+            return Launched(id);
+        }
+
+        static object Launched(string id) => new { RequestId = Emulated.RequestId(), OrderId = "2100" + id[2..10], TradePrice = 0.0, InstanceIdSets = new { InstanceIdSet = new[] { id } } };
     }
 
     public object DeleteImage(Dictionary<string, string> p)

@@ -11,7 +11,10 @@ public sealed class EmulatorState
     /// <summary>Nonces seen within the timestamp window (a reuse is refused with <c>SignatureNonceUsed</c>).</summary>
     public ConcurrentDictionary<string, DateTimeOffset> Nonces { get; } = new(StringComparer.Ordinal);
 
-    /// <summary>Faults for the next requests, in order: <c>Throttling</c> (400 + x-acs-retry-after) or <c>InternalError</c> (500).</summary>
+    /// <summary>
+    /// Faults for the next requests, in order: <c>Throttling</c> (400 + x-acs-retry-after) or <c>InternalError</c> (500);
+    /// <c>InternalError@ImportImage</c> waits for the next call of that action.
+    /// </summary>
     public ConcurrentQueue<string> Faults { get; } = new();
 
     /// <summary>Requests that passed authentication, by action (a test counts retries with it).</summary>
@@ -59,6 +62,9 @@ public sealed class EmulatorState
     internal int PartsAdmitted;
 
     public void ReleaseParts() => PartGate.TrySetResult();
+
+    /// <summary>Instances RunInstances started: instance id → image id.</summary>
+    public ConcurrentDictionary<string, string> Instances { get; } = new(StringComparer.Ordinal);
 
     /// <summary>The ECS images that exist (any status), by id.</summary>
     public Func<IReadOnlyCollection<string>> ImageIds { get; internal set; } = () => [];

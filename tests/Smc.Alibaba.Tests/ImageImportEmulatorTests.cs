@@ -45,6 +45,45 @@ public sealed class ImageImportEmulatorTests : EmulatorTest
     }
 
     [Fact]
+    public async Task Tasks_ShowTheImportAndWhyItFailed_RegionsAreListed()
+    {
+        State.FailImports = true;
+        ImportedImage started = await Api.ImportAsync(Request("web-04-r0", "tok-4"));
+        Assert.Equal(["Processing"], (await Api.ListImportTasksAsync("cn-hangzhou", [started.TaskId])).Select(t => t.Status));
+        EcsTask task;
+        do
+        {
+            task = await Api.GetTaskAsync("cn-hangzhou", started.TaskId);
+        }
+        while (task.Status == "Processing");
+
+        Assert.Equal("Failed", task.Status);
+        Assert.Equal("InvalidImage.Unsupported", task.ErrorCode);
+        Assert.False(string.IsNullOrEmpty(task.ErrorMessage));
+        Assert.Equal(["Failed"], (await Api.ListImportTasksAsync("cn-hangzhou", [started.TaskId])).Select(t => t.Status));
+        Assert.Contains("cn-hangzhou", await Api.ListRegionsAsync("cn-hangzhou"));
+    }
+
+    [Fact]
+    public async Task RunInstance_FromAnAvailableImage_OnceForItsClientToken_RefusedWhileImporting()
+    {
+        ImportedImage started = await Api.ImportAsync(Request("web-05-r0", "tok-5"));
+        var request = new RunInstanceRequest("cn-hangzhou", started.ImageId, "launch-1", "web-05-test", "ecs.g7.large", "vsw-1", "sg-1", null, null);
+        var early = await Assert.ThrowsAsync<AlibabaException>(() => Api.RunInstanceAsync(request));
+        Assert.Equal("IncorrectImageStatus", early.Code);
+        while ((await Api.GetAsync("cn-hangzhou", started.ImageId))!.Status != "Available")
+        {
+        }
+
+        string instance = await Api.RunInstanceAsync(request);
+        Assert.StartsWith("i-", instance, StringComparison.Ordinal);
+        Assert.Equal(instance, await Api.RunInstanceAsync(request)); // a retry is the same instance
+        Assert.Equal(started.ImageId, State.Instances.Single().Value);
+        var missing = await Assert.ThrowsAsync<AlibabaException>(() => Api.RunInstanceAsync(request with { ClientToken = "launch-2", SecurityGroupId = null }));
+        Assert.Equal("MissingParameter", missing.Code);
+    }
+
+    [Fact]
     public async Task ServerErrorDuringImport_RetriedWithTheClientToken_OneImage()
     {
         State.Faults.Enqueue("InternalError");

@@ -45,11 +45,11 @@ public sealed class AlibabaExportTests : IAsyncLifetime, IDisposable
     {
         using Azurite azurite = await Azurite.StartAsync();
         using ControlPlane control = await StartControlAsync(azurite, keepObjects: true);
-        var (_, config, jobId) = await Flows.SourceWithJobAsync(control, _box, SampleDisks.Gpt(_box), new { imageProvider = "alibaba", regionId = Region, imageName = "web 01/prod" });
+        var (_, config, jobId) = await Flows.SourceWithJobAsync(control, _box, SampleDisks.Gpt(_box), new { imageProvider = "alibaba", regionId = Region, imageName = "web 01/prod", instanceType = "ecs.g7.large", vSwitchId = "vsw-bp1test", securityGroupId = "sg-bp1test" });
 
-        // The first ECS calls are throttled and fail with a 5xx; one part upload and one completion fail too.
-        _cloud.Faults.Enqueue("Throttling");
-        _cloud.Faults.Enqueue("InternalError");
+        // ImportImage is throttled, then fails with a 5xx; one part upload and one completion fail too.
+        _cloud.Faults.Enqueue("Throttling@ImportImage");
+        _cloud.Faults.Enqueue("InternalError@ImportImage");
         _cloud.OssFaults.Enqueue("UploadPart");
         _cloud.OssFaults.Enqueue("CompleteMultipartUpload");
         using ChildProcess agent = Agent.Start("run", "--config", config);
@@ -72,6 +72,11 @@ public sealed class AlibabaExportTests : IAsyncLifetime, IDisposable
         await DiskFiles.DownloadAsync(control, $"/api/v1/images/{job["replicationJobRuns"]![0]!["imageId"]!.GetValue<string>()}/disks/0", assembled);
         Assert.True(File.ReadAllBytes(assembled).AsSpan().SequenceEqual(_cloud.OssObjects[$"{Bucket}/{key}"]), "the OSS object differs from the assembled disk");
         Assert.Contains(control.Process.Lines, l => l.Contains("ImportImage started", StringComparison.Ordinal));
+
+        // The test launch: one instance from the ECS image.
+        string instanceId = job["instanceId"]!.GetValue<string>();
+        Assert.Equal(ecsImageId, _cloud.Instances[instanceId]);
+        Assert.Null(job["statusInfo"]?["errorCode"]);
     }
 
     [Fact]
@@ -109,6 +114,16 @@ public sealed class AlibabaExportTests : IAsyncLifetime, IDisposable
         using Azurite azurite = await Azurite.StartAsync();
         using ControlPlane control = await StartControlAsync(azurite, keepObjects: false);
         ApiClient op = control.Operator();
+
+        // A region ECS doesn't have: refused before anything is uploaded.
+        var (_, atlantisConfig, atlantis) = await Flows.SourceWithJobAsync(control, _box, SampleDisks.Gpt(_box, "region.img"), new { imageProvider = "alibaba", regionId = "cn-atlantis" });
+        using (ChildProcess a = Agent.Start("run", "--config", atlantisConfig))
+        {
+            (await op.PostAsync($"/api/v1/replication-jobs/{atlantis}/start")).Expect(HttpStatusCode.Accepted);
+            JsonNode j = await op.WaitForAsync($"/api/v1/replication-jobs/{atlantis}", x => x["status"]!.GetValue<string>() is "Finished" or "InError", TimeSpan.FromSeconds(180));
+            Assert.Equal("Alibaba.InvalidRegionId", j["statusInfo"]!["errorCode"]!.GetValue<string>());
+            Assert.Equal(0, _cloud.Calls.GetValueOrDefault("oss:InitiateMultipartUpload"));
+        }
 
         // Wrong credentials: the account's secret is not the one the control plane signs with.
         _cloud.Accounts[KeyId] = "rotated-secret";

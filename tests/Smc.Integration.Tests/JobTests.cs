@@ -16,6 +16,8 @@ public sealed class JobTests(ControlPlaneFixture fx) : IClassFixture<ControlPlan
     [InlineData("{\"sourceId\":\"SOURCE\",\"name\":\"j1\",\"imageProvider\":\"aws\"}", 400, "InvalidParameter.ImageProvider")]
     [InlineData("{\"sourceId\":\"SOURCE\",\"name\":\"j1\",\"imageProvider\":\"alibaba\"}", 400, "InvalidParameter.RegionId")]
     [InlineData("{\"sourceId\":\"SOURCE\",\"name\":\"j1\",\"imageProvider\":\"alibaba\",\"regionId\":\"cn-hangzhou\"}", 400, "Alibaba.NotConfigured")]
+    [InlineData("{\"sourceId\":\"SOURCE\",\"name\":\"j1\",\"instanceType\":\"ecs.g7.large\"}", 400, "InvalidParameter.Launch")]
+    [InlineData("{\"sourceId\":\"SOURCE\",\"name\":\"j1\",\"imageProvider\":\"alibaba\",\"regionId\":\"cn-hangzhou\",\"instanceType\":\"ecs.g7.large\"}", 400, "InvalidParameter.Launch")]
     [InlineData("{\"sourceId\":\"SOURCE\",\"name\":\"j1\",\"runOnce\":false}", 400, "InvalidParameter.Frequency")]
     [InlineData("{\"sourceId\":\"SOURCE\",\"name\":\"j1\",\"runOnce\":false,\"syncInterval\":\"PT3S\"}", 400, "InvalidParameter.Frequency")]
     [InlineData("{\"sourceId\":\"SOURCE\",\"name\":\"j1\",\"runOnce\":false,\"syncInterval\":\"P8D\"}", 400, "InvalidParameter.Frequency")]

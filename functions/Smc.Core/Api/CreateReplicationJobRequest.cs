@@ -46,5 +46,16 @@ public sealed record CreateReplicationJobRequest
 
     public string? ContainerRegistry { get; init; }
 
+    /// <summary>Provider alibaba: a test launch of the final image (SMC's LaunchTemplateId/Version, or InstanceType + VSwitchId + our SecurityGroupId).</summary>
+    public string? LaunchTemplateId { get; init; }
+
+    public string? LaunchTemplateVersion { get; init; }
+
+    public string? InstanceType { get; init; }
+
+    public string? VSwitchId { get; init; }
+
+    public string? SecurityGroupId { get; init; }
+
     public string? ClientToken { get; init; }
 }

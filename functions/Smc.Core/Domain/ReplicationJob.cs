@@ -51,6 +51,22 @@ public sealed class ReplicationJob
 
     public string? ContainerRegistry { get; init; }
 
+    /// <summary>Provider alibaba: how the final image is test-launched (null: no launch).</summary>
+    public string? LaunchTemplateId { get; init; }
+
+    public string? LaunchTemplateVersion { get; init; }
+
+    public string? InstanceType { get; init; }
+
+    public string? VSwitchId { get; init; }
+
+    public string? SecurityGroupId { get; init; }
+
+    /// <summary>The instance the test launch started (SMC's InstanceId).</summary>
+    public string? InstanceId { get; set; }
+
+    public bool WantsTestLaunch => LaunchTemplateId is not null || InstanceType is not null;
+
     public string? ClientToken { get; init; }
 
     public string Status { get; set; } = JobStatus.Ready;

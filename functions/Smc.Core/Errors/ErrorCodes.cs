@@ -20,6 +20,7 @@ public static class ErrorCodes
     public const string InvalidTargetType = "InvalidParameter.TargetType";
     public const string InvalidImageProvider = "InvalidParameter.ImageProvider";
     public const string AlibabaNotConfigured = "Alibaba.NotConfigured";
+    public const string InvalidLaunch = "InvalidParameter.Launch";
     public const string InvalidFrequency = "InvalidParameter.Frequency";
     public const string InvalidMaxNumberOfImageToKeep = "InvalidParameter.MaxNumberOfImageToKeep";
     public const string InvalidSystemDiskSize = "InvalidParameter.SystemDiskSize";

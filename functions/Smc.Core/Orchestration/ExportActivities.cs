@@ -38,3 +38,9 @@ public sealed class EndExportActivity(ExportSteps steps) : TaskActivity<EndExpor
 {
     public override Task<bool> RunAsync(TaskActivityContext context, EndExportInput input) => steps.EndAsync(input);
 }
+
+/// <summary>The test launch of a finishing job (RunInstances from its newest ECS image), when the job asked for one.</summary>
+public sealed class LaunchInstanceActivity(ExportSteps steps) : TaskActivity<string, ExportStepResult>
+{
+    public override Task<ExportStepResult> RunAsync(TaskActivityContext context, string input) => steps.LaunchAsync(input);
+}

@@ -254,7 +254,7 @@ public sealed class MigrateServerOrchestrator : TaskOrchestrator<MigrationInput,
             }
         }
 
-        return await FinishAsync(context, new FinishRunInput(input.JobId, JobStatus.Finished, null, null));
+        return await FinishedAsync(context, input);
     }
 
     /// <summary>
@@ -300,7 +300,7 @@ public sealed class MigrateServerOrchestrator : TaskOrchestrator<MigrationInput,
 #pragma warning restore CA1849
         if (first == cutover && cutover.Result != "true")
         {
-            return await FinishAsync(context, new FinishRunInput(input.JobId, JobStatus.Finished, null, null));
+            return await FinishedAsync(context, input);
         }
 
         if (!await context.CallActivityAsync<bool>(TaskNames.BeginRoundActivity, input.JobId, ActivityRetry))
@@ -357,6 +357,13 @@ public sealed class MigrateServerOrchestrator : TaskOrchestrator<MigrationInput,
             cts.Cancel();
 #pragma warning restore CA1849
         }
+    }
+
+    /// <summary>The job is done: its test launch first, if it asked for one (a refused launch is reported, the job still Finished).</summary>
+    private static async Task<MigrationResult> FinishedAsync(TaskOrchestrationContext context, MigrationInput input)
+    {
+        ExportStepResult launched = await context.CallActivityAsync<ExportStepResult>(TaskNames.LaunchInstanceActivity, input.JobId, ActivityRetry);
+        return await FinishAsync(context, new FinishRunInput(input.JobId, JobStatus.Finished, launched.ErrorCode, launched.Message));
     }
 
     private static async Task<MigrationResult> FinishAsync(TaskOrchestrationContext context, FinishRunInput finish)

@@ -25,5 +25,6 @@ public static class MigrationTasks
         registry.AddActivity<StartImportActivity>();
         registry.AddActivity<CheckImportActivity>();
         registry.AddActivity<EndExportActivity>();
+        registry.AddActivity<LaunchInstanceActivity>();
     }
 }

@@ -24,6 +24,7 @@ public static class TaskNames
     public const string StartImportActivity = nameof(Orchestration.StartImportActivity);
     public const string CheckImportActivity = nameof(Orchestration.CheckImportActivity);
     public const string EndExportActivity = nameof(Orchestration.EndExportActivity);
+    public const string LaunchInstanceActivity = nameof(Orchestration.LaunchInstanceActivity);
 
     public static readonly IReadOnlyList<string> Orchestrators = [MigrateServerOrchestrator];
 
@@ -31,6 +32,6 @@ public static class TaskNames
     [
         AcquireSourceActivity, FinishRunActivity, PrepareRoundActivity, CheckSyncActivity, VerifyRoundActivity,
         AssembleSliceActivity, FinalizeImageActivity, DiscardImageActivity, PurgeStagingActivity, EnterWaitingActivity, BeginRoundActivity,
-        BeginExportActivity, UploadPartsActivity, CompleteUploadActivity, StartImportActivity, CheckImportActivity, EndExportActivity,
+        BeginExportActivity, UploadPartsActivity, CompleteUploadActivity, StartImportActivity, CheckImportActivity, EndExportActivity, LaunchInstanceActivity,
     ];
 }

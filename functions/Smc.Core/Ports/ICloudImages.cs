@@ -27,6 +27,21 @@ public sealed record CloudImport(string ImageId, string TaskId);
 /// <summary>A cloud image as the cloud shows it: <c>Creating</c> (with progress), <c>Available</c>, <c>CreateFailed</c>…</summary>
 public sealed record CloudImageState(string ImageId, string Status, int ProgressPercent);
 
+/// <summary>An import task: <c>Processing</c>, <c>Finished</c>, <c>Failed</c>…, with the failed operation's code and message.</summary>
+public sealed record CloudTaskState(string TaskId, string Status, int ProgressPercent, string? ErrorCode, string? ErrorMessage);
+
+/// <summary>A test launch: a launch template, or an instance type in a vSwitch with a security group.</summary>
+public sealed record CloudLaunchRequest(
+    string RegionId,
+    string ImageId,
+    string ClientToken,
+    string? InstanceName,
+    string? InstanceType,
+    string? VSwitchId,
+    string? SecurityGroupId,
+    string? LaunchTemplateId,
+    string? LaunchTemplateVersion);
+
 /// <summary>
 /// The cloud side of provider <c>alibaba</c>: multipart upload of assembled disks to object storage, image import,
 /// polling, deletion. Calls retry what is worth retrying themselves (throttling, server errors where safe); what they
@@ -75,6 +90,17 @@ public interface ICloudImages
 
     /// <summary>Deletes an image; one already gone is not an error.</summary>
     Task DeleteImageAsync(string regionId, string imageId, CancellationToken cancellationToken = default);
+
+    /// <summary>The region ids the cloud offers (asked through <paramref name="regionId"/>'s endpoint).</summary>
+    Task<IReadOnlyList<string>> ListRegionsAsync(string regionId, CancellationToken cancellationToken = default);
+
+    Task<CloudTaskState> GetImportTaskAsync(string regionId, string taskId, CancellationToken cancellationToken = default);
+
+    /// <summary>Cancels an import under way; one that ended already is not an error.</summary>
+    Task CancelImportAsync(string regionId, string taskId, CancellationToken cancellationToken = default);
+
+    /// <summary>Starts one instance from an image (the ClientToken makes a retried call the same instance); returns its id.</summary>
+    Task<string> LaunchInstanceAsync(CloudLaunchRequest request, CancellationToken cancellationToken = default);
 }
 
 /// <summary>A cloud call that failed for good: the cloud's code and message, and whether the operator must fix something.</summary>
@@ -142,6 +168,14 @@ public sealed class UnconfiguredCloudImages : ICloudImages
     public Task<CloudImageState?> GetImageAsync(string regionId, string imageId, CancellationToken cancellationToken = default) => throw NotConfigured();
 
     public Task DeleteImageAsync(string regionId, string imageId, CancellationToken cancellationToken = default) => throw NotConfigured();
+
+    public Task<IReadOnlyList<string>> ListRegionsAsync(string regionId, CancellationToken cancellationToken = default) => throw NotConfigured();
+
+    public Task<CloudTaskState> GetImportTaskAsync(string regionId, string taskId, CancellationToken cancellationToken = default) => throw NotConfigured();
+
+    public Task CancelImportAsync(string regionId, string taskId, CancellationToken cancellationToken = default) => throw NotConfigured();
+
+    public Task<string> LaunchInstanceAsync(CloudLaunchRequest request, CancellationToken cancellationToken = default) => throw NotConfigured();
 
     internal static CloudRequestException NotConfigured() => new(
         "NotConfigured",

@@ -33,6 +33,9 @@ public sealed class ExportSteps(
 
     private const string EfiSystemPartition = "C12A7328-F81F-11D2-BA4B-00A0C93EC93B";
 
+    /// <summary>DescribeRegions may be asked at any region's endpoint; this one always exists.</summary>
+    private const string RegionsEndpoint = "cn-hangzhou";
+
     /// <summary>
     /// Sets up (or picks up) the export of a round: records its disks and their multipart uploads on the run and lists
     /// the parts each still needs. With <see cref="ExportInput.Round"/> null: the newest round whose export is unfinished
@@ -74,6 +77,23 @@ public sealed class ExportSteps(
         catch (Errors.SmcException)
         {
             return Failed("ExportImageMissing", $"The image {run.ImageId} of round {run.Round} was deleted before its export finished. Start the job again to run a new round.");
+        }
+
+        if (run.Export is null)
+        {
+            try
+            {
+                // ImportImage reads only buckets of the image's region: a mistyped region is caught here, before any upload.
+                IReadOnlyList<string> regions = await cloud.ListRegionsAsync(RegionsEndpoint);
+                if (!regions.Contains(job.RegionId ?? "", StringComparer.Ordinal))
+                {
+                    return Failed("Alibaba.InvalidRegionId", $"regionId '{job.RegionId}' is not an ECS region of this account (it has {string.Join(", ", regions)}). Create a job with one of them.");
+                }
+            }
+            catch (CloudRequestException e) when (e.UserError)
+            {
+                return Failed(Code(e), Explain(e, job, null));
+            }
         }
 
         int round = run.Round;
@@ -321,8 +341,15 @@ public sealed class ExportSteps(
                         e.TaskId = null;
                     });
                     string status = state?.Status ?? "gone";
+                    string why = "";
+                    if (export.TaskId is { } taskId)
+                    {
+                        CloudTaskState task = await cloud.GetImportTaskAsync(export.RegionId, taskId);
+                        why = task.ErrorCode is null ? "" : $" ECS says: {task.ErrorCode}: {task.ErrorMessage}.";
+                    }
+
                     return new ImportCheck(status, 0, "Alibaba.ImportFailed",
-                        $"ECS could not import image {imageId} in {export.RegionId} (status {status}). Check that the source's system disk boots as a {job.RegionId} ECS instance expects (virtio drivers, fstab by UUID), then start the job again: the disks stay in OSS, so only the import is retried.");
+                        $"ECS could not import image {imageId} in {export.RegionId} (status {status}).{why} Check that the source's system disk boots as an ECS instance expects (virtio drivers, fstab by UUID), then start the job again: the disks stay in OSS, so only the import is retried.");
             }
         }
         catch (CloudRequestException e) when (e.UserError)
@@ -390,6 +417,41 @@ public sealed class ExportSteps(
         }
 
         return true;
+    }
+
+    /// <summary>
+    /// The test launch of a finishing job that asked for one: one instance from the newest ECS image (RunInstances with a
+    /// ClientToken, so a retry is the same instance). A refusal doesn't undo the migration: it comes back as a code and
+    /// a message for the finished job.
+    /// </summary>
+    public async Task<ExportStepResult> LaunchAsync(string jobId)
+    {
+        Log(TaskNames.LaunchInstanceActivity, jobId);
+        ReplicationJob? job = (await jobs.GetAsync(jobId))?.Value;
+        CloudExport? export = job?.ReplicationJobRuns.Where(r => r.Export is { Status: CloudExportStatus.Available, ImageId: not null }).MaxBy(r => r.Round)?.Export;
+        if (job is null || !job.WantsTestLaunch || job.InstanceId is not null || export is null)
+        {
+            return Ok;
+        }
+
+        try
+        {
+            string instanceId = await cloud.LaunchInstanceAsync(new CloudLaunchRequest(export.RegionId, export.ImageId!, $"{jobId}-launch",
+                ImageNameFor(job, 0, 0).Replace("-r0", "-test", StringComparison.Ordinal), job.InstanceType, job.VSwitchId, job.SecurityGroupId, job.LaunchTemplateId, job.LaunchTemplateVersion));
+            await jobs.UpdateAsync(jobId, j =>
+            {
+                j.InstanceId = instanceId;
+                j.UpdatedAt = clock.GetUtcNow();
+                return true;
+            });
+            logger.LogInformation("Test launch of {JobId}: instance {InstanceId} from image {ImageId} in {Region}", jobId, instanceId, export.ImageId, export.RegionId);
+            return Ok;
+        }
+        catch (CloudRequestException e) when (e.UserError)
+        {
+            return new ExportStepResult("Alibaba.Launch." + e.Code,
+                $"The migration is done and ECS image {export.ImageId} is Available in {export.RegionId}, but its test launch was refused: {e.Message}{(e.RequestId is null ? "" : $" (RequestId {e.RequestId})")}. Check instanceType, vSwitchId and securityGroupId (or the launch template) and launch the image yourself.");
+        }
     }
 
     /// <summary>Parts of at least <see cref="MinPartSize"/>, whole MiB, few enough for OSS's 10,000.</summary>

@@ -324,11 +324,23 @@ public sealed class ReplicationJobService(
         await jobs.DeleteAsync(jobId, cancellationToken: cancellationToken);
     }
 
-    /// <summary>A deleted job leaves no half-made multipart upload in OSS (ECS images it made stay: they are the operator's).</summary>
+    /// <summary>A deleted job leaves no half-made multipart upload in OSS and no import running (ECS images it made stay: they are the operator's).</summary>
     private async Task AbortCloudUploadsAsync(ReplicationJob job, CancellationToken cancellationToken)
     {
         foreach (CloudExport export in job.ReplicationJobRuns.Select(r => r.Export).OfType<CloudExport>())
         {
+            if (export is { Status: CloudExportStatus.Importing, TaskId: { } taskId })
+            {
+                try
+                {
+                    await cloud.CancelImportAsync(export.RegionId, taskId, cancellationToken);
+                }
+                catch (CloudRequestException)
+                {
+                    // Best effort, as below.
+                }
+            }
+
             foreach (CloudExportDisk disk in export.Disks.Where(d => d.UploadId is not null))
             {
                 try
@@ -450,6 +462,8 @@ public sealed class ReplicationJobService(
             _ = Validate.Name(r.ImageName, ErrorCodes.InvalidImageName, "imageName");
         }
 
+        CheckLaunch(r, provider, targetType);
+
         if (r.SystemDiskSize is { } gib && gib is < 1 or > 32768)
         {
             throw SmcException.BadRequest(ErrorCodes.InvalidSystemDiskSize, "systemDiskSize is in GiB and must be from 1 to 32768.");
@@ -544,11 +558,34 @@ public sealed class ReplicationJobService(
             ContainerRepository = r.ContainerRepository,
             ContainerTag = r.ContainerTag,
             ContainerRegistry = r.ContainerRegistry,
+            LaunchTemplateId = r.LaunchTemplateId,
+            LaunchTemplateVersion = r.LaunchTemplateVersion,
+            InstanceType = r.InstanceType,
+            VSwitchId = r.VSwitchId,
+            SecurityGroupId = r.SecurityGroupId,
             ClientToken = r.ClientToken,
             Status = JobStatus.Ready,
             CreatedAt = now,
             UpdatedAt = now,
         };
+    }
+
+    /// <summary>A test launch (provider alibaba only): a launch template, or instance type + vSwitch + security group; ids as ECS writes them.</summary>
+    private static void CheckLaunch(CreateReplicationJobRequest r, string provider, string targetType)
+    {
+        string?[] fields = [r.LaunchTemplateId, r.LaunchTemplateVersion, r.InstanceType, r.VSwitchId, r.SecurityGroupId];
+        if (fields.All(f => f is null))
+        {
+            return;
+        }
+
+        const string Shape = "A test launch takes launchTemplateId (and optionally launchTemplateVersion), or instanceType, vSwitchId and securityGroupId, with imageProvider alibaba.";
+        if (provider != ImageProvider.Alibaba || targetType != TargetType.Image
+            || fields.Any(f => f is not null && (f.Length is 0 or > 128 || !f.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '.' or '_')))
+            || (r.LaunchTemplateId is null && (r.LaunchTemplateVersion is not null || r.InstanceType is null || r.VSwitchId is null || r.SecurityGroupId is null)))
+        {
+            throw SmcException.BadRequest(ErrorCodes.InvalidLaunch, Shape);
+        }
     }
 
     private static string HashOf(CreateReplicationJobRequest r) =>
