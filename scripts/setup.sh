@@ -7,12 +7,13 @@ cd "$(dirname "$0")/.."
 need=()
 for pair in sfdisk:fdisk sgdisk:gdisk mkfs.ext4:e2fsprogs mkfs.xfs:xfsprogs mkntfs:ntfs-3g mkfs.vfat:dosfstools \
             blkid:util-linux mkswap:util-linux curl:curl python3:python3 sha256sum:coreutils rsync:rsync \
-            docker-registry:docker-registry skopeo:skopeo htpasswd:apache2-utils; do
+            docker-registry:docker-registry skopeo:skopeo htpasswd:apache2-utils setfattr:attr; do
   command -v "${pair%%:*}" >/dev/null 2>&1 || need+=("${pair##*:}")
 done
 # The EIO test serves a disk image through a small FUSE file system (python3-fusepy, which pulls libfuse2) and
 # the incremental-round benchmark compares with rsync. The registry tests push to Debian's docker-registry (started by
-# the tests on loopback from their own config; htpasswd makes its bcrypt logins) and read back with skopeo.
+# the tests on loopback from their own config; htpasswd makes its bcrypt logins) and read back with skopeo; the tree
+# capture test sets extended attributes with setfattr.
 [ -f /usr/lib/python3/dist-packages/fusepy.py ] || need+=(python3-fusepy)
 if [ ${#need[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo

@@ -19,6 +19,7 @@ public sealed class ArchitectureTests
     [InlineData("functions/Smc.Core", "Smc.Core.dll", new[] { "Smc.Wire", "Microsoft.DurableTask.Abstractions" }, new[] { "Azure", "Microsoft.Azure", "Microsoft.AspNetCore", "Smc.Storage", "Smc.Api", "Smc.Control", "Smc.Functions", "Smc.Agent" })]
     [InlineData("functions/Smc.Storage.Azure", "Smc.Storage.Azure.dll", new[] { "Smc.Core", "Azure.Data.Tables" }, new[] { "Smc.Api", "Smc.Control", "Smc.Functions", "Microsoft.AspNetCore", "Smc.Agent" })]
     [InlineData("functions/Smc.Alibaba", "Smc.Alibaba.dll", new[] { "Smc.Core" }, new[] { "Smc.Api", "Smc.Control", "Smc.Functions", "Smc.Agent", "Smc.Storage", "Azure", "Microsoft.AspNetCore" })]
+    [InlineData("lib/Smc.Files", "Smc.Files.dll", new string[0], new[] { "Smc.", "Azure", "Microsoft.AspNetCore", "Microsoft.DurableTask", "Microsoft.Extensions" })]
     [InlineData("functions/Smc.Registry", "Smc.Registry.dll", new string[0], new[] { "Smc.", "Azure", "Microsoft.AspNetCore", "Microsoft.DurableTask" })]
     [InlineData("functions/Smc.Api", "Smc.Api.dll", new[] { "Smc.Core", "Smc.Alibaba" }, new[] { "Smc.Control", "Smc.Functions", "Smc.Agent", "Microsoft.Azure.Functions" })]
     [InlineData("agent/Smc.Agent", "smc-agent.dll", new[] { "Smc.Wire", "Smc.Disks", "Smc.Transfer" }, new[] { "Smc.Core", "Smc.Storage", "Smc.Api", "Microsoft.DurableTask", "Microsoft.AspNetCore" })]
