@@ -28,7 +28,8 @@ internal sealed class DockerRegistry : IAsyncDisposable
 
     public string Host => $"127.0.0.1:{Port}";
 
-    public static async Task<DockerRegistry> StartAsync((string User, string Password)? basic = null)
+    /// <param name="token">Token auth instead: the token server's realm and the PEM of the certificate its tokens carry.</param>
+    public static async Task<DockerRegistry> StartAsync((string User, string Password)? basic = null, (string Realm, string CertificatePem)? token = null)
     {
         string root = Path.Combine(Path.GetTempPath(), "smc-registry-" + Guid.NewGuid().ToString("N")[..10]);
         Directory.CreateDirectory(Path.Combine(root, "data"));
@@ -39,6 +40,13 @@ internal sealed class DockerRegistry : IAsyncDisposable
             string htpasswd = Path.Combine(root, "htpasswd");
             await File.WriteAllTextAsync(htpasswd, Run("htpasswd", "-Bbn", b.User, b.Password).Trim() + "\n");
             auth = $"auth:\n  htpasswd:\n    realm: smc-test\n    path: {htpasswd}\n";
+        }
+
+        if (token is { } t)
+        {
+            string bundle = Path.Combine(root, "token-issuer.pem");
+            await File.WriteAllTextAsync(bundle, t.CertificatePem);
+            auth = $"auth:\n  token:\n    realm: {t.Realm}\n    service: {TokenServer.Service}\n    issuer: {TokenServer.Issuer}\n    rootcertbundle: {bundle}\n";
         }
 
         string config = Path.Combine(root, "config.yml");

@@ -78,6 +78,24 @@ public sealed class RegistryPushTests : IDisposable
     }
 
     [Fact]
+    public async Task BearerChallenge_TokenFromTheRealmForTheScope_PushesAndRefusesAWrongLogin()
+    {
+        using var tokens = new TokenServer(("robot", "t0ken-pass"));
+        await using DockerRegistry registry = await DockerRegistry.StartAsync(token: (tokens.Realm, tokens.CertificatePem));
+        (byte[] layer, OciLayer described) = await LayerAsync(("b.txt", "b"u8.ToArray(), UnixFileMode.UserRead));
+
+        var wrong = new RegistryClient(new HttpClient(), registry.Url, new RegistryCredentials("robot", "nope"));
+        RegistryException refused = await Assert.ThrowsAsync<RegistryException>(() => wrong.BlobExistsAsync("team/app", described.Blob.Digest));
+        Assert.Equal("UNAUTHORIZED", refused.Code);
+
+        var client = new RegistryClient(new HttpClient(), registry.Url, new RegistryCredentials("robot", "t0ken-pass"));
+        string digest = await PushImageAsync(client, "team/app", "v1", layer, described, new OciRuntime(Cmd: ["/bin/sh"]));
+        Assert.True(tokens.Issued is >= 1 and <= 3, $"{tokens.Issued} tokens for one repository: the token is cached per scope");
+        (string MediaType, byte[] Body)? back = await client.GetManifestAsync("team/app", "v1");
+        Assert.Equal(digest, RegistryClient.DigestOf(back!.Value.Body));
+    }
+
+    [Fact]
     public async Task RegistryCrashMidUpload_TheUploadResumesFromTheRangeTheRegistryKept()
     {
         await using DockerRegistry registry = await DockerRegistry.StartAsync();
