@@ -157,19 +157,23 @@ public sealed class RegistryClient
                 offset += n;
                 Stats.AddBytes(n);
             }
-            catch (Exception e) when (e is HttpRequestException or TaskCanceledException || (e is RegistryException r && (!r.UserError || r.Status == 416)))
+            catch (Exception e) when (Recoverable(e, cancellationToken))
             {
-                if (cancellationToken.IsCancellationRequested)
-                {
-                    throw;
-                }
-
                 // The registry restarted or failed mid-chunk: continue from what it has for the session, or start over.
-                (location, offset) = await RecoverAsync(repository, location, cancellationToken);
+                (location, offset) = await RecoverAsync(repository, location, e, cancellationToken);
                 Stats.AddResumed();
             }
         }
 
+        await CompleteAsync(repository, location, digest, cancellationToken);
+        Stats.AddSent();
+    }
+
+    private static bool Recoverable(Exception e, CancellationToken cancellationToken) =>
+        !cancellationToken.IsCancellationRequested && (e is HttpRequestException or TaskCanceledException || (e is RegistryException r && (!r.UserError || r.Status == 416)));
+
+    /// <summary>Ends an upload: the PUT with the digest, which the registry checks against what it received.</summary>
+    private async Task CompleteAsync(string repository, string location, string digest, CancellationToken cancellationToken) =>
         await _retry.ExecuteAsync(async ct =>
         {
             string final = location + (location.Contains('?', StringComparison.Ordinal) ? "&" : "?") + "digest=" + Uri.EscapeDataString(digest);
@@ -179,7 +183,91 @@ public sealed class RegistryClient
                 throw await ErrorAsync(response, ct);
             }
         }, cancellationToken);
-        Stats.AddSent();
+
+    /// <summary>
+    /// Pushes a blob whose digest is known only once it has been read (a layer compressed on the fly): chunks from the
+    /// stream <paramref name="open"/> gives, hashed as they go, the digest sent with the last request. After a failure the
+    /// upload continues from the range the registry kept: the stream is opened again (it must give the same bytes) and
+    /// read up to there, hashing without sending.
+    /// </summary>
+    /// <returns>The blob's digest and size.</returns>
+    public async Task<(string Digest, long Size)> PushStreamAsync(string repository, Func<CancellationToken, Task<Stream>> open,
+        int chunkSize = DefaultChunkSize, CancellationToken cancellationToken = default)
+    {
+        string location = await StartUploadAsync(repository, cancellationToken);
+        byte[] buffer = new byte[chunkSize];
+        long resumeAt = 0;
+        while (true)
+        {
+            using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            long offset = 0;
+            bool interrupted = false;
+            await using (Stream source = await open(cancellationToken))
+            {
+                // Again after a failure: the bytes the registry kept are read and hashed, not sent.
+                while (offset < resumeAt)
+                {
+                    int skip = await source.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, resumeAt - offset)), cancellationToken);
+                    if (skip == 0)
+                    {
+                        throw new InvalidDataException($"The blob's stream ended at {offset} bytes, before the {resumeAt} the registry kept: it is not the same stream.");
+                    }
+
+                    hash.AppendData(buffer, 0, skip);
+                    offset += skip;
+                }
+
+                while (!interrupted)
+                {
+                    int n = await FillAsync(source, buffer, cancellationToken);
+                    if (n == 0)
+                    {
+                        break;
+                    }
+
+                    try
+                    {
+                        location = await PatchAsync(repository, location, offset, buffer.AsMemory(0, n), cancellationToken);
+                        hash.AppendData(buffer, 0, n);
+                        offset += n;
+                        Stats.AddBytes(n);
+                    }
+                    catch (Exception e) when (Recoverable(e, cancellationToken))
+                    {
+                        (location, resumeAt) = await RecoverAsync(repository, location, e, cancellationToken);
+                        Stats.AddResumed();
+                        interrupted = true;
+                    }
+                }
+            }
+
+            if (interrupted)
+            {
+                continue;
+            }
+
+            string digest = "sha256:" + Convert.ToHexStringLower(hash.GetHashAndReset());
+            await CompleteAsync(repository, location, digest, cancellationToken);
+            Stats.AddSent();
+            return (digest, offset);
+        }
+    }
+
+    private static async Task<int> FillAsync(Stream source, byte[] buffer, CancellationToken ct)
+    {
+        int total = 0;
+        while (total < buffer.Length)
+        {
+            int n = await source.ReadAsync(buffer.AsMemory(total), ct);
+            if (n == 0)
+            {
+                break;
+            }
+
+            total += n;
+        }
+
+        return total;
     }
 
     /// <summary>Puts a manifest under a tag (or digest); returns the manifest's digest.</summary>
@@ -271,9 +359,15 @@ public sealed class RegistryClient
     }
 
     /// <summary>Where an upload stands after a failure: the session's next offset (from its <c>Range</c>), or a new session at 0.</summary>
-    private async Task<(string Location, long Offset)> RecoverAsync(string repository, string location, CancellationToken cancellationToken) =>
+    private async Task<(string Location, long Offset)> RecoverAsync(string repository, string location, Exception failure, CancellationToken cancellationToken) =>
         await _retry.ExecuteAsync(async ct =>
         {
+            if (failure is RegistryException { Status: 416 })
+            {
+                // The session and this client disagree on its length: a new session, from the start.
+                return (await StartUploadAsync(repository, ct), 0L);
+            }
+
             using HttpResponseMessage status = await SendAsync(() => new HttpRequestMessage(HttpMethod.Get, Resolve(location)), Scope(repository), ct);
             if (status.StatusCode == HttpStatusCode.NoContent)
             {
@@ -281,7 +375,8 @@ public sealed class RegistryClient
                 if (status.Headers.TryGetValues("Range", out IEnumerable<string>? ranges) && ranges.First().Split('-') is [_, string end]
                     && long.TryParse(end, NumberStyles.None, CultureInfo.InvariantCulture, out long last))
                 {
-                    next = last + 1;
+                    // "0-0" is what distribution answers for an empty session too; a chunk is never 1 byte unless the blob is.
+                    next = last == 0 ? 0 : last + 1;
                 }
 
                 return (status.Headers.Location?.ToString() ?? location, next);

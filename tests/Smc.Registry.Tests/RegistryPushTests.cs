@@ -124,6 +124,99 @@ public sealed class RegistryPushTests : IDisposable
         Assert.Equal(blob, await http.GetByteArrayAsync(new Uri(registry.Url, $"/v2/big/app/blobs/{digest}")));
     }
 
+    [Fact]
+    public async Task LayerCompressedWhileItIsPushed_SurvivesARegistryCrash_AndIsTheSameGzipAsCompressedAtOnce()
+    {
+        await using DockerRegistry registry = await DockerRegistry.StartAsync();
+        var client = new RegistryClient(new HttpClient(), registry.Url, firstDelay: TimeSpan.FromMilliseconds(100));
+        byte[] tar = await TarOfAsync(("srv/random.bin", RandomBytes(6 << 20, 3)), ("srv/zeros.bin", new byte[4 << 20]));
+        using var expected = new MemoryStream();
+        OciLayer atOnce = await OciImage.GzipLayerAsync(new MemoryStream(tar), expected);
+
+        int opened = 0;
+        Task? restarted = null;
+        string? diffId = null;
+        (string digest, long size) = await client.PushStreamAsync("stream/app", ct =>
+        {
+            var reader = new GzipLayerStream(new MemoryStream(tar));
+            _ = reader.DiffId.ContinueWith(t => diffId = t.IsCompletedSuccessfully ? t.Result : null, TaskScheduler.Default);
+            // On the first pass the registry dies once 3 chunks were read (2 sent, the third on its way).
+            Stream stream = ++opened == 1 ? new CallbackAt(reader, 3 << 20, () => restarted = registry.CrashAndRestartAsync()) : reader;
+            return Task.FromResult(stream);
+        }, chunkSize: 1 << 20);
+        await restarted!;
+
+        Assert.Equal(atOnce.Blob.Digest, digest);
+        Assert.Equal(atOnce.Blob.Size, size);
+        Assert.True(client.Stats.Resumed >= 1 && opened >= 2, $"resumed {client.Stats.Resumed}, opened {opened}");
+        Assert.True(client.Stats.BytesSent < size + (2L << 20), $"{client.Stats.BytesSent} bytes sent for a {size}-byte layer");
+        using var http = new HttpClient();
+        Assert.Equal(expected.ToArray(), await http.GetByteArrayAsync(new Uri(registry.Url, $"/v2/stream/app/blobs/{digest}")));
+        Assert.Equal(atOnce.DiffId, diffId);
+    }
+
+    /// <summary>Reads through, calling back once when the reads pass a position.</summary>
+    private sealed class CallbackAt(Stream inner, long at, Action callback) : Stream
+    {
+        private long _position;
+        private bool _called;
+
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => false;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position { get => _position; set => throw new NotSupportedException(); }
+
+        public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            int n = await inner.ReadAsync(buffer, cancellationToken);
+            _position += n;
+            if (!_called && _position >= at)
+            {
+                _called = true;
+                callback();
+            }
+
+            return n;
+        }
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        public override async ValueTask DisposeAsync()
+        {
+            await inner.DisposeAsync();
+            await base.DisposeAsync();
+        }
+    }
+
+    private static async Task<byte[]> TarOfAsync(params (string Path, byte[] Content)[] files)
+    {
+        using var tar = new MemoryStream();
+        await using (var writer = new TarWriter(tar, TarEntryFormat.Pax, leaveOpen: true))
+        {
+            foreach ((string path, byte[] content) in files)
+            {
+                await writer.WriteEntryAsync(new PaxTarEntry(TarEntryType.RegularFile, path) { Mode = UnixFileMode.UserRead, DataStream = new MemoryStream(content), ModificationTime = DateTimeOffset.UnixEpoch });
+            }
+        }
+
+        return tar.ToArray();
+    }
+
     private static async Task<string> PushImageAsync(RegistryClient client, string repository, string tag, byte[] layer, OciLayer described, OciRuntime runtime)
     {
         await client.PushBlobAsync(repository, described.Blob.Digest, layer.Length, (offset, buffer, _) =>
