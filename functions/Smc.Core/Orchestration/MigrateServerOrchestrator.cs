@@ -48,15 +48,17 @@ public sealed class MigrateServerOrchestrator : TaskOrchestrator<MigrationInput,
             }
 
             // A restarted job whose newest round is an image but not yet an ECS image finishes that export first.
-            ExportPlan pending = await context.CallActivityAsync<ExportPlan>(TaskNames.BeginExportActivity, new ExportInput(input.JobId, null), ActivityRetry);
-            if (pending.ErrorCode is not null)
-            {
-                return await FinishAsync(context, new FinishRunInput(input.JobId, JobStatus.InError, pending.ErrorCode, pending.Message));
-            }
-
+            ExportPlan pending = input.Version >= 1
+                ? await context.CallActivityAsync<ExportPlan>(TaskNames.BeginExportActivity, new ExportInput(input.JobId, null), ActivityRetry)
+                : new ExportPlan(null, [], false, 0, null, null);
             if (pending.Round is int exportRound)
             {
                 return await ExportStageAsync(context, input with { Stage = MigrationStage.Export, Round = exportRound, Generation = 0, NotBeforeUtc = null }, pending);
+            }
+
+            if (pending.ErrorCode is not null)
+            {
+                return await FinishAsync(context, new FinishRunInput(input.JobId, JobStatus.InError, pending.ErrorCode, pending.Message));
             }
 
             // 1. Preparing: wait until the source server is Available, then hold it (InUse).
@@ -151,7 +153,9 @@ public sealed class MigrateServerOrchestrator : TaskOrchestrator<MigrationInput,
             new FinalizeImageInput(input.JobId, input.Round, commit.ManifestSha256, plan.ImageId, slices.Sum(s => s.WrittenBytes)), ActivityRetry);
 
         // 3b. Provider alibaba: the image's disks go to OSS and become an ECS image (nothing to do for local).
-        ExportPlan export = await context.CallActivityAsync<ExportPlan>(TaskNames.BeginExportActivity, new ExportInput(input.JobId, input.Round), ActivityRetry);
+        ExportPlan export = input.Version >= 1
+            ? await context.CallActivityAsync<ExportPlan>(TaskNames.BeginExportActivity, new ExportInput(input.JobId, input.Round), ActivityRetry)
+            : new ExportPlan(null, [], false, 0, null, null);
         if (export.Round is not null || export.ErrorCode is not null)
         {
             return await ExportStageAsync(context, input with { Stage = MigrationStage.Export, Generation = 0 }, export);
@@ -167,9 +171,14 @@ public sealed class MigrateServerOrchestrator : TaskOrchestrator<MigrationInput,
     /// </summary>
     private static async Task<MigrationResult> ExportStageAsync(TaskOrchestrationContext context, MigrationInput input, ExportPlan plan)
     {
-        if (plan.ErrorCode is not null || plan.Round is not int round)
+        if (plan.Round is not int round)
         {
-            return await FailExportAsync(context, input, plan.ErrorCode, plan.Message);
+            return await FinishAsync(context, new FinishRunInput(input.JobId, JobStatus.InError, plan.ErrorCode ?? ErrorCodes.StepFailed, plan.Message));
+        }
+
+        if (plan.ErrorCode is not null)
+        {
+            return await FailExportAsync(context, input with { Round = round }, plan.ErrorCode, plan.Message);
         }
 
         int batches = 0;
@@ -362,7 +371,9 @@ public sealed class MigrateServerOrchestrator : TaskOrchestrator<MigrationInput,
     /// <summary>The job is done: its test launch first, if it asked for one (a refused launch is reported, the job still Finished).</summary>
     private static async Task<MigrationResult> FinishedAsync(TaskOrchestrationContext context, MigrationInput input)
     {
-        ExportStepResult launched = await context.CallActivityAsync<ExportStepResult>(TaskNames.LaunchInstanceActivity, input.JobId, ActivityRetry);
+        ExportStepResult launched = input.Version >= 1
+            ? await context.CallActivityAsync<ExportStepResult>(TaskNames.LaunchInstanceActivity, input.JobId, ActivityRetry)
+            : new ExportStepResult(null, null);
         return await FinishAsync(context, new FinishRunInput(input.JobId, JobStatus.Finished, launched.ErrorCode, launched.Message));
     }
 

@@ -11,4 +11,12 @@ public sealed record MigrationInput(string JobId, int RecheckSeconds, int Genera
 {
     /// <summary>The first round waits until then (scheduledStartTime); cleared once waited for.</summary>
     public DateTime? NotBeforeUtc { get; init; }
+
+    /// <summary>
+    /// The orchestration's version, kept through ContinueAsNew. 0: a history started before the export stage existed,
+    /// replayed as it was recorded (no export or launch activities); 1: exports to the cloud and test launches.
+    /// </summary>
+    public int Version { get; init; }
+
+    public const int CurrentVersion = 1;
 }

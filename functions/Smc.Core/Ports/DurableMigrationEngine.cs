@@ -25,7 +25,7 @@ public sealed class DurableMigrationEngine(DurableTaskClient client, IOptions<Co
 
         await client.ScheduleNewOrchestrationInstanceAsync(
             TaskNames.MigrateServerOrchestrator,
-            new MigrationInput(jobId, options.Value.SourceRecheckSeconds) { NotBeforeUtc = notBefore?.UtcDateTime },
+            new MigrationInput(jobId, options.Value.SourceRecheckSeconds) { NotBeforeUtc = notBefore?.UtcDateTime, Version = MigrationInput.CurrentVersion },
             new StartOrchestrationOptions(InstanceId: jobId),
             cancellationToken);
     }

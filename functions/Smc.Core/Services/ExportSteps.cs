@@ -33,8 +33,6 @@ public sealed class ExportSteps(
 
     private const string EfiSystemPartition = "C12A7328-F81F-11D2-BA4B-00A0C93EC93B";
 
-    /// <summary>DescribeRegions may be asked at any region's endpoint; this one always exists.</summary>
-    private const string RegionsEndpoint = "cn-hangzhou";
 
     /// <summary>
     /// Sets up (or picks up) the export of a round: records its disks and their multipart uploads on the run and lists
@@ -74,8 +72,17 @@ public sealed class ExportSteps(
         {
             image = await imageService.GetAsync(run.ImageId);
         }
-        catch (Errors.SmcException)
+        catch (Errors.SmcException e) when (e.Status == 404)
         {
+            // Nothing to export any more: the run no longer names an image, so the next start runs a new round.
+            int gone = run.Round;
+            await jobs.UpdateAsync(job.JobId, j =>
+            {
+                ReplicationJobRun x = j.ReplicationJobRuns.First(y => y.Round == gone);
+                x.ImageId = null;
+                x.Export = null;
+                return true;
+            });
             return Failed("ExportImageMissing", $"The image {run.ImageId} of round {run.Round} was deleted before its export finished. Start the job again to run a new round.");
         }
 
@@ -84,11 +91,16 @@ public sealed class ExportSteps(
             try
             {
                 // ImportImage reads only buckets of the image's region: a mistyped region is caught here, before any upload.
-                IReadOnlyList<string> regions = await cloud.ListRegionsAsync(RegionsEndpoint);
+                // Asked through the job's own region (its VPC endpoint, when configured, is reachable from there).
+                IReadOnlyList<string> regions = await cloud.ListRegionsAsync(job.RegionId ?? "");
                 if (!regions.Contains(job.RegionId ?? "", StringComparer.Ordinal))
                 {
                     return Failed("Alibaba.InvalidRegionId", $"regionId '{job.RegionId}' is not an ECS region of this account (it has {string.Join(", ", regions)}). Create a job with one of them.");
                 }
+            }
+            catch (CloudRequestException e) when (e.Code == "NetworkError")
+            {
+                return Failed("Alibaba.InvalidRegionId", $"The ECS endpoint of region '{job.RegionId}' can't be reached ({e.Message}): check the job's regionId, and that the control plane can reach Alibaba Cloud.");
             }
             catch (CloudRequestException e) when (e.UserError)
             {
@@ -140,7 +152,33 @@ public sealed class ExportSteps(
                 }
 
                 string uploadId = disk.UploadId ?? await StartUploadAsync(job.JobId, round, disk);
-                IReadOnlyList<CloudPart> have = await cloud.ListPartsAsync(Target(export, disk), uploadId);
+                IReadOnlyList<CloudPart> have;
+                try
+                {
+                    have = await cloud.ListPartsAsync(Target(export, disk), uploadId);
+                }
+                catch (CloudRequestException e) when (e.Code == "NoSuchUpload")
+                {
+                    // OSS no longer knows the upload: completed by an attempt that died before recording it, or expired by
+                    // a lifecycle rule. The object is whole, or the disk is uploaded again under a new upload.
+                    if (await cloud.GetObjectSizeAsync(Target(export, disk)) == disk.SizeBytes)
+                    {
+                        await UpdateExportAsync(job.JobId, round, x =>
+                        {
+                            CloudExportDisk d = x.Disks.First(y => y.Index == disk.Index);
+                            d.Uploaded = true;
+                            d.UploadId = null;
+                            d.UploadedBytes = d.SizeBytes;
+                        });
+                        disks.Add(new ExportDiskPlan(disk.Index, PartCount(disk), []));
+                        continue;
+                    }
+
+                    await UpdateExportAsync(job.JobId, round, x => x.Disks.First(y => y.Index == disk.Index).UploadId = null);
+                    uploadId = await StartUploadAsync(job.JobId, round, disk);
+                    have = [];
+                }
+
                 var present = have.Where(p => p.Size == PartLength(disk, p.Number)).ToDictionary(p => p.Number);
                 List<int> missing = [.. Enumerable.Range(1, PartCount(disk)).Where(n => !present.ContainsKey(n))];
                 long there = present.Values.Sum(p => p.Size);
@@ -153,7 +191,7 @@ public sealed class ExportSteps(
         }
         catch (CloudRequestException e) when (e.UserError)
         {
-            return Failed(Code(e), Explain(e, job, null));
+            return Failed(Code(e), Explain(e, job, null)) with { Round = round };
         }
     }
 
@@ -333,6 +371,21 @@ public sealed class ExportSteps(
                     await UpdateExportAsync(input.JobId, round, e => e.ImportProgress = state.ProgressPercent);
                     return new ImportCheck("Creating", state.ProgressPercent, null, null);
                 default:
+                    string status = state?.Status ?? "gone";
+                    string why = "";
+                    if (export.TaskId is { } taskId)
+                    {
+                        try
+                        {
+                            CloudTaskState task = await cloud.GetImportTaskAsync(export.RegionId, taskId);
+                            why = task.ErrorCode is null ? "" : $" ECS says: {task.ErrorCode}: {task.ErrorMessage}.";
+                        }
+                        catch (CloudRequestException)
+                        {
+                            // The reason is a courtesy: the failure itself is known.
+                        }
+                    }
+
                     // CreateFailed (or gone): the next attempt imports anew, with its own ClientToken; the disks stay in OSS.
                     await UpdateExportAsync(input.JobId, round, e =>
                     {
@@ -340,13 +393,6 @@ public sealed class ExportSteps(
                         e.ImageId = null;
                         e.TaskId = null;
                     });
-                    string status = state?.Status ?? "gone";
-                    string why = "";
-                    if (export.TaskId is { } taskId)
-                    {
-                        CloudTaskState task = await cloud.GetImportTaskAsync(export.RegionId, taskId);
-                        why = task.ErrorCode is null ? "" : $" ECS says: {task.ErrorCode}: {task.ErrorMessage}.";
-                    }
 
                     return new ImportCheck(status, 0, "Alibaba.ImportFailed",
                         $"ECS could not import image {imageId} in {export.RegionId} (status {status}).{why} Check that the source's system disk boots as an ECS instance expects (virtio drivers, fstab by UUID), then start the job again: the disks stay in OSS, so only the import is retried.");
@@ -374,15 +420,20 @@ public sealed class ExportSteps(
 
         if (!input.Succeeded)
         {
+            var aborted = new HashSet<string>(StringComparer.Ordinal);
             foreach (CloudExportDisk disk in export.Disks.Where(d => d.UploadId is not null))
             {
-                await IgnoringUserErrors(() => cloud.AbortUploadAsync(Target(export, disk), disk.UploadId!), job.JobId);
+                if (await Tolerating(() => cloud.AbortUploadAsync(Target(export, disk), disk.UploadId!), job.JobId))
+                {
+                    aborted.Add(disk.UploadId!);
+                }
             }
 
+            // An upload whose abort was refused (a revoked key) keeps its id: a restart resumes it or aborts it then.
             await UpdateExportAsync(input.JobId, input.Round, e =>
             {
                 e.Status = CloudExportStatus.Failed;
-                foreach (CloudExportDisk d in e.Disks.Where(d => d.UploadId is not null))
+                foreach (CloudExportDisk d in e.Disks.Where(d => d.UploadId is not null && aborted.Contains(d.UploadId)))
                 {
                     d.UploadId = null;
                     d.UploadedBytes = 0;
@@ -400,7 +451,7 @@ public sealed class ExportSteps(
         {
             foreach (CloudExportDisk disk in export.Disks)
             {
-                await IgnoringUserErrors(() => cloud.DeleteObjectAsync(Target(export, disk)), job.JobId);
+                await Tolerating(() => cloud.DeleteObjectAsync(Target(export, disk)), job.JobId);
             }
         }
 
@@ -409,7 +460,7 @@ public sealed class ExportSteps(
                      .OrderByDescending(r => r.Round).Skip(Math.Max(1, job.MaxNumberOfImageToKeep)))
         {
             CloudExport e = old.Export!;
-            if (await IgnoringUserErrors(() => cloud.DeleteImageAsync(e.RegionId, e.ImageId!), job.JobId))
+            if (await Tolerating(() => cloud.DeleteImageAsync(e.RegionId, e.ImageId!), job.JobId))
             {
                 await UpdateExportAsync(input.JobId, old.Round, x => x.Status = CloudExportStatus.Deleted);
                 logger.LogInformation("Export of {JobId}: image {ImageId} of round {Round} deleted (maxNumberOfImageToKeep {Keep})", job.JobId, e.ImageId, old.Round, job.MaxNumberOfImageToKeep);
@@ -437,7 +488,7 @@ public sealed class ExportSteps(
         try
         {
             string instanceId = await cloud.LaunchInstanceAsync(new CloudLaunchRequest(export.RegionId, export.ImageId!, $"{jobId}-launch",
-                ImageNameFor(job, 0, 0).Replace("-r0", "-test", StringComparison.Ordinal), job.InstanceType, job.VSwitchId, job.SecurityGroupId, job.LaunchTemplateId, job.LaunchTemplateVersion));
+                NameFor(job, "-test"), job.InstanceType, job.VSwitchId, job.SecurityGroupId, job.LaunchTemplateId, job.LaunchTemplateVersion));
             await jobs.UpdateAsync(jobId, j =>
             {
                 j.InstanceId = instanceId;
@@ -447,8 +498,9 @@ public sealed class ExportSteps(
             logger.LogInformation("Test launch of {JobId}: instance {InstanceId} from image {ImageId} in {Region}", jobId, instanceId, export.ImageId, export.RegionId);
             return Ok;
         }
-        catch (CloudRequestException e) when (e.UserError)
+        catch (CloudRequestException e)
         {
+            // Also after the client's retries of a transient error: the migration is done, the launch is reported.
             return new ExportStepResult("Alibaba.Launch." + e.Code,
                 $"The migration is done and ECS image {export.ImageId} is Available in {export.RegionId}, but its test launch was refused: {e.Message}{(e.RequestId is null ? "" : $" (RequestId {e.RequestId})")}. Check instanceType, vSwitchId and securityGroupId (or the launch template) and launch the image yourself.");
         }
@@ -463,7 +515,9 @@ public sealed class ExportSteps(
     }
 
     /// <summary>An ECS image name: 2–128 characters of [A-Za-z0-9.:_-], starting with a letter, not acs:/aliyun; unique per round and attempt.</summary>
-    internal static string ImageNameFor(ReplicationJob job, int round, int attempt)
+    internal static string ImageNameFor(ReplicationJob job, int round, int attempt) => NameFor(job, $"-r{round}" + (attempt > 0 ? $"-a{attempt}" : ""));
+
+    private static string NameFor(ReplicationJob job, string suffix)
     {
         var name = new StringBuilder();
         foreach (char c in job.ImageName ?? job.Name)
@@ -477,7 +531,6 @@ public sealed class ExportSteps(
             text = "smc-" + text;
         }
 
-        string suffix = $"-r{round}" + (attempt > 0 ? $"-a{attempt}" : "");
         return (text.Length + suffix.Length > 128 ? text[..(128 - suffix.Length)] : text) + suffix;
     }
 
@@ -582,16 +635,20 @@ public sealed class ExportSteps(
             return true;
         });
 
-    private async Task<bool> IgnoringUserErrors(Func<Task> call, string jobId)
+    /// <summary>
+    /// A cleanup call (abort, delete, retention) that may fail without failing the job: once the image is Available the
+    /// migration is done, and a failed cleanup must not make a restart run the round again. Logged for the operator.
+    /// </summary>
+    private async Task<bool> Tolerating(Func<Task> call, string jobId)
     {
         try
         {
             await call();
             return true;
         }
-        catch (CloudRequestException e) when (e.UserError)
+        catch (CloudRequestException e)
         {
-            logger.LogWarning("Export of {JobId}: cleanup call refused ({Code}: {Message}); left as it is", jobId, e.Code, e.Message);
+            logger.LogWarning("Export of {JobId}: cleanup call failed ({Code}: {Message}); left as it is", jobId, e.Code, e.Message);
             return false;
         }
     }

@@ -319,12 +319,14 @@ public sealed class ReplicationJobService(
         }
 
         await staging.DeleteAsync(jobId, cancellationToken);
-        await AbortCloudUploadsAsync(stored.Value, cancellationToken);
+
+        // Re-read after the orchestration ended: an export step that ran meanwhile may have started an upload.
+        await AbortCloudUploadsAsync((await jobs.GetAsync(jobId, cancellationToken))?.Value ?? stored.Value, cancellationToken);
         await jobKeys.DeleteAsync(jobId, cancellationToken);
         await jobs.DeleteAsync(jobId, cancellationToken: cancellationToken);
     }
 
-    /// <summary>A deleted job leaves no half-made multipart upload in OSS and no import running (ECS images it made stay: they are the operator's).</summary>
+    /// <summary>A deleted job leaves no half-made multipart upload, no disk kept for a retry, and no import running in the cloud (ECS images it made stay: they are the operator's).</summary>
     private async Task AbortCloudUploadsAsync(ReplicationJob job, CancellationToken cancellationToken)
     {
         foreach (CloudExport export in job.ReplicationJobRuns.Select(r => r.Export).OfType<CloudExport>())
@@ -341,11 +343,20 @@ public sealed class ReplicationJobService(
                 }
             }
 
-            foreach (CloudExportDisk disk in export.Disks.Where(d => d.UploadId is not null))
+            foreach (CloudExportDisk disk in export.Disks)
             {
+                var target = new CloudObject(export.RegionId, disk.Bucket, disk.Key);
                 try
                 {
-                    await cloud.AbortUploadAsync(new CloudObject(export.RegionId, disk.Bucket, disk.Key), disk.UploadId!, cancellationToken);
+                    if (disk.UploadId is not null)
+                    {
+                        await cloud.AbortUploadAsync(target, disk.UploadId, cancellationToken);
+                    }
+                    else if (disk.Uploaded && export.Status != CloudExportStatus.Available && !cloud.KeepObjects)
+                    {
+                        // A whole disk kept for a retried import that will not come.
+                        await cloud.DeleteObjectAsync(target, cancellationToken);
+                    }
                 }
                 catch (CloudRequestException)
                 {
