@@ -21,6 +21,9 @@ internal sealed class AgentConfig
     /// <summary>Disks given at registration (<c>--disk</c>); empty means discover them.</summary>
     public List<string> Disks { get; init; } = [];
 
+    /// <summary>The root file system a container round captures (<c>--root</c> at registration); null = <c>/</c>.</summary>
+    public string? Root { get; init; }
+
     /// <summary>The idempotency token of an unfinished one-shot migrate, so a re-run resumes the same job.</summary>
     public string? MigrateClientToken { get; set; }
 

@@ -22,9 +22,10 @@ var purge = new Option<bool>("--purge") { Description = "Also delete the config 
 var inspect = new Command("inspect", "Show disks, partition tables, partitions, file systems and used bytes.") { disk, json };
 inspect.SetAction(p => Guard(() => InspectCommand.Run(p.GetValue(disk) ?? [], p.GetValue(json), console)));
 
-var register = new Command("register", "Register this machine as a source server with an activation code.") { server, code, disk, name, force };
+var rootDir = new Option<string?>("--root") { Description = "Root file system a ContainerImage job captures (default: /)." };
+var register = new Command("register", "Register this machine as a source server with an activation code.") { server, code, disk, name, force, rootDir };
 register.SetAction((p, ct) => GuardAsync(() => RegisterCommand.RunAsync(
-    p.GetValue(server)!, p.GetValue(code)!, p.GetValue(disk) ?? [], p.GetValue(name), p.GetValue(force), p.GetValue(config)!, console, ct)));
+    p.GetValue(server)!, p.GetValue(code)!, p.GetValue(disk) ?? [], p.GetValue(name), p.GetValue(force), p.GetValue(config)!, console, ct, p.GetValue(rootDir))));
 
 var run = new Command("run", "Run the agent: heartbeats, commands from the control plane, uploads.");
 run.SetAction((p, ct) => GuardAsync(() => RunCommand.RunAsync(p.GetValue(config)!, Console.Out, ct)));

@@ -8,7 +8,7 @@ namespace Smc.Agent.Commands;
 /// <summary><c>smc-agent register</c>: trade an activation code for this source's credential, kept 0600 in the config file.</summary>
 internal static class RegisterCommand
 {
-    public static async Task<int> RunAsync(string server, string code, IReadOnlyList<string> disks, string? name, bool force, string configPath, IAnsiConsole console, CancellationToken cancellationToken)
+    public static async Task<int> RunAsync(string server, string code, IReadOnlyList<string> disks, string? name, bool force, string configPath, IAnsiConsole console, CancellationToken cancellationToken, string? root = null)
     {
         AgentConfig? existing = AgentConfig.Load(configPath);
         if (existing is not null && !force)
@@ -39,6 +39,7 @@ internal static class RegisterCommand
             Credential = response.Credential,
             HeartbeatRate = response.HeartbeatRate,
             Disks = [.. disks],
+            Root = root is null ? null : Path.GetFullPath(root),
         }.Save(configPath);
 
         console.MarkupLineInterpolated($"Registered as source server [bold]{response.SourceId}[/] with {request.Disks.Count} disk(s); credential saved in {configPath}.");

@@ -60,7 +60,13 @@ internal sealed class RoundRunner(AgentConfig config, ControlPlaneClient client,
         List<DiskPlan> plans;
         try
         {
-            plans = command.Disks.Select((d, i) => DiskPlan.Build(i, d, chunkSize)).ToList();
+            var devices = new List<string>();
+            foreach (string d in command.Disks)
+            {
+                devices.Add(TreeDevice.Is(d) ? await SpoolTreeAsync(cancellationToken) : d);
+            }
+
+            plans = devices.Select((d, i) => DiskPlan.Build(i, d, chunkSize)).ToList();
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException)
         {
@@ -119,8 +125,53 @@ internal sealed class RoundRunner(AgentConfig config, ControlPlaneClient client,
             StoredBytes = journal.Chunks.Sum(c => (long)c.StoredLength),
         };
         await ControlPlaneClient.ShortRetry.ExecuteAsync(async ct => await client.CommitAsync(config.Credential, _jobId, command.Round, commit, ct), cancellationToken);
+        File.Delete(SpoolPath);
         Log($"round {command.Round} committed: {journal.Chunks.Count} chunks, {Human(commit.StoredBytes)} stored, {Human(progress.SkippedBytes)} skipped; peak RSS {PeakRssBytes() >> 20} MiB");
         return commit.ManifestSha256;
+    }
+
+    /// <summary>Where a container round's tar is kept until the round is committed (a resumed round reads the same one).</summary>
+    private string SpoolPath => Path.Combine(stateDir, $"{_jobId}-r{command.Round}.tar");
+
+    /// <summary>
+    /// The file-level capture of a container round, once per round: the root tree as one tar (Smc.Files.TreeTar) in the
+    /// state directory. A resumed round reuses it, so what was uploaded and what is left belong to one capture.
+    /// </summary>
+    private async Task<string> SpoolTreeAsync(CancellationToken cancellationToken)
+    {
+        if (File.Exists(SpoolPath))
+        {
+            Log($"round {command.Round}: the file system was captured already ({Human(new FileInfo(SpoolPath).Length)} of tar)");
+            return SpoolPath;
+        }
+
+        string root = config.Root ?? "/";
+        var skip = new List<string> { Path.GetFullPath(stateDir) };
+        var skipFiles = new List<string>();
+        if (Environment.ProcessPath is { } self)
+        {
+            skipFiles.Add(self);
+        }
+
+        if (root == "/" && File.Exists("/proc/swaps"))
+        {
+            skipFiles.AddRange(File.ReadAllLines("/proc/swaps").Skip(1).Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries)).Where(f => f.Length > 1 && f[1] == "file").Select(f => f[0]));
+        }
+
+        string partial = SpoolPath + ".partial";
+        Smc.Files.TreeCaptureStats stats;
+        await using (FileStream output = new(partial, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20, useAsync: true))
+        {
+            stats = await Smc.Files.TreeTar.WriteAsync(root, output, new Smc.Files.TreeCaptureOptions
+            {
+                Exclude = [.. skip.Where(p => p.StartsWith(root.TrimEnd('/') + "/", StringComparison.Ordinal)).Select(p => p[root.TrimEnd('/').Length..])],
+                SkipFiles = skipFiles,
+            }, cancellationToken: cancellationToken);
+        }
+
+        File.Move(partial, SpoolPath, overwrite: true);
+        Log($"round {command.Round}: captured {root}: {stats.Files} files, {stats.Directories} directories, {stats.Symlinks} symlinks, {stats.HardLinks} hard links, {Human(stats.Bytes)}; {stats.Skipped.Count} path(s) left out");
+        return SpoolPath;
     }
 
     private async Task PipelineAsync(List<DiskPlan> plans, HashSet<(int, long)> done, byte[] dataKey, byte[] fingerprintKey,

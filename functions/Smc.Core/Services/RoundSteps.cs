@@ -54,13 +54,15 @@ public sealed class RoundSteps(
         }
 
         SourceServer? source = (await sources.GetAsync(job.SourceId))?.Value;
-        if (source is null || source.Disks.Count == 0)
+        bool container = job.TargetType == TargetType.ContainerImage;
+        if (source is null || (source.Disks.Count == 0 && !container))
         {
             return new PrepareRoundResult(false, "SourceNoDisks", $"Source server '{job.SourceId}' reported no disks. Check 'smc-agent inspect' on it and register again with --disk.");
         }
 
-        var disks = new List<string> { source.Disks[0].Device };
-        foreach (DataDiskSpec d in job.DataDisks.OrderBy(d => d.Index))
+        // A container round reads the root file system file by file (one tar stream), not its disks.
+        var disks = container ? [TreeDevice.Root] : new List<string> { source.Disks[0].Device };
+        foreach (DataDiskSpec d in container ? Enumerable.Empty<DataDiskSpec>() : job.DataDisks.OrderBy(d => d.Index))
         {
             if (d.Index >= source.Disks.Count)
             {

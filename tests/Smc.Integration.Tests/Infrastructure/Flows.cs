@@ -16,10 +16,20 @@ internal static class Flows
     }
 
     /// <summary>Registers through <c>smc-agent register</c>; returns the source id and the agent's config path.</summary>
-    public static (string SourceId, string ConfigPath) RegisterAgent(ControlPlane control, Sandbox box, string code, params string[] disks)
+    public static (string SourceId, string ConfigPath) RegisterAgent(ControlPlane control, Sandbox box, string code, params string[] disks) =>
+        RegisterAgentWithRoot(control, box, code, null, disks);
+
+    /// <summary>Registers an agent whose container rounds capture <paramref name="root"/> (smc-agent register --root).</summary>
+    public static (string SourceId, string ConfigPath) RegisterAgentWithRoot(ControlPlane control, Sandbox box, string code, string? root, params string[] disks)
     {
         string config = box.File($"agent-{Guid.NewGuid():N}.json");
         var args = new List<string> { "register", "--server", control.Url, "--code", code, "--config", config };
+        if (root is not null)
+        {
+            args.Add("--root");
+            args.Add(root);
+        }
+
         foreach (string d in disks)
         {
             args.Add("--disk");
