@@ -6,6 +6,7 @@ using Smc.Core.Options;
 using Smc.Core.Ports;
 using Smc.Core.Security;
 using Smc.Core.Services;
+using Smc.Registry;
 using Smc.Storage.Azure;
 
 namespace Smc.Api;
@@ -15,7 +16,7 @@ public static class ControlPlaneRegistration
 {
     /// <summary>
     /// Registers services, storage adapters and the API dispatcher. Configuration keys follow
-    /// <c>SMC_&lt;SECTION&gt;__&lt;KEY&gt;</c> (sections STORAGE, CONTROL, SECURITY and ALIBABA).
+    /// <c>SMC_&lt;SECTION&gt;__&lt;KEY&gt;</c> (sections STORAGE, CONTROL, SECURITY, ALIBABA and REGISTRY).
     /// </summary>
     public static IServiceCollection AddSmcControlPlane(this IServiceCollection services, IConfiguration configuration)
     {
@@ -42,6 +43,13 @@ public static class ControlPlaneRegistration
         services.AddSingleton<CommandSignals>();
         services.AddSingleton<RoundSteps>();
         services.AddSingleton<ExportSteps>();
+        services.AddSingleton<ContainerSteps>();
+
+        // ContainerImage jobs: the registry login (if any) and which registries speak plain HTTP.
+        var registry = new RegistryOptions();
+        configuration.GetSection("REGISTRY").Bind(registry);
+        services.AddSingleton<IContainerRegistry>(_ => new OciRegistryPusher(
+            new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) }) { Timeout = TimeSpan.FromMinutes(5) }, registry));
 
         // Provider alibaba: the account, if one is configured (else jobs asking for it are refused with what to set).
         var alibaba = new AlibabaOptions();

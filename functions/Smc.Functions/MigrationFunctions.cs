@@ -6,7 +6,7 @@ using Smc.Core.Services;
 namespace Smc.Functions;
 
 /// <summary>The orchestrator and activity functions: one per registered task, over the shared code.</summary>
-public sealed class MigrationFunctions(JobSteps steps, RoundSteps rounds, ExportSteps exports)
+public sealed class MigrationFunctions(JobSteps steps, RoundSteps rounds, ExportSteps exports, ContainerSteps containers)
 {
     [Function(TaskNames.MigrateServerOrchestrator)]
     public Task<MigrationResult> MigrateServerOrchestrator([OrchestrationTrigger] TaskOrchestrationContext context) =>
@@ -83,4 +83,8 @@ public sealed class MigrationFunctions(JobSteps steps, RoundSteps rounds, Export
     [Function(TaskNames.LaunchInstanceActivity)]
     public Task<ExportStepResult> LaunchInstanceActivity([ActivityTrigger] string jobId) =>
         exports.LaunchAsync(jobId);
+
+    [Function(TaskNames.PushContainerActivity)]
+    public Task<ExportStepResult> PushContainerActivity([ActivityTrigger] ExportInput input) =>
+        containers.PushAsync(input);
 }

@@ -20,8 +20,8 @@ public sealed class ArchitectureTests
     [InlineData("functions/Smc.Storage.Azure", "Smc.Storage.Azure.dll", new[] { "Smc.Core", "Azure.Data.Tables" }, new[] { "Smc.Api", "Smc.Control", "Smc.Functions", "Microsoft.AspNetCore", "Smc.Agent" })]
     [InlineData("functions/Smc.Alibaba", "Smc.Alibaba.dll", new[] { "Smc.Core" }, new[] { "Smc.Api", "Smc.Control", "Smc.Functions", "Smc.Agent", "Smc.Storage", "Azure", "Microsoft.AspNetCore" })]
     [InlineData("lib/Smc.Files", "Smc.Files.dll", new string[0], new[] { "Smc.", "Azure", "Microsoft.AspNetCore", "Microsoft.DurableTask", "Microsoft.Extensions" })]
-    [InlineData("functions/Smc.Registry", "Smc.Registry.dll", new string[0], new[] { "Smc.", "Azure", "Microsoft.AspNetCore", "Microsoft.DurableTask" })]
-    [InlineData("functions/Smc.Api", "Smc.Api.dll", new[] { "Smc.Core", "Smc.Alibaba" }, new[] { "Smc.Control", "Smc.Functions", "Smc.Agent", "Microsoft.Azure.Functions" })]
+    [InlineData("functions/Smc.Registry", "Smc.Registry.dll", new[] { "Smc.Core" }, new[] { "Smc.Api", "Smc.Control", "Smc.Functions", "Smc.Agent", "Smc.Storage", "Azure", "Microsoft.AspNetCore" })]
+    [InlineData("functions/Smc.Api", "Smc.Api.dll", new[] { "Smc.Core", "Smc.Alibaba", "Smc.Registry" }, new[] { "Smc.Control", "Smc.Functions", "Smc.Agent", "Microsoft.Azure.Functions" })]
     [InlineData("agent/Smc.Agent", "smc-agent.dll", new[] { "Smc.Wire", "Smc.Disks", "Smc.Transfer" }, new[] { "Smc.Core", "Smc.Storage", "Smc.Api", "Microsoft.DurableTask", "Microsoft.AspNetCore" })]
     public void Assembly_References_PointInward(string project, string dll, string[] mustReference, string[] mustNotReference)
     {

@@ -46,6 +46,17 @@ public sealed record CreateReplicationJobRequest
 
     public string? ContainerRegistry { get; init; }
 
+    /// <summary>ContainerImage: how the image runs (OCI config Entrypoint, Cmd, Env, WorkingDir, ExposedPorts).</summary>
+    public List<string>? Entrypoint { get; init; }
+
+    public List<string>? Cmd { get; init; }
+
+    public List<string>? Env { get; init; }
+
+    public string? WorkingDir { get; init; }
+
+    public List<string>? ExposedPorts { get; init; }
+
     /// <summary>Provider alibaba: a test launch of the final image (SMC's LaunchTemplateId/Version, or InstanceType + VSwitchId + our SecurityGroupId).</summary>
     public string? LaunchTemplateId { get; init; }
 

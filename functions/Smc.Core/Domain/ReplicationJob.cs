@@ -51,6 +51,16 @@ public sealed class ReplicationJob
 
     public string? ContainerRegistry { get; init; }
 
+    public List<string> Entrypoint { get; init; } = [];
+
+    public List<string> Cmd { get; init; } = [];
+
+    public List<string> Env { get; init; } = [];
+
+    public string? WorkingDir { get; init; }
+
+    public List<string> ExposedPorts { get; init; } = [];
+
     /// <summary>Provider alibaba: how the final image is test-launched (null: no launch).</summary>
     public string? LaunchTemplateId { get; init; }
 

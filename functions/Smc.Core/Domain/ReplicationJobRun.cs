@@ -20,4 +20,25 @@ public sealed class ReplicationJobRun
 
     /// <summary>For provider <c>alibaba</c>: the round's image exported to ECS (null for <c>local</c>).</summary>
     public CloudExport? Export { get; set; }
+
+    /// <summary>For ContainerImage jobs with a registry: the image pushed for this round.</summary>
+    public ContainerPushRecord? Container { get; set; }
+}
+
+/// <summary>A round's container image in its registry.</summary>
+public sealed class ContainerPushRecord
+{
+    public string Registry { get; init; } = "";
+
+    public string Repository { get; init; } = "";
+
+    public List<string> Tags { get; init; } = [];
+
+    public string ManifestDigest { get; init; } = "";
+
+    public string LayerDigest { get; init; } = "";
+
+    public long LayerBytes { get; init; }
+
+    public DateTimeOffset PushedAt { get; init; }
 }

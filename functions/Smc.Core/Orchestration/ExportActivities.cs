@@ -44,3 +44,9 @@ public sealed class LaunchInstanceActivity(ExportSteps steps) : TaskActivity<str
 {
     public override Task<ExportStepResult> RunAsync(TaskActivityContext context, string input) => steps.LaunchAsync(input);
 }
+
+/// <summary>Pushes a ContainerImage round's image (the root tree's tar) to the job's registry.</summary>
+public sealed class PushContainerActivity(ContainerSteps steps) : TaskActivity<ExportInput, ExportStepResult>
+{
+    public override Task<ExportStepResult> RunAsync(TaskActivityContext context, ExportInput input) => steps.PushAsync(input);
+}

@@ -161,6 +161,16 @@ public sealed class MigrateServerOrchestrator : TaskOrchestrator<MigrationInput,
             return await ExportStageAsync(context, input with { Stage = MigrationStage.Export, Generation = 0 }, export);
         }
 
+        // 3c. ContainerImage with a registry: the round's tar goes there as a layer (nothing to do otherwise).
+        if (input.Version >= 1)
+        {
+            ExportStepResult pushed = await context.CallActivityAsync<ExportStepResult>(TaskNames.PushContainerActivity, new ExportInput(input.JobId, input.Round), ActivityRetry);
+            if (pushed.ErrorCode is not null)
+            {
+                return await FinishAsync(context, new FinishRunInput(input.JobId, JobStatus.InError, pushed.ErrorCode, pushed.Message));
+            }
+        }
+
         return await AfterImageAsync(context, input);
     }
 

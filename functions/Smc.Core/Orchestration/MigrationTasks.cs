@@ -26,5 +26,6 @@ public static class MigrationTasks
         registry.AddActivity<CheckImportActivity>();
         registry.AddActivity<EndExportActivity>();
         registry.AddActivity<LaunchInstanceActivity>();
+        registry.AddActivity<PushContainerActivity>();
     }
 }

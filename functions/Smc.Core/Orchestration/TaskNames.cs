@@ -25,6 +25,7 @@ public static class TaskNames
     public const string CheckImportActivity = nameof(Orchestration.CheckImportActivity);
     public const string EndExportActivity = nameof(Orchestration.EndExportActivity);
     public const string LaunchInstanceActivity = nameof(Orchestration.LaunchInstanceActivity);
+    public const string PushContainerActivity = nameof(Orchestration.PushContainerActivity);
 
     public static readonly IReadOnlyList<string> Orchestrators = [MigrateServerOrchestrator];
 
@@ -32,6 +33,6 @@ public static class TaskNames
     [
         AcquireSourceActivity, FinishRunActivity, PrepareRoundActivity, CheckSyncActivity, VerifyRoundActivity,
         AssembleSliceActivity, FinalizeImageActivity, DiscardImageActivity, PurgeStagingActivity, EnterWaitingActivity, BeginRoundActivity,
-        BeginExportActivity, UploadPartsActivity, CompleteUploadActivity, StartImportActivity, CheckImportActivity, EndExportActivity, LaunchInstanceActivity,
+        BeginExportActivity, UploadPartsActivity, CompleteUploadActivity, StartImportActivity, CheckImportActivity, EndExportActivity, LaunchInstanceActivity, PushContainerActivity,
     ];
 }

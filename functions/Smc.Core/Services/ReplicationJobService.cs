@@ -474,6 +474,7 @@ public sealed class ReplicationJobService(
         }
 
         CheckLaunch(r, provider, targetType);
+        CheckRuntime(r, targetType);
 
         if (r.SystemDiskSize is { } gib && gib is < 1 or > 32768)
         {
@@ -569,6 +570,11 @@ public sealed class ReplicationJobService(
             ContainerRepository = r.ContainerRepository,
             ContainerTag = r.ContainerTag,
             ContainerRegistry = r.ContainerRegistry,
+            Entrypoint = r.Entrypoint ?? [],
+            Cmd = r.Cmd ?? [],
+            Env = r.Env ?? [],
+            WorkingDir = r.WorkingDir,
+            ExposedPorts = r.ExposedPorts ?? [],
             LaunchTemplateId = r.LaunchTemplateId,
             LaunchTemplateVersion = r.LaunchTemplateVersion,
             InstanceType = r.InstanceType,
@@ -579,6 +585,33 @@ public sealed class ReplicationJobService(
             CreatedAt = now,
             UpdatedAt = now,
         };
+    }
+
+    /// <summary>ContainerImage only: entrypoint/cmd/env (at most 64 items of 4096 characters), working dir, ports (1–65535[/tcp|/udp]).</summary>
+    private static void CheckRuntime(CreateReplicationJobRequest r, string targetType)
+    {
+        List<string>?[] lists = [r.Entrypoint, r.Cmd, r.Env, r.ExposedPorts];
+        if (lists.All(l => l is null) && r.WorkingDir is null)
+        {
+            return;
+        }
+
+        bool PortOk(string p)
+        {
+            string[] parts = p.Split('/');
+            return parts.Length <= 2 && int.TryParse(parts[0], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int n) && n is >= 1 and <= 65535
+                && (parts.Length == 1 || parts[1] is "tcp" or "udp");
+        }
+
+        if (targetType != TargetType.ContainerImage
+            || lists.Any(l => l is not null && (l.Count > 64 || l.Any(x => string.IsNullOrEmpty(x) || x.Length > 4096)))
+            || (r.Env?.Any(e => !e.Contains('=', StringComparison.Ordinal)) ?? false)
+            || (r.ExposedPorts?.Any(p => !PortOk(p)) ?? false)
+            || (r.WorkingDir is not null && (!r.WorkingDir.StartsWith('/') || r.WorkingDir.Length > 4096)))
+        {
+            throw SmcException.BadRequest(ErrorCodes.InvalidContainer,
+                "entrypoint, cmd, env (NAME=value), workingDir (absolute) and exposedPorts (e.g. 8080 or 53/udp) apply to targetType ContainerImage; at most 64 items each.");
+        }
     }
 
     /// <summary>A test launch (provider alibaba only): a launch template, or instance type + vSwitch + security group; ids as ECS writes them.</summary>

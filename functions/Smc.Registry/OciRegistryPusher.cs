@@ -1,0 +1,49 @@
+using Smc.Core.Ports;
+
+namespace Smc.Registry;
+
+/// <summary><see cref="IContainerRegistry"/> over <see cref="RegistryClient"/>: layer (gzip while pushed), config, manifest, tags.</summary>
+public sealed class OciRegistryPusher(HttpClient http, RegistryOptions options) : IContainerRegistry
+{
+    public async Task<ContainerPushed> PushAsync(ContainerPush image, Func<CancellationToken, Task<Stream>> openLayerTar, CancellationToken cancellationToken = default)
+    {
+        var baseUri = new Uri($"{(options.IsInsecure(image.Registry) ? "http" : "https")}://{image.Registry}");
+        RegistryCredentials? login = string.IsNullOrEmpty(options.Username) ? null : new RegistryCredentials(options.Username, options.Password ?? "");
+        var client = new RegistryClient(http, baseUri, login);
+        try
+        {
+            string? diffId = null;
+            (string layerDigest, long layerBytes) = await client.PushStreamAsync(image.Repository, async ct =>
+            {
+                var layer = new GzipLayerStream(await openLayerTar(ct));
+                _ = layer.DiffId.ContinueWith(t => diffId = t.IsCompletedSuccessfully ? t.Result : diffId, TaskScheduler.Default);
+                return layer;
+            }, options.ChunkMiB << 20, cancellationToken);
+            if (diffId is null)
+            {
+                throw new InvalidOperationException("The layer's diff_id is unknown after its push.");
+            }
+
+            byte[] config = OciImage.Config(image.Architecture, "linux",
+                new OciRuntime(image.Runtime.Entrypoint, image.Runtime.Cmd, image.Runtime.Env, image.Runtime.WorkingDir, image.Runtime.ExposedPorts),
+                [diffId], [new OciHistory(DateTimeOffset.UtcNow, image.History)]);
+            string configDigest = await client.PushBlobAsync(image.Repository, config, cancellationToken);
+            byte[] manifest = OciImage.Manifest(new OciBlob(OciMediaTypes.ImageConfig, configDigest, config.Length), [new OciBlob(OciMediaTypes.LayerGzip, layerDigest, layerBytes)]);
+            string digest = "";
+            foreach (string tag in image.Tags)
+            {
+                digest = await client.PutManifestAsync(image.Repository, tag, OciMediaTypes.ImageManifest, manifest, cancellationToken);
+            }
+
+            return new ContainerPushed(digest, layerDigest, layerBytes);
+        }
+        catch (RegistryException e)
+        {
+            throw new CloudRequestException(e.Code, e.Message, e.UserError, null, e);
+        }
+        catch (HttpRequestException e)
+        {
+            throw new CloudRequestException("NetworkError", $"The registry {image.Registry} can't be reached ({e.Message}).", false, null, e);
+        }
+    }
+}
