@@ -109,6 +109,31 @@ public sealed class AlibabaExportTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public async Task CutoverRoundWhoseImportWasRefused_FinishesTheJobOnceRestarted()
+    {
+        using Azurite azurite = await Azurite.StartAsync();
+        using ControlPlane control = await StartControlAsync(azurite, keepObjects: false);
+        var (_, config, jobId) = await Flows.SourceWithJobAsync(control, _box, SampleDisks.Gpt(_box, "cut.img"),
+            new { imageProvider = "alibaba", regionId = Region, runOnce = false, syncInterval = "PT1H", maxNumberOfImageToKeep = 2 });
+        using ChildProcess agent = Agent.Start("run", "--config", config);
+        ApiClient op = control.Operator();
+        string path = $"/api/v1/replication-jobs/{jobId}";
+        (await op.PostAsync($"{path}/start")).Expect(HttpStatusCode.Accepted);
+        Assert.Equal("Waiting", (await op.WaitForAsync(path, j => j["status"]!.GetValue<string>() is "Waiting" or "InError", TimeSpan.FromSeconds(180)))["status"]!.GetValue<string>());
+
+        // The cutover's last round is uploaded, then its import is refused; the operator fixes the role and starts again.
+        _cloud.RamRoleAuthorized = false;
+        (await op.PostAsync($"{path}/cutover", new { syncData = true })).Expect(HttpStatusCode.Accepted);
+        JsonNode refused = await op.WaitForAsync(path, j => j["status"]!.GetValue<string>() is "InError" or "Finished", TimeSpan.FromSeconds(180));
+        Assert.Equal("Alibaba.NoSetRoletoECSServiceAcount", refused["statusInfo"]!["errorCode"]!.GetValue<string>());
+        _cloud.RamRoleAuthorized = true;
+        (await op.PostAsync($"{path}/start")).Expect(HttpStatusCode.Accepted);
+        JsonNode done = await op.WaitForAsync(path, j => j["status"]!.GetValue<string>() is "Finished" or "InError" or "Waiting", TimeSpan.FromSeconds(180));
+        Assert.True(done["status"]!.GetValue<string>() == "Finished", done.ToJsonString());
+        Assert.Equal(2, _cloud.ImageIds().Count);
+    }
+
+    [Fact]
     public async Task CloudRefusals_EndInErrorWithPreciseCodes_NothingHalfMade_AndAFixedRoleImportsWithoutReupload()
     {
         using Azurite azurite = await Azurite.StartAsync();

@@ -18,6 +18,9 @@ public sealed class ReplicationJobRun
 
     public long UploadedBytes { get; set; }
 
+    /// <summary>The cutover round: once its image is made the job finishes (also when a restart completes its export).</summary>
+    public bool Final { get; set; }
+
     /// <summary>For provider <c>alibaba</c>: the round's image exported to ECS (null for <c>local</c>).</summary>
     public CloudExport? Export { get; set; }
 

@@ -69,7 +69,7 @@ public sealed class MigrateServerOrchestrator : TaskOrchestrator<MigrationInput,
             }
 
             PrepareRoundResult prepared = await context.CallActivityAsync<PrepareRoundResult>(
-                TaskNames.PrepareRoundActivity, new PrepareRoundInput(input.JobId, input.Round, input.RunType), ActivityRetry);
+                TaskNames.PrepareRoundActivity, new PrepareRoundInput(input.JobId, input.Round, input.RunType, input.Final), ActivityRetry);
             if (!prepared.Ok)
             {
                 return await FinishAsync(context, new FinishRunInput(input.JobId, JobStatus.InError, prepared.ErrorCode, prepared.Message));

@@ -5,7 +5,8 @@ namespace Smc.Core.Orchestration;
 
 /// <summary>Start a round: job key, staging container, the agent's command; job → Syncing.</summary>
 /// <summary>Issue the next round to the agent; <paramref name="Type"/> is the run's type (Manual or Schedule).</summary>
-public sealed record PrepareRoundInput(string JobId, int Round, string Type = "Manual");
+/// <paramref name="Final"/>: the cutover round (recorded on the run, so a restart after it still finishes the job).
+public sealed record PrepareRoundInput(string JobId, int Round, string Type = "Manual", bool Final = false);
 
 /// <summary><paramref name="Round"/>: the round issued (an unfinished one again, or the next).</summary>
 public sealed record PrepareRoundResult(bool Ok, string? ErrorCode, string? Message, int Round = 0);

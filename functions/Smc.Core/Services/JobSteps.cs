@@ -84,8 +84,10 @@ public sealed class JobSteps(
     {
         logger.LogInformation("Activity {Activity} for {JobId} on host {HostId}", TaskNames.EnterWaitingActivity, jobId, HostId);
         ReplicationJob? current = (await jobs.GetAsync(jobId))?.Value;
-        if (current is null || current.RunOnce || current.Status is not (JobStatus.Running or JobStatus.Waiting))
+        if (current is null || current.RunOnce || current.Status is not (JobStatus.Running or JobStatus.Waiting)
+            || current.ReplicationJobRuns.MaxBy(r => r.Round)?.Final == true)
         {
+            // One-shot jobs and the cutover round end here (a restarted cutover export too).
             return new WaitingResult(false, 0);
         }
 

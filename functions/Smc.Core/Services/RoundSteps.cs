@@ -119,9 +119,13 @@ public sealed class RoundSteps(
             j.StatusInfo = new StatusInfo();
             j.Progress = 0;
             j.EtaSeconds = null;
-            if (!j.ReplicationJobRuns.Any(r => r.Round == round))
+            if (j.ReplicationJobRuns.FirstOrDefault(r => r.Round == round) is { } existing)
             {
-                j.ReplicationJobRuns.Add(new ReplicationJobRun { Round = round, Type = input.Type, StartTime = now });
+                existing.Final |= input.Final;
+            }
+            else
+            {
+                j.ReplicationJobRuns.Add(new ReplicationJobRun { Round = round, Type = input.Type, StartTime = now, Final = input.Final });
             }
 
             j.UpdatedAt = now;
