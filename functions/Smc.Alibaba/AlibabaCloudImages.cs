@@ -80,7 +80,7 @@ public sealed class AlibabaCloudImages(HttpClient http, AlibabaOptions options, 
         });
 
     public Task<CloudImageState?> GetImageAsync(string regionId, string imageId, CancellationToken cancellationToken = default) =>
-        Call(async () => await _ecs.GetAsync(regionId, imageId, cancellationToken) is { } image ? new CloudImageState(image.ImageId, image.Status, image.ProgressPercent) : null);
+        Call(() => _ecs.GetAsync(regionId, imageId, cancellationToken));
 
     public Task DeleteImageAsync(string regionId, string imageId, CancellationToken cancellationToken = default) =>
         Call(async () =>
@@ -101,11 +101,7 @@ public sealed class AlibabaCloudImages(HttpClient http, AlibabaOptions options, 
         Call<IReadOnlyList<string>>(async () => await _ecs.ListRegionsAsync(regionId, cancellationToken));
 
     public Task<CloudTaskState> GetImportTaskAsync(string regionId, string taskId, CancellationToken cancellationToken = default) =>
-        Call(async () =>
-        {
-            EcsTask task = await _ecs.GetTaskAsync(regionId, taskId, cancellationToken);
-            return new CloudTaskState(task.TaskId, task.Status, task.ProgressPercent, task.ErrorCode, task.ErrorMessage);
-        });
+        Call(() => _ecs.GetTaskAsync(regionId, taskId, cancellationToken));
 
     public Task CancelImportAsync(string regionId, string taskId, CancellationToken cancellationToken = default) =>
         Call(async () =>
@@ -123,8 +119,7 @@ public sealed class AlibabaCloudImages(HttpClient http, AlibabaOptions options, 
         });
 
     public Task<string> LaunchInstanceAsync(CloudLaunchRequest request, CancellationToken cancellationToken = default) =>
-        Call(() => _ecs.RunInstanceAsync(new RunInstanceRequest(request.RegionId, request.ImageId, request.ClientToken, request.InstanceName,
-            request.InstanceType, request.VSwitchId, request.SecurityGroupId, request.LaunchTemplateId, request.LaunchTemplateVersion), cancellationToken));
+        Call(() => _ecs.RunInstanceAsync(request, cancellationToken));
 
     private OssClient Oss(CloudObject target) => new(http, options, target.RegionId, clock);
 

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using Smc.Core.Ports;
 
 namespace Smc.Alibaba;
 
@@ -20,24 +21,6 @@ internal sealed record ImportImageRequest(
 
 /// <summary>The started import: the image and its task.</summary>
 internal sealed record ImportedImage(string ImageId, string TaskId);
-
-/// <summary>An ECS image as DescribeImages shows it: <c>Creating</c> (with progress), <c>Available</c>, <c>CreateFailed</c>…</summary>
-internal sealed record EcsImage(string ImageId, string Status, int ProgressPercent);
-
-/// <summary>An ECS task (DescribeTaskAttribute/DescribeTasks): status <c>Processing</c>, <c>Finished</c>, <c>Failed</c>…, progress, and what failed.</summary>
-internal sealed record EcsTask(string TaskId, string Status, int ProgressPercent, string? ErrorCode, string? ErrorMessage);
-
-/// <summary>What RunInstances needs for a test launch: a launch template, or an instance type in a vSwitch with a security group.</summary>
-internal sealed record RunInstanceRequest(
-    string RegionId,
-    string ImageId,
-    string ClientToken,
-    string? InstanceName,
-    string? InstanceType,
-    string? VSwitchId,
-    string? SecurityGroupId,
-    string? LaunchTemplateId,
-    string? LaunchTemplateVersion);
 
 /// <summary>The ECS image operations of a migration: import from OSS, poll, delete (retention), cancel, regions, a test launch.</summary>
 internal sealed class EcsImageApi(EcsClient ecs)
@@ -80,14 +63,14 @@ internal sealed class EcsImageApi(EcsClient ecs)
     }
 
     /// <summary>The image in any status, or null when the region has no such image.</summary>
-    public async Task<EcsImage?> GetAsync(string regionId, string imageId, CancellationToken cancellationToken = default)
+    public async Task<CloudImageState?> GetAsync(string regionId, string imageId, CancellationToken cancellationToken = default)
     {
         JsonElement answer = await ecs.CallAsync("DescribeImages", regionId, new Dictionary<string, string> { ["ImageId"] = imageId, ["Status"] = AllStatuses }, idempotent: true, cancellationToken);
         foreach (JsonElement image in answer.GetProperty("Images").GetProperty("Image").EnumerateArray())
         {
             if (image.GetProperty("ImageId").GetString() == imageId)
             {
-                return new EcsImage(imageId, image.GetProperty("Status").GetString()!, Percent(image.TryGetProperty("Progress", out JsonElement p) ? p.GetString() : null));
+                return new CloudImageState(imageId, image.GetProperty("Status").GetString()!, Percent(image.TryGetProperty("Progress", out JsonElement p) ? p.GetString() : null));
             }
         }
 
@@ -95,7 +78,7 @@ internal sealed class EcsImageApi(EcsClient ecs)
     }
 
     /// <summary>The task's state and, when it failed, the first failed operation's code and message.</summary>
-    public async Task<EcsTask> GetTaskAsync(string regionId, string taskId, CancellationToken cancellationToken = default)
+    public async Task<CloudTaskState> GetTaskAsync(string regionId, string taskId, CancellationToken cancellationToken = default)
     {
         JsonElement answer = await ecs.CallAsync("DescribeTaskAttribute", regionId, new Dictionary<string, string> { ["TaskId"] = taskId }, idempotent: true, cancellationToken);
         string? code = null, message = null;
@@ -112,11 +95,11 @@ internal sealed class EcsImageApi(EcsClient ecs)
             }
         }
 
-        return new EcsTask(taskId, answer.GetProperty("TaskStatus").GetString()!, Percent(answer.TryGetProperty("TaskProcess", out JsonElement p) ? p.GetString() : null), code, message);
+        return new CloudTaskState(taskId, answer.GetProperty("TaskStatus").GetString()!, Percent(answer.TryGetProperty("TaskProcess", out JsonElement p) ? p.GetString() : null), code, message);
     }
 
     /// <summary>The region's ImportImage tasks among <paramref name="taskIds"/> (DescribeTasks, at most 100 ids).</summary>
-    public async Task<List<EcsTask>> ListImportTasksAsync(string regionId, IReadOnlyCollection<string> taskIds, CancellationToken cancellationToken = default)
+    public async Task<List<CloudTaskState>> ListImportTasksAsync(string regionId, IReadOnlyCollection<string> taskIds, CancellationToken cancellationToken = default)
     {
         JsonElement answer = await ecs.CallAsync("DescribeTasks", regionId, new Dictionary<string, string>
         {
@@ -124,12 +107,12 @@ internal sealed class EcsImageApi(EcsClient ecs)
             ["TaskAction"] = "ImportImage",
             ["PageSize"] = "100",
         }, idempotent: true, cancellationToken);
-        var tasks = new List<EcsTask>();
+        var tasks = new List<CloudTaskState>();
         if (answer.TryGetProperty("TaskSet", out JsonElement set) && set.TryGetProperty("Task", out JsonElement list))
         {
             foreach (JsonElement t in list.EnumerateArray())
             {
-                tasks.Add(new EcsTask(t.GetProperty("TaskId").GetString()!, t.GetProperty("TaskStatus").GetString()!, 0, null, null));
+                tasks.Add(new CloudTaskState(t.GetProperty("TaskId").GetString()!, t.GetProperty("TaskStatus").GetString()!, 0, null, null));
             }
         }
 
@@ -144,7 +127,7 @@ internal sealed class EcsImageApi(EcsClient ecs)
     }
 
     /// <summary>Starts one pay-as-you-go instance from an image, without a public address; the ClientToken makes a retry the same instance.</summary>
-    public async Task<string> RunInstanceAsync(RunInstanceRequest request, CancellationToken cancellationToken = default)
+    public async Task<string> RunInstanceAsync(CloudLaunchRequest request, CancellationToken cancellationToken = default)
     {
         var parameters = new Dictionary<string, string>(StringComparer.Ordinal)
         {

@@ -24,7 +24,7 @@ public sealed class OciRegistryPusher(HttpClient http, RegistryOptions options) 
                 throw new InvalidOperationException("The layer's diff_id is unknown after its push.");
             }
 
-            byte[] config = OciImage.Config(image.Architecture, "linux",
+            byte[] config = OciImage.Config(OciImage.Architecture(image.Machine), "linux",
                 new OciRuntime(image.Runtime.Entrypoint, image.Runtime.Cmd, image.Runtime.Env, image.Runtime.WorkingDir, image.Runtime.ExposedPorts),
                 [diffId], [new OciHistory(DateTimeOffset.UtcNow, image.History)]);
             string configDigest = await client.PushBlobAsync(image.Repository, config, cancellationToken);

@@ -1,3 +1,5 @@
+using Smc.Core.Ports;
+
 namespace Smc.Alibaba.Tests;
 
 /// <summary>ImportImage through the client against the emulator: the async lifecycle, idempotency, and the errors an operator must fix.</summary>
@@ -18,7 +20,7 @@ public sealed class ImageImportEmulatorTests : EmulatorTest
         Assert.StartsWith("m-", started.ImageId, StringComparison.Ordinal);
         Assert.StartsWith("t-", started.TaskId, StringComparison.Ordinal);
 
-        var seen = new List<EcsImage>();
+        var seen = new List<CloudImageState>();
         for (int poll = 0; poll < 5 && seen.LastOrDefault()?.Status is null or "Creating"; poll++)
         {
             seen.Add((await Api.GetAsync("cn-hangzhou", started.ImageId))!);
@@ -50,7 +52,7 @@ public sealed class ImageImportEmulatorTests : EmulatorTest
         State.FailImports = true;
         ImportedImage started = await Api.ImportAsync(Request("web-04-r0", "tok-4"));
         Assert.Equal(["Processing"], (await Api.ListImportTasksAsync("cn-hangzhou", [started.TaskId])).Select(t => t.Status));
-        EcsTask task;
+        CloudTaskState task;
         do
         {
             task = await Api.GetTaskAsync("cn-hangzhou", started.TaskId);
@@ -68,7 +70,7 @@ public sealed class ImageImportEmulatorTests : EmulatorTest
     public async Task RunInstance_FromAnAvailableImage_OnceForItsClientToken_RefusedWhileImporting()
     {
         ImportedImage started = await Api.ImportAsync(Request("web-05-r0", "tok-5"));
-        var request = new RunInstanceRequest("cn-hangzhou", started.ImageId, "launch-1", "web-05-test", "ecs.g7.large", "vsw-1", "sg-1", null, null);
+        var request = new CloudLaunchRequest("cn-hangzhou", started.ImageId, "launch-1", "web-05-test", "ecs.g7.large", "vsw-1", "sg-1", null, null);
         var early = await Assert.ThrowsAsync<AlibabaException>(() => Api.RunInstanceAsync(request));
         Assert.Equal("IncorrectImageStatus", early.Code);
         while ((await Api.GetAsync("cn-hangzhou", started.ImageId))!.Status != "Available")
@@ -104,7 +106,7 @@ public sealed class ImageImportEmulatorTests : EmulatorTest
     {
         State.FailImports = true;
         ImportedImage started = await Api.ImportAsync(Request("web-04-r0", "tok-4"));
-        EcsImage? image = null;
+        CloudImageState? image = null;
         for (int poll = 0; poll < 5 && image?.Status is null or "Creating"; poll++)
         {
             image = await Api.GetAsync("cn-hangzhou", started.ImageId);

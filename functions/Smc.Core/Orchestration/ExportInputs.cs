@@ -7,10 +7,9 @@ public sealed record ExportInput(string JobId, int? Round);
 
 /// <summary>
 /// The export of a round: its disks and how many parts each has. <paramref name="Round"/> null means nothing to export
-/// (provider local, or no unfinished export); <paramref name="ImportStarted"/> that the upload is done and only the
-/// import is left; <paramref name="PollSeconds"/> the import's poll interval.
+/// (provider local, or no unfinished export); <paramref name="PollSeconds"/> the import's poll interval.
 /// </summary>
-public sealed record ExportPlan(int? Round, List<ExportDiskPlan> Disks, bool ImportStarted, int PollSeconds, string? ErrorCode, string? Message);
+public sealed record ExportPlan(int? Round, List<ExportDiskPlan> Disks, int PollSeconds, string? ErrorCode, string? Message);
 
 /// <summary>A disk of the export and the parts OSS does not have yet (empty once it is uploaded).</summary>
 public sealed record ExportDiskPlan(int Index, int PartCount, List<int> Missing);

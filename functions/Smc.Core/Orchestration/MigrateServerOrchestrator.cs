@@ -50,7 +50,7 @@ public sealed class MigrateServerOrchestrator : TaskOrchestrator<MigrationInput,
             // A restarted job whose newest round is an image but not yet an ECS image finishes that export first.
             ExportPlan pending = input.Version >= 1
                 ? await context.CallActivityAsync<ExportPlan>(TaskNames.BeginExportActivity, new ExportInput(input.JobId, null), ActivityRetry)
-                : new ExportPlan(null, [], false, 0, null, null);
+                : new ExportPlan(null, [], 0, null, null);
             if (pending.Round is int exportRound)
             {
                 return await ExportStageAsync(context, input with { Stage = MigrationStage.Export, Round = exportRound, Generation = 0, NotBeforeUtc = null }, pending);
@@ -155,7 +155,7 @@ public sealed class MigrateServerOrchestrator : TaskOrchestrator<MigrationInput,
         // 3b. Provider alibaba: the image's disks go to OSS and become an ECS image (nothing to do for local).
         ExportPlan export = input.Version >= 1
             ? await context.CallActivityAsync<ExportPlan>(TaskNames.BeginExportActivity, new ExportInput(input.JobId, input.Round), ActivityRetry)
-            : new ExportPlan(null, [], false, 0, null, null);
+            : new ExportPlan(null, [], 0, null, null);
         if (export.Round is not null || export.ErrorCode is not null)
         {
             return await ExportStageAsync(context, input with { Stage = MigrationStage.Export, Generation = 0 }, export);

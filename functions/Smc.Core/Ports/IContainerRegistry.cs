@@ -8,12 +8,12 @@ public sealed record ContainerRuntime(
     string? WorkingDir,
     IReadOnlyList<string> ExposedPorts);
 
-/// <summary>A container image to push: one layer (a tar stream), its platform and runtime, and the tags to set.</summary>
+/// <summary>A container image to push: one layer (a tar stream), the source's machine (<c>uname -m</c>), its runtime, and the tags to set.</summary>
 public sealed record ContainerPush(
     string Registry,
     string Repository,
     IReadOnlyList<string> Tags,
-    string Architecture,
+    string? Machine,
     ContainerRuntime Runtime,
     string History);
 

@@ -32,7 +32,7 @@ public sealed class ContainerSteps(
 
         SourceServer? source = (await sources.GetAsync(job.SourceId))?.Value;
         string repository = $"{job.ContainerNamespace}/{job.ContainerRepository}";
-        var push = new ContainerPush(host, repository, [$"{job.ContainerTag}-r{round}", job.ContainerTag!], Architecture(source?.Architecture),
+        var push = new ContainerPush(host, repository, [$"{job.ContainerTag}-r{round}", job.ContainerTag!], source?.Architecture,
             new ContainerRuntime(job.Entrypoint, job.Cmd, job.Env, job.WorkingDir, job.ExposedPorts),
             $"smc-serverless: job {job.JobId}, round {round}, source {job.SourceId}");
         try
@@ -63,15 +63,4 @@ public sealed class ContainerSteps(
                 $"The registry {host} refused the push of {repository}: {e.Message}. Check SMC_REGISTRY__USERNAME and SMC_REGISTRY__PASSWORD on the control plane and the login's push permission on the repository, then start the job again.");
         }
     }
-
-    /// <summary>OCI architecture names from the kernel's (<c>uname -m</c>).</summary>
-    internal static string Architecture(string? machine) => machine?.ToLowerInvariant() switch
-    {
-        "aarch64" or "arm64" => "arm64",
-        "i386" or "i686" or "x86" => "386",
-        "armv7l" or "arm" => "arm",
-        "ppc64le" => "ppc64le",
-        "s390x" => "s390x",
-        _ => "amd64",
-    };
 }

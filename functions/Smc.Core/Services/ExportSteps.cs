@@ -186,8 +186,7 @@ public sealed class ExportSteps(
                 disks.Add(new ExportDiskPlan(disk.Index, PartCount(disk), missing));
             }
 
-            export = await ExportOfAsync(job.JobId, round);
-            return new ExportPlan(round, disks, export.ImageId is not null && export.Disks.All(d => d.Uploaded), Math.Max(1, cloud.PollSeconds), null, null);
+            return new ExportPlan(round, disks, Math.Max(1, cloud.PollSeconds), null, null);
         }
         catch (CloudRequestException e) when (e.UserError)
         {
@@ -541,11 +540,11 @@ public sealed class ExportSteps(
         _ => "x86_64",
     };
 
-    private static ExportPlan Nothing => new(null, [], false, 0, null, null);
+    private static ExportPlan Nothing => new(null, [], 0, null, null);
 
     private static ExportStepResult Ok => new(null, null);
 
-    private static ExportPlan Failed(string code, string message) => new(null, [], false, 0, code, message);
+    private static ExportPlan Failed(string code, string message) => new(null, [], 0, code, message);
 
     private static int PartCount(CloudExportDisk disk) => (int)((disk.SizeBytes + disk.PartSize - 1) / disk.PartSize);
 
