@@ -57,6 +57,10 @@ public sealed class AgentFunctions(FunctionsApi api)
     public Task<IActionResult> AgentRoundFingerprints([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v1/agent/jobs/{id}/rounds/{round}/fingerprints")] HttpRequest request, [DurableClient] DurableTaskClient client, FunctionContext context) =>
         api.RunAsync("AgentRoundFingerprints", request, client, context);
 
+    [Function("AgentRoundListing")]
+    public Task<IActionResult> AgentRoundListing([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v1/agent/jobs/{id}/rounds/{round}/listing")] HttpRequest request, [DurableClient] DurableTaskClient client, FunctionContext context) =>
+        api.RunAsync("AgentRoundListing", request, client, context);
+
     [Function("AgentFailRound")]
     public Task<IActionResult> AgentFailRound([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "v1/agent/jobs/{id}/rounds/{round}/failure")] HttpRequest request, [DurableClient] DurableTaskClient client, FunctionContext context) =>
         api.RunAsync("AgentFailRound", request, client, context);

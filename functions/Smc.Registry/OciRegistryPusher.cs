@@ -12,6 +12,16 @@ public sealed class OciRegistryPusher(HttpClient http, RegistryOptions options) 
         var client = new RegistryClient(http, baseUri, login);
         try
         {
+            foreach (ContainerLayer below in image.BaseLayers)
+            {
+                if (!await client.BlobExistsAsync(image.Repository, below.Digest, cancellationToken))
+                {
+                    throw new RegistryException(404, "BLOB_UNKNOWN",
+                        $"{image.Registry}/{image.Repository} no longer has the layer {below.Digest} that earlier rounds pushed, so this round's layer (only what changed) has nothing to stand on");
+                }
+            }
+
+            DateTimeOffset created = DateTimeOffset.UtcNow;
             string? diffId = null;
             (string layerDigest, long layerBytes) = await client.PushStreamAsync(image.Repository, async ct =>
             {
@@ -26,16 +36,18 @@ public sealed class OciRegistryPusher(HttpClient http, RegistryOptions options) 
 
             byte[] config = OciImage.Config(OciImage.Architecture(image.Machine), "linux",
                 new OciRuntime(image.Runtime.Entrypoint, image.Runtime.Cmd, image.Runtime.Env, image.Runtime.WorkingDir, image.Runtime.ExposedPorts),
-                [diffId], [new OciHistory(DateTimeOffset.UtcNow, image.History)]);
+                [.. image.BaseLayers.Select(l => l.DiffId), diffId],
+                [.. image.BaseLayers.Select(l => new OciHistory(l.Created, l.CreatedBy)), new OciHistory(created, image.History)]);
             string configDigest = await client.PushBlobAsync(image.Repository, config, cancellationToken);
-            byte[] manifest = OciImage.Manifest(new OciBlob(OciMediaTypes.ImageConfig, configDigest, config.Length), [new OciBlob(OciMediaTypes.LayerGzip, layerDigest, layerBytes)]);
+            byte[] manifest = OciImage.Manifest(new OciBlob(OciMediaTypes.ImageConfig, configDigest, config.Length),
+                [.. image.BaseLayers.Select(l => new OciBlob(OciMediaTypes.LayerGzip, l.Digest, l.Size)), new OciBlob(OciMediaTypes.LayerGzip, layerDigest, layerBytes)]);
             string digest = "";
             foreach (string tag in image.Tags)
             {
                 digest = await client.PutManifestAsync(image.Repository, tag, OciMediaTypes.ImageManifest, manifest, cancellationToken);
             }
 
-            return new ContainerPushed(digest, layerDigest, layerBytes);
+            return new ContainerPushed(digest, new ContainerLayer(layerDigest, layerBytes, diffId, created, image.History));
         }
         catch (RegistryException e)
         {

@@ -56,11 +56,15 @@ public sealed class TreeCaptureStats
 /// With the previous round's <see cref="TreeListing"/>, the stream is an OCI incremental layer: only new and changed paths
 /// (type, mode, owner, size, mtime, link target or xattrs differ), and a whiteout (<c>.wh.{name}</c>) for each path
 /// removed since (one for a removed directory, not one per file in it); a path whose type changed gets a whiteout and
-/// its new entry, as the image spec allows within one layer.
+/// its new entry, as the image spec allows within one layer. A new name of a hard-linked inode whose other names are
+/// unchanged is a link entry to a name in the layers below (as GNU tar and container runtimes apply it).
 /// </summary>
 public static class TreeTar
 {
     public const string WhiteoutPrefix = ".wh.";
+
+    /// <summary>The PAX record prefix of an extended attribute (GNU tar's and libarchive's).</summary>
+    public const string XattrPrefix = "SCHILY.xattr.";
 
     public static async Task<TreeCaptureStats> WriteAsync(string root, Stream output, TreeCaptureOptions options, TreeListing? previous = null, CancellationToken cancellationToken = default)
     {
@@ -135,14 +139,20 @@ public static class TreeTar
 
                 Dictionary<string, string> attributes = Attributes(path, inView, stats);
                 string? target = s.Type == UnixStat.Symlink ? new FileInfo(path).LinkTarget ?? "" : null;
-                var item = new TreeItem(TypeChar(s.Type), s.Mode, s.Uid, s.Gid, s.Type == UnixStat.Regular ? s.Size : 0, s.MtimeSeconds, s.MtimeNanoseconds, target,
+                // The mtime as the tar carries it (100 ns steps), so a listing rebuilt from the layers equals this one.
+                var item = new TreeItem(TypeChar(s.Type), s.Mode, s.Uid, s.Gid, s.Type == UnixStat.Regular ? s.Size : 0, s.MtimeSeconds, s.MtimeNanoseconds / 100 * 100, target,
                     attributes.Count == 0 ? null : string.Join('\n', attributes.OrderBy(a => a.Key, StringComparer.Ordinal).Select(a => $"{a.Key}={a.Value}")));
                 stats.Listing.Items[inView] = item;
                 TreeItem? before = previous?.Items.GetValueOrDefault(inView);
-                bool hardLinked = s.Type == UnixStat.Regular && s.Links > 1;
-                if (before == item && !hardLinked)
+                if (before == item)
                 {
                     // Unchanged since the previous round: not in this layer (a directory is still walked for what changed inside).
+                    // An unchanged name of a hard-linked inode still counts as its first: a new name of it links to this one below.
+                    if (s.Type == UnixStat.Regular && s.Links > 1)
+                    {
+                        links.TryAdd((s.DeviceMajor, s.DeviceMinor, s.Inode), entryName);
+                    }
+
                     stats.Unchanged++;
                     if (s.Type == UnixStat.Directory && !SkipContent(inView, s))
                     {
@@ -265,7 +275,7 @@ public static class TreeTar
                     throw new DecoderFallbackException();
                 }
 
-                result["SCHILY.xattr." + name] = text;
+                result[XattrPrefix + name] = text;
             }
             catch (DecoderFallbackException)
             {

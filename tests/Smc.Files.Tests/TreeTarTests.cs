@@ -1,5 +1,4 @@
-using System.Diagnostics;
-using System.Security.Cryptography;
+using Smc.Tests.Shared;
 
 namespace Smc.Files.Tests;
 
@@ -32,13 +31,13 @@ public sealed class TreeTarTests : IDisposable
         byte[] big = new byte[100 << 20];
         new Random(7).NextBytes(big.AsSpan(0, 1 << 20));
         await File.WriteAllBytesAsync(Path.Combine(root, "srv/data/big.bin"), big);
-        Run("ln", Path.Combine(root, "srv/data/big.bin"), Path.Combine(root, "srv/data/big-again.bin"));
+        OciLayers.Run("ln", Path.Combine(root, "srv/data/big.bin"), Path.Combine(root, "srv/data/big-again.bin"));
         File.CreateSymbolicLink(Path.Combine(root, "usr/bin/run"), "app");
         File.CreateSymbolicLink(Path.Combine(root, "etc/absolute"), "/etc/hostname");
-        Run("chown", "1234:2345", Path.Combine(root, "etc/hostname"));
-        Run("chown", "-h", "42:43", Path.Combine(root, "usr/bin/run"));
-        Run("setfattr", "-n", "user.smc.role", "-v", "frontend", Path.Combine(root, "etc/hostname"));
-        Run("mkfifo", Path.Combine(root, "srv/pipe"));
+        OciLayers.Run("chown", "1234:2345", Path.Combine(root, "etc/hostname"));
+        OciLayers.Run("chown", "-h", "42:43", Path.Combine(root, "usr/bin/run"));
+        OciLayers.Run("setfattr", "-n", "user.smc.role", "-v", "frontend", Path.Combine(root, "etc/hostname"));
+        OciLayers.Run("mkfifo", Path.Combine(root, "srv/pipe"));
         File.SetLastWriteTimeUtc(Path.Combine(root, "etc/hostname"), new DateTime(2021, 3, 4, 5, 6, 7, DateTimeKind.Utc));
 
         string tar = Path.Combine(_dir, "root.tar");
@@ -52,10 +51,14 @@ public sealed class TreeTarTests : IDisposable
         Assert.Equal(2, stats.Symlinks);
         Assert.Contains(stats.Skipped, s => s.Path == "/var/cache");
         Assert.Contains(stats.Skipped, s => s.Path == "/proc/*");
+        await using (FileStream again = File.OpenRead(tar))
+        {
+            AssertSameListing(stats.Listing, await TreeListing.ApplyLayerAsync(null, again));
+        }
 
         string unpacked = Path.Combine(_dir, "unpacked");
         Directory.CreateDirectory(unpacked);
-        Run("tar", "--xattrs", "--xattrs-include=*", "--numeric-owner", "-xpf", tar, "-C", unpacked);
+        OciLayers.Run("tar", "--xattrs", "--xattrs-include=*", "--numeric-owner", "-xpf", tar, "-C", unpacked);
 
         // Left out: the excluded tree, the volatile content (its directory stays, empty).
         Assert.False(Directory.Exists(Path.Combine(unpacked, "var/cache")));
@@ -84,7 +87,7 @@ public sealed class TreeTarTests : IDisposable
             {
                 Assert.Equal(a.Size, b.Size);
                 Assert.Equal(a.MtimeSeconds, b.MtimeSeconds);
-                Assert.Equal(Hash(path), Hash(copy));
+                Assert.Equal(OciLayers.Hash(path), OciLayers.Hash(copy));
             }
 
             Assert.Equal(UnixFile.ExtendedAttributes(path).Where(x => x.Key.StartsWith("user.", StringComparison.Ordinal)).Select(x => (x.Key, Convert.ToHexString(x.Value))),
@@ -110,6 +113,8 @@ public sealed class TreeTarTests : IDisposable
         await File.WriteAllTextAsync(Path.Combine(root, "srv/thing"), "a file that becomes a directory");
         await File.WriteAllBytesAsync(Path.Combine(root, "srv/big.bin"), new byte[20 << 20]);
         await File.WriteAllTextAsync(Path.Combine(root, "srv/renamed-from"), "moved");
+        await File.WriteAllBytesAsync(Path.Combine(root, "srv/linked.bin"), new byte[8 << 20]);
+        OciLayers.Run("ln", Path.Combine(root, "srv/linked.bin"), Path.Combine(root, "srv/linked-2.bin"));
         var old = new DateTime(2020, 1, 1, 0, 0, 0, DateTimeKind.Utc);
         foreach (string f in Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories))
         {
@@ -133,6 +138,7 @@ public sealed class TreeTarTests : IDisposable
         File.Delete(Path.Combine(root, "srv/thing"));
         Directory.CreateDirectory(Path.Combine(root, "srv/thing"));
         await File.WriteAllTextAsync(Path.Combine(root, "srv/thing/inside"), "now a directory");
+        OciLayers.Run("ln", Path.Combine(root, "srv/linked.bin"), Path.Combine(root, "srv/linked-3.bin")); // a third name of an unchanged inode
 
         TreeCaptureStats second;
         await using (FileStream o = File.Create(layer2))
@@ -141,8 +147,10 @@ public sealed class TreeTarTests : IDisposable
         }
 
         Assert.True(new FileInfo(layer2).Length < 1 << 20, $"layer 2 is {new FileInfo(layer2).Length} bytes: the unchanged 20 MiB file is in it");
-        List<string> names = Entries(layer2);
+        List<string> names = OciLayers.Entries(layer2);
         Assert.DoesNotContain("srv/big.bin", names);
+        Assert.DoesNotContain("srv/linked.bin", names); // unchanged, though hard-linked
+        Assert.Contains("srv/linked-3.bin", names);
         Assert.Contains("var/log/.wh.old", names);
         Assert.DoesNotContain("var/log/old/.wh.a.log", names); // one whiteout for the removed directory
         Assert.Contains("srv/.wh.renamed-from", names);
@@ -150,11 +158,23 @@ public sealed class TreeTarTests : IDisposable
         Assert.Contains("srv/thing/", names);
         Assert.Equal(3, second.Whiteouts);
 
+        // The listing rebuilt from the layers (what the control plane gives an agent that lost its own) equals the capture's.
+        TreeListing rebuilt;
+        await using (FileStream l1 = File.OpenRead(layer1), l2 = File.OpenRead(layer2))
+        {
+            rebuilt = await TreeListing.ApplyLayerAsync(await TreeListing.ApplyLayerAsync(null, l1), l2);
+        }
+
+        AssertSameListing(second.Listing, rebuilt);
+
         string unpacked = Path.Combine(_dir, "layers");
         Directory.CreateDirectory(unpacked);
-        ApplyLayer(layer1, unpacked);
-        ApplyLayer(layer2, unpacked);
-        AssertSameTree(root, unpacked);
+        OciLayers.Apply(layer1, unpacked);
+        OciLayers.Apply(layer2, unpacked);
+        Assert.Equal(OciLayers.Describe(root), OciLayers.Describe(unpacked));
+        string Inode(string rel) => OciLayers.Run("stat", "-c", "%i", Path.Combine(unpacked, rel));
+        Assert.Equal(Inode("srv/linked.bin"), Inode("srv/linked-3.bin"));
+        Assert.Equal(Inode("srv/linked.bin"), Inode("srv/linked-2.bin"));
     }
 
     [Fact]
@@ -177,49 +197,13 @@ public sealed class TreeTarTests : IDisposable
         Assert.Equal(["a/", "a/y", "b/", "b/z"], Entries(first));
     }
 
-    /// <summary>Applies an OCI layer as a runtime would: its whiteouts remove lower paths, then its entries are unpacked (GNU tar).</summary>
-    private static void ApplyLayer(string layer, string target)
+    private static void AssertSameListing(TreeListing expected, TreeListing actual)
     {
-        foreach (string name in Entries(layer))
+        Assert.Equal(expected.Items.Keys, actual.Items.Keys);
+        foreach ((string path, TreeItem item) in expected.Items)
         {
-            string file = Path.GetFileName(name.TrimEnd('/'));
-            if (file.StartsWith(TreeTar.WhiteoutPrefix, StringComparison.Ordinal))
-            {
-                string victim = Path.Combine(target, Path.GetDirectoryName(name) ?? "", file[TreeTar.WhiteoutPrefix.Length..]);
-                if (Directory.Exists(victim) && !File.GetAttributes(victim).HasFlag(FileAttributes.ReparsePoint))
-                {
-                    Directory.Delete(victim, recursive: true);
-                }
-                else
-                {
-                    File.Delete(victim);
-                }
-            }
+            Assert.True(item == actual.Items[path], $"{path}: captured {item}, rebuilt {actual.Items[path]}");
         }
-
-        Run("tar", "--xattrs", "--xattrs-include=*", "--numeric-owner", "--exclude=.wh.*", "-xpf", layer, "-C", target);
-    }
-
-    private static void AssertSameTree(string expected, string actual)
-    {
-        var want = Directory.EnumerateFileSystemEntries(expected, "*", SearchOption.AllDirectories).Select(p => Path.GetRelativePath(expected, p)).Order(StringComparer.Ordinal).ToList();
-        var have = Directory.EnumerateFileSystemEntries(actual, "*", SearchOption.AllDirectories).Select(p => Path.GetRelativePath(actual, p)).Order(StringComparer.Ordinal).ToList();
-        Assert.Equal(want, have);
-        foreach (string rel in want)
-        {
-            UnixStat a = UnixFile.Stat(Path.Combine(expected, rel)), b = UnixFile.Stat(Path.Combine(actual, rel));
-            Assert.True(a.Mode == b.Mode && a.Uid == b.Uid && a.Gid == b.Gid, $"{rel}: mode/owner {Convert.ToString(a.Mode, 8)}/{a.Uid}/{a.Gid} became {Convert.ToString(b.Mode, 8)}/{b.Uid}/{b.Gid}");
-            if (a.Type == UnixStat.Regular)
-            {
-                Assert.True(Hash(Path.Combine(expected, rel)) == Hash(Path.Combine(actual, rel)), $"{rel}: content differs");
-            }
-        }
-    }
-
-    private static List<string> Entries(string tar)
-    {
-        using var stream = new MemoryStream(File.ReadAllBytes(tar));
-        return Entries(stream);
     }
 
     private static List<string> Entries(MemoryStream tar)
@@ -233,25 +217,5 @@ public sealed class TreeTarTests : IDisposable
         }
 
         return names;
-    }
-
-    private static string Hash(string path)
-    {
-        using FileStream f = File.OpenRead(path);
-        return Convert.ToHexString(SHA256.HashData(f));
-    }
-
-    private static void Run(string file, params string[] args)
-    {
-        var psi = new ProcessStartInfo(file) { RedirectStandardError = true };
-        foreach (string a in args)
-        {
-            psi.ArgumentList.Add(a);
-        }
-
-        using Process p = Process.Start(psi)!;
-        string error = p.StandardError.ReadToEnd();
-        p.WaitForExit();
-        Assert.True(p.ExitCode == 0, $"{file} {string.Join(' ', args)}: {error}");
     }
 }

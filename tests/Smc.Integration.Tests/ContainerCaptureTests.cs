@@ -1,15 +1,16 @@
 using System.Diagnostics;
 using System.Net;
-using System.Security.Cryptography;
 using System.Text.Json.Nodes;
 using Smc.Integration.Tests.Infrastructure;
+using Smc.Tests.Shared;
+using static Smc.Tests.Shared.OciLayers;
 
 namespace Smc.Integration.Tests;
 
 /// <summary>
-/// A ContainerImage round end to end as far as it goes today (issue 6): the agent captures the source's root tree file
-/// by file into one tar, sends it through the same chunk/seal/upload pipeline, and the control plane's image of the
-/// round is that tar — unpacked by GNU tar it equals the source tree. The registry push comes next.
+/// ContainerImage jobs end to end (issue 6) with real processes: the agent captures the source's root tree file by file
+/// into one tar (a whole tree, or an incremental layer), sends it through the same chunk/seal/upload pipeline, the
+/// control plane's image of the round is that tar, and with a registry (Debian's docker-registry) it is pushed as OCI.
 /// </summary>
 public sealed class ContainerCaptureTests(ControlPlaneFixture fx) : IClassFixture<ControlPlaneFixture>
 {
@@ -63,8 +64,14 @@ public sealed class ContainerCaptureTests(ControlPlaneFixture fx) : IClassFixtur
         Assert.Equal(Run("stat", "-c", "%i", Path.Combine(unpacked, "srv/big.bin")), Run("stat", "-c", "%i", Path.Combine(unpacked, "srv/big-link.bin")));
     }
 
+    /// <summary>
+    /// Issue 6's acceptance: a sample root tree (files, directories, symlink, hard link, executable, xattr, a 100 MiB file,
+    /// an excluded path, a volatile one) pushed as round 0 while the registry is killed mid-upload; after changes, round 1
+    /// is one more layer with only what changed and whiteouts. skopeo (an independent client) reads the config and copies
+    /// each tag to a directory, and its layers unpacked in order give: {tag}-r0 = the tree before, {tag} = the tree after.
+    /// </summary>
     [Fact]
-    public async Task ContainerJob_WithARegistry_PushesTheTreeAsALayer_SkopeoReadsTheConfigAndTheSameTree()
+    public async Task ContainerJob_TwoRounds_EachTagUnpacksToItsRoundsTree_ThroughARegistryCrashMidPush()
     {
         await using Smc.Registry.Tests.DockerRegistry registry = await Smc.Registry.Tests.DockerRegistry.StartAsync(("smc", "push-secret"));
         using Azurite azurite = await Azurite.StartAsync();
@@ -73,15 +80,29 @@ public sealed class ContainerCaptureTests(ControlPlaneFixture fx) : IClassFixtur
             ["SMC_REGISTRY__INSECURE"] = registry.Host,
             ["SMC_REGISTRY__USERNAME"] = "smc",
             ["SMC_REGISTRY__PASSWORD"] = "push-secret",
+            ["SMC_REGISTRY__CHUNKMIB"] = "1",
         });
         string root = fx.Box.File("push-root");
-        Directory.CreateDirectory(Path.Combine(root, "etc"));
-        Directory.CreateDirectory(Path.Combine(root, "usr/bin"));
+        foreach (string dir in new[] { "etc", "usr/bin", "srv/old", "var/cache", "tmp" })
+        {
+            Directory.CreateDirectory(Path.Combine(root, dir));
+        }
+
         await File.WriteAllTextAsync(Path.Combine(root, "etc/hostname"), "web-02\n");
         await File.WriteAllTextAsync(Path.Combine(root, "usr/bin/app"), "#!/bin/sh\necho hi\n");
         File.SetUnixFileMode(Path.Combine(root, "usr/bin/app"), (UnixFileMode)0b111_101_101);
         File.CreateSymbolicLink(Path.Combine(root, "usr/bin/run"), "app");
+        byte[] big = new byte[100 << 20];
+        new Random(17).NextBytes(big);
+        await File.WriteAllBytesAsync(Path.Combine(root, "srv/big.bin"), big);
+        Run("ln", Path.Combine(root, "srv/big.bin"), Path.Combine(root, "srv/big-link.bin"));
+        await File.WriteAllTextAsync(Path.Combine(root, "srv/old/a.log"), "a");
+        await File.WriteAllTextAsync(Path.Combine(root, "srv/rename-me"), "moved later");
+        await File.WriteAllTextAsync(Path.Combine(root, "var/cache/junk"), "excluded");
+        await File.WriteAllTextAsync(Path.Combine(root, "tmp/scratch"), "volatile");
         Run("chown", "1234:2345", Path.Combine(root, "etc/hostname"));
+        Run("setfattr", "-n", "user.smc.role", "-v", "frontend", Path.Combine(root, "etc/hostname"));
+        List<string> before = OciLayers.Describe(root, "var/cache", "tmp/scratch");
 
         ApiClient op = control.Operator();
         var (_, code) = await Flows.NewTokenAsync(op);
@@ -89,6 +110,8 @@ public sealed class ContainerCaptureTests(ControlPlaneFixture fx) : IClassFixtur
         string jobId = await Flows.NewJobAsync(op, sourceId, new
         {
             targetType = "ContainerImage",
+            runOnce = false,
+            syncInterval = "P1D",
             containerRegistry = registry.Host,
             containerNamespace = "team",
             containerRepository = "web",
@@ -96,34 +119,93 @@ public sealed class ContainerCaptureTests(ControlPlaneFixture fx) : IClassFixtur
             entrypoint = new[] { "/usr/bin/app" },
             env = new[] { "MODE=prod" },
             exposedPorts = new[] { "8080" },
+            excludePaths = new[] { "/var/cache" },
         });
         using ChildProcess agent = Agent.Start("run", "--config", config);
         (await op.PostAsync($"/api/v1/replication-jobs/{jobId}/start")).Expect(HttpStatusCode.Accepted);
-        JsonNode job = await op.WaitForAsync($"/api/v1/replication-jobs/{jobId}", j => j["status"]!.GetValue<string>() is "Finished" or "InError", TimeSpan.FromSeconds(180));
-        Assert.True(job["status"]!.GetValue<string>() == "Finished", job.ToJsonString());
-        string digest = job["replicationJobRuns"]![0]!["container"]!["manifestDigest"]!.GetValue<string>();
 
-        string image = $"docker://{registry.Host}/team/web:v1";
-        JsonNode inspect = JsonNode.Parse(Run("skopeo", "inspect", "--tls-verify=false", "--creds", "smc:push-secret", image))!;
-        Assert.Equal(digest, inspect["Digest"]!.GetValue<string>());
+        // Round 0's 100 MiB layer goes up in 1 MiB chunks: kill the registry once 8 MiB of it are stored.
+        var clock = Stopwatch.StartNew();
+        while (registry.UploadingBytes() < 8 << 20)
+        {
+            JsonNode now = (await op.GetAsync($"/api/v1/replication-jobs/{jobId}")).Json;
+            Assert.True(now["status"]!.GetValue<string>() is not ("Waiting" or "InError" or "Finished"), $"the push ended before the registry was killed: {now.ToJsonString()}");
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(180), "no upload reached the registry");
+            await Task.Delay(50);
+        }
+
+        await registry.CrashAndRestartAsync();
+        JsonNode job = await WaitForRoundAsync(op, jobId, 0);
+        JsonNode first = job["replicationJobRuns"]!.AsArray().Single(r => r!["round"]!.GetValue<int>() == 0)!;
+        Assert.Single(first["container"]!["layers"]!.AsArray());
+
+        string image = $"docker://{registry.Host}/team/web";
+        JsonNode inspect = JsonNode.Parse(Run("skopeo", "inspect", "--tls-verify=false", "--creds", "smc:push-secret", image + ":v1"))!;
+        Assert.Equal(first["container"]!["manifestDigest"]!.GetValue<string>(), inspect["Digest"]!.GetValue<string>());
         Assert.Equal("linux", inspect["Os"]!.GetValue<string>());
-        JsonNode imageConfig = JsonNode.Parse(Run("skopeo", "inspect", "--config", "--tls-verify=false", "--creds", "smc:push-secret", image))!;
+        Assert.Equal(System.Runtime.InteropServices.RuntimeInformation.OSArchitecture == System.Runtime.InteropServices.Architecture.Arm64 ? "arm64" : "amd64", inspect["Architecture"]!.GetValue<string>());
+        JsonNode imageConfig = JsonNode.Parse(Run("skopeo", "inspect", "--config", "--tls-verify=false", "--creds", "smc:push-secret", image + ":v1"))!;
         Assert.Equal("/usr/bin/app", imageConfig["config"]!["Entrypoint"]![0]!.GetValue<string>());
+        Assert.Equal("MODE=prod", imageConfig["config"]!["Env"]![0]!.GetValue<string>());
         Assert.NotNull(imageConfig["config"]!["ExposedPorts"]!["8080/tcp"]);
-        JsonNode tags = JsonNode.Parse(Run("skopeo", "list-tags", "--tls-verify=false", "--creds", "smc:push-secret", $"docker://{registry.Host}/team/web"))!;
-        Assert.Equal(["v1", "v1-r0"], tags["Tags"]!.AsArray().Select(t => t!.GetValue<string>()).Order(StringComparer.Ordinal));
+        string round0 = Unpack(image + ":v1", "push-r0-then");
+        Assert.Equal(before, OciLayers.Describe(round0));
+        Assert.Equal("frontend", Run("getfattr", "--only-values", "-n", "user.smc.role", Path.Combine(round0, "etc/hostname")));
+        Assert.False(Directory.Exists(Path.Combine(round0, "var/cache")));
+        Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Combine(round0, "tmp")));
 
-        string copy = fx.Box.File("push-copy");
-        Run("skopeo", "--insecure-policy", "copy", "--src-tls-verify=false", "--src-creds", "smc:push-secret", image, $"dir:{copy}");
-        string layer = Path.Combine(copy, inspect["Layers"]![0]!.GetValue<string>()["sha256:".Length..]);
-        string unpacked = fx.Box.File("push-unpacked");
-        Directory.CreateDirectory(unpacked);
-        Run("tar", "--numeric-owner", "-xzpf", layer, "-C", unpacked);
-        Assert.Equal(Hash(Path.Combine(root, "usr/bin/app")), Hash(Path.Combine(unpacked, "usr/bin/app")));
-        Assert.Equal(File.GetUnixFileMode(Path.Combine(root, "usr/bin/app")), File.GetUnixFileMode(Path.Combine(unpacked, "usr/bin/app")));
-        Assert.Equal("app", new FileInfo(Path.Combine(unpacked, "usr/bin/run")).LinkTarget);
-        Assert.Equal("1234 2345", Run("stat", "-c", "%u %g", Path.Combine(unpacked, "etc/hostname")).Trim());
+        // Between rounds: rewrite, append, delete a symlink and a directory, rename, create.
+        await File.WriteAllTextAsync(Path.Combine(root, "etc/hostname"), "web-03\n");
+        await File.AppendAllTextAsync(Path.Combine(root, "usr/bin/app"), "echo again\n");
+        File.Delete(Path.Combine(root, "usr/bin/run"));
+        Directory.Delete(Path.Combine(root, "srv/old"), recursive: true);
+        File.Move(Path.Combine(root, "srv/rename-me"), Path.Combine(root, "srv/renamed"));
+        await File.WriteAllTextAsync(Path.Combine(root, "srv/new.txt"), "new");
+        List<string> after = OciLayers.Describe(root, "var/cache", "tmp/scratch");
+
+        // The agent loses its listing of round 0: it gets the one the control plane rebuilt from the layer, and sends only the changes.
+        string listing = Path.Combine(Path.GetDirectoryName(config)!, "state", $"{jobId}-r0.listing.json");
+        Assert.True(File.Exists(listing), listing);
+        File.Delete(listing);
+
+        (await op.PostAsync($"/api/v1/replication-jobs/{jobId}/start")).Expect(HttpStatusCode.Accepted);
+        job = await WaitForRoundAsync(op, jobId, 1);
+        JsonNode second = job["replicationJobRuns"]!.AsArray().Single(r => r!["round"]!.GetValue<int>() == 1)!;
+        Assert.Equal(0, second["layerBase"]!.GetValue<int>());
+        Assert.Equal(2, second["container"]!["layers"]!.AsArray().Count);
+        Assert.True(second["container"]!["layerBytes"]!.GetValue<long>() < 64 << 10, $"round 1's layer is {second["container"]!["layerBytes"]} bytes: the unchanged 100 MiB file is in it");
+        Assert.True(second["uploadedBytes"]!.GetValue<long>() < 1 << 20, $"round 1 uploaded {second["uploadedBytes"]} bytes");
+        Assert.Contains(agent.Lines, l => l.Contains("against round 0", StringComparison.Ordinal));
+        Assert.Contains(agent.Lines, l => l.Contains("listing of round 0 is not kept here", StringComparison.Ordinal));
+
+        JsonNode tags = JsonNode.Parse(Run("skopeo", "list-tags", "--tls-verify=false", "--creds", "smc:push-secret", image))!;
+        Assert.Equal(["v1", "v1-r0", "v1-r1"], tags["Tags"]!.AsArray().Select(t => t!.GetValue<string>()).Order(StringComparer.Ordinal));
+        Assert.Equal(after, OciLayers.Describe(Unpack(image + ":v1", "push-latest")));
+        Assert.Equal(before, OciLayers.Describe(Unpack(image + ":v1-r0", "push-r0-now")));
         Assert.DoesNotContain(control.Process.Lines, l => l.Contains("push-secret", StringComparison.Ordinal));
+    }
+
+    private static async Task<JsonNode> WaitForRoundAsync(ApiClient op, string jobId, int round)
+    {
+        JsonNode job = await op.WaitForAsync($"/api/v1/replication-jobs/{jobId}", j => j["status"]!.GetValue<string>() is "InError" or "Finished"
+            || j["replicationJobRuns"]!.AsArray().Any(r => r!["round"]!.GetValue<int>() == round && r["container"] is not null), TimeSpan.FromSeconds(240));
+        Assert.True(job["status"]!.GetValue<string>() is not ("InError" or "Finished"), job.ToJsonString());
+        return job;
+    }
+
+    /// <summary>skopeo copies the image to a directory; its layers, unpacked in order with whiteouts applied, make the tree.</summary>
+    private string Unpack(string image, string name)
+    {
+        string copy = fx.Box.File(name + "-oci"), tree = fx.Box.File(name);
+        Directory.CreateDirectory(tree);
+        Run("skopeo", "--insecure-policy", "copy", "--src-tls-verify=false", "--src-creds", "smc:push-secret", image, $"dir:{copy}");
+        JsonNode manifest = JsonNode.Parse(File.ReadAllText(Path.Combine(copy, "manifest.json")))!;
+        foreach (JsonNode? layer in manifest["layers"]!.AsArray())
+        {
+            OciLayers.Apply(Path.Combine(copy, layer!["digest"]!.GetValue<string>()["sha256:".Length..]), tree);
+        }
+
+        return tree;
     }
 
     [Fact]
@@ -151,26 +233,5 @@ public sealed class ContainerCaptureTests(ControlPlaneFixture fx) : IClassFixtur
         Assert.Equal("Registry.UNAUTHORIZED", job["statusInfo"]!["errorCode"]!.GetValue<string>());
         Assert.Contains("SMC_REGISTRY__PASSWORD", job["statusInfo"]!["errorMessage"]!.GetValue<string>(), StringComparison.Ordinal);
         Assert.DoesNotContain("not-the-password", job.ToJsonString(), StringComparison.Ordinal);
-    }
-
-    private static string Hash(string path)
-    {
-        using FileStream f = File.OpenRead(path);
-        return Convert.ToHexString(SHA256.HashData(f));
-    }
-
-    private static string Run(string file, params string[] args)
-    {
-        var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (string a in args)
-        {
-            psi.ArgumentList.Add(a);
-        }
-
-        using Process p = Process.Start(psi)!;
-        string stdout = p.StandardOutput.ReadToEnd(), stderr = p.StandardError.ReadToEnd();
-        p.WaitForExit();
-        Assert.True(p.ExitCode == 0, $"{file} {string.Join(' ', args)}: {stderr}");
-        return stdout;
     }
 }

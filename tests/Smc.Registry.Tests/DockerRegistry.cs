@@ -57,6 +57,15 @@ internal sealed class DockerRegistry : IAsyncDisposable
         return registry;
     }
 
+    /// <summary>Bytes the registry holds in unfinished upload sessions (what a push in flight has sent so far).</summary>
+    public long UploadingBytes()
+    {
+        string repositories = Path.Combine(_root, "data", "docker", "registry", "v2", "repositories");
+        return Directory.Exists(repositories)
+            ? Directory.EnumerateFiles(repositories, "data", SearchOption.AllDirectories).Where(f => f.Contains("/_uploads/", StringComparison.Ordinal)).Sum(f => new FileInfo(f).Length)
+            : 0;
+    }
+
     /// <summary>SIGKILL, then the same registry again (same port, same storage: upload sessions survive on disk).</summary>
     public async Task RestartAsync()
     {

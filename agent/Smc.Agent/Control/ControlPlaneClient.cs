@@ -49,6 +49,9 @@ internal sealed class ControlPlaneClient : IDisposable
     public Task<RoundFingerprints> FingerprintsAsync(string credential, string jobId, int round, CancellationToken cancellationToken = default) =>
         SendAsync<object, RoundFingerprints>(HttpMethod.Get, AgentApi.FingerprintsPath(jobId, round), credential, null, cancellationToken);
 
+    public async Task<Smc.Files.TreeListing> ListingAsync(string credential, string jobId, int round, CancellationToken cancellationToken = default) =>
+        Smc.Files.TreeListing.Deserialize(System.Text.Encoding.UTF8.GetBytes((await SendAsync<object, JsonElement>(HttpMethod.Get, AgentApi.ListingPath(jobId, round), credential, null, cancellationToken)).GetRawText()));
+
     public Task ProgressAsync(string credential, string jobId, ProgressReport report, CancellationToken cancellationToken = default) =>
         PostAsync<ProgressReport, JsonElement?>(AgentApi.ProgressPath(jobId), credential, report, cancellationToken);
 

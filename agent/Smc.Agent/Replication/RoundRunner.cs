@@ -133,9 +133,13 @@ internal sealed class RoundRunner(AgentConfig config, ControlPlaneClient client,
     /// <summary>Where a container round's tar is kept until the round is committed (a resumed round reads the same one).</summary>
     private string SpoolPath => Path.Combine(stateDir, $"{_jobId}-r{command.Round}.tar");
 
+    /// <summary>Where the listing of a round's capture is kept: the next round's layer holds what differs from it.</summary>
+    private string ListingPath(int round) => Path.Combine(stateDir, $"{_jobId}-r{round}.listing.json");
+
     /// <summary>
     /// The file-level capture of a container round, once per round: the root tree as one tar (Smc.Files.TreeTar) in the
-    /// state directory. A resumed round reuses it, so what was uploaded and what is left belong to one capture.
+    /// state directory — the whole tree, or with a layer base only what changed since that round's listing (whiteouts for
+    /// what is gone). A resumed round reuses it, so what was uploaded and what is left belong to one capture.
     /// </summary>
     private async Task<string> SpoolTreeAsync(CancellationToken cancellationToken)
     {
@@ -158,19 +162,51 @@ internal sealed class RoundRunner(AgentConfig config, ControlPlaneClient client,
             skipFiles.AddRange(File.ReadAllLines("/proc/swaps").Skip(1).Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries)).Where(f => f.Length > 1 && f[1] == "file").Select(f => f[0]));
         }
 
+        Smc.Files.TreeListing? previous = null;
+        if (command.LayerBase is int layerBase)
+        {
+            try
+            {
+                previous = File.Exists(ListingPath(layerBase)) ? Smc.Files.TreeListing.Deserialize(File.ReadAllBytes(ListingPath(layerBase))) : null;
+            }
+            catch (Exception e) when (e is IOException or InvalidDataException or System.Text.Json.JsonException)
+            {
+                Log($"local listing of round {layerBase} unreadable ({e.Message}); asking the control plane");
+            }
+
+            if (previous is null)
+            {
+                Log($"round {command.Round}: the listing of round {layerBase} is not kept here; fetching it from the control plane");
+                previous = await ControlPlaneClient.ShortRetry.ExecuteAsync(async ct => await client.ListingAsync(config.Credential, _jobId, layerBase, ct), cancellationToken);
+            }
+        }
+
         string partial = SpoolPath + ".partial";
         Smc.Files.TreeCaptureStats stats;
         await using (FileStream output = new(partial, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20, useAsync: true))
         {
             stats = await Smc.Files.TreeTar.WriteAsync(root, output, new Smc.Files.TreeCaptureOptions
             {
-                Exclude = [.. skip.Where(p => p.StartsWith(root.TrimEnd('/') + "/", StringComparison.Ordinal)).Select(p => p[root.TrimEnd('/').Length..])],
+                Exclude = [.. skip.Where(p => p.StartsWith(root.TrimEnd('/') + "/", StringComparison.Ordinal)).Select(p => p[root.TrimEnd('/').Length..]), .. command.ExcludePaths],
+                Include = command.IncludePaths,
                 SkipFiles = skipFiles,
-            }, cancellationToken: cancellationToken);
+            }, previous, cancellationToken);
         }
 
+        // This capture's listing first, then its tar: a tar on disk always has its listing beside it. Listings of other
+        // rounds go (the control plane names this round, or asks for a whole tree, from now on).
+        string listingTemp = ListingPath(command.Round) + ".tmp";
+        await File.WriteAllBytesAsync(listingTemp, stats.Listing.Serialize(), cancellationToken);
+        File.Move(listingTemp, ListingPath(command.Round), overwrite: true);
         File.Move(partial, SpoolPath, overwrite: true);
-        Log($"round {command.Round}: captured {root}: {stats.Files} files, {stats.Directories} directories, {stats.Symlinks} symlinks, {stats.HardLinks} hard links, {Human(stats.Bytes)}; {stats.Skipped.Count} path(s) left out");
+        foreach (string old in Directory.EnumerateFiles(stateDir, $"{_jobId}-r*.listing.json").Where(f => f != ListingPath(command.Round) && (command.LayerBase is not int b || f != ListingPath(b))))
+        {
+            File.Delete(old);
+        }
+
+        Log($"round {command.Round}: captured {root}{(previous is null ? "" : $" against round {command.LayerBase}")}: {stats.Files} files, {stats.Directories} directories, {stats.Symlinks} symlinks, {stats.HardLinks} hard links, {Human(stats.Bytes)}"
+            + (previous is null ? "" : $"; {stats.Unchanged} unchanged, {stats.Whiteouts} removed")
+            + $"; {stats.Skipped.Count} path(s) left out");
         return SpoolPath;
     }
 

@@ -57,6 +57,11 @@ public sealed record CreateReplicationJobRequest
 
     public List<string>? ExposedPorts { get; init; }
 
+    /// <summary>ContainerImage: paths left out of the capture (with everything under them), and paths captured even on another mount.</summary>
+    public List<string>? ExcludePaths { get; init; }
+
+    public List<string>? IncludePaths { get; init; }
+
     /// <summary>Provider alibaba: a test launch of the final image (SMC's LaunchTemplateId/Version, or InstanceType + VSwitchId + our SecurityGroupId).</summary>
     public string? LaunchTemplateId { get; init; }
 

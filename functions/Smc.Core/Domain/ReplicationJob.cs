@@ -61,6 +61,11 @@ public sealed class ReplicationJob
 
     public List<string> ExposedPorts { get; init; } = [];
 
+    /// <summary>ContainerImage: left out of the capture / captured even where another file system is mounted.</summary>
+    public List<string> ExcludePaths { get; init; } = [];
+
+    public List<string> IncludePaths { get; init; } = [];
+
     /// <summary>Provider alibaba: how the final image is test-launched (null: no launch).</summary>
     public string? LaunchTemplateId { get; init; }
 

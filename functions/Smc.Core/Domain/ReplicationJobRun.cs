@@ -26,6 +26,12 @@ public sealed class ReplicationJobRun
 
     /// <summary>For ContainerImage jobs with a registry: the image pushed for this round.</summary>
     public ContainerPushRecord? Container { get; set; }
+
+    /// <summary>
+    /// For ContainerImage jobs with a registry: the pushed round this round's layer was captured against (it holds only
+    /// what changed since, with whiteouts), or null for a layer of the whole tree. Fixed when the round is first issued.
+    /// </summary>
+    public int? LayerBase { get; set; }
 }
 
 /// <summary>A round's container image in its registry.</summary>
@@ -43,5 +49,25 @@ public sealed class ContainerPushRecord
 
     public long LayerBytes { get; init; }
 
+    /// <summary>Every layer of the pushed image, bottom first: the base round's layers, then this round's.</summary>
+    public List<ContainerLayerRecord> Layers { get; init; } = [];
+
+    /// <summary>The registry lost a layer of this image (or of the chain under it): later rounds don't build on it.</summary>
+    public bool BaseLost { get; set; }
+
     public DateTimeOffset PushedAt { get; init; }
+}
+
+/// <summary>One layer of a pushed container image: its blob (gzip), its diff_id (of the tar), and the round that made it.</summary>
+public sealed class ContainerLayerRecord
+{
+    public string Digest { get; init; } = "";
+
+    public long Size { get; init; }
+
+    public string DiffId { get; init; } = "";
+
+    public int Round { get; init; }
+
+    public DateTimeOffset CreatedAt { get; init; }
 }

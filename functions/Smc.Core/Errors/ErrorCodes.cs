@@ -20,6 +20,9 @@ public static class ErrorCodes
     public const string InvalidTargetType = "InvalidParameter.TargetType";
     public const string InvalidImageProvider = "InvalidParameter.ImageProvider";
     public const string AlibabaNotConfigured = "Alibaba.NotConfigured";
+
+    /// <summary>The registry lost a layer earlier rounds pushed (the next round pushes the whole tree anew).</summary>
+    public const string RegistryBaseLost = "Registry.BaseLayerMissing";
     public const string InvalidLaunch = "InvalidParameter.Launch";
     public const string InvalidFrequency = "InvalidParameter.Frequency";
     public const string InvalidMaxNumberOfImageToKeep = "InvalidParameter.MaxNumberOfImageToKeep";

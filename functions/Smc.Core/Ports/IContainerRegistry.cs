@@ -8,21 +8,28 @@ public sealed record ContainerRuntime(
     string? WorkingDir,
     IReadOnlyList<string> ExposedPorts);
 
-/// <summary>A container image to push: one layer (a tar stream), the source's machine (<c>uname -m</c>), its runtime, and the tags to set.</summary>
+/// <summary>A layer already in the registry: its blob (gzip) digest and size, its diff_id (the tar's digest), and its history line.</summary>
+public sealed record ContainerLayer(string Digest, long Size, string DiffId, DateTimeOffset Created, string CreatedBy);
+
+/// <summary>
+/// A container image to push: the layers already pushed under it (bottom first, empty for a whole-tree layer), one new
+/// layer (a tar stream), the source's machine (<c>uname -m</c>), its runtime, and the tags to set.
+/// </summary>
 public sealed record ContainerPush(
     string Registry,
     string Repository,
     IReadOnlyList<string> Tags,
     string? Machine,
     ContainerRuntime Runtime,
-    string History);
+    string History,
+    IReadOnlyList<ContainerLayer> BaseLayers);
 
-/// <summary>The pushed image: its manifest digest and its layer's digest.</summary>
-public sealed record ContainerPushed(string ManifestDigest, string LayerDigest, long LayerBytes);
+/// <summary>The pushed image: its manifest digest and its new layer (the last of its layers).</summary>
+public sealed record ContainerPushed(string ManifestDigest, ContainerLayer Layer);
 
 /// <summary>
 /// The registry side of <c>ContainerImage</c> jobs: a layer compressed while it is pushed (resumable), the image config,
-/// the manifest under each tag. Failures the operator must fix (credentials, permissions, names) are
+/// the manifest under each tag. A base layer the registry no longer has is a user error (code <c>BLOB_UNKNOWN</c>). Failures the operator must fix (credentials, permissions, names) are
 /// <see cref="CloudRequestException"/>s with <see cref="CloudRequestException.UserError"/> set.
 /// </summary>
 public interface IContainerRegistry

@@ -150,6 +150,15 @@ public sealed class AgentJobService(
             : StagingJson.Deserialize<RoundFingerprints>(document);
     }
 
+    /// <summary>The tree listing of a pushed file-level round of the agent's own job (for an agent that lost its local copy).</summary>
+    public async Task<byte[]> ListingAsync(string sourceId, string jobId, int round, CancellationToken cancellationToken = default)
+    {
+        ReplicationJob job = (await OwnAsync(sourceId, jobId, cancellationToken)).Value;
+        string? imageId = job.ReplicationJobRuns.FirstOrDefault(r => r.Round == round && r.EndTime is not null)?.ImageId;
+        return (imageId is null ? null : await imageStore.GetDocumentAsync(imageId, RoundSteps.ListingDocument, cancellationToken))
+            ?? throw SmcException.NotFound(ErrorCodes.RoundNotFound, $"Round {round} of job '{jobId}' has no kept image with a tree listing to compare with.");
+    }
+
     private async Task<Stored<ReplicationJob>> OwnAsync(string sourceId, string jobId, CancellationToken cancellationToken)
     {
         Stored<ReplicationJob>? job = Ids.IsWellFormed(jobId, Ids.JobPrefix) ? await jobs.GetAsync(jobId, cancellationToken) : null;

@@ -1,15 +1,18 @@
 using Microsoft.Extensions.Logging;
 using Smc.Core.Domain;
+using Smc.Core.Errors;
 using Smc.Core.Orchestration;
 using Smc.Core.Ports;
 
 namespace Smc.Core.Services;
 
 /// <summary>
-/// The push of a ContainerImage round: the round's image is the root tree's tar (the agent's file-level capture); it
-/// goes to the job's registry as one gzip layer (compressed while pushed, resumable), with a config built from the
-/// source's architecture and the job's runtime fields, tagged <c>{tag}-r{round}</c> and <c>{tag}</c>. Idempotent: a
-/// round already pushed is not pushed again. Refusals the operator must fix come back as <c>Registry.*</c> codes.
+/// The push of a ContainerImage round: the round's image is a tar layer (the agent's file-level capture: the whole tree,
+/// or what changed since the round's <see cref="ReplicationJobRun.LayerBase"/>, with whiteouts); it goes to the job's
+/// registry as one gzip layer (compressed while pushed, resumable) on top of the base round's layers, with a config built
+/// from the source's architecture and the job's runtime fields, tagged <c>{tag}-r{round}</c> and <c>{tag}</c>.
+/// Idempotent: a round already pushed is not pushed again. Refusals the operator must fix come back as <c>Registry.*</c>
+/// codes; when the registry lost a base layer, the chain is marked so the next round captures the whole tree.
 /// </summary>
 public sealed class ContainerSteps(
     IRecordStore<ReplicationJob> jobs,
@@ -32,9 +35,18 @@ public sealed class ContainerSteps(
 
         SourceServer? source = (await sources.GetAsync(job.SourceId))?.Value;
         string repository = $"{job.ContainerNamespace}/{job.ContainerRepository}";
+        List<ContainerLayerRecord> below = run.LayerBase is int layerBase
+            ? job.ReplicationJobRuns.FirstOrDefault(r => r.Round == layerBase)?.Container?.Layers ?? []
+            : [];
+        if (run.LayerBase is not null && below.Count == 0)
+        {
+            return await BaseLostAsync(job, host, repository, $"round {run.LayerBase}, which this round's layer was captured against, has no pushed layers on record");
+        }
+
         var push = new ContainerPush(host, repository, [$"{job.ContainerTag}-r{round}", job.ContainerTag!], source?.Architecture,
             new ContainerRuntime(job.Entrypoint, job.Cmd, job.Env, job.WorkingDir, job.ExposedPorts),
-            $"smc-serverless: job {job.JobId}, round {round}, source {job.SourceId}");
+            $"smc-serverless: job {job.JobId}, round {round}, source {job.SourceId}",
+            [.. below.Select(l => new ContainerLayer(l.Digest, l.Size, l.DiffId, l.CreatedAt, $"smc-serverless: job {job.JobId}, round {l.Round}, source {job.SourceId}"))]);
         try
         {
             ContainerPushed pushed = await registry.PushAsync(push, async ct => (await images.OpenDiskAsync(imageId, "0", "raw", ct)).Content);
@@ -47,20 +59,43 @@ public sealed class ContainerSteps(
                     Repository = repository,
                     Tags = [.. push.Tags],
                     ManifestDigest = pushed.ManifestDigest,
-                    LayerDigest = pushed.LayerDigest,
-                    LayerBytes = pushed.LayerBytes,
+                    LayerDigest = pushed.Layer.Digest,
+                    LayerBytes = pushed.Layer.Size,
+                    Layers = [.. below, new ContainerLayerRecord { Digest = pushed.Layer.Digest, Size = pushed.Layer.Size, DiffId = pushed.Layer.DiffId, Round = round, CreatedAt = pushed.Layer.Created }],
                     PushedAt = clock.GetUtcNow(),
                 };
                 j.UpdatedAt = clock.GetUtcNow();
                 return true;
             });
-            logger.LogInformation("Pushed {Registry}/{Repository} {Tags} for {JobId} round {Round}: {Digest} (layer {Bytes} bytes)", host, repository, string.Join(", ", push.Tags), job.JobId, round, pushed.ManifestDigest, pushed.LayerBytes);
+            logger.LogInformation("Pushed {Registry}/{Repository} {Tags} for {JobId} round {Round}: {Digest} ({Layers} layers, the new one {Bytes} bytes)",
+                host, repository, string.Join(", ", push.Tags), job.JobId, round, pushed.ManifestDigest, below.Count + 1, pushed.Layer.Size);
             return new ExportStepResult(null, null);
+        }
+        catch (CloudRequestException e) when (e.Code == "BLOB_UNKNOWN" && below.Count > 0)
+        {
+            return await BaseLostAsync(job, host, repository, e.Message);
         }
         catch (CloudRequestException e) when (e.UserError)
         {
             return new ExportStepResult("Registry." + e.Code,
                 $"The registry {host} refused the push of {repository}: {e.Message}. Check SMC_REGISTRY__USERNAME and SMC_REGISTRY__PASSWORD on the control plane and the login's push permission on the repository, then start the job again.");
         }
+    }
+
+    /// <summary>The layers under this round are gone: no later round builds on the pushed chain, so the next one captures the whole tree.</summary>
+    private async Task<ExportStepResult> BaseLostAsync(ReplicationJob job, string host, string repository, string why)
+    {
+        await jobs.UpdateAsync(job.JobId, j =>
+        {
+            foreach (ReplicationJobRun r in j.ReplicationJobRuns.Where(r => r.Container is not null))
+            {
+                r.Container!.BaseLost = true;
+            }
+
+            j.UpdatedAt = clock.GetUtcNow();
+            return true;
+        });
+        return new ExportStepResult(ErrorCodes.RegistryBaseLost,
+            $"This round's image can't be pushed to {host}/{repository}: {why}. Start the job again: its next round captures the whole tree and pushes it as a new base layer.");
     }
 }

@@ -575,6 +575,8 @@ public sealed class ReplicationJobService(
             Env = r.Env ?? [],
             WorkingDir = r.WorkingDir,
             ExposedPorts = r.ExposedPorts ?? [],
+            ExcludePaths = r.ExcludePaths ?? [],
+            IncludePaths = r.IncludePaths ?? [],
             LaunchTemplateId = r.LaunchTemplateId,
             LaunchTemplateVersion = r.LaunchTemplateVersion,
             InstanceType = r.InstanceType,
@@ -590,11 +592,15 @@ public sealed class ReplicationJobService(
     /// <summary>ContainerImage only: entrypoint/cmd/env (at most 64 items of 4096 characters), working dir, ports (1–65535[/tcp|/udp]).</summary>
     private static void CheckRuntime(CreateReplicationJobRequest r, string targetType)
     {
-        List<string>?[] lists = [r.Entrypoint, r.Cmd, r.Env, r.ExposedPorts];
+        List<string>?[] lists = [r.Entrypoint, r.Cmd, r.Env, r.ExposedPorts, r.ExcludePaths, r.IncludePaths];
         if (lists.All(l => l is null) && r.WorkingDir is null)
         {
             return;
         }
+
+        static bool PathOk(string p) =>
+            p.StartsWith('/') && p.TrimEnd('/').Length > 0 && !p.Contains('\0', StringComparison.Ordinal)
+            && p.Split('/', StringSplitOptions.RemoveEmptyEntries).All(part => part is not ("." or ".."));
 
         bool PortOk(string p)
         {
@@ -607,10 +613,11 @@ public sealed class ReplicationJobService(
             || lists.Any(l => l is not null && (l.Count > 64 || l.Any(x => string.IsNullOrEmpty(x) || x.Length > 4096)))
             || (r.Env?.Any(e => !e.Contains('=', StringComparison.Ordinal)) ?? false)
             || (r.ExposedPorts?.Any(p => !PortOk(p)) ?? false)
-            || (r.WorkingDir is not null && (!r.WorkingDir.StartsWith('/') || r.WorkingDir.Length > 4096)))
+            || (r.WorkingDir is not null && (!r.WorkingDir.StartsWith('/') || r.WorkingDir.Length > 4096))
+            || new[] { r.ExcludePaths, r.IncludePaths }.Any(l => l?.Any(p => !PathOk(p)) ?? false))
         {
             throw SmcException.BadRequest(ErrorCodes.InvalidContainer,
-                "entrypoint, cmd, env (NAME=value), workingDir (absolute) and exposedPorts (e.g. 8080 or 53/udp) apply to targetType ContainerImage; at most 64 items each.");
+                "entrypoint, cmd, env (NAME=value), workingDir (absolute), exposedPorts (e.g. 8080 or 53/udp), excludePaths and includePaths (absolute, no '.' or '..' parts, not '/') apply to targetType ContainerImage; at most 64 items each.");
         }
     }
 

@@ -25,6 +25,7 @@ public sealed class RoundSteps(
     IRecordStore<LocalImage> images,
     IStagingStore staging,
     IImageStore imageStore,
+    ImageService imageService,
     JobKeys keys,
     MasterKey master,
     CommandSignals signals,
@@ -43,6 +44,12 @@ public sealed class RoundSteps(
 
     /// <summary>Beside each image: the fingerprints of its round (<see cref="RoundFingerprints"/>), the next round's base.</summary>
     internal const string FingerprintsDocument = "fingerprints.json";
+
+    /// <summary>
+    /// Beside each image of a ContainerImage job with a registry: the tree listing (Smc.Files TreeListing) of the image
+    /// its layers make, which the next round's capture compares with.
+    /// </summary>
+    internal const string ListingDocument = "listing.json";
 
     public async Task<PrepareRoundResult> PrepareRoundAsync(PrepareRoundInput input)
     {
@@ -80,6 +87,19 @@ public sealed class RoundSteps(
         int? baseRound = lastDone is not null && await images.GetAsync(lastDone.ImageId!) is not null
             && await imageStore.GetDocumentAsync(lastDone.ImageId!, FingerprintsDocument) is not null
             && await imageStore.GetDocumentAsync(lastDone.ImageId!, ImageDiskMap.DocumentName(0)) is not null ? lastDone.Round : null;
+
+        // A container job with a registry: each round is a layer on top of the newest pushed round's image, holding what
+        // changed since its listing (kept beside its image). Its tar is new content, so no block base. Without a listing
+        // to compare with (the base's image is gone), the layer holds the whole tree and the image starts anew from it.
+        int? layerBase = null;
+        if (container && !string.IsNullOrEmpty(job.ContainerRegistry))
+        {
+            baseRound = null;
+            ReplicationJobRun? pushed = job.ReplicationJobRuns.Where(r => r.EndTime is not null && r.Container is { BaseLost: false } && r.ImageId is not null && r.Round < round).MaxBy(r => r.Round);
+            layerBase = open is not null ? open.LayerBase
+                : pushed is not null && await imageStore.GetDocumentAsync(pushed.ImageId!, ListingDocument) is not null ? pushed.Round : null;
+        }
+
         string publicKey = await keys.EnsurePublicKeyAsync(job.JobId);
         await staging.EnsureAsync(job.JobId);
         var command = new AgentCommand
@@ -95,6 +115,9 @@ public sealed class RoundSteps(
             BandwidthLimitKBps = job.ReplicationParameters.BandwidthLimitKBps,
             CompressLevel = job.ReplicationParameters.CompressLevel,
             Disks = disks,
+            LayerBase = layerBase,
+            ExcludePaths = container ? job.ExcludePaths : [],
+            IncludePaths = container ? job.IncludePaths : [],
         };
         await sources.UpdateAsync(job.SourceId, s =>
         {
@@ -125,7 +148,7 @@ public sealed class RoundSteps(
             }
             else
             {
-                j.ReplicationJobRuns.Add(new ReplicationJobRun { Round = round, Type = input.Type, StartTime = now, Final = input.Final });
+                j.ReplicationJobRuns.Add(new ReplicationJobRun { Round = round, Type = input.Type, StartTime = now, Final = input.Final, LayerBase = layerBase });
             }
 
             j.UpdatedAt = now;
@@ -378,6 +401,10 @@ public sealed class RoundSteps(
             Chunks = [.. context.Manifest.Chunks.Select(c => new FingerprintEntry { Disk = c.Disk, Offset = c.Offset, Length = c.Length, Fingerprint = c.Fingerprint })],
         };
         await imageStore.PutDocumentAsync(input.ImageId, FingerprintsDocument, StagingJson.Serialize(fingerprints));
+        if (job is { TargetType: TargetType.ContainerImage, ContainerRegistry.Length: > 0 })
+        {
+            await SaveListingAsync(job, input.Round, input.ImageId);
+        }
 
         long stored = context.Manifest.Chunks.Sum(c => (long)c.StoredLength);
         long changed = context.Manifest.Chunks.Where(c => c.Pack is not null).Sum(c => (long)c.Length);
@@ -404,6 +431,37 @@ public sealed class RoundSteps(
         });
         await ApplyRetentionAsync(job);
         return true;
+    }
+
+    /// <summary>
+    /// The listing of the image this round's layer completes: the base round's listing with the layer applied (whiteouts
+    /// remove, entries add). Made before retention can delete the base's image; kept once made (a retried finalize finds it).
+    /// </summary>
+    private async Task SaveListingAsync(ReplicationJob job, int round, string imageId)
+    {
+        if (await imageStore.GetDocumentAsync(imageId, ListingDocument) is not null)
+        {
+            return;
+        }
+
+        Smc.Files.TreeListing? below = null;
+        if (job.ReplicationJobRuns.First(r => r.Round == round).LayerBase is int layerBase)
+        {
+            string? baseImage = job.ReplicationJobRuns.FirstOrDefault(r => r.Round == layerBase)?.ImageId;
+            byte[]? document = baseImage is null ? null : await imageStore.GetDocumentAsync(baseImage, ListingDocument);
+            if (document is null)
+            {
+                // Nothing to add the layer to: the next round's layer holds the whole tree again.
+                logger.LogWarning("No listing of round {Base} for {JobId}; round {Round} gets none, and the next round captures the whole tree", layerBase, job.JobId, round);
+                return;
+            }
+
+            below = Smc.Files.TreeListing.Deserialize(document);
+        }
+
+        await using Stream tar = (await imageService.OpenDiskAsync(imageId, "0", "raw")).Content;
+        Smc.Files.TreeListing listing = await Smc.Files.TreeListing.ApplyLayerAsync(below, tar);
+        await imageStore.PutDocumentAsync(imageId, ListingDocument, listing.Serialize());
     }
 
     public async Task<bool> DiscardImageAsync(DiscardImageInput input)

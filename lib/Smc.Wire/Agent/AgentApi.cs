@@ -21,6 +21,9 @@ public static class AgentApi
     /// <summary>GET: the committed round's chunk fingerprints, for an agent that lost its local copy.</summary>
     public static string FingerprintsPath(string jobId, int round) => $"api/v1/agent/jobs/{jobId}/rounds/{round}/fingerprints";
 
+    /// <summary>The tree listing of a committed file-level round (Smc.Files TreeListing JSON), for an agent that lost its own.</summary>
+    public static string ListingPath(string jobId, int round) => $"api/v1/agent/jobs/{jobId}/rounds/{round}/listing";
+
     public static string FailurePath(string jobId, int round) => $"api/v1/agent/jobs/{jobId}/rounds/{round}/failure";
 
     public static string ProgressPath(string jobId) => $"api/v1/agent/jobs/{jobId}/progress";

@@ -31,4 +31,15 @@ public sealed class AgentCommand
 
     /// <summary>Source disks (devices as registered) in destination order: index 0 is the system disk.</summary>
     public List<string> Disks { get; init; } = [];
+
+    /// <summary>
+    /// A file-level round (<see cref="TreeDevice"/>): the committed round whose listing the capture compares with (the
+    /// tar then holds only new and changed paths and whiteouts for removed ones), or null for the whole tree.
+    /// </summary>
+    public int? LayerBase { get; init; }
+
+    /// <summary>A file-level round: paths left out of the capture, and paths captured even on another mount.</summary>
+    public List<string> ExcludePaths { get; init; } = [];
+
+    public List<string> IncludePaths { get; init; } = [];
 }
