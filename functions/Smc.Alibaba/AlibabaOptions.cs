@@ -41,6 +41,21 @@ public sealed class AlibabaOptions
     /// <summary>Seconds between two polls of an import (imports take minutes to hours).</summary>
     public int ImportPollSeconds { get; set; } = 15;
 
+    /// <summary>Container Registry API endpoint override (the emulator); null = <c>https://cr.{region}.aliyuncs.com</c>.</summary>
+    public Uri? CrEndpoint { get; set; }
+
+    /// <summary>The Enterprise Edition instance (<c>cri-…</c>) whose registries (<c>{name}-registry.{region}.cr.aliyuncs.com</c>) get temporary logins.</summary>
+    public string? AcrInstanceId { get; set; }
+
+    /// <summary>
+    /// ACR registries under other names (custom domains): <c>host=personal:{region}</c> or
+    /// <c>host=enterprise:{region}:{instanceId}</c>, separated by <c>;</c>. ACR's own host names are recognised without it.
+    /// </summary>
+    public string AcrRegistries { get; set; } = "";
+
+    /// <summary>An access key pair is set (enough for ACR logins; ECS export also needs the bucket).</summary>
+    public bool HasKeys => !string.IsNullOrWhiteSpace(AccessKeyId) && !string.IsNullOrWhiteSpace(AccessKeySecret);
+
     /// <summary>Whether an account is configured at all (keys and bucket); without one, jobs with provider alibaba are refused.</summary>
     public bool IsConfigured => !string.IsNullOrWhiteSpace(AccessKeyId) && !string.IsNullOrWhiteSpace(AccessKeySecret) && !string.IsNullOrWhiteSpace(OssBucket);
 

@@ -45,15 +45,23 @@ public static class ControlPlaneRegistration
         services.AddSingleton<ExportSteps>();
         services.AddSingleton<ContainerSteps>();
 
-        // ContainerImage jobs: the registry login (if any) and which registries speak plain HTTP.
-        var registry = new RegistryOptions();
-        configuration.GetSection("REGISTRY").Bind(registry);
-        services.AddSingleton<IContainerRegistry>(_ => new OciRegistryPusher(
-            new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) }) { Timeout = TimeSpan.FromMinutes(5) }, registry));
-
         // Provider alibaba: the account, if one is configured (else jobs asking for it are refused with what to set).
         var alibaba = new AlibabaOptions();
         configuration.GetSection("ALIBABA").Bind(alibaba);
+
+        // ContainerImage jobs: the registry login (SMC_REGISTRY__USERNAME for every registry, else with an Alibaba key
+        // temporary ACR logins for ACR registries, else anonymous) and which registries speak plain HTTP.
+        var registry = new RegistryOptions();
+        configuration.GetSection("REGISTRY").Bind(registry);
+        services.AddSingleton<IRegistryLogins>(sp =>
+        {
+            var configured = new ConfiguredRegistryLogins(registry);
+            return alibaba.HasKeys && string.IsNullOrEmpty(registry.Username)
+                ? new AcrLogins(new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) }) { Timeout = TimeSpan.FromSeconds(100) }, alibaba, sp.GetRequiredService<TimeProvider>(), configured)
+                : configured;
+        });
+        services.AddSingleton<IContainerRegistry>(sp => new OciRegistryPusher(
+            new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) }) { Timeout = TimeSpan.FromMinutes(5) }, registry, sp.GetRequiredService<IRegistryLogins>()));
         if (alibaba.IsConfigured)
         {
             alibaba.Validate();

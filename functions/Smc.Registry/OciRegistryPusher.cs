@@ -3,13 +3,13 @@ using Smc.Core.Ports;
 namespace Smc.Registry;
 
 /// <summary><see cref="IContainerRegistry"/> over <see cref="RegistryClient"/>: layer (gzip while pushed), config, manifest, tags.</summary>
-public sealed class OciRegistryPusher(HttpClient http, RegistryOptions options) : IContainerRegistry
+public sealed class OciRegistryPusher(HttpClient http, RegistryOptions options, IRegistryLogins logins) : IContainerRegistry
 {
     public async Task<ContainerPushed> PushAsync(ContainerPush image, Func<CancellationToken, Task<Stream>> openLayerTar, CancellationToken cancellationToken = default)
     {
         var baseUri = new Uri($"{(options.IsInsecure(image.Registry) ? "http" : "https")}://{image.Registry}");
-        RegistryCredentials? login = string.IsNullOrEmpty(options.Username) ? null : new RegistryCredentials(options.Username, options.Password ?? "");
-        var client = new RegistryClient(http, baseUri, login);
+        RegistryLogin? login = await logins.LoginAsync(image.Registry, cancellationToken);
+        var client = new RegistryClient(http, baseUri, login is null ? null : new RegistryCredentials(login.Username, login.Password));
         try
         {
             foreach (ContainerLayer below in image.BaseLayers)
@@ -58,4 +58,11 @@ public sealed class OciRegistryPusher(HttpClient http, RegistryOptions options) 
             throw new CloudRequestException("NetworkError", $"The registry {image.Registry} can't be reached ({e.Message}).", false, null, e);
         }
     }
+}
+
+/// <summary>The login of <c>SMC_REGISTRY__USERNAME</c>/<c>PASSWORD</c> for every registry, or anonymous.</summary>
+public sealed class ConfiguredRegistryLogins(RegistryOptions options) : IRegistryLogins
+{
+    public Task<RegistryLogin?> LoginAsync(string registry, CancellationToken cancellationToken = default) =>
+        Task.FromResult(string.IsNullOrEmpty(options.Username) ? null : new RegistryLogin(options.Username, options.Password ?? ""));
 }

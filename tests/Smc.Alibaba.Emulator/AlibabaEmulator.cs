@@ -10,8 +10,8 @@ namespace Smc.Alibaba.Emulator;
 /// <see cref="RequestVerifier"/> (its own signature code), faults queued in <see cref="EmulatorState.Faults"/> are
 /// answered first, and errors have the documented JSON shape (<c>RequestId</c>, <c>HostId</c>, <c>Code</c>,
 /// <c>Message</c>). Operations: DescribeRegions, ImportImage, DescribeImages, DescribeTasks, DescribeTaskAttribute, DeleteImage, CancelTask,
-/// RunInstances (see
-/// <see cref="EcsImages"/>); OSS in <see cref="OssEmulator"/>.
+/// RunInstances (see <see cref="EcsImages"/>); Container Registry's GetAuthorizationToken (Enterprise, RPC on <c>/</c>;
+/// Personal, ROA <c>GET /tokens</c>); OSS in <see cref="OssEmulator"/>.
 /// </summary>
 public static class AlibabaEmulator
 {
@@ -26,6 +26,23 @@ public static class AlibabaEmulator
         state.OpenUploads = () => oss.OpenUploads;
         state.ImageIds = () => images.ImageIds;
         app.MapMethods("/{bucket}/{**key}", ["GET", "PUT", "POST", "DELETE", "HEAD"], (HttpContext http, string bucket, string key) => oss.HandleAsync(http, bucket, key));
+        // Container Registry Personal Edition: the ROA route of GetAuthorizationToken (2016-06-07).
+        app.MapGet("/tokens", (HttpContext http) =>
+        {
+            (string? action, Dictionary<string, string> parameters, (int Status, string Code, string Message)? error) = verifier.Verify(http.Request, []);
+            if (error is { } e)
+            {
+                return Error(e.Status, e.Code, e.Message);
+            }
+
+            state.Calls.AddOrUpdate("GetAuthorizationToken(personal)", 1, (_, n) => n + 1);
+            if (action != "GetAuthorizationToken" || Version(http, parameters) != "2016-06-07")
+            {
+                return Error(400, "InvalidAction.NotFound", $"GET /tokens is GetAuthorizationToken of version 2016-06-07, not {action} of {Version(http, parameters)}.");
+            }
+
+            return Ok(new { data = new { authorizationToken = state.AcrPassword, tempUserName = state.AcrUsername, expireDate = state.Clock.GetUtcNow().AddHours(1).ToUnixTimeMilliseconds() }, requestId = Emulated.RequestId() });
+        });
         app.MapMethods("/", ["GET", "POST"], async (HttpContext http) =>
         {
             using var buffer = new MemoryStream();
@@ -66,6 +83,17 @@ public static class AlibabaEmulator
                     "CancelTask" => Ok(images.CancelTask(parameters)),
                     "DescribeTasks" => Ok(images.DescribeTasks(parameters)),
                     "RunInstances" => Ok(images.RunInstances(parameters)),
+                    "GetAuthorizationToken" when Version(http, parameters) != "2018-12-01" => Error(400, "InvalidVersion", $"GetAuthorizationToken on / is Container Registry Enterprise Edition's, version 2018-12-01, not {Version(http, parameters)}."),
+                    "GetAuthorizationToken" when parameters.GetValueOrDefault("InstanceId") != state.AcrInstanceId => Error(404, "INSTANCE_NOT_EXIST", $"The instance {parameters.GetValueOrDefault("InstanceId")} does not exist."),
+                    "GetAuthorizationToken" => Ok(new
+                    {
+                        RequestId = Emulated.RequestId(),
+                        Code = "success",
+                        IsSuccess = true,
+                        TempUsername = state.AcrUsername,
+                        AuthorizationToken = state.AcrPassword,
+                        ExpireTime = state.Clock.GetUtcNow().AddHours(1).ToUnixTimeMilliseconds(),
+                    }),
                     _ => Error(400, "InvalidAction.NotFound", $"Specified api '{action}' is not found."),
                 };
             }
@@ -88,6 +116,10 @@ public static class AlibabaEmulator
     }
 
     private static readonly string[] Regions = ["cn-hangzhou", "cn-shanghai", "cn-beijing", "ap-southeast-1"];
+
+    /// <summary>The API version a request names: the V3 header, or the RPC parameter.</summary>
+    private static string Version(HttpContext http, Dictionary<string, string> parameters) =>
+        http.Request.Headers["x-acs-version"].FirstOrDefault() ?? http.Request.Query["Version"].FirstOrDefault() ?? parameters.GetValueOrDefault("Version") ?? "";
 
     private static IResult Ok(object body) => Results.Text(JsonSerializer.Serialize(body), "application/json");
 

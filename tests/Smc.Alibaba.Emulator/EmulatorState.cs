@@ -71,4 +71,11 @@ public sealed class EmulatorState
 
     /// <summary>Multipart uploads neither completed nor aborted.</summary>
     public Func<int> OpenUploads { get; internal set; } = () => 0;
+
+    /// <summary>Container Registry: the Enterprise instance GetAuthorizationToken knows, and the temporary login both editions hand out.</summary>
+    public string AcrInstanceId { get; set; } = "cri-emulated0001";
+
+    public string AcrUsername { get; set; } = "cr_temp_user";
+
+    public string AcrPassword { get; set; } = "acr-token-" + Guid.NewGuid().ToString("N");
 }

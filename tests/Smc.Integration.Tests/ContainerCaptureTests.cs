@@ -185,6 +185,48 @@ public sealed class ContainerCaptureTests(ControlPlaneFixture fx) : IClassFixtur
         Assert.DoesNotContain(control.Process.Lines, l => l.Contains("push-secret", StringComparison.Ordinal));
     }
 
+    /// <summary>
+    /// Alibaba Container Registry's temporary login: the control plane has an access key and no registry login, the
+    /// registry is known as an Enterprise Edition one, so the push asks GetAuthorizationToken (the emulator checks the
+    /// signature and the instance) and logs in with what it answers — the only login docker-registry accepts.
+    /// </summary>
+    [Fact]
+    public async Task ContainerJob_ToAlibabaContainerRegistry_PushesWithATemporaryLogin()
+    {
+        var cloud = new Smc.Alibaba.Emulator.EmulatorState();
+        cloud.Accounts["LTAI5tTestKeyForSmcAcr"] = "acr-test-secret";
+        (Microsoft.AspNetCore.Builder.WebApplication emulator, Uri emulatorUrl) = await Smc.Alibaba.Emulator.AlibabaEmulator.StartAsync(cloud);
+        await using (emulator)
+        {
+            await using Smc.Registry.Tests.DockerRegistry registry = await Smc.Registry.Tests.DockerRegistry.StartAsync((cloud.AcrUsername, cloud.AcrPassword));
+            using Azurite azurite = await Azurite.StartAsync();
+            using ControlPlane control = await ControlPlane.StartAsync(azurite.ConnectionString, settings: new Dictionary<string, string>
+            {
+                ["SMC_REGISTRY__INSECURE"] = registry.Host,
+                ["SMC_ALIBABA__ACCESSKEYID"] = "LTAI5tTestKeyForSmcAcr",
+                ["SMC_ALIBABA__ACCESSKEYSECRET"] = "acr-test-secret",
+                ["SMC_ALIBABA__CRENDPOINT"] = emulatorUrl.ToString(),
+                ["SMC_ALIBABA__ACRREGISTRIES"] = $"{registry.Host}=enterprise:cn-hangzhou:{cloud.AcrInstanceId}",
+            });
+            string root = fx.Box.File("acr-root");
+            Directory.CreateDirectory(Path.Combine(root, "etc"));
+            await File.WriteAllTextAsync(Path.Combine(root, "etc/hostname"), "acr-01\n");
+            ApiClient op = control.Operator();
+            var (_, code) = await Flows.NewTokenAsync(op);
+            var (sourceId, config) = Flows.RegisterAgentWithRoot(control, fx.Box, code, root, SampleDisks.Gpt(fx.Box, "acr-src.img"));
+            string jobId = await Flows.NewJobAsync(op, sourceId, new { targetType = "ContainerImage", containerRegistry = registry.Host, containerNamespace = "team", containerRepository = "acr", containerTag = "v1" });
+            using ChildProcess agent = Agent.Start("run", "--config", config);
+            (await op.PostAsync($"/api/v1/replication-jobs/{jobId}/start")).Expect(HttpStatusCode.Accepted);
+            JsonNode job = await op.WaitForAsync($"/api/v1/replication-jobs/{jobId}", j => j["status"]!.GetValue<string>() is "Finished" or "InError", TimeSpan.FromSeconds(180));
+            Assert.True(job["status"]!.GetValue<string>() == "Finished", job.ToJsonString());
+            Assert.True(cloud.Calls.GetValueOrDefault("GetAuthorizationToken") >= 1);
+            string copy = fx.Box.File("acr-copy");
+            Run("skopeo", "--insecure-policy", "copy", "--src-tls-verify=false", "--src-creds", $"{cloud.AcrUsername}:{cloud.AcrPassword}", $"docker://{registry.Host}/team/acr:v1", $"dir:{copy}");
+            Assert.True(File.Exists(Path.Combine(copy, "manifest.json")));
+            Assert.DoesNotContain(control.Process.Lines, l => l.Contains(cloud.AcrPassword, StringComparison.Ordinal) || l.Contains("acr-test-secret", StringComparison.Ordinal));
+        }
+    }
+
     private static async Task<JsonNode> WaitForRoundAsync(ApiClient op, string jobId, int round)
     {
         JsonNode job = await op.WaitForAsync($"/api/v1/replication-jobs/{jobId}", j => j["status"]!.GetValue<string>() is "InError" or "Finished"

@@ -36,3 +36,19 @@ public interface IContainerRegistry
 {
     Task<ContainerPushed> PushAsync(ContainerPush image, Func<CancellationToken, Task<Stream>> openLayerTar, CancellationToken cancellationToken = default);
 }
+
+/// <summary>A registry login: Basic credentials, or what the registry's Bearer token endpoint takes. Temporary ones expire.</summary>
+public sealed record RegistryLogin(string Username, string Password, DateTimeOffset? ExpiresAt = null)
+{
+    public override string ToString() => $"RegistryLogin {{ Username = {Username}, ExpiresAt = {ExpiresAt} }}";
+}
+
+/// <summary>
+/// Which login to push to a registry with: the configured one, or temporary credentials from the registry's cloud
+/// (Alibaba Container Registry's GetAuthorizationToken); null = anonymous. A refusal the operator must fix is a
+/// <see cref="CloudRequestException"/> with <see cref="CloudRequestException.UserError"/> set.
+/// </summary>
+public interface IRegistryLogins
+{
+    Task<RegistryLogin?> LoginAsync(string registry, CancellationToken cancellationToken = default);
+}

@@ -75,10 +75,15 @@ public sealed class ContainerSteps(
         {
             return await BaseLostAsync(job, host, repository, e.Message);
         }
+        catch (CloudRequestException e) when (e.UserError && e.Code.StartsWith("ACR.", StringComparison.Ordinal))
+        {
+            // No temporary login from Alibaba Container Registry: the message says which setting to check.
+            return new ExportStepResult("Registry." + e.Code, e.Message + " Then start the job again.");
+        }
         catch (CloudRequestException e) when (e.UserError)
         {
             return new ExportStepResult("Registry." + e.Code,
-                $"The registry {host} refused the push of {repository}: {e.Message}. Check SMC_REGISTRY__USERNAME and SMC_REGISTRY__PASSWORD on the control plane and the login's push permission on the repository, then start the job again.");
+                $"The registry {host} refused the push of {repository}: {e.Message}. Check the control plane's login (SMC_REGISTRY__USERNAME and SMC_REGISTRY__PASSWORD, or for Alibaba Container Registry the SMC_ALIBABA__ access key) and its push permission on the repository, then start the job again.");
         }
     }
 
