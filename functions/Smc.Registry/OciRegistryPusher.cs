@@ -5,6 +5,24 @@ namespace Smc.Registry;
 /// <summary><see cref="IContainerRegistry"/> over <see cref="RegistryClient"/>: layer (gzip while pushed), config, manifest, tags.</summary>
 public sealed class OciRegistryPusher(HttpClient http, RegistryOptions options, IRegistryLogins logins) : IContainerRegistry
 {
+    public async Task<bool> DeleteAsync(string registry, string repository, string manifestDigest, CancellationToken cancellationToken = default)
+    {
+        RegistryLogin? login = await logins.LoginAsync(registry, cancellationToken);
+        var client = new RegistryClient(http, new Uri($"{(options.IsInsecure(registry) ? "http" : "https")}://{registry}"), login is null ? null : new RegistryCredentials(login.Username, login.Password));
+        try
+        {
+            return await client.DeleteManifestAsync(repository, manifestDigest, cancellationToken);
+        }
+        catch (RegistryException e)
+        {
+            throw new CloudRequestException(e.Code, e.Message, e.UserError, null, e);
+        }
+        catch (HttpRequestException e)
+        {
+            throw new CloudRequestException("NetworkError", $"The registry {registry} can't be reached ({e.Message}).", false, null, e);
+        }
+    }
+
     public async Task<ContainerPushed> PushAsync(ContainerPush image, Func<CancellationToken, Task<Stream>> openLayerTar, CancellationToken cancellationToken = default)
     {
         var baseUri = new Uri($"{(options.IsInsecure(image.Registry) ? "http" : "https")}://{image.Registry}");

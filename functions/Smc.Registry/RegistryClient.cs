@@ -312,6 +312,28 @@ public sealed class RegistryClient
             return (response.Content.Headers.ContentType?.MediaType ?? "", await response.Content.ReadAsByteArrayAsync(ct));
         }, cancellationToken);
 
+    /// <summary>
+    /// Deletes a manifest by digest (and with it the tags that name it; its blobs stay while other manifests use them).
+    /// True when it is gone (or was); false when the registry doesn't allow deletes (405, or a login without delete).
+    /// </summary>
+    public async Task<bool> DeleteManifestAsync(string repository, string digest, CancellationToken cancellationToken = default) =>
+        await _retry.ExecuteAsync(async ct =>
+        {
+            using HttpResponseMessage response = await SendAsync(() => new HttpRequestMessage(HttpMethod.Delete, Url($"/v2/{repository}/manifests/{digest}")),
+                $"repository:{repository}:pull,push,delete", ct);
+            if (response.IsSuccessStatusCode || response.StatusCode == HttpStatusCode.NotFound)
+            {
+                return true;
+            }
+
+            if (response.StatusCode is HttpStatusCode.MethodNotAllowed or HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden)
+            {
+                return false;
+            }
+
+            throw await ErrorAsync(response, ct);
+        }, cancellationToken);
+
     private static async Task<int> ReadFullyAsync(Func<long, Memory<byte>, CancellationToken, ValueTask<int>> read, long offset, Memory<byte> buffer, CancellationToken ct)
     {
         int total = 0;

@@ -69,9 +69,10 @@ public sealed class ContainerCaptureTests(ControlPlaneFixture fx) : IClassFixtur
     /// an excluded path, a volatile one) pushed as round 0 while the registry is killed mid-upload; after changes, round 1
     /// is one more layer with only what changed and whiteouts. skopeo (an independent client) reads the config and copies
     /// each tag to a directory, and its layers unpacked in order give: {tag}-r0 = the tree before, {tag} = the tree after.
+    /// A third round with maxNumberOfImageToKeep 2 deletes round 0's image from the registry, not the layer under the rest.
     /// </summary>
     [Fact]
-    public async Task ContainerJob_TwoRounds_EachTagUnpacksToItsRoundsTree_ThroughARegistryCrashMidPush()
+    public async Task ContainerJob_Rounds_EachTagUnpacksToItsRoundsTree_ThroughARegistryCrashMidPush_RetentionDeletesTheOldest()
     {
         await using Smc.Registry.Tests.DockerRegistry registry = await Smc.Registry.Tests.DockerRegistry.StartAsync(("smc", "push-secret"));
         using Azurite azurite = await Azurite.StartAsync();
@@ -112,6 +113,7 @@ public sealed class ContainerCaptureTests(ControlPlaneFixture fx) : IClassFixtur
             targetType = "ContainerImage",
             runOnce = false,
             syncInterval = "P1D",
+            maxNumberOfImageToKeep = 2,
             containerRegistry = registry.Host,
             containerNamespace = "team",
             containerRepository = "web",
@@ -182,6 +184,17 @@ public sealed class ContainerCaptureTests(ControlPlaneFixture fx) : IClassFixtur
         Assert.Equal(["v1", "v1-r0", "v1-r1"], tags["Tags"]!.AsArray().Select(t => t!.GetValue<string>()).Order(StringComparer.Ordinal));
         Assert.Equal(after, OciLayers.Describe(Unpack(image + ":v1", "push-latest")));
         Assert.Equal(before, OciLayers.Describe(Unpack(image + ":v1-r0", "push-r0-now")));
+
+        // Round 2 with maxNumberOfImageToKeep 2: round 0's image leaves the registry; the newest still stands on its layer.
+        await File.WriteAllTextAsync(Path.Combine(root, "srv/new.txt"), "newer");
+        List<string> third = OciLayers.Describe(root, "var/cache", "tmp/scratch");
+        (await op.PostAsync($"/api/v1/replication-jobs/{jobId}/start")).Expect(HttpStatusCode.Accepted);
+        job = await WaitForRoundAsync(op, jobId, 2);
+        Assert.NotNull(job["replicationJobRuns"]!.AsArray().Single(r => r!["round"]!.GetValue<int>() == 0)!["container"]!["deletedAt"]);
+        tags = JsonNode.Parse(Run("skopeo", "list-tags", "--tls-verify=false", "--creds", "smc:push-secret", image))!;
+        Assert.Equal(["v1", "v1-r1", "v1-r2"], tags["Tags"]!.AsArray().Select(t => t!.GetValue<string>()).Order(StringComparer.Ordinal));
+        Assert.Equal(third, OciLayers.Describe(Unpack(image + ":v1", "push-third")));
+        Assert.Equal(after, OciLayers.Describe(Unpack(image + ":v1-r1", "push-r1-now")));
         Assert.DoesNotContain(control.Process.Lines, l => l.Contains("push-secret", StringComparison.Ordinal));
     }
 

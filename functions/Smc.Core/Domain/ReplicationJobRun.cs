@@ -55,6 +55,9 @@ public sealed class ContainerPushRecord
     /// <summary>The registry lost a layer of this image (or of the chain under it): later rounds don't build on it.</summary>
     public bool BaseLost { get; set; }
 
+    /// <summary>Retention removed this round's image from the registry (its tag <c>{tag}-r{round}</c> is gone; layers later images use stay).</summary>
+    public DateTimeOffset? DeletedAt { get; set; }
+
     public DateTimeOffset PushedAt { get; init; }
 }
 

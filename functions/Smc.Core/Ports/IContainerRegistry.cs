@@ -35,6 +35,9 @@ public sealed record ContainerPushed(string ManifestDigest, ContainerLayer Layer
 public interface IContainerRegistry
 {
     Task<ContainerPushed> PushAsync(ContainerPush image, Func<CancellationToken, Task<Stream>> openLayerTar, CancellationToken cancellationToken = default);
+
+    /// <summary>Removes a pushed image (its manifest and the tags naming it); false when the registry doesn't allow it.</summary>
+    Task<bool> DeleteAsync(string registry, string repository, string manifestDigest, CancellationToken cancellationToken = default);
 }
 
 /// <summary>A registry login: Basic credentials, or what the registry's Bearer token endpoint takes. Temporary ones expire.</summary>

@@ -69,6 +69,7 @@ public sealed class ContainerSteps(
             });
             logger.LogInformation("Pushed {Registry}/{Repository} {Tags} for {JobId} round {Round}: {Digest} ({Layers} layers, the new one {Bytes} bytes)",
                 host, repository, string.Join(", ", push.Tags), job.JobId, round, pushed.ManifestDigest, below.Count + 1, pushed.Layer.Size);
+            await ApplyRetentionAsync(job.JobId);
             return new ExportStepResult(null, null);
         }
         catch (CloudRequestException e) when (e.Code == "BLOB_UNKNOWN" && below.Count > 0)
@@ -84,6 +85,50 @@ public sealed class ContainerSteps(
         {
             return new ExportStepResult("Registry." + e.Code,
                 $"The registry {host} refused the push of {repository}: {e.Message}. Check the control plane's login (SMC_REGISTRY__USERNAME and SMC_REGISTRY__PASSWORD, or for Alibaba Container Registry the SMC_ALIBABA__ access key) and its push permission on the repository, then start the job again.");
+        }
+    }
+
+    /// <summary>
+    /// Retention as for images: the newest <c>maxNumberOfImageToKeep</c> pushed rounds keep their images in the registry,
+    /// older ones are deleted there (manifest and round tag; the layers newer images stand on stay). Best effort: a
+    /// registry that doesn't allow deletes keeps them (logged), and a failure never fails the round that was pushed.
+    /// </summary>
+    private async Task ApplyRetentionAsync(string jobId)
+    {
+        ReplicationJob? job = (await jobs.GetAsync(jobId))?.Value;
+        if (job is null)
+        {
+            return;
+        }
+
+        List<ReplicationJobRun> pushed = [.. job.ReplicationJobRuns.Where(r => r.Container is { DeletedAt: null }).OrderByDescending(r => r.Round)];
+        foreach (ReplicationJobRun old in pushed.Skip(Math.Max(1, job.MaxNumberOfImageToKeep)))
+        {
+            ContainerPushRecord c = old.Container!;
+            try
+            {
+                if (!await registry.DeleteAsync(c.Registry, c.Repository, c.ManifestDigest))
+                {
+                    logger.LogWarning("{Registry} doesn't allow deleting {Repository}@{Digest} (round {Round} of {JobId}); it stays", c.Registry, c.Repository, c.ManifestDigest, old.Round, jobId);
+                    return;
+                }
+            }
+            catch (CloudRequestException e)
+            {
+                logger.LogWarning("Deleting {Repository}@{Digest} (round {Round} of {JobId}) from {Registry} failed: {Message}; the next push tries again", c.Repository, c.ManifestDigest, old.Round, jobId, c.Registry, e.Message);
+                return;
+            }
+
+            await jobs.UpdateAsync(jobId, j =>
+            {
+                if (j.ReplicationJobRuns.FirstOrDefault(r => r.Round == old.Round)?.Container is { } record)
+                {
+                    record.DeletedAt = clock.GetUtcNow();
+                }
+
+                return true;
+            });
+            logger.LogInformation("Deleted {Registry}/{Repository}@{Digest} (round {Round} of {JobId}): beyond maxNumberOfImageToKeep", c.Registry, c.Repository, c.ManifestDigest, old.Round, jobId);
         }
     }
 
