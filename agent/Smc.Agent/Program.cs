@@ -41,14 +41,71 @@ var systemDiskSize = new Option<int?>("--system-disk-size") { Description = "Des
 var threads = new Option<int?>("--threads") { Description = "Parallel upload streams (1–64)." };
 var bandwidth = new Option<int?>("--bandwidth-limit") { Description = "Upload limit in KB/s (0 = unlimited)." };
 var compress = new Option<int?>("--compress-level") { Description = "zstd level 0 (off) – 22; default 1." };
+// Job fields as kebab-case flags (product.md): one value each, or repeatable for the list fields.
+(string Field, Option<string?> Flag)[] jobText =
+[
+    ("imageProvider", new("--image-provider") { Description = "local (default) or alibaba." }),
+    ("regionId", new("--region-id") { Description = "Alibaba region of the ECS image (imageProvider alibaba)." }),
+    ("targetType", new("--target-type") { Description = "Image (default) or ContainerImage." }),
+    ("containerRegistry", new("--container-registry") { Description = "Registry host[:port] a ContainerImage is pushed to." }),
+    ("containerNamespace", new("--container-namespace") { Description = "ContainerImage namespace." }),
+    ("containerRepository", new("--container-repository") { Description = "ContainerImage repository." }),
+    ("containerTag", new("--container-tag") { Description = "ContainerImage tag (each round also gets {tag}-r{round})." }),
+    ("workingDir", new("--working-dir") { Description = "ContainerImage working directory." }),
+];
+(string Field, Option<string[]> Flag)[] jobLists =
+[
+    ("entrypoint", new("--entrypoint") { Description = "ContainerImage entrypoint, one argument per flag (repeatable)." }),
+    ("cmd", new("--cmd") { Description = "ContainerImage cmd, one argument per flag (repeatable)." }),
+    ("env", new("--env") { Description = "ContainerImage environment NAME=value (repeatable)." }),
+    ("exposedPorts", new("--exposed-port") { Description = "ContainerImage port, e.g. 8080 or 53/udp (repeatable)." }),
+    ("excludePaths", new("--exclude-path") { Description = "ContainerImage: leave this path out of the capture (repeatable)." }),
+    ("includePaths", new("--include-path") { Description = "ContainerImage: capture this path even on another mount (repeatable)." }),
+];
+var keepImages = new Option<int?>("--max-number-of-image-to-keep") { Description = "Images (rounds) kept, 1–10." };
 var migrate = new Command("migrate", "One-shot migration: register, create the job, run it to the end, print the result.")
 {
-    server, code, disk, name, imageName, systemDiskSize, threads, bandwidth, compress, json,
+    server, code, disk, name, imageName, systemDiskSize, threads, bandwidth, compress, json, rootDir, keepImages,
 };
-migrate.SetAction((p, ct) => GuardAsync(() => MigrateCommand.RunAsync(
-    p.GetValue(server)!, p.GetValue(code)!, p.GetValue(disk) ?? [],
-    new MigrateOptions(p.GetValue(name), p.GetValue(imageName), p.GetValue(systemDiskSize), p.GetValue(threads), p.GetValue(bandwidth), p.GetValue(compress), p.GetValue(json)),
-    p.GetValue(config)!, Console.Error, ct)));
+foreach (var (_, flag) in jobText)
+{
+    migrate.Options.Add(flag);
+}
+
+foreach (var (_, flag) in jobLists)
+{
+    migrate.Options.Add(flag);
+}
+
+migrate.SetAction((p, ct) =>
+{
+    var fields = new System.Text.Json.Nodes.JsonObject();
+    foreach (var (field, flag) in jobText)
+    {
+        if (p.GetValue(flag) is { } value)
+        {
+            fields[field] = value;
+        }
+    }
+
+    foreach (var (field, flag) in jobLists)
+    {
+        if (p.GetValue(flag) is { Length: > 0 } values)
+        {
+            fields[field] = new System.Text.Json.Nodes.JsonArray([.. values.Select(v => (System.Text.Json.Nodes.JsonNode?)v)]);
+        }
+    }
+
+    if (p.GetValue(keepImages) is int keep)
+    {
+        fields["maxNumberOfImageToKeep"] = keep;
+    }
+
+    return GuardAsync(() => MigrateCommand.RunAsync(
+        p.GetValue(server)!, p.GetValue(code)!, p.GetValue(disk) ?? [],
+        new MigrateOptions(p.GetValue(name), p.GetValue(imageName), p.GetValue(systemDiskSize), p.GetValue(threads), p.GetValue(bandwidth), p.GetValue(compress), p.GetValue(json), fields, p.GetValue(rootDir)),
+        p.GetValue(config)!, Console.Error, ct));
+});
 
 var benchFile = new Option<string>("--file") { Required = true };
 var benchConnection = new Option<string>("--connection-string") { Required = true };

@@ -224,18 +224,28 @@ public sealed class ContainerCaptureTests(ControlPlaneFixture fx) : IClassFixtur
             string root = fx.Box.File("acr-root");
             Directory.CreateDirectory(Path.Combine(root, "etc"));
             await File.WriteAllTextAsync(Path.Combine(root, "etc/hostname"), "acr-01\n");
+            await File.WriteAllTextAsync(Path.Combine(root, "etc/skip"), "excluded");
             ApiClient op = control.Operator();
             var (_, code) = await Flows.NewTokenAsync(op);
-            var (sourceId, config) = Flows.RegisterAgentWithRoot(control, fx.Box, code, root, SampleDisks.Gpt(fx.Box, "acr-src.img"));
-            string jobId = await Flows.NewJobAsync(op, sourceId, new { targetType = "ContainerImage", containerRegistry = registry.Host, containerNamespace = "team", containerRepository = "acr", containerTag = "v1" });
-            using ChildProcess agent = Agent.Start("run", "--config", config);
-            (await op.PostAsync($"/api/v1/replication-jobs/{jobId}/start")).Expect(HttpStatusCode.Accepted);
-            JsonNode job = await op.WaitForAsync($"/api/v1/replication-jobs/{jobId}", j => j["status"]!.GetValue<string>() is "Finished" or "InError", TimeSpan.FromSeconds(180));
-            Assert.True(job["status"]!.GetValue<string>() == "Finished", job.ToJsonString());
+
+            // The one-shot command with the job's container fields as flags (product.md), reading the --root tree.
+            string config = fx.Box.File("acr-agent.json");
+            var (exit, stdout, stderr) = Agent.Run("migrate", "--server", control.Url, "--code", code, "--config", config, "--disk", SampleDisks.Gpt(fx.Box, "acr-src.img"),
+                "--root", root, "--target-type", "ContainerImage", "--container-registry", registry.Host, "--container-namespace", "team", "--container-repository", "acr",
+                "--container-tag", "v1", "--entrypoint", "/bin/sh", "--entrypoint", "-c", "--exclude-path", "/etc/skip");
+            Assert.True(exit == 0, $"exit {exit}: {stdout}\n{stderr}");
+            Assert.Contains($"pushed {registry.Host}/team/acr:v1-r0 (sha256:", stdout, StringComparison.Ordinal);
             Assert.True(cloud.Calls.GetValueOrDefault("GetAuthorizationToken") >= 1);
             string copy = fx.Box.File("acr-copy");
             Run("skopeo", "--insecure-policy", "copy", "--src-tls-verify=false", "--src-creds", $"{cloud.AcrUsername}:{cloud.AcrPassword}", $"docker://{registry.Host}/team/acr:v1", $"dir:{copy}");
-            Assert.True(File.Exists(Path.Combine(copy, "manifest.json")));
+            JsonNode manifest = JsonNode.Parse(File.ReadAllText(Path.Combine(copy, "manifest.json")))!;
+            string tree = fx.Box.File("acr-tree");
+            Directory.CreateDirectory(tree);
+            OciLayers.Apply(Path.Combine(copy, manifest["layers"]![0]!["digest"]!.GetValue<string>()["sha256:".Length..]), tree);
+            Assert.Equal("acr-01\n", File.ReadAllText(Path.Combine(tree, "etc/hostname")));
+            Assert.False(File.Exists(Path.Combine(tree, "etc/skip")));
+            JsonNode imageConfig = JsonNode.Parse(Run("skopeo", "inspect", "--config", "--tls-verify=false", "--creds", $"{cloud.AcrUsername}:{cloud.AcrPassword}", $"docker://{registry.Host}/team/acr:v1"))!;
+            Assert.Equal(["/bin/sh", "-c"], imageConfig["config"]!["Entrypoint"]!.AsArray().Select(a => a!.GetValue<string>()));
             Assert.DoesNotContain(control.Process.Lines, l => l.Contains(cloud.AcrPassword, StringComparison.Ordinal) || l.Contains("acr-test-secret", StringComparison.Ordinal));
         }
     }

@@ -5,7 +5,8 @@ using Smc.Agent.Control;
 namespace Smc.Agent.Commands;
 
 /// <summary>Job options of <c>smc-agent migrate</c>, as kebab-case flags (product.md).</summary>
-internal sealed record MigrateOptions(string? Name, string? ImageName, int? SystemDiskSize, int? Threads, int? BandwidthLimitKBps, int? CompressLevel, bool Json);
+internal sealed record MigrateOptions(string? Name, string? ImageName, int? SystemDiskSize, int? Threads, int? BandwidthLimitKBps, int? CompressLevel, bool Json,
+    JsonObject? Fields = null, string? Root = null);
 
 /// <summary>
 /// <c>smc-agent migrate</c>: SMC's one-time job. Registers if needed, creates the job for this source (or finds
@@ -20,7 +21,7 @@ internal static class MigrateCommand
         if (config is null)
         {
             await RegisterCommand.RunAsync(server, code, disks, options.Name, force: false, configPath,
-                Spectre.Console.AnsiConsole.Create(new Spectre.Console.AnsiConsoleSettings { Out = new Spectre.Console.AnsiConsoleOutput(Console.Error) }), cancellationToken);
+                Spectre.Console.AnsiConsole.Create(new Spectre.Console.AnsiConsoleSettings { Out = new Spectre.Console.AnsiConsoleOutput(Console.Error) }), cancellationToken, options.Root);
             config = AgentConfig.LoadRequired(configPath);
         }
         else if (!string.Equals(config.Server, server.TrimEnd('/'), StringComparison.OrdinalIgnoreCase))
@@ -46,6 +47,11 @@ internal static class MigrateCommand
             job["imageName"] = options.ImageName;
         }
 
+        foreach ((string field, JsonNode? value) in options.Fields ?? [])
+        {
+            job[field] = value?.DeepClone();
+        }
+
         if (options.SystemDiskSize is not null)
         {
             job["systemDiskSize"] = options.SystemDiskSize;
@@ -68,7 +74,8 @@ internal static class MigrateCommand
             disksArray.Add(new JsonObject { ["index"] = i, ["size"] = Math.Max(1, (int)((size + (1L << 30) - 1) >> 30)) });
         }
 
-        if (disksArray.Count > 0)
+        // A container capture reads files, not disks: no data disks to size.
+        if (disksArray.Count > 0 && options.Fields?["targetType"]?.GetValue<string>() != "ContainerImage")
         {
             job["dataDisks"] = disksArray;
         }
@@ -121,7 +128,11 @@ internal static class MigrateCommand
         {
             string detail = final.TryGetProperty("statusInfo", out JsonElement info) && info.TryGetProperty("errorMessage", out JsonElement m) ? " — " + m.GetString() : "";
             string image = final.TryGetProperty("replicationJobRuns", out JsonElement runs) && runs.GetArrayLength() > 0 && runs[runs.GetArrayLength() - 1].TryGetProperty("imageId", out JsonElement id) ? $", image {id.GetString()}" : "";
-            Console.Out.WriteLine($"job {jobId}: {finalStatus}{image}{detail}");
+            string pushed = final.TryGetProperty("replicationJobRuns", out JsonElement all) && all.GetArrayLength() > 0
+                && all[all.GetArrayLength() - 1].TryGetProperty("container", out JsonElement c) && c.ValueKind == JsonValueKind.Object
+                ? $", pushed {c.GetProperty("registry").GetString()}/{c.GetProperty("repository").GetString()}:{c.GetProperty("tags")[0].GetString()} ({c.GetProperty("manifestDigest").GetString()})"
+                : "";
+            Console.Out.WriteLine($"job {jobId}: {finalStatus}{image}{pushed}{detail}");
         }
 
         if (finalStatus == "Finished")
