@@ -13,6 +13,7 @@ public static class ApiRoutes
         .. AccessTokenRoutes.All(),
         .. SourceServerRoutes.All(),
         .. ReplicationJobRoutes.All(),
+        .. BatchRoutes.All(),
         .. AgentRoutes.All(),
         .. AgentJobRoutes.All(),
         .. ImageRoutes.All(),

@@ -40,4 +40,8 @@ public sealed class ReplicationJobFunctions(FunctionsApi api)
     [Function("CutoverReplicationJob")]
     public Task<IActionResult> CutoverReplicationJob([HttpTrigger(AuthorizationLevel.Function, "post", Route = "v1/replication-jobs/{id}/cutover")] HttpRequest request, [DurableClient] DurableTaskClient client, FunctionContext context) =>
         api.RunAsync("CutoverReplicationJob", request, client, context);
+
+    [Function("BatchReplicationJobs")]
+    public Task<IActionResult> BatchReplicationJobs([HttpTrigger(AuthorizationLevel.Function, "post", Route = "v1/replication-jobs:batch")] HttpRequest request, [DurableClient] DurableTaskClient client, FunctionContext context) =>
+        api.RunAsync("BatchReplicationJobs", request, client, context);
 }

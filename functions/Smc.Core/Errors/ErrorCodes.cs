@@ -34,6 +34,7 @@ public static class ErrorCodes
     public const string JobExpired = "Expired.ValidTime";
     public const string InvalidReplicationParameters = "InvalidParameter.ReplicationParameters";
     public const string InvalidContainer = "InvalidParameter.Container";
+    public const string InvalidBatch = "InvalidParameter.Batch";
     public const string InvalidImageName = "InvalidParameter.ImageName";
     public const string InvalidRegionId = "InvalidParameter.RegionId";
     public const string InvalidClientToken = "InvalidParameter.ClientToken";

@@ -46,7 +46,7 @@ public sealed class AccessTokenService(IRecordStore<AccessToken> tokens, IKeyInd
             all.Add(t.Value);
         }
 
-        return page.Apply(all.OrderByDescending(t => t.CreatedAt).ToList());
+        return page.Apply(all.OrderByDescending(t => t.CreatedAt).ThenBy(t => t.AccessTokenId, StringComparer.Ordinal).ToList());
     }
 
     public async Task<AccessToken> DisableAsync(string id, CancellationToken cancellationToken = default)

@@ -21,7 +21,7 @@ public sealed class ImageService(IRecordStore<LocalImage> images, IImageStore st
             }
         }
 
-        return page.Apply(all.OrderByDescending(i => i.CreatedAt).ToList());
+        return page.Apply(all.OrderByDescending(i => i.CreatedAt).ThenBy(i => i.ImageId, StringComparer.Ordinal).ToList());
     }
 
     public async Task<LocalImage> GetAsync(string imageId, CancellationToken cancellationToken = default) =>

@@ -1,7 +1,7 @@
 namespace Smc.Core.Services;
 
 /// <summary>Scopes of the unique-key index, in one place so no two features collide.</summary>
-internal static class KeyScopes
+public static class KeyScopes
 {
     public const string ActivationCode = AccessTokenService.CodeScope;
 
@@ -13,4 +13,7 @@ internal static class KeyScopes
 
     /// <summary>clientToken → jobId|request hash.</summary>
     public const string JobClientToken = "job-client-token";
+
+    /// <summary>{action}:{jobId}:{clientToken} of a batch operation done → the status it had.</summary>
+    public const string BatchReceipt = "batch-receipt";
 }

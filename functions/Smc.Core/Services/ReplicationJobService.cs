@@ -127,7 +127,7 @@ public sealed class ReplicationJobService(
             }
         }
 
-        return page.Apply(all.OrderByDescending(j => j.CreatedAt).ToList());
+        return page.Apply(all.OrderByDescending(j => j.CreatedAt).ThenBy(j => j.JobId, StringComparer.Ordinal).ToList());
     }
 
     /// <summary>Start from Ready/Stopped/InError launches the orchestration; while Waiting it asks for a round now.</summary>

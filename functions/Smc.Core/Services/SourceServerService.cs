@@ -190,7 +190,7 @@ public sealed class SourceServerService(
             }
         }
 
-        return page.Apply(all.OrderByDescending(s => s.CreatedAt).ToList());
+        return page.Apply(all.OrderByDescending(s => s.CreatedAt).ThenBy(s => s.SourceId, StringComparer.Ordinal).ToList());
     }
 
     public async Task<SourceServer> PatchAsync(string sourceId, PatchSourceServerRequest request, CancellationToken cancellationToken = default)

@@ -15,6 +15,18 @@ internal static class Flows
         return (created["accessTokenId"]!.GetValue<string>(), created["accessTokenCode"]!.GetValue<string>());
     }
 
+    /// <summary>Registers a source over HTTP as an agent would (no agent process: for tests of many sources); returns its id.</summary>
+    public static async Task<string> RegisterSourceOverHttpAsync(ControlPlane control, string code, string name) =>
+        (await new ApiClient(control.Url, bearer: code).PostAsync("/api/v1/agent/register", new
+        {
+            name,
+            agentVersion = "0.0.0-test",
+            platform = "Linux",
+            architecture = "x86_64",
+            systemInfo = new { hostname = name },
+            disks = Array.Empty<object>(),
+        })).Expect(HttpStatusCode.Created).Json["sourceId"]!.GetValue<string>();
+
     /// <summary>Registers through <c>smc-agent register</c>; returns the source id and the agent's config path.</summary>
     public static (string SourceId, string ConfigPath) RegisterAgent(ControlPlane control, Sandbox box, string code, params string[] disks) =>
         RegisterAgentWithRoot(control, box, code, null, disks);
