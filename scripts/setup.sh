@@ -7,13 +7,14 @@ cd "$(dirname "$0")/.."
 need=()
 for pair in sfdisk:fdisk sgdisk:gdisk mkfs.ext4:e2fsprogs mkfs.xfs:xfsprogs mkntfs:ntfs-3g mkfs.vfat:dosfstools \
             blkid:util-linux mkswap:util-linux curl:curl python3:python3 sha256sum:coreutils rsync:rsync \
-            docker-registry:docker-registry skopeo:skopeo htpasswd:apache2-utils setfattr:attr; do
+            docker-registry:docker-registry skopeo:skopeo htpasswd:apache2-utils setfattr:attr chromium:chromium; do
   command -v "${pair%%:*}" >/dev/null 2>&1 || need+=("${pair##*:}")
 done
 # The EIO test serves a disk image through a small FUSE file system (python3-fusepy, which pulls libfuse2) and
 # the incremental-round benchmark compares with rsync. The registry tests push to Debian's docker-registry (started by
 # the tests on loopback from their own config; htpasswd makes its bcrypt logins) and read back with skopeo; the tree
-# capture test sets extended attributes with setfattr.
+# capture test sets extended attributes with setfattr. The dashboard test drives Debian's Chromium with Playwright
+# (never a downloaded browser).
 [ -f /usr/lib/python3/dist-packages/fusepy.py ] || need+=(python3-fusepy)
 if [ ${#need[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
@@ -23,6 +24,6 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 
 if [ ! -x node_modules/.bin/azurite ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  echo "setup: npm ci (Azurite)"
+  echo "setup: npm ci (Azurite, the OpenAPI validator)"
   npm ci --no-audit --no-fund --loglevel=error
 fi

@@ -78,6 +78,9 @@ public sealed class ApiDispatcher(IOperatorAuth operatorAuth, ILogger<ApiDispatc
                 // Checked before the body is read, so a caller without a valid code learns nothing else.
                 await call.Get<AccessTokenService>().CheckAsync(call.ActivationCode, call.CancellationToken);
                 return;
+
+            case RouteAuth.Public:
+                return;
         }
     }
 

@@ -65,6 +65,7 @@ foreach (ApiRoute route in ApiRoutes.All)
         .WithName(route.Name);
 }
 
+app.MapGet("/", () => Results.Bytes(Dashboard.Html, "text/html; charset=utf-8"));
 app.Map("/api/{**rest}", (HttpContext http) =>
     Problem.From(SmcException.NotFound(ErrorCodes.RouteNotFound, $"No route {http.Request.Method} {http.Request.Path}. See GET /api/v1/openapi.json for the routes."), http.Request.Path).ToResult());
 

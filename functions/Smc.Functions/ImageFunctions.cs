@@ -8,6 +8,14 @@ namespace Smc.Functions;
 /// <summary>HTTP triggers for local images and the overview: one per route of the shared table.</summary>
 public sealed class ImageFunctions(FunctionsApi api)
 {
+    [Function("GetDashboard")]
+    public Task<IActionResult> GetDashboard([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v1/dashboard")] HttpRequest request, [DurableClient] DurableTaskClient client, FunctionContext context) =>
+        api.RunAsync("GetDashboard", request, client, context);
+
+    [Function("GetOpenApi")]
+    public Task<IActionResult> GetOpenApi([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v1/openapi.json")] HttpRequest request, [DurableClient] DurableTaskClient client, FunctionContext context) =>
+        api.RunAsync("GetOpenApi", request, client, context);
+
     [Function("GetOverview")]
     public Task<IActionResult> GetOverview([HttpTrigger(AuthorizationLevel.Function, "get", Route = "v1/overview")] HttpRequest request, [DurableClient] DurableTaskClient client, FunctionContext context) =>
         api.RunAsync("GetOverview", request, client, context);

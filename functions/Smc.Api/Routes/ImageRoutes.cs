@@ -8,6 +8,10 @@ internal static class ImageRoutes
 {
     public static IEnumerable<ApiRoute> All()
     {
+        yield return new("GetDashboard", "GET", "v1/dashboard", RouteAuth.Public, _ =>
+            Task.FromResult(Results.Bytes(Dashboard.Html, "text/html; charset=utf-8")));
+        yield return new("GetOpenApi", "GET", "v1/openapi.json", RouteAuth.Public, _ =>
+            Task.FromResult(Results.Bytes(OpenApiDocument.Json, "application/json")));
         yield return new("GetOverview", "GET", "v1/overview", RouteAuth.Operator, async call =>
             Results.Json(await call.Get<OverviewService>().GetAsync(call.CancellationToken), ApiJson.Options));
         yield return new("ListImages", "GET", "v1/images", RouteAuth.Operator, async call =>
