@@ -10,7 +10,7 @@ bash scripts/setup.sh
 WORK="$ROOT/.artifacts/load"
 source scripts/lib.sh
 build_and_start
-CONTROL_PID="${pids[1]}"
+AZURITE_PID="${pids[0]}"; CONTROL_PID="${pids[1]}"
 AGENTS="${SMC_LOAD_AGENTS:-50}"
 
 step "Build one small source disk (GPT, 64 MiB: ext4 with 6 MiB of files) and copy it for each of $AGENTS agents"
@@ -26,13 +26,14 @@ for i in $(seq 1 "$AGENTS"); do cp --sparse=always "$TEMPLATE" "$WORK/disk-$i.im
 CODE=$(curl -fsS -X POST -H "$K" -d "{\"name\":\"load\",\"count\":$((AGENTS + 5)),\"timeToLiveInDays\":1}" "$API/access-tokens" | json 'd["accessTokenCode"]')
 
 step "Run $AGENTS agents (smc-agent migrate) at once; poll the API and the dashboard meanwhile"
-python3 - "$SERVER" "$SMC_ADMIN_KEY" "$CODE" "$AGENT_BIN" "$WORK" "$AGENTS" "$CONTROL_PID" <<'PY'
+python3 - "$SERVER" "$SMC_ADMIN_KEY" "$CODE" "$AGENT_BIN" "$WORK" "$AGENTS" "$CONTROL_PID" "$AZURITE_PID" <<'PY'
 import json, os, statistics, subprocess, sys, threading, time, urllib.request
 server, key, code, agent, work, n, pid = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5], int(sys.argv[6]), int(sys.argv[7])
+azurite = int(sys.argv[8])
 tick = os.sysconf("SC_CLK_TCK")
 
-def cpu_seconds():
-    f = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+def cpu_seconds(of=None):
+    f = open(f"/proc/{of or pid}/stat").read().rsplit(")", 1)[1].split()
     return (int(f[11]) + int(f[12])) / tick
 
 def memory(field):
@@ -62,7 +63,7 @@ def pct(values, p):
     return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
 
 idle = sample(3)
-cpu0, wall0 = cpu_seconds(), time.time()
+cpu0, az0, wall0 = cpu_seconds(), cpu_seconds(azurite), time.time()
 results = [None] * n
 def run(i):
     cfg = f"{work}/agent-{i}.json"
@@ -70,7 +71,9 @@ def run(i):
     p = subprocess.run([agent, "migrate", "--server", server, "--code", code, "--config", cfg, "--disk", f"{work}/disk-{i}.img",
                         "--name", f"load-{i:02}", "--json"], capture_output=True, text=True)
     status = json.loads(p.stdout)["status"] if p.returncode == 0 and p.stdout.strip() else f"exit {p.returncode}"
-    results[i - 1] = (status, time.time() - t, p.stderr[-400:])
+    with open(f"{work}/agent-{i}.log", "w") as log:
+        log.write(p.stderr)
+    results[i - 1] = (status, time.time() - t, p.stderr)
 threads = [threading.Thread(target=run, args=(i,)) for i in range(1, n + 1)]
 for t in threads: t.start()
 loaded, dashboard = [], []
@@ -78,18 +81,20 @@ while any(t.is_alive() for t in threads):
     loaded += sample(1)
     dashboard.append(get("/", operator=False))
 for t in threads: t.join()
-cpu1, wall1 = cpu_seconds(), time.time()
+cpu1, az1, wall1 = cpu_seconds(), cpu_seconds(azurite), time.time()
 
 done = sum(1 for r in results if r[0] == "Finished")
 failed = [(i + 1, r[0], r[2]) for i, r in enumerate(results) if r[0] != "Finished"]
 print(f"agents: {n}; finished {done}/{n}; failures {len(failed)}")
 for i, status, err in failed[:5]:
-    print(f"  agent {i}: {status}: {err.strip().splitlines()[-1] if err.strip() else ''}")
+    last = [l for l in err.strip().splitlines() if l.strip()][-2:]
+    print(f"  agent {i}: {status}: {' | '.join(last)} (log: {work}/agent-{i}.log)")
 durations = sorted(r[1] for r in results)
 print(f"wall time {wall1 - wall0:.1f} s; per migration p50 {pct(durations, 50):.1f} s, p95 {pct(durations, 95):.1f} s")
 print(f"API latency idle    : p50 {pct(idle, 50):.0f} ms, p95 {pct(idle, 95):.0f} ms ({len(idle)} calls)")
 print(f"API latency loaded  : p50 {pct(loaded, 50):.0f} ms, p95 {pct(loaded, 95):.0f} ms ({len(loaded)} calls: overview, jobs, sources)")
 print(f"dashboard page      : p50 {pct(dashboard, 50):.0f} ms, p95 {pct(dashboard, 95):.0f} ms ({len(dashboard)} loads)")
+print(f"Azurite (storage)   : CPU {100 * (az1 - az0) / (wall1 - wall0):.0f}% of one core on average (node, one thread)")
 print(f"control plane       : CPU {100 * (cpu1 - cpu0) / (wall1 - wall0):.0f}% of one core on average, RSS now {memory('VmRSS:') >> 20} MiB, peak {memory('VmHWM:') >> 20} MiB")
 sys.exit(0 if done == n else 1)
 PY

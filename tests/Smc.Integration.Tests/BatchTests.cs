@@ -14,8 +14,13 @@ public sealed class BatchTests(ControlPlaneFixture fx) : IClassFixture<ControlPl
     public async Task FiftyCreates_ThreeInvalid_47Created_ThreePreciseErrors_RepeatCreatesNothing()
     {
         ApiClient op = fx.Control.Operator();
-        var (_, code) = await Flows.NewTokenAsync(op, count: 60);
+        var (tokenId, code) = await Flows.NewTokenAsync(op, count: 60);
+
+        // 50 sources register at once with one activation code (a wave): every use is counted, none refused as busy.
         string[] sources = await Task.WhenAll(Enumerable.Range(0, 50).Select(i => Flows.RegisterSourceOverHttpAsync(fx.Control, code, $"wave-src-{i:00}")));
+        Assert.Equal(50, sources.Distinct().Count());
+        JsonNode token = (await op.GetAsync("/api/v1/access-tokens?pageSize=50")).Json["accessTokens"]!.AsArray().Single(t => t!["accessTokenId"]!.GetValue<string>() == tokenId)!;
+        Assert.Equal(50, token["usedCount"]!.GetValue<int>());
         object Job(int i) => i switch
         {
             7 => new { sourceId = sources[i], name = $"wave-{i:00}", runOnce = false, syncInterval = "PT3S" },

@@ -10,5 +10,6 @@ internal sealed class ControlPlaneException(int status, string code, string mess
 
     public string Code { get; } = code;
 
-    public bool IsTransient => Status is 0 or 408 or 429 or >= 500;
+    /// <summary>Worth retrying: no answer, a timeout, throttling, a server error, or a record that was busy (409 ConcurrentUpdate).</summary>
+    public bool IsTransient => Status is 0 or 408 or 429 or >= 500 || Code == "OperationConflict.ConcurrentUpdate";
 }

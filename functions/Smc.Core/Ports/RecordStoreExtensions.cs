@@ -5,7 +5,9 @@ namespace Smc.Core.Ports;
 public static class RecordStoreExtensions
 {
     /// <summary>
-    /// Reads, mutates and writes back a record with optimistic concurrency, re-reading on conflict.
+    /// Reads, mutates and writes back a record with optimistic concurrency, re-reading on conflict after a random
+    /// backoff that grows with each conflict (so many writers of one record — 50 agents registering with one
+    /// activation code — take turns instead of colliding again and again).
     /// <paramref name="mutate"/> returns false to leave the record unchanged; it may throw to refuse.
     /// </summary>
     public static async Task<Stored<T>?> UpdateAsync<T>(
@@ -31,7 +33,8 @@ public static class RecordStoreExtensions
             }
             catch (RecordConflictException) when (attempt < 20)
             {
-                // Someone else changed it; read again and re-apply.
+                // Someone else changed it; read again and re-apply, after up to 5 ms × 2^attempt (capped at 250 ms).
+                await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(1, (int)Math.Min(250, 5 * Math.Pow(2, Math.Min(attempt, 6))) + 1)), cancellationToken);
             }
             catch (RecordConflictException e)
             {
