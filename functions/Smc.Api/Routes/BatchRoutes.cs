@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
 using Smc.Core.Api;
 using Smc.Core.Errors;
 using Smc.Core.Ports;
@@ -83,6 +84,12 @@ internal static class BatchRoutes
         catch (JsonException e)
         {
             return new BatchResult(index, 400, op.JobId, Problem.From(SmcException.BadRequest(ErrorCodes.MalformedJson, $"operations[{index}].job: {e.Message}"), instance));
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // One operation's failure (storage, say) is its own: the others' results still reach the caller.
+            call.Get<ILoggerFactory>().CreateLogger("Smc.Api.Batch").LogError(e, "Batch operation {Index} ({Action} {JobId}) failed", index, op.Action, op.JobId);
+            return new BatchResult(index, 500, op.JobId, Problem.From(new SmcException(500, ErrorCodes.InternalError, "This operation failed unexpectedly; the others are unaffected. Retry it (with the same clientToken)."), instance));
         }
     }
 
