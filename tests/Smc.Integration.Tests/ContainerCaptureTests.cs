@@ -252,8 +252,9 @@ public sealed class ContainerCaptureTests(ControlPlaneFixture fx) : IClassFixtur
 
     private static async Task<JsonNode> WaitForRoundAsync(ApiClient op, string jobId, int round)
     {
+        // Pushed, and the push activity over (its retention included): the job waits for its next round.
         JsonNode job = await op.WaitForAsync($"/api/v1/replication-jobs/{jobId}", j => j["status"]!.GetValue<string>() is "InError" or "Finished"
-            || j["replicationJobRuns"]!.AsArray().Any(r => r!["round"]!.GetValue<int>() == round && r["container"] is not null), TimeSpan.FromSeconds(240));
+            || (j["status"]!.GetValue<string>() == "Waiting" && j["replicationJobRuns"]!.AsArray().Any(r => r!["round"]!.GetValue<int>() == round && r["container"] is not null)), TimeSpan.FromSeconds(240));
         Assert.True(job["status"]!.GetValue<string>() is not ("InError" or "Finished"), job.ToJsonString());
         return job;
     }
