@@ -5,30 +5,11 @@ namespace Smc.Registry;
 /// <summary><see cref="IContainerRegistry"/> over <see cref="RegistryClient"/>: layer (gzip while pushed), config, manifest, tags.</summary>
 public sealed class OciRegistryPusher(HttpClient http, RegistryOptions options, IRegistryLogins logins) : IContainerRegistry
 {
-    public async Task<bool> DeleteAsync(string registry, string repository, string manifestDigest, CancellationToken cancellationToken = default)
-    {
-        RegistryLogin? login = await logins.LoginAsync(registry, cancellationToken);
-        var client = new RegistryClient(http, new Uri($"{(options.IsInsecure(registry) ? "http" : "https")}://{registry}"), login is null ? null : new RegistryCredentials(login.Username, login.Password));
-        try
-        {
-            return await client.DeleteManifestAsync(repository, manifestDigest, cancellationToken);
-        }
-        catch (RegistryException e)
-        {
-            throw new CloudRequestException(e.Code, e.Message, e.UserError, null, e);
-        }
-        catch (HttpRequestException e)
-        {
-            throw new CloudRequestException("NetworkError", $"The registry {registry} can't be reached ({e.Message}).", false, null, e);
-        }
-    }
+    public Task<bool> DeleteAsync(string registry, string repository, string manifestDigest, CancellationToken cancellationToken = default) =>
+        CallAsync(registry, client => client.DeleteManifestAsync(repository, manifestDigest, cancellationToken), cancellationToken);
 
-    public async Task<ContainerPushed> PushAsync(ContainerPush image, Func<CancellationToken, Task<Stream>> openLayerTar, CancellationToken cancellationToken = default)
-    {
-        var baseUri = new Uri($"{(options.IsInsecure(image.Registry) ? "http" : "https")}://{image.Registry}");
-        RegistryLogin? login = await logins.LoginAsync(image.Registry, cancellationToken);
-        var client = new RegistryClient(http, baseUri, login is null ? null : new RegistryCredentials(login.Username, login.Password));
-        try
+    public Task<ContainerPushed> PushAsync(ContainerPush image, Func<CancellationToken, Task<Stream>> openLayerTar, CancellationToken cancellationToken = default) =>
+        CallAsync(image.Registry, async client =>
         {
             foreach (ContainerLayer below in image.BaseLayers)
             {
@@ -66,6 +47,16 @@ public sealed class OciRegistryPusher(HttpClient http, RegistryOptions options, 
             }
 
             return new ContainerPushed(digest, new ContainerLayer(layerDigest, layerBytes, diffId, created, image.History));
+        }, cancellationToken);
+
+    /// <summary>A client for <paramref name="registry"/> with its login (scheme from SMC_REGISTRY__INSECURE), and the registry's refusals as the port's errors.</summary>
+    private async Task<T> CallAsync<T>(string registry, Func<RegistryClient, Task<T>> work, CancellationToken cancellationToken)
+    {
+        RegistryLogin? login = await logins.LoginAsync(registry, cancellationToken);
+        var client = new RegistryClient(http, new Uri($"{(options.IsInsecure(registry) ? "http" : "https")}://{registry}"), login is null ? null : new RegistryCredentials(login.Username, login.Password));
+        try
+        {
+            return await work(client);
         }
         catch (RegistryException e)
         {
@@ -73,7 +64,7 @@ public sealed class OciRegistryPusher(HttpClient http, RegistryOptions options, 
         }
         catch (HttpRequestException e)
         {
-            throw new CloudRequestException("NetworkError", $"The registry {image.Registry} can't be reached ({e.Message}).", false, null, e);
+            throw new CloudRequestException("NetworkError", $"The registry {registry} can't be reached ({e.Message}).", false, null, e);
         }
     }
 }

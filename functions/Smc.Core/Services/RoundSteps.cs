@@ -83,18 +83,19 @@ public sealed class RoundSteps(
         // that became an image still kept, so the agent sends only what changed since.
         ReplicationJobRun? open = job.ReplicationJobRuns.Where(r => r.EndTime is null).MaxBy(r => r.Round);
         int round = open?.Round ?? (job.ReplicationJobRuns.Count == 0 ? 0 : job.ReplicationJobRuns.Max(r => r.Round) + 1);
-        ReplicationJobRun? lastDone = job.ReplicationJobRuns.Where(r => r.EndTime is not null && r.ImageId is not null && r.Round < round).MaxBy(r => r.Round);
-        int? baseRound = lastDone is not null && await images.GetAsync(lastDone.ImageId!) is not null
-            && await imageStore.GetDocumentAsync(lastDone.ImageId!, FingerprintsDocument) is not null
-            && await imageStore.GetDocumentAsync(lastDone.ImageId!, ImageDiskMap.DocumentName(0)) is not null ? lastDone.Round : null;
-
         // A container job with a registry: each round is a layer on top of the newest pushed round's image, holding what
         // changed since its listing (kept beside its image). Its tar is new content, so no block base. Without a listing
         // to compare with (the base's image is gone), the layer holds the whole tree and the image starts anew from it.
-        int? layerBase = null;
-        if (container && !string.IsNullOrEmpty(job.ContainerRegistry))
+        int? baseRound = null, layerBase = null;
+        if (!container || string.IsNullOrEmpty(job.ContainerRegistry))
         {
-            baseRound = null;
+            ReplicationJobRun? lastDone = job.ReplicationJobRuns.Where(r => r.EndTime is not null && r.ImageId is not null && r.Round < round).MaxBy(r => r.Round);
+            baseRound = lastDone is not null && await images.GetAsync(lastDone.ImageId!) is not null
+                && await imageStore.GetDocumentAsync(lastDone.ImageId!, FingerprintsDocument) is not null
+                && await imageStore.GetDocumentAsync(lastDone.ImageId!, ImageDiskMap.DocumentName(0)) is not null ? lastDone.Round : null;
+        }
+        else
+        {
             ReplicationJobRun? pushed = job.ReplicationJobRuns.Where(r => r.EndTime is not null && r.Container is { BaseLost: false } && r.ImageId is not null && r.Round < round).MaxBy(r => r.Round);
             layerBase = open is not null ? open.LayerBase
                 : pushed is not null && await imageStore.GetDocumentAsync(pushed.ImageId!, ListingDocument) is not null ? pushed.Round : null;
