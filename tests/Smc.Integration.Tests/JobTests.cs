@@ -157,6 +157,24 @@ public sealed class JobTests(ControlPlaneFixture fx) : IClassFixture<ControlPlan
     }
 
     [Fact]
+    public async Task Job_StartRightAfterStop_RunsTheJob()
+    {
+        // The stop's termination is still queued when the start arrives: the start must end that execution and run a
+        // new one, not take the ending one for the job's own and leave the job Running with nothing behind it.
+        var (_, config, jobId) = await Flows.SourceWithJobAsync(fx.Control, fx.Box, SampleDisks.Gpt(fx.Box, "restop.img", dataMiB: 24), new { replicationParameters = new { bandwidthLimitKBps = 3000, threads = 1, compressLevel = 0 } });
+        using ChildProcess agent = Agent.Start("run", "--config", config);
+        string path = $"/api/v1/replication-jobs/{jobId}";
+        (await Op.PostAsync($"{path}/start")).Expect(HttpStatusCode.Accepted);
+        await Op.WaitForAsync(path, j => j["businessStatus"]?.GetValue<string>() == "Syncing", TimeSpan.FromSeconds(60));
+
+        (await Op.PostAsync($"{path}/stop")).Expect(HttpStatusCode.Accepted);
+        (await Op.PostAsync($"{path}/start")).Expect(HttpStatusCode.Accepted);
+        JsonNode ended = await Op.WaitForAsync(path, j => j["status"]!.GetValue<string>() is "Finished" or "InError", TimeSpan.FromSeconds(120));
+        Assert.True(ended["status"]!.GetValue<string>() == "Finished", ended.ToJsonString());
+        Assert.Single(ended["replicationJobRuns"]!.AsArray());
+    }
+
+    [Fact]
     public async Task CreateJob_SameClientToken_OneJobAndMismatchRefused()
     {
         var (_, code) = await Flows.NewTokenAsync(Op);
