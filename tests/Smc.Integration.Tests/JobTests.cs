@@ -1,5 +1,7 @@
 using System.Net;
 using System.Text.Json.Nodes;
+using Azure.Storage.Blobs;
+using Smc.Wire.Staging;
 using Smc.Integration.Tests.Infrastructure;
 
 namespace Smc.Integration.Tests;
@@ -62,7 +64,10 @@ public sealed class JobTests(ControlPlaneFixture fx) : IClassFixture<ControlPlan
         (await Op.PostAsync($"/api/v1/replication-jobs/{jobId}/stop")).ExpectProblem(HttpStatusCode.Conflict, "OperationDenied.JobStatus");
         (await Op.PostAsync($"/api/v1/replication-jobs/{jobId}/cutover", new { syncData = true })).ExpectProblem(HttpStatusCode.Conflict, "OperationDenied.JobStatus");
         (await Op.PatchAsync($"/api/v1/replication-jobs/{jobId}", new { syncInterval = "PT2H" })).ExpectProblem(HttpStatusCode.Conflict, "OperationDenied.JobStatus");
+        (await Op.PatchAsync($"/api/v1/replication-jobs/{jobId}", new { maxNumberOfImageToKeep = 2 })).ExpectProblem(HttpStatusCode.Conflict, "OperationDenied.JobStatus");
         (await Op.PatchAsync($"/api/v1/replication-jobs/{jobId}", new { imageName = "x" })).ExpectProblem(HttpStatusCode.BadRequest, "InvalidParameter.ReadOnlyField");
+        (await Op.PatchAsync($"/api/v1/replication-jobs/{jobId}", new { runOnce = true })).ExpectProblem(HttpStatusCode.BadRequest, "InvalidParameter.ReadOnlyField");
+        (await Op.PatchAsync($"/api/v1/replication-jobs/{jobId}", new { sourceId = "s-aaaaaaaaaaaaaaaa" })).ExpectProblem(HttpStatusCode.BadRequest, "InvalidParameter.ReadOnlyField");
         (await Op.PatchAsync($"/api/v1/replication-jobs/{jobId}", new { colour = "x" })).ExpectProblem(HttpStatusCode.BadRequest, "InvalidParameter.UnknownField");
         (await Op.PatchAsync($"/api/v1/replication-jobs/{jobId}", new { name = "renamed", description = "nightly" })).Expect(HttpStatusCode.OK);
 
@@ -75,6 +80,9 @@ public sealed class JobTests(ControlPlaneFixture fx) : IClassFixture<ControlPlan
 
         // Waiting (an incremental job between rounds): no stop; interval and retention may change; cutover ends it.
         (await Op.PostAsync($"/api/v1/replication-jobs/{jobId}/stop")).ExpectProblem(HttpStatusCode.Conflict, "OperationDenied.JobStatus");
+        (await Op.PatchAsync($"/api/v1/replication-jobs/{jobId}", new { syncInterval = "PT3S" })).ExpectProblem(HttpStatusCode.BadRequest, "InvalidParameter.Frequency");
+        (await Op.PatchAsync($"/api/v1/replication-jobs/{jobId}", new { syncInterval = "P8D" })).ExpectProblem(HttpStatusCode.BadRequest, "InvalidParameter.Frequency");
+        (await Op.PatchAsync($"/api/v1/replication-jobs/{jobId}", new { maxNumberOfImageToKeep = 0 })).ExpectProblem(HttpStatusCode.BadRequest, "InvalidParameter.MaxNumberOfImageToKeep");
         (await Op.PatchAsync($"/api/v1/replication-jobs/{jobId}", new { syncInterval = "PT2H", maxNumberOfImageToKeep = 2 })).Expect(HttpStatusCode.OK);
         (await Op.PostAsync($"/api/v1/replication-jobs/{jobId}/cutover", new { syncData = false })).Expect(HttpStatusCode.Accepted);
         JsonNode ended = await Op.WaitForAsync($"/api/v1/replication-jobs/{jobId}", j => j["status"]!.GetValue<string>() is "Finished" or "InError", TimeSpan.FromSeconds(60));
@@ -122,11 +130,23 @@ public sealed class JobTests(ControlPlaneFixture fx) : IClassFixture<ControlPlan
         Assert.True(job["status"]!.GetValue<string>() == "Waiting", job.ToJsonString());
         string imageId = job["replicationJobRuns"]![0]!["imageId"]!.GetValue<string>();
 
+        // Something is left in the job's staging (an interrupted round's upload): expiry deletes the staging with it.
+        BlobContainerClient staging = new BlobServiceClient(fx.Storage.ConnectionString).GetBlobContainerClient(StagingNames.Container(jobId));
+        await staging.CreateIfNotExistsAsync();
+        await staging.GetBlobClient("r000001/leftover").UploadAsync(new BinaryData("x"u8.ToArray()), overwrite: true);
+
         job = await Op.WaitForAsync($"/api/v1/replication-jobs/{jobId}", j => j["status"]!.GetValue<string>() != "Waiting", TimeSpan.FromSeconds(90));
         Assert.Equal("Expired", job["status"]!.GetValue<string>());
         Assert.True(DateTimeOffset.UtcNow >= until, "expired before its validTime");
         Assert.Equal("Expired.ValidTime", job["statusInfo"]!["errorCode"]!.GetValue<string>());
         Assert.Null(job["nextRoundTime"]);
+        // (Staging goes after the job's record says Expired, in the same housekeeping pass.)
+        DateTime deadline = DateTime.UtcNow.AddSeconds(30);
+        while ((await staging.ExistsAsync()).Value)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the expired job's staging is still there after 30 s");
+            await Task.Delay(200);
+        }
 
         // The kept image stays and downloads; the source is free for a new job; the job can't be started again.
         Assert.Equal(HttpStatusCode.OK, (await Op.GetAsync($"/api/v1/images/{imageId}")).Status);

@@ -19,16 +19,13 @@ public sealed class StagingSecurityTests(ControlPlaneFixture fx) : IClassFixture
         Assert.True(job["status"]!.GetValue<string>() == "Finished", job.ToJsonString());
         string imageId = job["replicationJobRuns"]![0]!["imageId"]!.GetValue<string>();
 
-        using var http = new HttpClient();
-        using var request = new HttpRequestMessage(HttpMethod.Get, $"{fx.Control.Url}/api/v1/images/{imageId}/disks/0");
-        request.Headers.Add("x-functions-key", ControlPlane.OperatorKey);
-        byte[] disk = await (await http.SendAsync(request)).Content.ReadAsByteArrayAsync();
-        Assert.Equal(agent.Disk, disk);
+        Assert.Equal(agent.Disk, await DownloadDiskAsync(imageId));
 
         // A ranged read, and the fixed-VHD form: the same bytes plus a 512-byte "conectix" footer.
         using var ranged = new HttpRequestMessage(HttpMethod.Get, $"{fx.Control.Url}/api/v1/images/{imageId}/disks/0?format=vhd");
         ranged.Headers.Add("x-functions-key", ControlPlane.OperatorKey);
         ranged.Headers.Range = new System.Net.Http.Headers.RangeHeaderValue(ProtocolAgent.DiskSize - 16, ProtocolAgent.DiskSize + 7);
+        using var http = new HttpClient();
         HttpResponseMessage partial = await http.SendAsync(ranged);
         Assert.Equal(HttpStatusCode.PartialContent, partial.StatusCode);
         byte[] tail = await partial.Content.ReadAsByteArrayAsync();
@@ -40,6 +37,7 @@ public sealed class StagingSecurityTests(ControlPlaneFixture fx) : IClassFixture
     [InlineData(Alteration.FlippedBit, "StagingIntegrity.ChunkTampered", "offset 2097152")]
     [InlineData(Alteration.MovedChunk, "StagingIntegrity.ChunkMismatch", "offset 1048576")]
     [InlineData(Alteration.SealedForAnotherJob, "StagingIntegrity.ChunkTampered", "offset 1048576")]
+    [InlineData(Alteration.SealedForAnotherRound, "StagingIntegrity.ChunkMismatch", "offset 1048576")]
     [InlineData(Alteration.ManifestEditedAfterCommit, "StagingIntegrity.ManifestChanged", "changed after it was committed")]
     public async Task AlteredStaging_InErrorNamingTheChunkAndNoImage(Alteration alteration, string code, string named)
     {
@@ -51,6 +49,36 @@ public sealed class StagingSecurityTests(ControlPlaneFixture fx) : IClassFixture
         Assert.Equal(code, job["errorCode"]!.GetValue<string>());
         Assert.Contains(named, job["statusInfo"]!["errorMessage"]!.GetValue<string>(), StringComparison.Ordinal);
         Assert.Equal(0, (await fx.Control.Operator().GetAsync($"/api/v1/images?jobId={agent.JobId}")).Json["totalCount"]!.GetValue<int>());
+    }
+
+    [Fact]
+    public async Task FailedIncrementalRound_LeavesThePreviousImageAsItWas()
+    {
+        ProtocolAgent agent = await ProtocolAgent.RegisterAsync(fx.Control, seed: 6);
+        ApiClient op = fx.Control.Operator();
+        await agent.StartJobAsync(new { runOnce = false, syncInterval = "PT1H" });
+        string path = $"/api/v1/replication-jobs/{agent.JobId}";
+        (await agent.CommitAsync(await agent.UploadRoundAsync())).Expect(HttpStatusCode.Accepted);
+        JsonNode waiting = await op.WaitForAsync(path, j => j["status"]!.GetValue<string>() is "Waiting" or "InError", TimeSpan.FromSeconds(90));
+        Assert.True(waiting["status"]!.GetValue<string>() == "Waiting", waiting.ToJsonString());
+        string round0 = waiting["replicationJobRuns"]![0]!["imageId"]!.GetValue<string>();
+        byte[] before = (byte[])agent.Disk.Clone();
+
+        // Round 1 changes every chunk of the source, and one of its staged chunks is altered: assembly refuses it after
+        // it began writing the round's image, which is undone; round 0's image is not touched.
+        for (int i = 0; i < agent.Disk.Length; i += 4096)
+        {
+            agent.Disk[i] ^= 0xA5;
+        }
+
+        (await op.PostAsync($"{path}/start")).Expect(HttpStatusCode.Accepted);
+        await agent.AwaitCommandAsync(1);
+        (await agent.CommitAsync(await agent.UploadRoundAsync(Alteration.FlippedBit))).Expect(HttpStatusCode.Accepted);
+        JsonNode failed = await agent.WaitForEndAsync();
+        Assert.Equal("StagingIntegrity.ChunkTampered", failed["errorCode"]!.GetValue<string>());
+        JsonArray images = (await op.GetAsync($"/api/v1/images?jobId={agent.JobId}")).Json["images"]!.AsArray();
+        Assert.Equal([round0], images.Select(i => i!["imageId"]!.GetValue<string>()).ToArray());
+        Assert.Equal(before, await DownloadDiskAsync(round0));
     }
 
     [Fact]
@@ -91,5 +119,15 @@ public sealed class StagingSecurityTests(ControlPlaneFixture fx) : IClassFixture
     {
         RequestFailedException e = await Assert.ThrowsAsync<RequestFailedException>(call);
         Assert.Equal(403, e.Status);
+    }
+
+    private async Task<byte[]> DownloadDiskAsync(string imageId)
+    {
+        using var http = new HttpClient();
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"{fx.Control.Url}/api/v1/images/{imageId}/disks/0");
+        request.Headers.Add("x-functions-key", ControlPlane.OperatorKey);
+        using HttpResponseMessage response = await http.SendAsync(request);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        return await response.Content.ReadAsByteArrayAsync();
     }
 }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Microsoft.DurableTask;
 using Smc.Core.Domain;
 using Smc.Core.Errors;
@@ -296,7 +297,13 @@ public sealed class MigrateServerOrchestrator : TaskOrchestrator<MigrationInput,
             using var timerCts = new CancellationTokenSource();
             Task timer = context.CreateTimer(TimerStep(context, due), timerCts.Token);
             first = await Task.WhenAny(syncNow, cutover, intervalChanged, timer);
-            again = first == intervalChanged || (first == timer && context.CurrentUtcDateTime < due);
+            again = first == intervalChanged || (first == timer && context.CurrentUtcDateTime < due) || (first == syncNow && IsStale(syncNow.Result, input.Round));
+            if (first == syncNow && again)
+            {
+                // A start that asked for a round that has run since (two starts at once, or a start and the timer).
+                syncNow = context.WaitForExternalEvent<string?>(MigrationEvents.SyncNow, cts.Token);
+            }
+
             if (first == intervalChanged)
             {
                 // PATCH of syncInterval: the wait under way now ends at its start + the new interval (at once if that passed).
@@ -338,6 +345,10 @@ public sealed class MigrateServerOrchestrator : TaskOrchestrator<MigrationInput,
         });
         return new MigrationResult(input.JobId, JobStatus.Running, null);
     }
+
+    /// <summary>A start asks for the round after the one it saw; it is stale once that round has run (older starts carry none).</summary>
+    private static bool IsStale(string? requestedRound, int lastRound) =>
+        int.TryParse(requestedRound, NumberStyles.None, CultureInfo.InvariantCulture, out int round) && round <= lastRound;
 
     /// <summary>Long waits (up to P7D intervals, 30-day schedules) as a chain of timers of at most 5 days each.</summary>
     private static DateTime TimerStep(TaskOrchestrationContext context, DateTime due) =>

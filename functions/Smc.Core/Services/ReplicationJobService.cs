@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -135,6 +136,7 @@ public sealed class ReplicationJobService(
     {
         string previous = "";
         bool syncNow = false;
+        int requestedRound = 0;
         DateTimeOffset? notBefore = null;
         Stored<ReplicationJob> stored = await jobs.UpdateAsync(Check(jobId), j =>
         {
@@ -153,6 +155,7 @@ public sealed class ReplicationJobService(
                     return true;
                 case JobStatus.Waiting:
                     syncNow = true;
+                    requestedRound = j.CurrentRound + 1;
                     return false;
                 default:
                     throw StatusDenied(j, "start", "Ready, Stopped, InError or Waiting");
@@ -161,7 +164,9 @@ public sealed class ReplicationJobService(
 
         if (syncNow)
         {
-            await engine.RaiseEventAsync(jobId, MigrationEvents.SyncNow, null, cancellationToken);
+            // The round asked for goes with the request: starts that raced each other (or the interval's timer) ask for
+            // the same round, and the orchestration runs it once instead of running one round per request.
+            await engine.RaiseEventAsync(jobId, MigrationEvents.SyncNow, requestedRound.ToString(CultureInfo.InvariantCulture), cancellationToken);
             return stored.Value;
         }
 

@@ -109,7 +109,8 @@ internal sealed class ProtocolAgent
             long offset = i << 20;
             string sealedFor = alter == Alteration.SealedForAnotherJob && i == 1 ? "j-aaaaaaaaaaaaaaaa" : JobId;
             byte[] frame = new byte[ChunkCodec.MaxFrameLength(1 << 20)];
-            int n = ChunkCodec.Seal(Disk.AsSpan((int)offset, 1 << 20), new ChunkAddress(sealedFor, Round, 0, offset, 1 << 20), dataKey, 1, frame);
+            int sealedRound = alter == Alteration.SealedForAnotherRound && i == 1 ? Round + 1 : Round;
+            int n = ChunkCodec.Seal(Disk.AsSpan((int)offset, 1 << 20), new ChunkAddress(sealedFor, sealedRound, 0, offset, 1 << 20), dataKey, 1, frame);
             Assert.True(pack.TryAdd(frame.AsSpan(0, n), out long position));
             chunks.Add(new ManifestChunk { Disk = 0, Offset = offset, Length = 1 << 20, Pack = packId, Position = position, StoredLength = n, Fingerprint = ChunkFingerprint.ComputeHex(FingerprintKey, Disk.AsSpan((int)offset, 1 << 20)) });
         }
@@ -166,5 +167,6 @@ public enum Alteration
     FlippedBit,
     MovedChunk,
     SealedForAnotherJob,
+    SealedForAnotherRound,
     ManifestEditedAfterCommit,
 }
