@@ -1,8 +1,8 @@
 using System.Net;
 using System.Text.Json.Nodes;
 using Azure.Storage.Blobs;
-using Smc.Wire.Staging;
 using Smc.Integration.Tests.Infrastructure;
+using Smc.Wire.Staging;
 
 namespace Smc.Integration.Tests;
 
