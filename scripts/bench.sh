@@ -6,6 +6,7 @@
 #  (d) an incremental round after changing ~1% of the sample's files: bytes uploaded against bytes of file data
 #      changed, wall time against rsync --inplace --no-whole-file of the same image to a local copy, a whole round
 #      of the unchanged disk, and the bytes each chunk size would send for the same change (ADR 0004),
+#  (e) the agent's peak memory on the same full copy when the job asks for 64 threads,
 # and the ratio (b)/(c). Targets (issue 3): (b)/(c) ≤ 0.5; pipeline ≥ 300 MB/s on compressible data; RSS < 256 MiB.
 # Targets (issue 4): uploaded ≤ 2 × changed; round ≤ rsync; unchanged disk ≥ 1 GB/s (here a whole round, scan included).
 set -euo pipefail
@@ -141,17 +142,28 @@ SCAN_END=$(date +%s.%N)
 CHUNKS=$("$AGENT_BIN" benchmark changes --before "$WORK/before.img" --after "$DISK" --chunk-kib 64 128 256 512 1024)
 echo "changed $CHANGED bytes of file data; round 1: $INC_RUN"
 
+step "(e) the agent's memory when a job asks for 64 threads (the API's maximum): the same full copy"
+CODE64=$(curl -fsS -X POST -H "$K" -d '{"name":"bench64","count":1}' "$API/access-tokens" | json 'd["accessTokenCode"]')
+START64=$(date +%s.%N)
+"$AGENT_BIN" migrate --server "$SERVER" --code "$CODE64" --disk "$DISK" --config "$WORK/agent64.json" --threads 64 --json > "$WORK/job64.json" 2> "$WORK/agent64.log"
+END64=$(date +%s.%N)
+RSS64=$(grep -o 'peak RSS [0-9]* MiB' "$WORK/agent64.log" | tail -1 | grep -o '[0-9]*')
+FULL64_S=$(python3 -c "print(round($END64 - $START64, 2))")
+echo "status $(json 'd["status"]' < "$WORK/job64.json"), $FULL64_S s, agent peak RSS ${RSS64} MiB; $(grep -o '[0-9]* threads asked.*' "$WORK/agent64.log" | head -1)"
+
 step "Summary"
-python3 - "$PIPE" "$PIPE_TEXT" "$FULL_S" "$UPLOADED" "$BASE" "${RSS:-0}" "$SYNC_S" "$CHANGED" "$INC_RUN" "$INC_START" "$INC_END" "$RSYNC_START" "$RSYNC_END" "$SCAN_START" "$SCAN_END" "$USED" "$CHUNKS" "$PIPE_TEXT_MANAGED" <<'PY'
+python3 - "$PIPE" "$PIPE_TEXT" "$FULL_S" "$UPLOADED" "$BASE" "${RSS:-0}" "$SYNC_S" "$CHANGED" "$INC_RUN" "$INC_START" "$INC_END" "$RSYNC_START" "$RSYNC_END" "$SCAN_START" "$SCAN_END" "$USED" "$CHUNKS" "$PIPE_TEXT_MANAGED" "${RSS64:-0}" "$FULL64_S" <<'PY'
 import json, sys
 pipe, text, full, uploaded, base, rss, sync = json.loads(sys.argv[1]), json.loads(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4]), json.loads(sys.argv[5]), int(sys.argv[6]), float(sys.argv[7])
 changed, inc = int(sys.argv[8]), json.loads(sys.argv[9])
 inc_s, rsync_s, scan_s = float(sys.argv[11]) - float(sys.argv[10]), float(sys.argv[13]) - float(sys.argv[12]), float(sys.argv[15]) - float(sys.argv[14])
 used, chunks, managed = int(sys.argv[16]), json.loads(sys.argv[17]), json.loads(sys.argv[18])
+rss64, full64 = int(sys.argv[19]), float(sys.argv[20])
 print(f"(a) pipeline, mixed sample:      {pipe['mbPerSecond']:8.1f} MB/s of used data  (peak RSS {pipe['peakRssMiB']} MiB)")
 print(f"(a) pipeline, compressible text:  {text['mbPerSecond']:8.1f} MB/s of used data  (target ≥ 300; zstd {text['zstd']})")
 print(f"(a)   the same, managed zstd:     {managed['mbPerSecond']:8.1f} MB/s (ZstdSharp, for sources without libzstd)")
 print(f"(b) full copy:                    {full:8.2f} s, {uploaded / 2**20:.0f} MiB uploaded, agent peak RSS {rss} MiB (limit 256)")
+print(f"(e) full copy, 64 threads asked: {full64:8.2f} s, agent peak RSS {rss64} MiB (limit 256; the agent uploads with at most 16 streams)")
 print(f"(c) raw upload baseline:          {base['seconds']:8.2f} s, {base['bytes'] / 2**20:.0f} MiB at {base['mbPerSecond']:.1f} MB/s")
 print(f"(b) of which the agent's upload: {sync:8.2f} s (read to commit, log times in whole seconds); the rest is the control plane keeping and checking the packs")
 print(f"(b)/(c) wall time, end to end:    {full / base['seconds']:8.2f}  (target ≤ 0.5)")

@@ -26,7 +26,7 @@ public sealed class FullCopyTests(ControlPlaneFixture fx) : IClassFixture<Contro
         await DiskFiles.DownloadAsync(fx.Control, $"/api/v1/images/{imageId}/disks/0", destination);
 
         Assert.Equal(new FileInfo(source).Length, new FileInfo(destination).Length);
-        Tool.Run("sgdisk", ["-v", destination]);
+        DiskFiles.AssertTableValid(destination, gpt: true);
         JsonNode src = JsonNode.Parse(Tool.Run("sfdisk", ["--json", source]).Stdout)!["partitiontable"]!;
         JsonNode dst = JsonNode.Parse(Tool.Run("sfdisk", ["--json", destination]).Stdout)!["partitiontable"]!;
         Assert.Equal(src["id"]!.GetValue<string>(), dst["id"]!.GetValue<string>());
@@ -35,7 +35,16 @@ public sealed class FullCopyTests(ControlPlaneFixture fx) : IClassFixture<Contro
         // Every partition's bytes are identical (mkfs leaves free space zero, so skipping it loses nothing).
         DiskFiles.AssertPartitionsIdentical(source, destination);
 
-        Tool.Run("e2fsck", ["-fn", DiskFiles.Extract(fx.Box, destination, src["partitions"]![1]!, "full-root.part")]);
+        string root = DiskFiles.Extract(fx.Box, destination, src["partitions"]![1]!, "full-root.part");
+        Tool.Run("e2fsck", ["-fn", root]);
+
+        // Read back from the destination's ext4 with debugfs: mode, owner, symlink target and content.
+        string script = Tool.Run("debugfs", ["-R", "stat /opt/app/run.sh", root]).Stdout;
+        Assert.Matches(@"Mode:\s+0750", script);
+        Assert.Matches(@"User:\s+1234\s+Group:\s+5678", script);
+        Assert.Matches(@"Mode:\s+0700", Tool.Run("debugfs", ["-R", "stat /opt/app", root]).Stdout);
+        Assert.Contains("Fast link dest: \"../opt/app/run.sh\"", Tool.Run("debugfs", ["-R", "stat /etc/app.sh", root]).Stdout, StringComparison.Ordinal);
+        Assert.Equal("#!/bin/sh\necho ok\n", Tool.Run("debugfs", ["-R", "cat /opt/app/run.sh", root]).Stdout);
 
         // Less was sent than the disk holds: free space and zero blocks stayed home.
         long uploaded = job["replicationJobRuns"]![0]!["uploadedBytes"]!.GetValue<long>();

@@ -39,7 +39,7 @@ public sealed class LayoutMigrationTests(ControlPlaneFixture fx) : IClassFixture
 
         // System disk: 1 GiB, GPT valid with its backup at the new end, root grown, swap moved behind it.
         Assert.Equal(1L << 30, new FileInfo(sys).Length);
-        Tool.Run("sgdisk", ["-v", sys]);
+        DiskFiles.AssertTableValid(sys, gpt: true);
         JsonArray src = DiskFiles.Partitions(gpt), dst = DiskFiles.Partitions(sys);
         Assert.Equal(DiskFiles.Sectors(src[0], "start"), DiskFiles.Sectors(dst[0], "start"));
         Assert.Equal(DiskFiles.Sectors(src[1], "start"), DiskFiles.Sectors(dst[1], "start"));
@@ -59,7 +59,7 @@ public sealed class LayoutMigrationTests(ControlPlaneFixture fx) : IClassFixture
         Assert.Equal(200L << 20, blocks * blockSize);
 
         // Data disk: MBR kept (signature, bootable flag, places), ext4 and NTFS intact.
-        Tool.Run("sfdisk", ["--verify", data]);
+        DiskFiles.AssertTableValid(data, gpt: false);
         JsonArray srcData = DiskFiles.Partitions(mbr), dstData = DiskFiles.Partitions(data);
         Assert.Equal(DiskFiles.Table(mbr)["id"]!.GetValue<string>(), DiskFiles.Table(data)["id"]!.GetValue<string>());
         Assert.All(Enumerable.Range(0, 2), i =>

@@ -1,6 +1,9 @@
 using System.Net;
+using System.Security.Cryptography;
 using System.Text.Json.Nodes;
 using Azure;
+using Azure.Data.Tables;
+using Azure.Data.Tables.Models;
 using Azure.Storage.Blobs;
 using Smc.Integration.Tests.Infrastructure;
 
@@ -79,6 +82,101 @@ public sealed class StagingSecurityTests(ControlPlaneFixture fx) : IClassFixture
         JsonArray images = (await op.GetAsync($"/api/v1/images?jobId={agent.JobId}")).Json["images"]!.AsArray();
         Assert.Equal([round0], images.Select(i => i!["imageId"]!.GetValue<string>()).ToArray());
         Assert.Equal(before, await DownloadDiskAsync(round0));
+    }
+
+    [Fact]
+    public async Task KeyMaterial_NeverInTheLogOrTheOrchestrationHistory()
+    {
+        ProtocolAgent agent = await ProtocolAgent.RegisterAsync(fx.Control, seed: 7);
+        await agent.StartJobAsync();
+        (await agent.CommitAsync(await agent.UploadRoundAsync())).Expect(HttpStatusCode.Accepted);
+        Assert.Equal("Finished", (await agent.WaitForEndAsync())["status"]!.GetValue<string>());
+
+        // Everything the control plane wrote: its log, every table (orchestration history and instances, the records),
+        // and the task hub's large-message blobs.
+        var texts = new List<string> { fx.Control.Process.Output };
+        var tables = new TableServiceClient(fx.Storage.ConnectionString);
+        var scanned = new List<string>();
+        await foreach (TableItem table in tables.QueryAsync())
+        {
+            scanned.Add(table.Name);
+            await foreach (TableEntity row in tables.GetTableClient(table.Name).QueryAsync<TableEntity>())
+            {
+                texts.AddRange(row.Select(p => p.Value).OfType<string>());
+            }
+        }
+
+        var blobs = new BlobServiceClient(fx.Storage.ConnectionString);
+        await foreach (Azure.Storage.Blobs.Models.BlobContainerItem container in blobs.GetBlobContainersAsync())
+        {
+            if (container.Name.Contains("largemessages", StringComparison.Ordinal))
+            {
+                await foreach (Azure.Storage.Blobs.Models.BlobItem blob in blobs.GetBlobContainerClient(container.Name).GetBlobsAsync())
+                {
+                    texts.Add((await blobs.GetBlobContainerClient(container.Name).GetBlobClient(blob.Name).DownloadContentAsync()).Value.Content.ToString());
+                }
+            }
+        }
+
+        string all = string.Join('\n', texts).Replace("\\u002B", "+", StringComparison.Ordinal).Replace("\\/", "/", StringComparison.Ordinal);
+        Assert.Contains(scanned, t => t.EndsWith("History", StringComparison.Ordinal)); // the scan saw the history, with this job in it
+        Assert.Contains(agent.JobId, all, StringComparison.Ordinal);
+        string sig = System.Web.HttpUtility.ParseQueryString(agent.StagingUrl.Query)["sig"]!;
+        var secrets = new Dictionary<string, string>
+        {
+            ["data key (base64)"] = Convert.ToBase64String(agent.LastDataKey),
+            ["data key (hex)"] = Convert.ToHexStringLower(agent.LastDataKey),
+            ["fingerprint key (base64)"] = Convert.ToBase64String(agent.FingerprintKey),
+            ["fingerprint key (hex)"] = Convert.ToHexStringLower(agent.FingerprintKey),
+            ["agent credential"] = agent.Credential,
+            ["staging SAS signature"] = sig,
+            ["staging SAS signature (URL-encoded)"] = Uri.EscapeDataString(sig),
+            ["operator key"] = ControlPlane.OperatorKey,
+        };
+        foreach (var (what, secret) in secrets)
+        {
+            Assert.False(all.Contains(secret, StringComparison.OrdinalIgnoreCase), $"{what} found in what the control plane stored or logged");
+        }
+
+        // No RSA private key in the clear: every long base64 run is tried as one (the job's key is kept sealed).
+        Assert.DoesNotContain("PRIVATE KEY", all, StringComparison.Ordinal);
+        foreach (System.Text.RegularExpressions.Match m in System.Text.RegularExpressions.Regex.Matches(all, "[A-Za-z0-9+/]{600,}={0,2}"))
+        {
+            byte[] bytes;
+            try
+            {
+                bytes = Convert.FromBase64String(m.Value);
+            }
+            catch (FormatException)
+            {
+                continue;
+            }
+
+            using RSA rsa = RSA.Create();
+            Assert.False(TryImportPrivate(rsa, bytes), "an RSA private key in the clear in what the control plane stored or logged");
+        }
+    }
+
+    private static bool TryImportPrivate(RSA rsa, byte[] der)
+    {
+        try
+        {
+            rsa.ImportPkcs8PrivateKey(der, out _);
+            return true;
+        }
+        catch (CryptographicException)
+        {
+        }
+
+        try
+        {
+            rsa.ImportRSAPrivateKey(der, out _);
+            return true;
+        }
+        catch (CryptographicException)
+        {
+            return false;
+        }
     }
 
     [Fact]

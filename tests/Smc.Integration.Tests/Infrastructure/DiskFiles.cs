@@ -18,6 +18,21 @@ internal static class DiskFiles
         await response.Content.CopyToAsync(output);
     }
 
+    /// <summary>
+    /// The partition table checks out with sfdisk --verify and, for GPT, sgdisk -v (both headers, both entry arrays,
+    /// the protective MBR). Both tools exit 0 when they find problems, so their reports are read.
+    /// </summary>
+    public static void AssertTableValid(string img, bool gpt)
+    {
+        var (_, verifyOut, verifyErr) = Tool.Run("sfdisk", ["--verify", img], check: false);
+        Assert.True(verifyOut.Contains("No errors detected", StringComparison.Ordinal) && !verifyOut.Contains("mismatch", StringComparison.OrdinalIgnoreCase), verifyOut + verifyErr);
+        if (gpt)
+        {
+            var (_, sgdiskOut, sgdiskErr) = Tool.Run("sgdisk", ["-v", img], check: false);
+            Assert.True(sgdiskOut.Contains("No problems found", StringComparison.Ordinal), sgdiskOut + sgdiskErr);
+        }
+    }
+
     public static JsonNode Table(string img) => JsonNode.Parse(Tool.Run("sfdisk", ["--json", img]).Stdout)!["partitiontable"]!;
 
     public static JsonArray Partitions(string img) => Table(img)["partitions"]!.AsArray();

@@ -53,10 +53,22 @@ internal sealed class ProtocolAgent
             disks = new[] { new { device = "/dev/vdz", sizeBytes = DiskSize, partitionTable = "none", parts = Array.Empty<object>() } },
         };
         JsonNode registered = (await new ApiClient(control.Url, bearer: code).PostAsync("/api/v1/agent/register", body)).Expect(HttpStatusCode.Created).Json;
-        return new ProtocolAgent(control, control.Agent(registered["credential"]!.GetValue<string>()), registered["sourceId"]!.GetValue<string>(), disk);
+        return new ProtocolAgent(control, control.Agent(registered["credential"]!.GetValue<string>()), registered["sourceId"]!.GetValue<string>(), disk)
+        {
+            Credential = registered["credential"]!.GetValue<string>(),
+        };
     }
 
     /// <summary>Creates and starts a job through the agent route and waits for its Replicate command and a staging SAS.</summary>
+    /// <summary>The agent's credential from its registration.</summary>
+    public string Credential { get; private init; } = "";
+
+    /// <summary>The staging SAS URL the control plane handed out.</summary>
+    public Uri StagingUrl { get; private set; } = null!;
+
+    /// <summary>The data key of the last round sealed here (plain: the manifest carries it wrapped).</summary>
+    public byte[] LastDataKey { get; private set; } = [];
+
     /// <summary>The job's chunk fingerprint key, from the staging credentials.</summary>
     public byte[] FingerprintKey { get; private set; } = [];
 
@@ -69,7 +81,8 @@ internal sealed class ProtocolAgent
         await AwaitCommandAsync(0);
 
         JsonNode credentials = (await Agent.PostAsync($"/api/v1/agent/jobs/{JobId}/staging-credentials")).Expect(HttpStatusCode.OK).Json;
-        Staging = new BlobContainerClient(new Uri(credentials["containerUrl"]!.GetValue<string>()));
+        StagingUrl = new Uri(credentials["containerUrl"]!.GetValue<string>());
+        Staging = new BlobContainerClient(StagingUrl);
         FingerprintKey = Convert.FromBase64String(credentials["fingerprintKey"]!.GetValue<string>());
     }
 
@@ -101,6 +114,7 @@ internal sealed class ProtocolAgent
         using RSA key = RSA.Create();
         key.ImportSubjectPublicKeyInfo(Convert.FromBase64String(Command["publicKey"]!.GetValue<string>()), out _);
         byte[] dataKey = DataKeys.NewDataKey();
+        LastDataKey = dataKey;
         var pack = new PackBuilder(8 << 20);
         var chunks = new List<ManifestChunk>();
         string packId = PackIds.New();

@@ -19,6 +19,14 @@ internal static class SampleDisks
         Directory.CreateDirectory(Path.Combine(tree, "etc"));
         File.WriteAllText(Path.Combine(tree, "etc", "hostname"), "web-1\n");
         File.WriteAllBytes(Path.Combine(tree, "data.bin"), Enumerable.Range(0, dataMiB << 20).Select(i => (byte)(i * 7)).ToArray());
+
+        // Metadata a migration must keep: an executable of another owner, a private directory, a symlink.
+        Directory.CreateDirectory(Path.Combine(tree, "opt", "app"));
+        File.WriteAllText(Path.Combine(tree, "opt", "app", "run.sh"), "#!/bin/sh\necho ok\n");
+        File.SetUnixFileMode(Path.Combine(tree, "opt", "app", "run.sh"), (UnixFileMode)Convert.ToInt32("750", 8));
+        File.SetUnixFileMode(Path.Combine(tree, "opt", "app"), (UnixFileMode)Convert.ToInt32("700", 8));
+        Tool.Run("chown", ["-R", "1234:5678", Path.Combine(tree, "opt", "app")]);
+        File.CreateSymbolicLink(Path.Combine(tree, "etc", "app.sh"), "../opt/app/run.sh");
         Tool.Run("mkfs.ext4", ["-q", "-F", "-d", tree, "-E", $"offset={34816 * 512}", img, "48M"]);
         Place(box, img, 2048, 16, "vfat", p => Tool.Run("mkfs.vfat", [p]));
         Place(box, img, 133120, 16, "swap", p => Tool.Run("mkswap", [p]));
