@@ -58,7 +58,9 @@ public sealed class BatchTests(ControlPlaneFixture fx) : IClassFixture<ControlPl
         string[] jobs = new string[3];
         for (int i = 0; i < 3; i++)
         {
-            jobs[i] = await Flows.NewJobAsync(op, await Flows.RegisterSourceOverHttpAsync(fx.Control, code, $"act-src-{i}"));
+            // With a disk: a started job stays Running for the whole test (without one it ends InError at once, and the
+            // checks below that it is still Running raced that).
+            jobs[i] = await Flows.NewJobAsync(op, await Flows.RegisterSourceOverHttpAsync(fx.Control, code, $"act-src-{i}", withDisk: true));
         }
 
         var batch = new

@@ -16,7 +16,11 @@ internal static class Flows
     }
 
     /// <summary>Registers a source over HTTP as an agent would (no agent process: for tests of many sources); returns its id.</summary>
-    public static async Task<string> RegisterSourceOverHttpAsync(ControlPlane control, string code, string name) =>
+    /// <param name="withDisk">
+    /// One 4 MiB disk, so a started job stays Running (it waits for an agent that never comes); without disks a
+    /// started job ends InError (SourceNoDisks) at once.
+    /// </param>
+    public static async Task<string> RegisterSourceOverHttpAsync(ControlPlane control, string code, string name, bool withDisk = false) =>
         (await new ApiClient(control.Url, bearer: code).PostAsync("/api/v1/agent/register", new
         {
             name,
@@ -24,7 +28,7 @@ internal static class Flows
             platform = "Linux",
             architecture = "x86_64",
             systemInfo = new { hostname = name },
-            disks = Array.Empty<object>(),
+            disks = withDisk ? new object[] { new { device = "/dev/vdz", sizeBytes = 4 << 20, partitionTable = "none", parts = Array.Empty<object>() } } : [],
         })).Expect(HttpStatusCode.Created).Json["sourceId"]!.GetValue<string>();
 
     /// <summary>Registers through <c>smc-agent register</c>; returns the source id and the agent's config path.</summary>
