@@ -59,7 +59,14 @@ json '"job %s: %s in %ss, image %s; uploaded %.1f MiB for %.1f MiB in use" % (d[
 step "Check the destination image against the source"
 curl -fsS -H "$K" "$API/images/$IMAGE_ID" | json '"image %s (%s): %s" % (d["imageId"], d["status"], "; ".join("disk %d %d MiB %s [%s]" % (x["index"], x["sizeBytes"] >> 20, x["partitionTable"], ", ".join("%s %s" % (p["number"], p.get("fileSystem") or "?") for p in x["parts"])) for x in d["disks"]))'
 curl -fsS -H "$K" -o "$WORK/dest-disk0.raw" "$API/images/$IMAGE_ID/disks/0"
-sgdisk -v "$WORK/dest-disk0.raw" | grep -q "No problems found" && echo "partition table: sgdisk -v finds no problems"
+# sgdisk -v exits 0 even when it reports problems: its report is what counts.
+if sgdisk -v "$WORK/dest-disk0.raw" | grep -q "No problems found"; then
+  echo "partition table: sgdisk -v finds no problems"
+else
+  sgdisk -v "$WORK/dest-disk0.raw"
+  echo "RESULT: the destination's partition table has problems (sgdisk -v above)" >&2
+  exit 1
+fi
 python3 - "$DISK" "$WORK/dest-disk0.raw" <<'PY'
 import json, subprocess, sys
 src, dst = sys.argv[1], sys.argv[2]

@@ -67,8 +67,8 @@ public sealed class StagingSecurityTests(ControlPlaneFixture fx) : IClassFixture
         string round0 = waiting["replicationJobRuns"]![0]!["imageId"]!.GetValue<string>();
         byte[] before = (byte[])agent.Disk.Clone();
 
-        // Round 1 changes every chunk of the source, and one of its staged chunks is altered: assembly refuses it after
-        // it began writing the round's image, which is undone; round 0's image is not touched.
+        // Round 1 changes every chunk of the source, and one of its staged chunks is altered: assembly refuses the round,
+        // and round 0's image is not touched.
         for (int i = 0; i < agent.Disk.Length; i += 4096)
         {
             agent.Disk[i] ^= 0xA5;
@@ -111,9 +111,15 @@ public sealed class StagingSecurityTests(ControlPlaneFixture fx) : IClassFixture
         {
             if (container.Name.Contains("largemessages", StringComparison.Ordinal))
             {
-                await foreach (Azure.Storage.Blobs.Models.BlobItem blob in blobs.GetBlobContainerClient(container.Name).GetBlobsAsync())
+                BlobContainerClient messages = blobs.GetBlobContainerClient(container.Name);
+                await foreach (Azure.Storage.Blobs.Models.BlobItem blob in messages.GetBlobsAsync())
                 {
-                    texts.Add((await blobs.GetBlobContainerClient(container.Name).GetBlobClient(blob.Name).DownloadContentAsync()).Value.Content.ToString());
+                    // Durable Task keeps large messages gzip-compressed (*.json.gz).
+                    BinaryData content = (await messages.GetBlobClient(blob.Name).DownloadContentAsync()).Value.Content;
+                    using var reader = new StreamReader(blob.Name.EndsWith(".gz", StringComparison.Ordinal)
+                        ? new System.IO.Compression.GZipStream(content.ToStream(), System.IO.Compression.CompressionMode.Decompress)
+                        : content.ToStream());
+                    texts.Add(await reader.ReadToEndAsync());
                 }
             }
         }

@@ -53,13 +53,10 @@ internal sealed class ProtocolAgent
             disks = new[] { new { device = "/dev/vdz", sizeBytes = DiskSize, partitionTable = "none", parts = Array.Empty<object>() } },
         };
         JsonNode registered = (await new ApiClient(control.Url, bearer: code).PostAsync("/api/v1/agent/register", body)).Expect(HttpStatusCode.Created).Json;
-        return new ProtocolAgent(control, control.Agent(registered["credential"]!.GetValue<string>()), registered["sourceId"]!.GetValue<string>(), disk)
-        {
-            Credential = registered["credential"]!.GetValue<string>(),
-        };
+        string credential = registered["credential"]!.GetValue<string>();
+        return new ProtocolAgent(control, control.Agent(credential), registered["sourceId"]!.GetValue<string>(), disk) { Credential = credential };
     }
 
-    /// <summary>Creates and starts a job through the agent route and waits for its Replicate command and a staging SAS.</summary>
     /// <summary>The agent's credential from its registration.</summary>
     public string Credential { get; private init; } = "";
 
@@ -72,6 +69,7 @@ internal sealed class ProtocolAgent
     /// <summary>The job's chunk fingerprint key, from the staging credentials.</summary>
     public byte[] FingerprintKey { get; private set; } = [];
 
+    /// <summary>Creates and starts a job through the agent route and waits for its Replicate command and a staging SAS.</summary>
     /// <param name="job">Fields of the job beside its name (e.g. runOnce, syncInterval).</param>
     public async Task StartJobAsync(object? job = null)
     {
