@@ -118,7 +118,10 @@ var benchAfter = new Option<string>("--after") { Required = true };
 var benchChunks = new Option<int[]>("--chunk-kib") { AllowMultipleArgumentsPerToken = true, DefaultValueFactory = _ => [64, 256, 1024] };
 var benchChanges = new Command("changes", "Change detection at several chunk sizes between two images of one disk.") { benchBefore, benchAfter, benchChunks };
 benchChanges.SetAction(p => BenchmarkCommand.Changes(p.GetValue(benchBefore)!, p.GetValue(benchAfter)!, p.GetValue(benchChunks)!));
-var benchmark = new Command("benchmark", "Figures for scripts/bench.sh.") { benchPipeline, benchUpload, benchChanges };
+var benchChunk = new Option<int>("--chunk-kib") { DefaultValueFactory = _ => 1024 };
+var benchRounds = new Command("rounds", "A full round and an unchanged incremental round of one disk into counting sinks: memory and state sizes.") { disk, benchChunk };
+benchRounds.SetAction((p, ct) => GuardAsync(() => BenchmarkCommand.RoundsAsync(p.GetValue(disk) ?? [], p.GetValue(benchChunk), ct)));
+var benchmark = new Command("benchmark", "Figures for scripts/bench.sh.") { benchPipeline, benchUpload, benchChanges, benchRounds };
 benchmark.Hidden = true;
 
 var root = new RootCommand("smc-agent — moves this server's disks to SMC Serverless, block by block.") { config, inspect, register, run, migrate, install, uninstall, benchmark };

@@ -27,6 +27,45 @@ public sealed class StagingJsonTests
     }
 
     [Fact]
+    public void WriteManifest_ChunksStreamed_WritesTheGoldenManifestBytes()
+    {
+        RoundManifest manifest = GoldenData.Manifest();
+        List<ManifestChunk> chunks = manifest.Chunks;
+        manifest.Chunks = [chunks[1]]; // ignored: the chunks written are the enumerable's, not the head's
+        using var output = new MemoryStream();
+
+        StagingJson.WriteManifest(output, manifest, chunks);
+
+        Assert.Equal(Convert.ToHexString(GoldenData.Read("manifest.json")), Convert.ToHexString(output.ToArray()));
+        Assert.Single(manifest.Chunks);
+    }
+
+    [Fact]
+    public void WriteManifest_ManyChunksAndABaseRound_EqualsSerialize()
+    {
+        RoundManifest manifest = GoldenData.Manifest();
+        manifest.FormatVersion = RoundManifest.CurrentFormatVersion;
+        manifest.BaseRound = 1;
+        ManifestChunk sample = manifest.Chunks[0];
+        manifest.Chunks = [.. Enumerable.Range(0, 10_000).Select(i => new ManifestChunk
+        {
+            Disk = i % 2,
+            Offset = (long)i << 20,
+            Length = sample.Length,
+            Pack = i % 3 == 0 ? null : sample.Pack,
+            Position = i * 100L,
+            StoredLength = i % 3 == 0 ? 0 : sample.StoredLength,
+            Fingerprint = sample.Fingerprint,
+        })];
+        using var output = new MemoryStream();
+
+        StagingJson.WriteManifest(output, manifest, manifest.Chunks);
+
+        Assert.Equal(StagingJson.Serialize(manifest), output.ToArray());
+        Assert.Equal(10_000, StagingJson.Deserialize<RoundManifest>(output.ToArray()).Chunks.Count);
+    }
+
+    [Fact]
     public void Serialize_Manifest_IsCompactCamelCase()
     {
         string json = Encoding.UTF8.GetString(StagingJson.Serialize(GoldenData.Manifest()));

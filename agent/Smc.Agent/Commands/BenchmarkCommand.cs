@@ -13,6 +13,8 @@ namespace Smc.Agent.Commands;
 /// </summary>
 internal static class BenchmarkCommand
 {
+    private static readonly JsonSerializerOptions WebJson = new(JsonSerializerDefaults.Web);
+
     public static async Task<int> PipelineAsync(IReadOnlyList<string> disks, int compressLevel, CancellationToken cancellationToken)
     {
         string state = Path.Combine(Path.GetTempPath(), $"smc-bench-{Environment.ProcessId}");
@@ -27,6 +29,28 @@ internal static class BenchmarkCommand
             peakRssMiB = RoundRunner.PeakRssBytes() >> 20,
             zstd = Smc.Transfer.SystemZstd.IsAvailable ? $"system {Smc.Transfer.SystemZstd.Version}" : "managed",
         }));
+        return ExitCodes.Ok;
+    }
+
+    /// <summary>A full and an unchanged incremental round of one disk (<see cref="RoundRunner.MeasureRoundsAsync"/>).</summary>
+    public static async Task<int> RoundsAsync(IReadOnlyList<string> disks, int chunkKiB, CancellationToken cancellationToken)
+    {
+        if (disks.Count != 1)
+        {
+            throw new AgentException(ExitCodes.Usage, "benchmark rounds takes one --disk.");
+        }
+
+        string state = Path.Combine(Path.GetTempPath(), $"smc-bench-{Environment.ProcessId}");
+        try
+        {
+            RoundRunner.RoundsFigures figures = await RoundRunner.MeasureRoundsAsync(disks[0], chunkKiB << 10, state, cancellationToken);
+            Console.Out.WriteLine(JsonSerializer.Serialize(figures, WebJson));
+        }
+        finally
+        {
+            Directory.Delete(state, recursive: true);
+        }
+
         return ExitCodes.Ok;
     }
 

@@ -20,9 +20,21 @@ internal sealed class DiskPlan
 
     public required long SizeBytes { get; init; }
 
-    public required IReadOnlyList<ChunkRange> Chunks { get; init; }
+    /// <summary>The chunks to read, in disk order, cut from the used regions as they are enumerated (never all in memory).</summary>
+    public IEnumerable<ChunkRange> Chunks => Cut(Index, _regions, _chunkSize, SizeBytes);
 
-    public long PlannedBytes => Chunks.Sum(c => (long)c.Length);
+    /// <summary>Bytes of all <see cref="Chunks"/>.</summary>
+    public long PlannedBytes { get; private init; }
+
+    private List<(int Group, long Start, long Length)> _regions = [];
+    private HashSet<long> _sharedCells = [];
+    private int _chunkSize;
+
+    /// <summary>
+    /// Whether the grid cell may hold more than one chunk: a cell a partition (or the head before the first one) starts or
+    /// ends inside. Everywhere else a cell holds at most one chunk, so a cell number names it.
+    /// </summary>
+    public bool IsSharedCell(long cell) => _sharedCells.Contains(cell);
 
     public static DiskPlan Build(int index, string device, int chunkSize)
     {
@@ -35,6 +47,7 @@ internal sealed class DiskPlan
         }
 
         var regions = new List<(int Group, long Start, long Length)>();
+        var bounds = new List<long>();
         if (info.PartitionTable == "none")
         {
             PartitionInfo? whole = info.Parts.FirstOrDefault();
@@ -44,13 +57,27 @@ internal sealed class DiskPlan
         {
             long firstStart = info.Parts.Count == 0 ? size : info.Parts.Min(p => p.StartBytes);
             regions.Add((-1, 0, Math.Min(firstStart, size)));
+            bounds.Add(Math.Min(firstStart, size));
             foreach (PartitionInfo part in info.Parts.Where(p => p.CanBlock && p.SizeBytes > 0).OrderBy(p => p.StartBytes))
             {
+                bounds.Add(part.StartBytes);
+                bounds.Add(part.StartBytes + part.SizeBytes);
                 AddExtents(regions, part.Number, reader, part.StartBytes, part.SizeBytes, part.FileSystem);
             }
         }
 
-        return new DiskPlan { Index = index, Device = device, Info = info, SizeBytes = size, Chunks = Cut(index, regions, chunkSize, size) };
+        List<(int, long, long)> sorted = [.. regions.Where(r => r.Length > 0).OrderBy(r => r.Start)];
+        return new DiskPlan
+        {
+            Index = index,
+            Device = device,
+            Info = info,
+            SizeBytes = size,
+            PlannedBytes = Cut(index, sorted, chunkSize, size).Sum(c => (long)c.Length),
+            _regions = sorted,
+            _chunkSize = chunkSize,
+            _sharedCells = [.. bounds.Where(b => b % chunkSize != 0).Select(b => b / chunkSize)],
+        };
     }
 
     private static void AddExtents(List<(int, long, long)> regions, int group, DiskReader reader, long start, long length, string? fileSystem)
@@ -78,13 +105,12 @@ internal sealed class DiskPlan
     }
 
     /// <summary>Cuts regions on the chunk grid, sector-aligned, coalescing pieces that share a cell and a region group (a partition).</summary>
-    internal static List<ChunkRange> Cut(int disk, List<(int Group, long Start, long Length)> regions, int chunkSize, long diskSize)
+    internal static IEnumerable<ChunkRange> Cut(int disk, List<(int Group, long Start, long Length)> regions /* non-empty, by start */, int chunkSize, long diskSize)
     {
-        var chunks = new List<ChunkRange>();
         bool open = false;
         int group = 0;
         long cell = 0, pieceStart = 0, pieceEnd = 0;
-        foreach ((int g, long start, long length) in regions.Where(r => r.Length > 0).OrderBy(r => r.Start))
+        foreach ((int g, long start, long length) in regions)
         {
             long s = Math.Max(start / 512 * 512, open ? Math.Min(pieceEnd, (start + length + 511) / 512 * 512) : 0);
             long end = Math.Min(diskSize, (start + length + 511) / 512 * 512);
@@ -100,7 +126,7 @@ internal sealed class DiskPlan
                 {
                     if (open)
                     {
-                        chunks.Add(new ChunkRange(disk, pieceStart, (int)(pieceEnd - pieceStart)));
+                        yield return new ChunkRange(disk, pieceStart, (int)(pieceEnd - pieceStart));
                     }
 
                     (open, group, cell, pieceStart, pieceEnd) = (true, g, c, s, e);
@@ -112,9 +138,7 @@ internal sealed class DiskPlan
 
         if (open)
         {
-            chunks.Add(new ChunkRange(disk, pieceStart, (int)(pieceEnd - pieceStart)));
+            yield return new ChunkRange(disk, pieceStart, (int)(pieceEnd - pieceStart));
         }
-
-        return chunks;
     }
 }

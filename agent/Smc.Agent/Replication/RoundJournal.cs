@@ -6,34 +6,65 @@ namespace Smc.Agent.Replication;
 
 /// <summary>
 /// The agent's checkpoint for one round, <c>{state dir}/{jobId}-r{round}.journal</c> (mode 0600: it holds the
-/// round's data key). Line 1 is the header; each further line is one pack the staging store acknowledged,
-/// with its chunks. A restarted agent reads it back and sends none of those chunks again. A torn last line
-/// (crash mid-append) is ignored: that pack is simply sent again under a new name.
+/// round's data key). Line 1 is the header; each further line is one pack the staging store acknowledged, with its
+/// chunks, or a batch of chunks found unchanged since the base round. A restarted agent reads it back and sends none
+/// of those chunks again. A torn last line (crash mid-append) is ignored: that pack is simply sent again under a new
+/// name, those unchanged chunks compared again.
 /// </summary>
+/// <remarks>
+/// Memory doesn't grow with the disk: the chunks stay in the file, and what the round needs of them is read back from
+/// it as a stream — <see cref="DoneChunks"/> (a bitmap, one bit per chunk-size cell of the disks) when resuming, and
+/// <see cref="Entries"/> when writing the manifest and the fingerprints. In memory: counters only.
+/// </remarks>
 internal sealed class RoundJournal : IDisposable
 {
+    private readonly string _path;
     private readonly FileStream _file;
     private readonly object _gate = new();
+    private readonly Dictionary<int, (long Covered, long Stored)> _disks = [];
 
-    private RoundJournal(FileStream file, JournalHeader header, List<ManifestChunk> chunks, string? committed)
+    private RoundJournal(string path, FileStream file, JournalHeader header)
     {
+        _path = path;
         _file = file;
         Header = header;
-        Chunks = chunks;
-        CommittedManifestSha256 = committed;
     }
 
     public JournalHeader Header { get; }
 
-    /// <summary>Every acknowledged chunk so far.</summary>
-    public List<ManifestChunk> Chunks { get; }
+    /// <summary>Chunks acknowledged in packs so far.</summary>
+    public long SentChunks { get; private set; }
+
+    /// <summary>Bytes of those packs' frames (headers included).</summary>
+    public long SentStoredBytes { get; private set; }
+
+    /// <summary>Chunks found unchanged since the base round so far (not sent).</summary>
+    public long UnchangedChunks { get; private set; }
 
     public string? CommittedManifestSha256 { get; private set; }
+
+    /// <summary>Plaintext bytes the journal's chunks (sent or unchanged) cover on a disk.</summary>
+    public long CoveredBytes(int disk)
+    {
+        lock (_gate)
+        {
+            return _disks.TryGetValue(disk, out var d) ? d.Covered : 0;
+        }
+    }
+
+    /// <summary>Stored bytes of the chunks sent of a disk.</summary>
+    public long StoredBytes(int disk)
+    {
+        lock (_gate)
+        {
+            return _disks.TryGetValue(disk, out var d) ? d.Stored : 0;
+        }
+    }
 
     public static RoundJournal Open(string path, Func<JournalHeader> newHeader)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-        var options = new FileStreamOptions { Mode = FileMode.OpenOrCreate, Access = FileAccess.ReadWrite, Share = FileShare.None };
+        var options = new FileStreamOptions { Mode = FileMode.OpenOrCreate, Access = FileAccess.ReadWrite, Share = FileShare.Read };
         if (!OperatingSystem.IsWindows())
         {
             options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
@@ -41,51 +72,71 @@ internal sealed class RoundJournal : IDisposable
 
         var file = new FileStream(path, options);
         JournalHeader? header = null;
-        var chunks = new List<ManifestChunk>();
         string? committed = null;
         long good = 0;
-        using (var reader = new StreamReader(file, Encoding.UTF8, leaveOpen: true))
+        foreach ((JournalLine entry, long end) in ReadLines(file))
         {
-            string? line;
-            long position = 0;
-            while ((line = reader.ReadLine()) is not null)
+            if (entry.Header is not null)
             {
-                position += Encoding.UTF8.GetByteCount(line) + 1;
-                try
-                {
-                    JournalLine entry = JsonSerializer.Deserialize<JournalLine>(line, AgentJson.Compact) ?? throw new JsonException();
-                    if (entry.Header is not null)
-                    {
-                        header = entry.Header;
-                    }
-                    else if (entry.Chunks is not null)
-                    {
-                        chunks.AddRange(entry.Chunks);
-                    }
-                    else if (entry.Committed is not null)
-                    {
-                        committed = entry.Committed;
-                    }
-
-                    good = position;
-                }
-                catch (JsonException)
-                {
-                    break;
-                }
+                header = entry.Header;
             }
+            else if (entry.Committed is not null)
+            {
+                committed = entry.Committed;
+            }
+
+            good = end;
         }
 
         file.SetLength(good);
         file.Position = good;
-        var journal = new RoundJournal(file, header ?? newHeader(), header is null ? [] : chunks, header is null ? null : committed);
+        var journal = new RoundJournal(path, file, header ?? newHeader());
         if (header is null)
         {
             file.SetLength(0);
             journal.Append(new JournalLine { Header = journal.Header });
         }
+        else
+        {
+            journal.CommittedManifestSha256 = committed;
+            // Counted line by line: the chunks themselves stay in the file.
+            foreach ((JournalLine entry, _) in ReadLines(new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite)))
+            {
+                journal.Count(entry.Chunks, sent: true);
+                journal.Count(entry.Unchanged, sent: false);
+            }
+        }
 
         return journal;
+    }
+
+    /// <summary>Every chunk of the journal, sent (with its pack) or unchanged (without), read back from the file.</summary>
+    public IEnumerable<ManifestChunk> Entries()
+    {
+        lock (_gate)
+        {
+            _file.Flush(flushToDisk: false);
+        }
+
+        foreach ((JournalLine entry, _) in ReadLines(new FileStream(_path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite)))
+        {
+            foreach (ManifestChunk c in (entry.Chunks ?? []).Concat(entry.Unchanged ?? []))
+            {
+                yield return c;
+            }
+        }
+    }
+
+    /// <summary>The chunks a resumed round needn't read again: a bit per grid cell, exact offsets for the few cells plans share.</summary>
+    public ChunkSet DoneChunks(IReadOnlyList<DiskPlan> plans)
+    {
+        var set = new ChunkSet(plans, Header.ChunkSize);
+        foreach (ManifestChunk c in Entries())
+        {
+            set.Add(c.Disk, c.Offset);
+        }
+
+        return set;
     }
 
     public void AddPack(IReadOnlyList<ManifestChunk> packChunks)
@@ -93,7 +144,22 @@ internal sealed class RoundJournal : IDisposable
         lock (_gate)
         {
             Append(new JournalLine { Chunks = [.. packChunks] });
-            Chunks.AddRange(packChunks);
+            Count(packChunks, sent: true);
+        }
+    }
+
+    /// <summary>Chunks found unchanged since the base round, in batches (a lost batch is only compared again).</summary>
+    public void AddUnchanged(IReadOnlyList<ManifestChunk> unchanged)
+    {
+        if (unchanged.Count == 0)
+        {
+            return;
+        }
+
+        lock (_gate)
+        {
+            Append(new JournalLine { Unchanged = [.. unchanged] });
+            Count(unchanged, sent: false);
         }
     }
 
@@ -108,11 +174,104 @@ internal sealed class RoundJournal : IDisposable
 
     public void Dispose() => _file.Dispose();
 
+    private void Count(IEnumerable<ManifestChunk>? chunks, bool sent)
+    {
+        foreach (ManifestChunk c in chunks ?? [])
+        {
+            (long covered, long stored) = _disks.GetValueOrDefault(c.Disk);
+            _disks[c.Disk] = (covered + c.Length, stored + (sent ? c.StoredLength : 0));
+            if (sent)
+            {
+                SentChunks++;
+                SentStoredBytes += c.StoredLength;
+            }
+            else
+            {
+                UnchangedChunks++;
+            }
+        }
+    }
+
+    /// <summary>The whole lines of a journal with the file position after each; stops at the first torn or invalid line.</summary>
+    private static IEnumerable<(JournalLine Line, long End)> ReadLines(FileStream file)
+    {
+        using var reader = new StreamReader(file, Encoding.UTF8, leaveOpen: file.CanWrite);
+        string? line;
+        long position = 0;
+        while ((line = reader.ReadLine()) is not null)
+        {
+            position += Encoding.UTF8.GetByteCount(line) + 1;
+            JournalLine? entry;
+            try
+            {
+                entry = JsonSerializer.Deserialize<JournalLine>(line, AgentJson.Compact);
+            }
+            catch (JsonException)
+            {
+                yield break;
+            }
+
+            if (entry is null)
+            {
+                yield break;
+            }
+
+            yield return (entry, position);
+        }
+    }
+
     private void Append(JournalLine line)
     {
         byte[] bytes = Encoding.UTF8.GetBytes(JsonSerializer.Serialize(line, AgentJson.Compact) + "\n");
         _file.Write(bytes);
         _file.Flush(flushToDisk: true);
+    }
+}
+
+/// <summary>
+/// A set of chunks by (disk, offset) in memory that grows with the disks' size, not their content: one bit per grid
+/// cell, plus exact offsets only for the cells where a plan has more than one chunk (partition boundaries).
+/// </summary>
+internal sealed class ChunkSet
+{
+    private readonly IReadOnlyList<DiskPlan> _plans;
+    private readonly int _chunkSize;
+    private readonly ulong[][] _bits;
+    private readonly HashSet<(int, long)> _shared = [];
+
+    public ChunkSet(IReadOnlyList<DiskPlan> plans, int chunkSize)
+    {
+        _plans = plans;
+        _chunkSize = chunkSize;
+        _bits = [.. plans.Select(p => new ulong[(p.SizeBytes / chunkSize + 64) / 64])];
+    }
+
+    public int Count { get; private set; }
+
+    public void Add(int disk, long offset)
+    {
+        if (disk < 0 || disk >= _plans.Count || offset < 0 || offset >= _plans[disk].SizeBytes)
+        {
+            return; // a disk that changed since the checkpoint: nothing of it is skipped
+        }
+
+        long cell = offset / _chunkSize;
+        if (_plans[disk].IsSharedCell(cell))
+        {
+            Count += _shared.Add((disk, offset)) ? 1 : 0;
+            return;
+        }
+
+        ref ulong word = ref _bits[disk][cell / 64];
+        ulong bit = 1UL << (int)(cell % 64);
+        Count += (word & bit) == 0 ? 1 : 0;
+        word |= bit;
+    }
+
+    public bool Contains(int disk, long offset)
+    {
+        long cell = offset / _chunkSize;
+        return _plans[disk].IsSharedCell(cell) ? _shared.Contains((disk, offset)) : (_bits[disk][cell / 64] & (1UL << (int)(cell % 64))) != 0;
     }
 }
 
@@ -137,6 +296,9 @@ internal sealed class JournalLine
     public JournalHeader? Header { get; init; }
 
     public List<ManifestChunk>? Chunks { get; init; }
+
+    /// <summary>Chunks unchanged since the base round: no pack, the fingerprint the base round has.</summary>
+    public List<ManifestChunk>? Unchanged { get; init; }
 
     public string? Committed { get; init; }
 }

@@ -10,7 +10,8 @@ internal sealed class RoundProgress
     private readonly object _gate = new();
     private long _uploadedThisRun;
 
-    public RoundProgress(List<DiskPlan> plans, IEnumerable<ManifestChunk> alreadyUploaded)
+    /// <param name="journal">What a resumed round did already (chunks sent or found unchanged), or null for a new round.</param>
+    public RoundProgress(List<DiskPlan> plans, RoundJournal? journal)
     {
         int n = plans.Count;
         (_total, _planned, _scanned, _skipped, _uploaded) = (new long[n], new long[n], new long[n], new long[n], new long[n]);
@@ -22,10 +23,10 @@ internal sealed class RoundProgress
             _scanned[p.Index] = _skipped[p.Index];
         }
 
-        foreach (ManifestChunk c in alreadyUploaded)
+        foreach (DiskPlan p in journal is null ? [] : plans)
         {
-            _scanned[c.Disk] += c.Length;
-            _uploaded[c.Disk] += c.StoredLength;
+            _scanned[p.Index] += journal!.CoveredBytes(p.Index);
+            _uploaded[p.Index] += journal.StoredBytes(p.Index);
         }
     }
 

@@ -38,11 +38,19 @@ internal sealed class RoundRunner(AgentConfig config, ControlPlaneClient client,
     private const int QueuedPacks = 4;
     private const int PackBytes = 4 << 20;
 
+    /// <summary>
+    /// Chunks in one pack at most. Highly compressible chunks (a few hundred bytes stored each) would otherwise put tens
+    /// of thousands in one 4 MiB pack, and each pack in flight carries its chunk list (and its journal line) in memory:
+    /// the memory budget is per pack, so it must not depend on how well the data compresses.
+    /// </summary>
+    private const int PackChunks = 1024;
+
     private readonly string _jobId = command.JobId ?? throw new AgentException(ExitCodes.Failure, "Command without a job id.");
     private Func<string, byte[], int, CancellationToken, Task>? _sink;
     private bool _barShown;
     private StagingCredentials? _credentials;
-    private readonly System.Collections.Concurrent.ConcurrentBag<ManifestChunk> _unchanged = [];
+    private readonly List<ManifestChunk> _unchangedBatch = [];
+    private Func<string, string, CancellationToken, Task>? _fileSink;
     private BlobContainerClient? _container;
 
     public async Task<string> RunAsync(CancellationToken cancellationToken)
@@ -86,8 +94,8 @@ internal sealed class RoundRunner(AgentConfig config, ControlPlaneClient client,
             throw new AgentException(ExitCodes.DiskError, message, e);
         }
 
-        var done = journal.Chunks.Select(c => (c.Disk, c.Offset)).ToHashSet();
-        var progress = new RoundProgress(plans, journal.Chunks);
+        ChunkSet done = journal.DoneChunks(plans);
+        var progress = new RoundProgress(plans, journal);
         if (journal.CommittedManifestSha256 is null)
         {
             Log($"round {command.Round} of {_jobId}: {plans.Count} disk(s), {Human(plans.Sum(p => p.SizeBytes))} in all, {Human(plans.Sum(p => p.PlannedBytes))} in use to read"
@@ -96,7 +104,7 @@ internal sealed class RoundRunner(AgentConfig config, ControlPlaneClient client,
             byte[] dataKey = Convert.FromBase64String(journal.Header.DataKey);
             await ContainerAsync(cancellationToken);
             byte[] fingerprintKey = Convert.FromBase64String(_credentials!.FingerprintKey);
-            Dictionary<(int, long), FingerprintEntry>? baseline = await BaselineAsync(plans, cancellationToken);
+            using FingerprintStore? baseline = await BaselineAsync(plans, cancellationToken);
             using var reporter = new CancellationTokenSource();
             Task reporting = ReportAsync(progress, reporter.Token);
             try
@@ -123,21 +131,21 @@ internal sealed class RoundRunner(AgentConfig config, ControlPlaneClient client,
             // Kept before the commit call: if the control plane refuses the round, the next command names another base
             // round than this file and the agent asks the control plane instead.
             SaveFingerprints(plans, journal);
-            if (!_unchanged.IsEmpty || baseline is not null)
+            if (journal.UnchangedChunks > 0 || baseline is not null)
             {
-                Log($"round {command.Round}: {_unchanged.Count} chunk(s) unchanged since round {command.BaseRound}, {journal.Chunks.Count} sent");
+                Log($"round {command.Round}: {journal.UnchangedChunks} chunk(s) unchanged since round {command.BaseRound}, {journal.SentChunks} sent");
             }
         }
 
         var commit = new RoundCommitRequest
         {
             ManifestSha256 = journal.CommittedManifestSha256!,
-            ChunkCount = journal.Chunks.Count,
-            StoredBytes = journal.Chunks.Sum(c => (long)c.StoredLength),
+            ChunkCount = checked((int)journal.SentChunks),
+            StoredBytes = journal.SentStoredBytes,
         };
         await ControlPlaneClient.ShortRetry.ExecuteAsync(async ct => await client.CommitAsync(config.Credential, _jobId, command.Round, commit, ct), cancellationToken);
         File.Delete(SpoolPath);
-        Log($"round {command.Round} committed: {journal.Chunks.Count} chunks, {Human(commit.StoredBytes)} stored, {Human(progress.SkippedBytes)} skipped; peak RSS {PeakRssBytes() >> 20} MiB");
+        Log($"round {command.Round} committed: {journal.SentChunks} chunks, {Human(commit.StoredBytes)} stored, {Human(progress.SkippedBytes)} skipped; peak RSS {PeakRssBytes() >> 20} MiB");
         return commit.ManifestSha256;
     }
 
@@ -221,8 +229,8 @@ internal sealed class RoundRunner(AgentConfig config, ControlPlaneClient client,
         return SpoolPath;
     }
 
-    private async Task PipelineAsync(List<DiskPlan> plans, HashSet<(int, long)> done, byte[] dataKey, byte[] fingerprintKey,
-        Dictionary<(int, long), FingerprintEntry>? baseline, RoundJournal journal, RoundProgress progress, CancellationToken cancellationToken)
+    private async Task PipelineAsync(List<DiskPlan> plans, ChunkSet? done, byte[] dataKey, byte[] fingerprintKey,
+        FingerprintStore? baseline, RoundJournal journal, RoundProgress progress, CancellationToken cancellationToken)
     {
         int threads = Math.Min(command.Threads > 0 ? command.Threads : DefaultThreads, MaxStreams);
         if (command.Threads > MaxStreams)
@@ -262,7 +270,7 @@ internal sealed class RoundRunner(AgentConfig config, ControlPlaneClient client,
                 {
                     foreach (ChunkRange range in plans.SelectMany(p => p.Chunks))
                     {
-                        if (done.Contains((range.Disk, range.Offset)))
+                        if (done?.Contains(range.Disk, range.Offset) == true)
                         {
                             continue;
                         }
@@ -279,6 +287,7 @@ internal sealed class RoundRunner(AgentConfig config, ControlPlaneClient client,
             Task[] seal = Enumerable.Range(0, sealers).Select(_ => Stage(async () =>
             {
                 byte[] plain = ArrayPool<byte>.Shared.Rent(command.ChunkSize);
+                byte[] print = new byte[ChunkFingerprint.Length];
                 try
                 {
                     await foreach (ChunkRange range in work.Reader.ReadAllAsync(ct))
@@ -290,10 +299,11 @@ internal sealed class RoundRunner(AgentConfig config, ControlPlaneClient client,
                             continue;
                         }
 
-                        string fingerprint = ChunkFingerprint.ComputeHex(fingerprintKey, plain.AsSpan(0, range.Length));
-                        if (IsUnchanged(baseline, plans[range.Disk], range, fingerprint))
+                        ChunkFingerprint.Compute(fingerprintKey, plain.AsSpan(0, range.Length), print);
+                        string fingerprint = Convert.ToHexStringLower(print);
+                        if (IsUnchanged(baseline, plans[range.Disk], range, print))
                         {
-                            _unchanged.Add(new ManifestChunk { Disk = range.Disk, Offset = range.Offset, Length = range.Length, Fingerprint = fingerprint });
+                            Unchanged(journal, new ManifestChunk { Disk = range.Disk, Offset = range.Offset, Length = range.Length, Fingerprint = fingerprint }, flush: false);
                             progress.Unchanged(range);
                             continue;
                         }
@@ -318,7 +328,8 @@ internal sealed class RoundRunner(AgentConfig config, ControlPlaneClient client,
                 {
                     await foreach (SealedChunk chunk in sealedChunks.Reader.ReadAllAsync(ct))
                     {
-                        if (!builder.TryAdd(chunk.Frame.AsSpan(0, chunk.Length), out long position))
+                        long position = 0;
+                        if (entries.Count == PackChunks || !builder.TryAdd(chunk.Frame.AsSpan(0, chunk.Length), out position))
                         {
                             await packs.Writer.WriteAsync(Finish(builder, entries), ct);
                             builder.TryAdd(chunk.Frame.AsSpan(0, chunk.Length), out position);
@@ -346,7 +357,7 @@ internal sealed class RoundRunner(AgentConfig config, ControlPlaneClient client,
                     try
                     {
                         await limiter.WaitAsync(p.Length, ct);
-                        await (_sink ?? UploadAsync)(StagingNames.Pack(command.Round, p.PackId), p.Buffer, p.Length, ct);
+                        await UploadAsync(StagingNames.Pack(command.Round, p.PackId), p.Buffer, p.Length, ct);
                     }
                     finally
                     {
@@ -373,11 +384,35 @@ internal sealed class RoundRunner(AgentConfig config, ControlPlaneClient client,
         }
         finally
         {
+            Unchanged(journal, null, flush: true);
             foreach (var h in handles.Values)
             {
                 h.Dispose();
             }
         }
+    }
+
+    /// <summary>Notes an unchanged chunk in the journal, in batches of 1024 lines' worth (a lost batch is only compared again).</summary>
+    private void Unchanged(RoundJournal journal, ManifestChunk? chunk, bool flush)
+    {
+        ManifestChunk[] batch;
+        lock (_unchangedBatch)
+        {
+            if (chunk is not null)
+            {
+                _unchangedBatch.Add(chunk);
+            }
+
+            if (_unchangedBatch.Count < 1024 && !flush)
+            {
+                return;
+            }
+
+            batch = [.. _unchangedBatch];
+            _unchangedBatch.Clear();
+        }
+
+        journal.AddUnchanged(batch);
     }
 
     /// <summary>
@@ -415,11 +450,95 @@ internal sealed class RoundRunner(AgentConfig config, ControlPlaneClient client,
         byte[] dataKey = DataKeys.NewDataKey();
         using (RoundJournal journal = RoundJournal.Open(journalPath, () => new JournalHeader { JobId = command.JobId, DataKey = "", WrappedDataKey = "", KeyFingerprint = "", ChunkSize = command.ChunkSize }))
         {
-            await runner.PipelineAsync(plans, [], dataKey, ChunkFingerprint.NewKey(), null, journal, new RoundProgress(plans, []), cancellationToken);
+            await runner.PipelineAsync(plans, null, dataKey, ChunkFingerprint.NewKey(), null, journal, new RoundProgress(plans, null), cancellationToken);
         }
 
         File.Delete(journalPath);
         return (plans.Sum(p => p.PlannedBytes), packed, clock.Elapsed);
+    }
+
+    /// <summary>
+    /// Benchmark: a full round and then an incremental round against it, through the same steps as
+    /// <see cref="RunAsync"/> (journal, resume set, pipeline, manifest written from the journal, fingerprint store,
+    /// baseline comparison) with every upload going to a sink that only counts bytes. It is how scripts/bench.sh shows
+    /// that the agent's memory does not grow with the number of chunks: run it on a small and a large disk and compare.
+    /// </summary>
+    internal static async Task<RoundsFigures> MeasureRoundsAsync(string disk, int chunkSize, string stateDir, CancellationToken cancellationToken)
+    {
+        using RSA key = DataKeys.NewJobKey();
+        byte[] fingerprintKey = ChunkFingerprint.NewKey();
+        var config = new AgentConfig { Server = "http://127.0.0.1:9", SourceId = "s-benchmark", Credential = "none" };
+        using var client = new ControlPlaneClient(config.Server);
+        Directory.CreateDirectory(stateDir);
+        var figures = new RoundsFigures();
+        for (int round = 0; round < 2; round++)
+        {
+            var command = new AgentCommand
+            {
+                CommandId = "benchmark",
+                Type = AgentCommandTypes.Replicate,
+                JobId = "j-benchmarkaaaaaaa",
+                Round = round,
+                BaseRound = round == 0 ? null : round - 1,
+                ChunkSize = chunkSize,
+                PublicKey = Convert.ToBase64String(key.ExportSubjectPublicKeyInfo()),
+                Disks = [disk],
+            };
+            long uploaded = 0, manifestBytes = 0;
+            var runner = new RoundRunner(config, client, command, stateDir, TextWriter.Null)
+            {
+                _sink = (_, _, length, _) =>
+                {
+                    Interlocked.Add(ref uploaded, length);
+                    return Task.CompletedTask;
+                },
+                _fileSink = (_, path, _) =>
+                {
+                    manifestBytes = new FileInfo(path).Length;
+                    return Task.CompletedTask;
+                },
+            };
+            var clock = Stopwatch.StartNew();
+            byte[] dataKey = DataKeys.NewDataKey();
+            string journalPath = Path.Combine(stateDir, $"{command.JobId}-r{round}.journal");
+            using (RoundJournal journal = RoundJournal.Open(journalPath, () => new JournalHeader
+            {
+                JobId = command.JobId,
+                Round = round,
+                DataKey = Convert.ToBase64String(dataKey),
+                WrappedDataKey = DataKeys.Wrap(dataKey, key),
+                KeyFingerprint = DataKeys.Fingerprint(key),
+                ChunkSize = chunkSize,
+            }))
+            {
+                List<DiskPlan> plans = [DiskPlan.Build(0, disk, chunkSize)];
+                ChunkSet done = journal.DoneChunks(plans);
+                using FingerprintStore? baseline = round == 0 ? null : FingerprintStore.Open(runner.FingerprintsFile);
+                await runner.PipelineAsync(plans, done, dataKey, fingerprintKey, baseline, journal, new RoundProgress(plans, journal), cancellationToken);
+                journal.MarkCommitted(await runner.CommitStagingAsync(plans, journal, cancellationToken));
+                runner.SaveFingerprints(plans, journal);
+                figures.Rounds.Add(new RoundFigures(round, clock.Elapsed.TotalSeconds, journal.SentChunks, journal.UnchangedChunks, uploaded, manifestBytes,
+                    new FileInfo(journalPath).Length, GC.GetTotalMemory(forceFullCollection: true) >> 20, PeakRssBytes() >> 20));
+            }
+
+            File.Delete(journalPath);
+        }
+
+        figures.FingerprintStoreBytes = new FileInfo(Path.Combine(stateDir, "j-benchmarkaaaaaaa.fingerprints")).Length;
+        figures.PeakRssMiB = PeakRssBytes() >> 20;
+        return figures;
+    }
+
+    internal sealed record RoundFigures(int Round, double Seconds, long SentChunks, long UnchangedChunks, long UploadedBytes, long ManifestBytes, long JournalBytes,
+        long LiveHeapMiB, long PeakRssMiB);
+
+    internal sealed class RoundsFigures
+    {
+        public List<RoundFigures> Rounds { get; } = [];
+
+        public long FingerprintStoreBytes { get; set; }
+
+        public long PeakRssMiB { get; set; }
     }
 
     /// <summary>Peak resident memory of this process (VmHWM), for the benchmark's memory check.</summary>
@@ -458,6 +577,10 @@ internal sealed class RoundRunner(AgentConfig config, ControlPlaneClient client,
         return pending;
     }
 
+    /// <summary>
+    /// Manifest, then commit marker. The manifest is written from the journal to a file in the state directory and
+    /// uploaded from there, so a round of any size is never held in memory.
+    /// </summary>
     private async Task<string> CommitStagingAsync(List<DiskPlan> plans, RoundJournal journal, CancellationToken cancellationToken)
     {
         var manifest = new RoundManifest
@@ -475,22 +598,29 @@ internal sealed class RoundRunner(AgentConfig config, ControlPlaneClient client,
                 SizeBytes = p.SizeBytes,
                 Source = p.Info,
                 ScannedBytes = p.SizeBytes,
-                SkippedBytes = p.SizeBytes - journal.Chunks.Concat(_unchanged).Where(c => c.Disk == p.Index).Sum(c => (long)c.Length),
+                SkippedBytes = p.SizeBytes - journal.CoveredBytes(p.Index),
             }).ToList(),
-            Chunks = [.. journal.Chunks.Concat(_unchanged).OrderBy(c => c.Disk).ThenBy(c => c.Offset)],
             CreatedAt = DateTimeOffset.UtcNow,
             AgentVersion = AgentInfo.Version,
         };
-        byte[] manifestBytes = StagingJson.Serialize(manifest);
-        string sha = Convert.ToHexStringLower(SHA256.HashData(manifestBytes));
-        await UploadAsync(StagingNames.Manifest(command.Round), manifestBytes, manifestBytes.Length, cancellationToken);
+        string path = Path.Combine(stateDir, $"{_jobId}-r{command.Round}.manifest.json");
+        string sha;
+        await using (var file = new FileStream(path, FileMode.Create, FileAccess.ReadWrite, FileShare.None, 1 << 16))
+        {
+            StagingJson.WriteManifest(file, manifest, journal.Entries());
+            file.Position = 0;
+            sha = Convert.ToHexStringLower(await SHA256.HashDataAsync(file, cancellationToken));
+        }
+
+        await UploadFileAsync(StagingNames.Manifest(command.Round), path, cancellationToken);
+        File.Delete(path);
         var marker = new CommitMarker
         {
             FormatVersion = 1,
             Round = command.Round,
             ManifestSha256 = sha,
-            ChunkCount = manifest.Chunks.Count,
-            StoredBytes = manifest.Chunks.Sum(c => (long)c.StoredLength),
+            ChunkCount = checked((int)(journal.SentChunks + journal.UnchangedChunks)),
+            StoredBytes = journal.SentStoredBytes,
             CommittedAt = DateTimeOffset.UtcNow,
         };
         byte[] markerBytes = StagingJson.Serialize(marker);
@@ -498,14 +628,25 @@ internal sealed class RoundRunner(AgentConfig config, ControlPlaneClient client,
         return sha;
     }
 
-    private async Task UploadAsync(string blobName, byte[] content, int length, CancellationToken cancellationToken)
+    private Task UploadAsync(string blobName, byte[] content, int length, CancellationToken cancellationToken) =>
+        _sink is { } sink ? sink(blobName, content, length, cancellationToken) : UploadAsync(blobName, () => new MemoryStream(content, 0, length, writable: false), cancellationToken);
+
+    /// <summary>Uploads a file in 8 MiB blocks, two at a time (the SDK's default would send up to 256 MiB in one request).</summary>
+    private Task UploadFileAsync(string blobName, string path, CancellationToken cancellationToken) =>
+        _fileSink is { } sink ? sink(blobName, path, cancellationToken) : UploadAsync(blobName, () => File.OpenRead(path), cancellationToken);
+
+    private async Task UploadAsync(string blobName, Func<Stream> content, CancellationToken cancellationToken)
     {
         for (int attempt = 1; ; attempt++)
         {
             try
             {
                 BlobContainerClient container = await ContainerAsync(cancellationToken);
-                await container.GetBlockBlobClient(blobName).UploadAsync(new MemoryStream(content, 0, length, writable: false), cancellationToken: cancellationToken);
+                await using Stream body = content();
+                await container.GetBlockBlobClient(blobName).UploadAsync(body, new Azure.Storage.Blobs.Models.BlobUploadOptions
+                {
+                    TransferOptions = new Azure.Storage.StorageTransferOptions { InitialTransferSize = 8 << 20, MaximumTransferSize = 8 << 20, MaximumConcurrency = 2 },
+                }, cancellationToken);
                 return;
             }
             catch (RequestFailedException e) when (e.Status == 403 && attempt < 3)
@@ -521,70 +662,61 @@ internal sealed class RoundRunner(AgentConfig config, ControlPlaneClient client,
         }
     }
 
-    private string FingerprintsFile => Path.Combine(stateDir, $"{_jobId}.fingerprints.json");
+    private string FingerprintsFile => Path.Combine(stateDir, $"{_jobId}.fingerprints");
 
     /// <summary>
-    /// What this round compares with: the base round's fingerprints, from the agent's own copy or, when that is gone
-    /// (reinstall, new state disk), from the control plane. Null for a full round.
+    /// What this round compares with: the base round's fingerprints, from the agent's own store or, when that is gone
+    /// (reinstall, new state disk), from the control plane (kept as the store from then on). Null for a full round.
     /// </summary>
-    private async Task<Dictionary<(int, long), FingerprintEntry>?> BaselineAsync(List<DiskPlan> plans, CancellationToken cancellationToken)
+    private async Task<FingerprintStore?> BaselineAsync(List<DiskPlan> plans, CancellationToken cancellationToken)
     {
         if (command.BaseRound is not int baseRound)
         {
             return null;
         }
 
-        RoundFingerprints? known = null;
+        File.Delete(Path.Combine(stateDir, $"{_jobId}.fingerprints.json")); // the whole-JSON copy of agents before 0.x
+        FingerprintStore? known = null;
         try
         {
-            known = File.Exists(FingerprintsFile) ? StagingJson.Deserialize<RoundFingerprints>(File.ReadAllBytes(FingerprintsFile)) : null;
+            known = FingerprintStore.Open(FingerprintsFile);
         }
-        catch (Exception e) when (e is IOException or InvalidDataException)
+        catch (Exception e) when (e is IOException or InvalidDataException or System.Text.Json.JsonException)
         {
             Log($"local fingerprints unreadable ({e.Message}); asking the control plane");
         }
 
-        if (known is null || known.Round != baseRound || known.JobId != _jobId)
+        if (known is not null && (known.Header.Round != baseRound || known.Header.JobId != _jobId || known.Header.ChunkSize != command.ChunkSize))
+        {
+            known.Dispose();
+            known = null;
+        }
+
+        if (known is null)
         {
             Log($"round {command.Round}: fingerprints of round {baseRound} not kept here; fetching them from the control plane");
-            known = await ControlPlaneClient.ShortRetry.ExecuteAsync(async ct => await client.FingerprintsAsync(config.Credential, _jobId, baseRound, ct), cancellationToken);
+            RoundFingerprints fetched = await ControlPlaneClient.ShortRetry.ExecuteAsync(async ct => await client.FingerprintsAsync(config.Credential, _jobId, baseRound, ct), cancellationToken);
+            FingerprintStore.Write(FingerprintsFile, fetched.JobId, fetched.Round, fetched.ChunkSize, fetched.DiskSizes,
+                fetched.Chunks.Select(c => (c.Disk, c.Offset, c.Length, c.Fingerprint)));
+            known = FingerprintStore.Open(FingerprintsFile)!;
         }
 
-        if (known.ChunkSize != command.ChunkSize)
-        {
-            return [];
-        }
-
-        return known.Chunks
-            .Where(c => c.Disk < plans.Count && c.Disk < known.DiskSizes.Count && known.DiskSizes[c.Disk] == plans[c.Disk].SizeBytes)
-            .ToDictionary(c => (c.Disk, c.Offset));
+        return known;
     }
 
     /// <summary>
     /// A chunk may be left out when its fingerprint equals the base round's at the same place. The first and last chunk
     /// of a disk (partition tables) are always sent: the assembler rebuilds tables from them each round.
     /// </summary>
-    private static bool IsUnchanged(Dictionary<(int, long), FingerprintEntry>? baseline, DiskPlan plan, ChunkRange range, string fingerprint) =>
+    private static bool IsUnchanged(FingerprintStore? baseline, DiskPlan plan, ChunkRange range, ReadOnlySpan<byte> fingerprint) =>
         baseline is not null
         && range.Offset != 0 && range.Offset + range.Length < plan.SizeBytes
-        && baseline.TryGetValue((range.Disk, range.Offset), out FingerprintEntry? known)
-        && known.Length == range.Length && known.Fingerprint == fingerprint;
+        && baseline.Matches(range.Disk, range.Offset, range.Length, fingerprint, plan.SizeBytes);
 
-    private void SaveFingerprints(List<DiskPlan> plans, RoundJournal journal)
-    {
-        var fingerprints = new RoundFingerprints
-        {
-            JobId = _jobId,
-            Round = command.Round,
-            ChunkSize = command.ChunkSize,
-            DiskSizes = [.. plans.Select(p => p.SizeBytes)],
-            Chunks = [.. journal.Chunks.Concat(_unchanged).OrderBy(c => c.Disk).ThenBy(c => c.Offset)
-                .Select(c => new FingerprintEntry { Disk = c.Disk, Offset = c.Offset, Length = c.Length, Fingerprint = c.Fingerprint })],
-        };
-        string temp = FingerprintsFile + ".tmp";
-        File.WriteAllBytes(temp, StagingJson.Serialize(fingerprints));
-        File.Move(temp, FingerprintsFile, overwrite: true);
-    }
+    /// <summary>The committed round's fingerprints, streamed from its journal into the agent's store.</summary>
+    private void SaveFingerprints(List<DiskPlan> plans, RoundJournal journal) =>
+        FingerprintStore.Write(FingerprintsFile, _jobId, command.Round, command.ChunkSize, [.. plans.Select(p => p.SizeBytes)],
+            journal.Entries().Select(c => (c.Disk, c.Offset, c.Length, c.Fingerprint)));
 
     /// <summary>Tells the control plane the round can't finish (best effort: the agent's exit code says it too).</summary>
     private async Task ReportFailureAsync(string code, string message, CancellationToken cancellationToken)

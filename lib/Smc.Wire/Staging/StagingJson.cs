@@ -9,6 +9,7 @@ namespace Smc.Wire.Staging;
 public static class StagingJson
 {
     private const string FormatVersionName = "formatVersion";
+    private const string ChunksName = "chunks";
 
     /// <summary>The serializer options of the staging documents; read-only.</summary>
     public static JsonSerializerOptions Options { get; } = CreateOptions();
@@ -53,6 +54,62 @@ public static class StagingJson
         }
 
         return value ?? throw new InvalidDataException($"The {name} is JSON null.");
+    }
+
+    /// <summary>
+    /// Writes a manifest to <paramref name="output"/> with the chunks taken from <paramref name="chunks"/> as they come
+    /// (<paramref name="head"/>'s own chunk list is ignored), so a writer never holds a big round's chunks in memory.
+    /// The bytes are those <see cref="Serialize{T}"/> writes for the same manifest with those chunks.
+    /// </summary>
+    public static void WriteManifest(Stream output, RoundManifest head, IEnumerable<ManifestChunk> chunks)
+    {
+        // The head is serialized as usual with no chunks, and the chunks are written between its "chunks" brackets: the
+        // serializer's own bytes for everything else (a JsonNode round trip would escape differently, e.g. '+' in dates).
+        List<ManifestChunk> own = head.Chunks;
+        head.Chunks = [];
+        byte[] json;
+        try
+        {
+            json = Serialize(head);
+        }
+        finally
+        {
+            head.Chunks = own;
+        }
+
+        (int open, int close) = ChunksArray(json);
+        output.Write(json, 0, open + 1);
+        bool first = true;
+        foreach (ManifestChunk chunk in chunks)
+        {
+            if (!first)
+            {
+                output.WriteByte((byte)',');
+            }
+
+            output.Write(JsonSerializer.SerializeToUtf8Bytes(chunk, Options));
+            first = false;
+        }
+
+        output.Write(json, close, json.Length - close);
+    }
+
+    /// <summary>Where the top-level "chunks" array's '[' and ']' are in a serialized manifest.</summary>
+    private static (int Open, int Close) ChunksArray(byte[] json)
+    {
+        var reader = new Utf8JsonReader(json);
+        while (reader.Read())
+        {
+            if (reader.TokenType == JsonTokenType.PropertyName && reader.CurrentDepth == 1 && reader.ValueTextEquals(ChunksName))
+            {
+                reader.Read();
+                int open = (int)reader.TokenStartIndex;
+                reader.Skip();
+                return (open, (int)reader.TokenStartIndex);
+            }
+        }
+
+        throw new InvalidOperationException("A serialized manifest without a chunks array.");
     }
 
     private static int MaxFormatVersion(Type type)
