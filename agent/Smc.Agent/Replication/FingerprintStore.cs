@@ -77,7 +77,8 @@ internal sealed class FingerprintStore : IDisposable
         File.Move(temp, path, overwrite: true);
     }
 
-    /// <summary>The store at <paramref name="path"/>, or null when there is none or it can't be read.</summary>
+    /// <summary>The store at <paramref name="path"/>, or null when there is none.</summary>
+    /// <exception cref="InvalidDataException">The file is not a store, or is cut short.</exception>
     public static FingerprintStore? Open(string path)
     {
         if (!File.Exists(path))
@@ -91,7 +92,16 @@ internal sealed class FingerprintStore : IDisposable
             byte[] head = new byte[HeaderBytes];
             int n = RandomAccess.Read(handle, head, 0);
             int end = Array.IndexOf(head, (byte)'\n', 0, n);
-            StoreHeader? header = end < 0 ? null : JsonSerializer.Deserialize<StoreHeader>(head.AsSpan(0, end), AgentJson.Compact);
+            StoreHeader? header;
+            try
+            {
+                header = end < 0 ? null : JsonSerializer.Deserialize<StoreHeader>(head.AsSpan(0, end), AgentJson.Compact);
+            }
+            catch (JsonException e)
+            {
+                throw new InvalidDataException($"not a fingerprint store ({e.Message})", e);
+            }
+
             if (header?.Format != Format || header.ChunkSize <= 0 || RandomAccess.GetLength(handle) < Starts(header)[^1])
             {
                 throw new InvalidDataException("not a fingerprint store, or cut short");

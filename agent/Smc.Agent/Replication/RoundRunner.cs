@@ -681,7 +681,7 @@ internal sealed class RoundRunner(AgentConfig config, ControlPlaneClient client,
         {
             known = FingerprintStore.Open(FingerprintsFile);
         }
-        catch (Exception e) when (e is IOException or InvalidDataException or System.Text.Json.JsonException)
+        catch (Exception e) when (e is IOException or InvalidDataException)
         {
             Log($"local fingerprints unreadable ({e.Message}); asking the control plane");
         }

@@ -1,0 +1,172 @@
+using Smc.Agent.Replication;
+using Smc.Disks.Tests.Support;
+using Smc.Wire.Staging;
+
+namespace Smc.Agent.Tests;
+
+/// <summary>The round checkpoint: what a killed agent reads back, from a real file.</summary>
+public sealed class RoundJournalTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("smc-journal-").FullName;
+
+    private string JournalPath => Path.Combine(_dir, "j-testaaaaaaaaaaaa-r0.journal");
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    [Fact]
+    public void Open_AfterPacksAndUnchangedChunks_CountsThemAndStreamsThemBack()
+    {
+        using (RoundJournal journal = RoundJournal.Open(JournalPath, NewHeader))
+        {
+            journal.AddPack([Sent(0, 0, 4096, 100), Sent(0, 1 << 20, 1 << 20, 900)]);
+            journal.AddUnchanged([Unchanged(1, 3L << 20, 1 << 20)]);
+            journal.AddPack([Sent(1, 5L << 20, 512, 40)]);
+        }
+
+        using RoundJournal reopened = RoundJournal.Open(JournalPath, () => throw new InvalidOperationException("the header must be read back"));
+
+        Assert.Equal("j-testaaaaaaaaaaaa", reopened.Header.JobId);
+        Assert.Equal("a2V5", reopened.Header.DataKey);
+        Assert.Equal(3, reopened.SentChunks);
+        Assert.Equal(1, reopened.UnchangedChunks);
+        Assert.Equal(1040, reopened.SentStoredBytes);
+        Assert.Equal(4096 + (1 << 20), reopened.CoveredBytes(0));
+        Assert.Equal((1 << 20) + 512, reopened.CoveredBytes(1));
+        Assert.Equal(40, reopened.StoredBytes(1));
+        Assert.Null(reopened.CommittedManifestSha256);
+        List<ManifestChunk> entries = [.. reopened.Entries()];
+        Assert.Equal([0L, 1 << 20, 3L << 20, 5L << 20], entries.Select(c => c.Offset).Order());
+        ManifestChunk unchanged = entries.Single(c => c.Offset == 3L << 20);
+        Assert.Null(unchanged.Pack);
+        Assert.Equal(new string('c', 64), unchanged.Fingerprint);
+        Assert.Equal("p-0", entries.Single(c => c.Offset == 0).Pack);
+    }
+
+    [Fact]
+    public void Open_TornLastLine_DropsItAndKeepsAppendingAfterTheLastWholeLine()
+    {
+        using (RoundJournal journal = RoundJournal.Open(JournalPath, NewHeader))
+        {
+            journal.AddPack([Sent(0, 0, 4096, 100)]);
+        }
+
+        long whole = new FileInfo(JournalPath).Length;
+        File.AppendAllText(JournalPath, "{\"chunks\":[{\"disk\":0,\"offset\":1048576,\"len"); // the crash came mid-append
+
+        using (RoundJournal journal = RoundJournal.Open(JournalPath, NewHeader))
+        {
+            Assert.Equal(1, journal.SentChunks);
+            Assert.Equal(whole, new FileInfo(JournalPath).Length);
+            journal.AddPack([Sent(0, 2L << 20, 4096, 70)]);
+        }
+
+        using RoundJournal again = RoundJournal.Open(JournalPath, NewHeader);
+        Assert.Equal(2, again.SentChunks);
+        Assert.Equal([0L, 2L << 20], again.Entries().Select(c => c.Offset));
+    }
+
+    [Fact]
+    public void Open_CommittedRound_RemembersTheManifestHash()
+    {
+        using (RoundJournal journal = RoundJournal.Open(JournalPath, NewHeader))
+        {
+            journal.AddPack([Sent(0, 0, 4096, 100)]);
+            journal.MarkCommitted(new string('a', 64));
+        }
+
+        using RoundJournal reopened = RoundJournal.Open(JournalPath, NewHeader);
+        Assert.Equal(new string('a', 64), reopened.CommittedManifestSha256);
+        Assert.Equal(1, reopened.SentChunks);
+    }
+
+    [Fact]
+    public void Open_NewJournal_IsReadableOnlyByItsOwner()
+    {
+        using RoundJournal journal = RoundJournal.Open(JournalPath, NewHeader);
+
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(JournalPath));
+    }
+
+    [Fact]
+    public void DoneChunks_PartitionStartingInsideACell_TellsTheTwoChunksOfThatCellApart()
+    {
+        // GPT, partition 1 from sector 2100 (1,075,200 bytes: inside the second 1 MiB cell) and no file system, so the
+        // plan reads the head [0, 1,075,200) and the whole partition: cell 1 holds the head's tail and the partition's start.
+        string disk = Path.Combine(_dir, "disk.img");
+        using (var f = File.Create(disk))
+        {
+            f.SetLength(8L << 20);
+        }
+
+        Tool.RunWithInput("sfdisk", "label: gpt\nstart=2100, size=6000\n", "-q", disk);
+        DiskPlan plan = DiskPlan.Build(0, disk, 1 << 20);
+        List<ChunkRange> cell1 = [.. plan.Chunks.Where(c => c.Offset / (1 << 20) == 1)];
+        Assert.Equal([new ChunkRange(0, 1 << 20, 1_075_200 - (1 << 20)), new ChunkRange(0, 1_075_200, (2 << 20) - 1_075_200)], cell1);
+        Assert.True(plan.IsSharedCell(1));
+        Assert.False(plan.IsSharedCell(2));
+
+        using (RoundJournal journal = RoundJournal.Open(JournalPath, NewHeader))
+        {
+            journal.AddPack([Sent(0, 0, 1 << 20, 10), Sent(0, 1_075_200, cell1[1].Length, 10), Sent(0, 3L << 20, 1 << 20, 10)]);
+        }
+
+        using RoundJournal reopened = RoundJournal.Open(JournalPath, NewHeader);
+        ChunkSet done = reopened.DoneChunks([plan]);
+
+        Assert.Equal(3, done.Count);
+        Assert.True(done.Contains(0, 0));
+        Assert.True(done.Contains(0, 1_075_200));
+        Assert.False(done.Contains(0, 1 << 20)); // the head's piece of the shared cell was not sent
+        Assert.False(done.Contains(0, 2L << 20));
+        Assert.True(done.Contains(0, 3L << 20));
+    }
+
+    [Fact]
+    public void DoneChunks_ChunkBeyondTheDisk_IsIgnored()
+    {
+        string disk = Path.Combine(_dir, "raw.img");
+        using (var f = File.Create(disk))
+        {
+            f.SetLength(4L << 20);
+        }
+
+        using (RoundJournal journal = RoundJournal.Open(JournalPath, NewHeader))
+        {
+            journal.AddPack([Sent(0, 8L << 20, 1 << 20, 10), Sent(3, 0, 1 << 20, 10), Sent(0, 1L << 20, 1 << 20, 10)]);
+        }
+
+        using RoundJournal reopened = RoundJournal.Open(JournalPath, NewHeader);
+        ChunkSet done = reopened.DoneChunks([DiskPlan.Build(0, disk, 1 << 20)]);
+
+        Assert.Equal(1, done.Count);
+        Assert.True(done.Contains(0, 1L << 20));
+    }
+
+    private static JournalHeader NewHeader() => new()
+    {
+        JobId = "j-testaaaaaaaaaaaa",
+        DataKey = "a2V5",
+        WrappedDataKey = "d3JhcHBlZA==",
+        KeyFingerprint = "f",
+        ChunkSize = 1 << 20,
+    };
+
+    private static ManifestChunk Sent(int disk, long offset, int length, int stored) => new()
+    {
+        Disk = disk,
+        Offset = offset,
+        Length = length,
+        Pack = $"p-{disk}",
+        Position = 0,
+        StoredLength = stored,
+        Fingerprint = new string('b', 64),
+    };
+
+    private static ManifestChunk Unchanged(int disk, long offset, int length) => new()
+    {
+        Disk = disk,
+        Offset = offset,
+        Length = length,
+        Fingerprint = new string('c', 64),
+    };
+}
