@@ -46,8 +46,25 @@ internal sealed class ControlPlaneClient : IDisposable
     public Task<StagingCredentials> StagingCredentialsAsync(string credential, string jobId, CancellationToken cancellationToken = default) =>
         PostAsync<object, StagingCredentials>(AgentApi.StagingCredentialsPath(jobId), credential, new { }, cancellationToken);
 
-    public Task<RoundFingerprints> FingerprintsAsync(string credential, string jobId, int round, CancellationToken cancellationToken = default) =>
-        SendAsync<object, RoundFingerprints>(HttpMethod.Get, AgentApi.FingerprintsPath(jobId, round), credential, null, cancellationToken);
+    /// <summary>
+    /// Saves a committed round's fingerprints document (<see cref="RoundFingerprints"/>) to <paramref name="path"/> as it
+    /// arrives: it lists every chunk of the round, so the agent reads it from the file (<c>FingerprintsDocument</c>)
+    /// instead of holding it in memory.
+    /// </summary>
+    public async Task DownloadFingerprintsAsync(string credential, string jobId, int round, string path, CancellationToken cancellationToken = default)
+    {
+        using HttpResponseMessage response = await SendCoreAsync<object>(HttpMethod.Get, AgentApi.FingerprintsPath(jobId, round), credential, null, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+        await using Stream body = await response.Content.ReadAsStreamAsync(cancellationToken);
+        await using var file = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16, useAsync: true);
+        try
+        {
+            await body.CopyToAsync(file, cancellationToken);
+        }
+        catch (IOException e)
+        {
+            throw new ControlPlaneException(0, "Unreachable", $"The control plane at {_http.BaseAddress} broke off the fingerprints of round {round}: {e.Message}", e);
+        }
+    }
 
     public async Task<Smc.Files.TreeListing> ListingAsync(string credential, string jobId, int round, CancellationToken cancellationToken = default) =>
         Smc.Files.TreeListing.Deserialize(System.Text.Encoding.UTF8.GetBytes((await SendAsync<object, JsonElement>(HttpMethod.Get, AgentApi.ListingPath(jobId, round), credential, null, cancellationToken)).GetRawText()));
@@ -72,6 +89,19 @@ internal sealed class ControlPlaneClient : IDisposable
 
     private async Task<TResponse> SendAsync<TRequest, TResponse>(HttpMethod method, string path, string bearer, TRequest? body, CancellationToken cancellationToken)
     {
+        using HttpResponseMessage response = await SendCoreAsync(method, path, bearer, body, HttpCompletionOption.ResponseContentRead, cancellationToken);
+        if (response.Content.Headers.ContentLength == 0 || response.StatusCode is System.Net.HttpStatusCode.NoContent or System.Net.HttpStatusCode.Accepted)
+        {
+            return default!;
+        }
+
+        return await response.Content.ReadFromJsonAsync<TResponse>(AgentJson.Options, cancellationToken)
+            ?? throw new ControlPlaneException((int)response.StatusCode, "EmptyResponse", "The control plane sent an empty answer.");
+    }
+
+    /// <summary>Sends a request; returns the response when it succeeded, throws <see cref="ControlPlaneException"/> with the problem's code otherwise.</summary>
+    private async Task<HttpResponseMessage> SendCoreAsync<TRequest>(HttpMethod method, string path, string bearer, TRequest? body, HttpCompletionOption completion, CancellationToken cancellationToken)
+    {
         using var message = new HttpRequestMessage(method, path)
         {
             Content = body is null ? null : JsonContent.Create(body, options: AgentJson.Options),
@@ -80,7 +110,7 @@ internal sealed class ControlPlaneClient : IDisposable
         HttpResponseMessage response;
         try
         {
-            response = await _http.SendAsync(message, cancellationToken);
+            response = await _http.SendAsync(message, completion, cancellationToken);
         }
         catch (HttpRequestException e)
         {
@@ -91,19 +121,13 @@ internal sealed class ControlPlaneClient : IDisposable
             throw new ControlPlaneException(0, "Timeout", $"The control plane at {_http.BaseAddress} did not answer in {_http.Timeout.TotalSeconds:0} s.", e);
         }
 
+        if (response.IsSuccessStatusCode)
+        {
+            return response;
+        }
+
         using (response)
         {
-            if (response.IsSuccessStatusCode)
-            {
-                if (response.Content.Headers.ContentLength == 0 || response.StatusCode is System.Net.HttpStatusCode.NoContent or System.Net.HttpStatusCode.Accepted)
-                {
-                    return default!;
-                }
-
-                return await response.Content.ReadFromJsonAsync<TResponse>(AgentJson.Options, cancellationToken)
-                    ?? throw new ControlPlaneException((int)response.StatusCode, "EmptyResponse", "The control plane sent an empty answer.");
-            }
-
             string code = "Http" + (int)response.StatusCode, detail = response.ReasonPhrase ?? "";
             try
             {

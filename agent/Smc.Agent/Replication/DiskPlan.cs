@@ -66,7 +66,7 @@ internal sealed class DiskPlan
             }
         }
 
-        List<(int, long, long)> sorted = [.. regions.Where(r => r.Length > 0).OrderBy(r => r.Start)];
+        List<(int, long, long)> sorted = Coalesce([.. regions.Where(r => r.Length > 0).OrderBy(r => r.Start)], chunkSize);
         return new DiskPlan
         {
             Index = index,
@@ -102,6 +102,30 @@ internal sealed class DiskPlan
         {
             regions.Add((group, start + e.Start, e.Length));
         }
+    }
+
+    /// <summary>
+    /// Merges regions (sorted by start) of one group that reach into the same grid cell: <see cref="Cut"/> coalesces their
+    /// pieces of that cell into one chunk anyway, so the plan keeps at most one region per run of touched cells instead
+    /// of one per extent of a fragmented bitmap (up to a million per partition).
+    /// </summary>
+    internal static List<(int Group, long Start, long Length)> Coalesce(List<(int Group, long Start, long Length)> sorted, int chunkSize)
+    {
+        var merged = new List<(int Group, long Start, long Length)>();
+        foreach ((int group, long start, long length) in sorted)
+        {
+            if (merged.Count > 0 && merged[^1] is var (g, s, l) && g == group && start / chunkSize <= (s + l - 1) / chunkSize)
+            {
+                merged[^1] = (g, s, Math.Max(s + l, start + length) - s);
+            }
+            else
+            {
+                merged.Add((group, start, length));
+            }
+        }
+
+        merged.TrimExcess();
+        return merged;
     }
 
     /// <summary>Cuts regions on the chunk grid, sector-aligned, coalescing pieces that share a cell and a region group (a partition).</summary>

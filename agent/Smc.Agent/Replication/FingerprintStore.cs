@@ -33,7 +33,17 @@ internal sealed class FingerprintStore : IDisposable
     public StoreHeader Header { get; }
 
     /// <summary>Writes a store atomically (temp file, then rename) from chunks in any order.</summary>
-    public static void Write(string path, string jobId, int round, int chunkSize, IReadOnlyList<long> diskSizes, IEnumerable<(int Disk, long Offset, int Length, string Fingerprint)> chunks)
+    public static void Write(string path, string jobId, int round, int chunkSize, IReadOnlyList<long> diskSizes, IEnumerable<(int Disk, long Offset, int Length, string Fingerprint)> chunks) =>
+        Write(path, jobId, round, chunkSize, diskSizes, add =>
+        {
+            foreach ((int disk, long offset, int length, string fingerprint) in chunks)
+            {
+                add(disk, offset, length, fingerprint);
+            }
+        });
+
+    /// <summary>Writes a store atomically from chunks that <paramref name="produce"/> hands to the callback it is given.</summary>
+    public static void Write(string path, string jobId, int round, int chunkSize, IReadOnlyList<long> diskSizes, Action<Action<int, long, int, string>> produce)
     {
         var header = new StoreHeader { Format = Format, JobId = jobId, Round = round, ChunkSize = chunkSize, DiskSizes = [.. diskSizes] };
         long[] starts = Starts(header);
@@ -58,18 +68,18 @@ internal sealed class FingerprintStore : IDisposable
             RandomAccess.Write(file.SafeFileHandle, head, 0);
             file.SetLength(starts[^1]);
             byte[] slot = new byte[SlotBytes];
-            foreach ((int disk, long offset, int length, string fingerprint) in chunks)
+            produce((disk, offset, length, fingerprint) =>
             {
                 if (disk < 0 || disk >= diskSizes.Count || offset < 0 || offset >= diskSizes[disk] || fingerprint.Length != 64)
                 {
-                    continue;
+                    return;
                 }
 
                 BinaryPrimitives.WriteInt32LittleEndian(slot, (int)(offset % chunkSize) + 1);
                 BinaryPrimitives.WriteInt32LittleEndian(slot.AsSpan(4), length);
                 Convert.FromHexString(fingerprint, slot.AsSpan(8), out _, out _);
                 RandomAccess.Write(file.SafeFileHandle, slot, starts[disk] + offset / chunkSize * SlotBytes);
-            }
+            });
 
             file.Flush(flushToDisk: true);
         }

@@ -695,9 +695,23 @@ internal sealed class RoundRunner(AgentConfig config, ControlPlaneClient client,
         if (known is null)
         {
             Log($"round {command.Round}: fingerprints of round {baseRound} not kept here; fetching them from the control plane");
-            RoundFingerprints fetched = await ControlPlaneClient.ShortRetry.ExecuteAsync(async ct => await client.FingerprintsAsync(config.Credential, _jobId, baseRound, ct), cancellationToken);
-            FingerprintStore.Write(FingerprintsFile, fetched.JobId, fetched.Round, fetched.ChunkSize, fetched.DiskSizes,
-                fetched.Chunks.Select(c => (c.Disk, c.Offset, c.Length, c.Fingerprint)));
+            string download = FingerprintsFile + ".download";
+            await ControlPlaneClient.ShortRetry.ExecuteAsync(async ct => await client.DownloadFingerprintsAsync(config.Credential, _jobId, baseRound, download, ct), cancellationToken);
+            try
+            {
+                FingerprintsDocument.Head head = FingerprintsDocument.ReadHead(download);
+                FingerprintStore.Write(FingerprintsFile, head.JobId!, head.Round, head.ChunkSize, head.DiskSizes!,
+                    add => FingerprintsDocument.ReadChunks(download, c => add(c.Disk, c.Offset, c.Length, c.Fingerprint)));
+            }
+            catch (InvalidDataException e)
+            {
+                throw new AgentException(ExitCodes.Failure, $"The control plane's fingerprints of round {baseRound} can't be read ({e.Message}).", e);
+            }
+            finally
+            {
+                File.Delete(download);
+            }
+
             known = FingerprintStore.Open(FingerprintsFile)!;
         }
 
