@@ -19,6 +19,16 @@ internal sealed record OssPart(int Number, string ETag, long Size);
 /// </summary>
 internal sealed class OssClient(HttpClient http, AlibabaOptions options, string region, TimeProvider clock)
 {
+    /// <summary>Retries of a part upload (built once: the client uploads thousands of parts). Re-uploading a part number replaces it, so every part may be retried.</summary>
+    private readonly ResiliencePipeline _partRetry = new ResiliencePipelineBuilder().AddRetry(new RetryStrategyOptions
+    {
+        MaxRetryAttempts = Math.Max(1, options.MaxAttempts - 1),
+        BackoffType = DelayBackoffType.Exponential,
+        UseJitter = true,
+        Delay = options.RetryDelay,
+        ShouldHandle = new PredicateBuilder().Handle<AlibabaException>(e => e.Kind != AlibabaErrorKind.UserError),
+    }).Build();
+
     /// <summary>Parts per ListParts page (OSS's maximum).</summary>
     internal const int MaxPartsPerList = 1000;
 
@@ -118,16 +128,7 @@ internal sealed class OssClient(HttpClient http, AlibabaOptions options, string 
     /// <summary>Uploads one part (re-sending a part number replaces it); returns its ETag.</summary>
     public async Task<string> UploadPartAsync(string bucket, string key, string uploadId, int number, ReadOnlyMemory<byte> body, CancellationToken cancellationToken = default)
     {
-        // Re-uploading a part number replaces it, so every part may be retried.
-        ResiliencePipeline retry = new ResiliencePipelineBuilder().AddRetry(new RetryStrategyOptions
-        {
-            MaxRetryAttempts = Math.Max(1, options.MaxAttempts - 1),
-            BackoffType = DelayBackoffType.Exponential,
-            UseJitter = true,
-            Delay = options.RetryDelay,
-            ShouldHandle = new PredicateBuilder().Handle<AlibabaException>(e => e.Kind != AlibabaErrorKind.UserError),
-        }).Build();
-        return await retry.ExecuteAsync(async ct =>
+        return await _partRetry.ExecuteAsync(async ct =>
         {
             using HttpResponseMessage response = await SendAsync(HttpMethod.Put, bucket, key,
                 [new("partNumber", number.ToString(CultureInfo.InvariantCulture)), new("uploadId", uploadId)], body, ct);

@@ -21,10 +21,10 @@ public static partial class SystemZstd
     public const string OverrideVariable = "SMC_ZSTD";
 
     [ThreadStatic]
-    private static ContextHandle? t_context;
+    private static ZstdContext? t_context;
 
     [ThreadStatic]
-    private static DecompressionHandle? t_decompression;
+    private static ZstdContext? t_decompression;
 
     /// <summary>True when the system library loaded and <see cref="OverrideVariable"/> does not say <c>managed</c>.</summary>
     public static bool IsAvailable { get; } = Probe();
@@ -44,7 +44,7 @@ public static partial class SystemZstd
             throw new InvalidOperationException($"{Library} is not available here.");
         }
 
-        ContextHandle context = t_context ??= CreateContext();
+        ZstdContext context = t_context ??= new ZstdContext(ZSTD_createCCtx(), decompression: false);
         nuint written = ZSTD_compressCCtx(
             context, ref MemoryMarshal.GetReference(destination), (nuint)destination.Length,
             ref MemoryMarshal.GetReference(source), (nuint)source.Length, level);
@@ -65,7 +65,7 @@ public static partial class SystemZstd
             throw new InvalidOperationException($"{Library} is not available here.");
         }
 
-        DecompressionHandle context = t_decompression ??= CreateDecompression();
+        ZstdContext context = t_decompression ??= new ZstdContext(ZSTD_createDCtx(), decompression: true);
         nuint written = ZSTD_decompressDCtx(
             context, ref MemoryMarshal.GetReference(destination), (nuint)destination.Length,
             ref MemoryMarshal.GetReference(source), (nuint)source.Length);
@@ -100,27 +100,13 @@ public static partial class SystemZstd
         }
     }
 
-    private static DecompressionHandle CreateDecompression()
-    {
-        DecompressionHandle context = ZSTD_createDCtx();
-        return context.IsInvalid ? throw new InvalidOperationException($"{Library}: ZSTD_createDCtx failed.") : context;
-    }
-
-    internal static void FreeDecompression(IntPtr context) => ZSTD_freeDCtx(context);
-
-    private static ContextHandle CreateContext()
-    {
-        ContextHandle context = ZSTD_createCCtx();
-        return context.IsInvalid ? throw new InvalidOperationException($"{Library}: ZSTD_createCCtx failed.") : context;
-    }
-
     [LibraryImport(Library)]
     [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
     private static partial uint ZSTD_versionNumber();
 
     [LibraryImport(Library)]
     [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
-    private static partial ContextHandle ZSTD_createCCtx();
+    private static partial IntPtr ZSTD_createCCtx();
 
     [LibraryImport(Library)]
     [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
@@ -128,7 +114,7 @@ public static partial class SystemZstd
 
     [LibraryImport(Library)]
     [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
-    private static partial nuint ZSTD_compressCCtx(ContextHandle context, ref byte destination, nuint capacity, ref byte source, nuint length, int level);
+    private static partial nuint ZSTD_compressCCtx(ZstdContext context, ref byte destination, nuint capacity, ref byte source, nuint length, int level);
 
     [LibraryImport(Library)]
     [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
@@ -136,7 +122,7 @@ public static partial class SystemZstd
 
     [LibraryImport(Library)]
     [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
-    private static partial DecompressionHandle ZSTD_createDCtx();
+    private static partial IntPtr ZSTD_createDCtx();
 
     [LibraryImport(Library)]
     [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
@@ -144,44 +130,36 @@ public static partial class SystemZstd
 
     [LibraryImport(Library)]
     [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
-    private static partial nuint ZSTD_decompressDCtx(DecompressionHandle context, ref byte destination, nuint capacity, ref byte source, nuint length);
+    private static partial nuint ZSTD_decompressDCtx(ZstdContext context, ref byte destination, nuint capacity, ref byte source, nuint length);
 
     [LibraryImport(Library)]
     [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
     private static partial IntPtr ZSTD_getErrorName(nuint code);
 
-    /// <summary>A compression context (ZSTD_CCtx*), one per thread, freed with the thread.</summary>
-    private sealed class ContextHandle : SafeHandle
+    /// <summary>A zstd context (ZSTD_CCtx* or ZSTD_DCtx*), one per thread, freed with the thread by its own free function.</summary>
+    private sealed class ZstdContext : SafeHandle
     {
-        public ContextHandle()
+        private readonly bool _decompression;
+
+        public ZstdContext(IntPtr context, bool decompression)
             : base(IntPtr.Zero, ownsHandle: true)
         {
+            if (context == IntPtr.Zero)
+            {
+                throw new InvalidOperationException($"{Library}: {(decompression ? "ZSTD_createDCtx" : "ZSTD_createCCtx")} failed.");
+            }
+
+            SetHandle(context);
+            _decompression = decompression;
         }
 
         public override bool IsInvalid => handle == IntPtr.Zero;
 
         protected override bool ReleaseHandle()
         {
-            ZSTD_freeCCtx(handle);
+            _ = _decompression ? ZSTD_freeDCtx(handle) : ZSTD_freeCCtx(handle);
             return true;
         }
-    }
-}
-
-/// <summary>A decompression context (ZSTD_DCtx*), one per thread, freed with the thread.</summary>
-internal sealed class DecompressionHandle : SafeHandle
-{
-    public DecompressionHandle()
-        : base(IntPtr.Zero, ownsHandle: true)
-    {
-    }
-
-    public override bool IsInvalid => handle == IntPtr.Zero;
-
-    protected override bool ReleaseHandle()
-    {
-        SystemZstd.FreeDecompression(handle);
-        return true;
     }
 }
 
