@@ -9,13 +9,17 @@ namespace Smc.Storage.Azure;
 /// <summary>
 /// <see cref="IRecordStore{T}"/> on Azure Table storage: one table per record kind, the record as JSON
 /// split over <c>Data0..DataN</c> string properties (a property holds at most 32 K characters), the
-/// table's ETag for optimistic concurrency.
+/// table's ETag for optimistic concurrency; an <see cref="IDueRecord"/>'s due time also as a <c>DueAt</c> column, for
+/// <see cref="ListDueAsync"/>.
 /// </summary>
 internal sealed class TableRecordStore<T>(TableClient table) : IRecordStore<T>
     where T : class
 {
     private const string Partition = "r";
     private const int SliceChars = 30_000;
+
+    /// <summary>The column of <see cref="IDueRecord.DueAt"/>, beside the record's JSON (absent when it has none).</summary>
+    private const string DueAtName = "DueAt";
 
     public async Task<Stored<T>?> GetAsync(string id, CancellationToken cancellationToken = default)
     {
@@ -77,6 +81,22 @@ internal sealed class TableRecordStore<T>(TableClient table) : IRecordStore<T>
         }
     }
 
+    public async IAsyncEnumerable<Stored<T>> ListDueAsync(DateTimeOffset until, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        if (!typeof(IDueRecord).IsAssignableFrom(typeof(T)))
+        {
+            yield break;
+        }
+
+        // An entity without DueAt doesn't satisfy the comparison (Table storage and Azurite alike), so it isn't read.
+        // (The column name is in the format text: CreateQueryFilter would quote an interpolated one as a string.)
+        string filter = TableClient.CreateQueryFilter($"PartitionKey eq {Partition} and DueAt le {until.ToUniversalTime()}");
+        await foreach (TableEntity e in table.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken))
+        {
+            yield return ToStored(e);
+        }
+    }
+
     private static TableEntity ToEntity(string id, T value)
     {
         string json = JsonSerializer.Serialize(value, StoreJson.Options);
@@ -88,6 +108,11 @@ internal sealed class TableRecordStore<T>(TableClient table) : IRecordStore<T>
         }
 
         entity["Slices"] = slices;
+        if (value is IDueRecord { DueAt: { } due })
+        {
+            entity[DueAtName] = due.ToUniversalTime();
+        }
+
         return entity;
     }
 

@@ -1,7 +1,7 @@
 namespace Smc.Core.Domain;
 
 /// <summary>A replication job; field names follow SMC's <c>CreateReplicationJob</c>, camelCased (product.md).</summary>
-public sealed class ReplicationJob
+public sealed class ReplicationJob : Ports.IDueRecord
 {
     public required string JobId { get; init; }
 
@@ -40,6 +40,13 @@ public sealed class ReplicationJob
     /// staging goes, the source is free). Null: it never expires.
     /// </summary>
     public DateTimeOffset? ValidTime { get; init; }
+
+    /// <summary>
+    /// When housekeeping must look at the job: its <see cref="ValidTime"/> while it is unfinished, never once it ended — so
+    /// the sweep for expired jobs reads those that may expire, not every job ever made. Not part of the job's JSON.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public DateTimeOffset? DueAt => JobStatus.IsUnfinished(Status) ? ValidTime : null;
 
     public ReplicationParameters ReplicationParameters { get; init; } = new();
 

@@ -19,4 +19,10 @@ public interface IRecordStore<T>
     Task<bool> DeleteAsync(string id, string? etag = null, CancellationToken cancellationToken = default);
 
     IAsyncEnumerable<Stored<T>> ListAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// The records whose <see cref="IDueRecord.DueAt"/> is at or before <paramref name="until"/>, read by the store's own
+    /// query (records without a due time are never read); none when <typeparamref name="T"/> is not an <see cref="IDueRecord"/>.
+    /// </summary>
+    IAsyncEnumerable<Stored<T>> ListDueAsync(DateTimeOffset until, CancellationToken cancellationToken = default);
 }

@@ -379,7 +379,7 @@ public sealed class ReplicationJobService(
     {
         DateTimeOffset now = clock.GetUtcNow();
         var overdue = new List<string>();
-        await foreach (Stored<ReplicationJob> j in jobs.ListAsync(cancellationToken))
+        await foreach (Stored<ReplicationJob> j in jobs.ListDueAsync(now, cancellationToken))
         {
             if (j.Value.ValidTime <= now && !IsEnded(j.Value.Status))
             {
