@@ -7,11 +7,11 @@ namespace Smc.Agent.Tests;
 public sealed class FingerprintStoreTests : IDisposable
 {
     private const int Chunk = 1 << 20;
-    private readonly string _dir = Directory.CreateTempSubdirectory("smc-prints-").FullName;
+    private readonly TempDir _temp = new("prints");
 
-    private string StorePath => Path.Combine(_dir, "j-testaaaaaaaaaaaa.fingerprints");
+    private string StorePath => _temp.File("j-testaaaaaaaaaaaa.fingerprints");
 
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
+    public void Dispose() => _temp.Dispose();
 
     [Fact]
     public void Matches_WrittenChunk_OnlyAtItsOffsetWithItsLengthAndFingerprint()
@@ -46,7 +46,7 @@ public sealed class FingerprintStoreTests : IDisposable
         Assert.Equal(1, store.Header.Round);
         Assert.True(store.Matches(0, 0, Chunk, Bytes(Print(2)), 16L << 20));
         Assert.False(store.Matches(0, 1L << 20, Chunk, Bytes(Print(1)), 16L << 20));
-        Assert.Equal([StorePath], Directory.GetFiles(_dir));
+        Assert.Equal([StorePath], Directory.GetFiles(_temp.Path));
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(StorePath));
     }
 

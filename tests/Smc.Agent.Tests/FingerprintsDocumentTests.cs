@@ -1,5 +1,6 @@
 using System.Text;
 using Smc.Agent.Replication;
+using Smc.Disks.Tests.Support;
 using Smc.Wire.Staging;
 
 namespace Smc.Agent.Tests;
@@ -7,11 +8,11 @@ namespace Smc.Agent.Tests;
 /// <summary>The control plane's fingerprints document, read from a file as a stream (as the agent does when it lost its store).</summary>
 public sealed class FingerprintsDocumentTests : IDisposable
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("smc-printsdoc-").FullName;
+    private readonly TempDir _temp = new("printsdoc");
 
-    private string DocPath => Path.Combine(_dir, "prints.json");
+    private string DocPath => _temp.File("prints.json");
 
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
+    public void Dispose() => _temp.Dispose();
 
     [Theory]
     [InlineData(16)] // every value straddles a refill, and the buffer grows
@@ -50,7 +51,10 @@ public sealed class FingerprintsDocumentTests : IDisposable
     {
         byte[] whole = StagingJson.Serialize(Document(100));
         File.WriteAllBytes(DocPath, whole[..(whole.Length / 2)]);
-        Assert.Throws<InvalidDataException>(() => FingerprintsDocument.ReadChunks(DocPath, _ => { }));
+        var before = new List<FingerprintEntry>();
+        Assert.Throws<InvalidDataException>(() => FingerprintsDocument.ReadChunks(DocPath, before.Add, 256));
+        Assert.InRange(before.Count, 30, 49); // streamed: the chunks before the cut came out first, with a 256-byte buffer
+        Assert.Equal(4, FingerprintsDocument.ReadHead(DocPath).Round); // the head comes first: read without the chunks
 
         File.WriteAllText(DocPath, "[1, 2, 3]");
         Assert.Throws<InvalidDataException>(() => FingerprintsDocument.ReadHead(DocPath));
@@ -59,7 +63,7 @@ public sealed class FingerprintsDocumentTests : IDisposable
         Assert.Throws<InvalidDataException>(() => FingerprintsDocument.ReadChunks(DocPath, _ => { }));
 
         File.WriteAllText(DocPath, "{\"jobId\":\"j-testaaaaaaaaaaaa\",\"chunks\":[]}", Encoding.UTF8);
-        Assert.Throws<InvalidDataException>(() => FingerprintsDocument.ReadHead(DocPath)); // no chunk size or disk sizes
+        Assert.Throws<InvalidDataException>(() => FingerprintsDocument.ReadHead(DocPath)); // no round, chunk size or disk sizes
     }
 
     [Fact]
@@ -67,10 +71,10 @@ public sealed class FingerprintsDocumentTests : IDisposable
     {
         RoundFingerprints document = Document(3000);
         File.WriteAllBytes(DocPath, StagingJson.Serialize(document));
-        string store = Path.Combine(_dir, "store");
+        string store = _temp.File("store");
 
         FingerprintsDocument.Head head = FingerprintsDocument.ReadHead(DocPath);
-        FingerprintStore.Write(store, head.JobId!, head.Round, head.ChunkSize, head.DiskSizes!,
+        FingerprintStore.Write(store, head.JobId!, head.Round!.Value, head.ChunkSize, head.DiskSizes!,
             add => FingerprintsDocument.ReadChunks(DocPath, c => add(c.Disk, c.Offset, c.Length, c.Fingerprint)));
         using FingerprintStore opened = FingerprintStore.Open(store)!;
 

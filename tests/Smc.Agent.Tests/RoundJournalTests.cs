@@ -7,11 +7,11 @@ namespace Smc.Agent.Tests;
 /// <summary>The round checkpoint: what a killed agent reads back, from a real file.</summary>
 public sealed class RoundJournalTests : IDisposable
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("smc-journal-").FullName;
+    private readonly TempDir _temp = new("journal");
 
-    private string JournalPath => Path.Combine(_dir, "j-testaaaaaaaaaaaa-r0.journal");
+    private string JournalPath => _temp.File("j-testaaaaaaaaaaaa-r0.journal");
 
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
+    public void Dispose() => _temp.Dispose();
 
     [Fact]
     public void Open_AfterPacksAndUnchangedChunks_CountsThemAndStreamsThemBack()
@@ -66,6 +66,24 @@ public sealed class RoundJournalTests : IDisposable
     }
 
     [Fact]
+    public void Open_LinesWithoutAHeader_StartsTheJournalAgain()
+    {
+        File.WriteAllText(JournalPath, "{\"chunks\":[{\"disk\":0,\"offset\":0,\"length\":4096,\"pack\":\"p-0\",\"storedLength\":9,\"fingerprint\":\"ab\"}]}\n");
+        bool made = false;
+
+        using RoundJournal journal = RoundJournal.Open(JournalPath, () =>
+        {
+            made = true;
+            return NewHeader();
+        });
+
+        Assert.True(made);
+        Assert.Equal(0, journal.SentChunks);
+        Assert.Empty(journal.Entries());
+        Assert.Equal("j-testaaaaaaaaaaaa", journal.Header.JobId);
+    }
+
+    [Fact]
     public void Open_CommittedRound_RemembersTheManifestHash()
     {
         using (RoundJournal journal = RoundJournal.Open(JournalPath, NewHeader))
@@ -92,7 +110,7 @@ public sealed class RoundJournalTests : IDisposable
     {
         // GPT, partition 1 from sector 2100 (1,075,200 bytes: inside the second 1 MiB cell) and no file system, so the
         // plan reads the head [0, 1,075,200) and the whole partition: cell 1 holds the head's tail and the partition's start.
-        string disk = Path.Combine(_dir, "disk.img");
+        string disk = _temp.File("disk.img");
         using (var f = File.Create(disk))
         {
             f.SetLength(8L << 20);
@@ -124,7 +142,7 @@ public sealed class RoundJournalTests : IDisposable
     [Fact]
     public void DoneChunks_ChunkBeyondTheDisk_IsIgnored()
     {
-        string disk = Path.Combine(_dir, "raw.img");
+        string disk = _temp.File("raw.img");
         using (var f = File.Create(disk))
         {
             f.SetLength(4L << 20);

@@ -129,7 +129,7 @@ internal sealed class DiskPlan
     }
 
     /// <summary>Cuts regions on the chunk grid, sector-aligned, coalescing pieces that share a cell and a region group (a partition).</summary>
-    internal static IEnumerable<ChunkRange> Cut(int disk, List<(int Group, long Start, long Length)> regions /* non-empty, by start */, int chunkSize, long diskSize)
+    internal static IEnumerable<ChunkRange> Cut(int disk, List<(int Group, long Start, long Length)> regions /* by start */, int chunkSize, long diskSize)
     {
         bool open = false;
         int group = 0;

@@ -21,11 +21,14 @@ internal static class FingerprintsDocument
     {
         public string? JobId { get; set; }
 
-        public int Round { get; set; }
+        public int? Round { get; set; }
 
         public int ChunkSize { get; set; }
 
         public List<long>? DiskSizes { get; set; }
+
+        /// <summary>Every field read (the control plane writes them before the chunks, so the head is read without them).</summary>
+        internal bool IsComplete => JobId is not null && Round is not null && DiskSizes is not null && ChunkSize > 0;
     }
 
     /// <summary>The document's fields other than its chunks.</summary>
@@ -34,9 +37,7 @@ internal static class FingerprintsDocument
     {
         var head = new Head();
         Scan(path, head, null, bufferBytes);
-        return head.JobId is null || head.DiskSizes is null || head.ChunkSize <= 0
-            ? throw new InvalidDataException("the fingerprints document has no jobId, chunkSize or diskSizes")
-            : head;
+        return head.IsComplete ? head : throw new InvalidDataException("the fingerprints document lacks one of jobId, round, chunkSize, diskSizes");
     }
 
     /// <summary>Hands every chunk of the document to <paramref name="chunk"/>, in document order.</summary>
@@ -82,7 +83,7 @@ internal static class FingerprintsDocument
                         break;
                     }
 
-                    if (reader.CurrentDepth == 0 && reader.TokenType == JsonTokenType.EndObject)
+                    if ((reader.CurrentDepth == 0 && reader.TokenType == JsonTokenType.EndObject) || (onChunk is null && head.IsComplete))
                     {
                         done = true;
                         break;
@@ -91,6 +92,11 @@ internal static class FingerprintsDocument
                     if (reader.CurrentDepth == 0 && reader.TokenType != JsonTokenType.StartObject)
                     {
                         throw new InvalidDataException("the fingerprints document is not a JSON object");
+                    }
+
+                    if (reader.CurrentDepth == 0)
+                    {
+                        continue; // the document's own '{': step into it (skipping it whole would need all of it in the buffer)
                     }
 
                     if (reader.CurrentDepth == 1 && reader.TokenType == JsonTokenType.PropertyName)

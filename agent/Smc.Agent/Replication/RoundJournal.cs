@@ -23,14 +23,13 @@ internal sealed class RoundJournal : IDisposable
     private readonly object _gate = new();
     private readonly Dictionary<int, (long Covered, long Stored)> _disks = [];
 
-    private RoundJournal(string path, FileStream file, JournalHeader header)
+    private RoundJournal(string path, FileStream file)
     {
         _path = path;
         _file = file;
-        Header = header;
     }
 
-    public JournalHeader Header { get; }
+    public JournalHeader Header { get; private set; } = null!;
 
     /// <summary>Chunks acknowledged in packs so far.</summary>
     public long SentChunks { get; private set; }
@@ -71,8 +70,8 @@ internal sealed class RoundJournal : IDisposable
         }
 
         var file = new FileStream(path, options);
+        var journal = new RoundJournal(path, file);
         JournalHeader? header = null;
-        string? committed = null;
         long good = 0;
         foreach ((JournalLine entry, long end) in ReadLines(file))
         {
@@ -80,31 +79,30 @@ internal sealed class RoundJournal : IDisposable
             {
                 header = entry.Header;
             }
+            else if (header is null)
+            {
+                break; // lines before a header belong to no round: start the journal again
+            }
             else if (entry.Committed is not null)
             {
-                committed = entry.Committed;
+                journal.CommittedManifestSha256 = entry.Committed;
+            }
+            else
+            {
+                // Counted as read, in one pass: the chunks themselves stay in the file.
+                journal.Count(entry.Chunks, sent: true);
+                journal.Count(entry.Unchanged, sent: false);
             }
 
             good = end;
         }
 
-        file.SetLength(good);
-        file.Position = good;
-        var journal = new RoundJournal(path, file, header ?? newHeader());
+        file.SetLength(header is null ? 0 : good);
+        file.Position = file.Length;
+        journal.Header = header ?? newHeader();
         if (header is null)
         {
-            file.SetLength(0);
             journal.Append(new JournalLine { Header = journal.Header });
-        }
-        else
-        {
-            journal.CommittedManifestSha256 = committed;
-            // Counted line by line: the chunks themselves stay in the file.
-            foreach ((JournalLine entry, _) in ReadLines(new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite)))
-            {
-                journal.Count(entry.Chunks, sent: true);
-                journal.Count(entry.Unchanged, sent: false);
-            }
         }
 
         return journal;

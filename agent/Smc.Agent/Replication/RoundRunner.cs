@@ -45,6 +45,9 @@ internal sealed class RoundRunner(AgentConfig config, ControlPlaneClient client,
     /// </summary>
     private const int PackChunks = 1024;
 
+    /// <summary>Unchanged chunks noted in the journal per line (the same bound on a line's size as <see cref="PackChunks"/>).</summary>
+    private const int UnchangedBatch = PackChunks;
+
     private readonly string _jobId = command.JobId ?? throw new AgentException(ExitCodes.Failure, "Command without a job id.");
     private Func<string, byte[], int, CancellationToken, Task>? _sink;
     private bool _barShown;
@@ -104,7 +107,7 @@ internal sealed class RoundRunner(AgentConfig config, ControlPlaneClient client,
             byte[] dataKey = Convert.FromBase64String(journal.Header.DataKey);
             await ContainerAsync(cancellationToken);
             byte[] fingerprintKey = Convert.FromBase64String(_credentials!.FingerprintKey);
-            using FingerprintStore? baseline = await BaselineAsync(plans, cancellationToken);
+            using FingerprintStore? baseline = await BaselineAsync(cancellationToken);
             using var reporter = new CancellationTokenSource();
             Task reporting = ReportAsync(progress, reporter.Token);
             try
@@ -392,7 +395,7 @@ internal sealed class RoundRunner(AgentConfig config, ControlPlaneClient client,
         }
     }
 
-    /// <summary>Notes an unchanged chunk in the journal, in batches of 1024 lines' worth (a lost batch is only compared again).</summary>
+    /// <summary>Notes an unchanged chunk in the journal, <see cref="UnchangedBatch"/> per line (a lost batch is only compared again).</summary>
     private void Unchanged(RoundJournal journal, ManifestChunk? chunk, bool flush)
     {
         ManifestChunk[] batch;
@@ -403,7 +406,7 @@ internal sealed class RoundRunner(AgentConfig config, ControlPlaneClient client,
                 _unchangedBatch.Add(chunk);
             }
 
-            if (_unchangedBatch.Count < 1024 && !flush)
+            if (_unchangedBatch.Count < UnchangedBatch && !flush)
             {
                 return;
             }
@@ -668,14 +671,14 @@ internal sealed class RoundRunner(AgentConfig config, ControlPlaneClient client,
     /// What this round compares with: the base round's fingerprints, from the agent's own store or, when that is gone
     /// (reinstall, new state disk), from the control plane (kept as the store from then on). Null for a full round.
     /// </summary>
-    private async Task<FingerprintStore?> BaselineAsync(List<DiskPlan> plans, CancellationToken cancellationToken)
+    private async Task<FingerprintStore?> BaselineAsync(CancellationToken cancellationToken)
     {
         if (command.BaseRound is not int baseRound)
         {
             return null;
         }
 
-        File.Delete(Path.Combine(stateDir, $"{_jobId}.fingerprints.json")); // the whole-JSON copy of agents before 0.x
+        File.Delete(Path.Combine(stateDir, $"{_jobId}.fingerprints.json")); // the whole-JSON copy earlier agents kept
         FingerprintStore? known = null;
         try
         {
@@ -700,7 +703,7 @@ internal sealed class RoundRunner(AgentConfig config, ControlPlaneClient client,
             try
             {
                 FingerprintsDocument.Head head = FingerprintsDocument.ReadHead(download);
-                FingerprintStore.Write(FingerprintsFile, head.JobId!, head.Round, head.ChunkSize, head.DiskSizes!,
+                FingerprintStore.Write(FingerprintsFile, head.JobId!, head.Round!.Value, head.ChunkSize, head.DiskSizes!,
                     add => FingerprintsDocument.ReadChunks(download, c => add(c.Disk, c.Offset, c.Length, c.Fingerprint)));
             }
             catch (InvalidDataException e)
