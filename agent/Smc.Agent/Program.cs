@@ -124,7 +124,14 @@ benchRounds.SetAction((p, ct) => GuardAsync(() => BenchmarkCommand.RoundsAsync(p
 var benchmark = new Command("benchmark", "Figures for scripts/bench.sh.") { benchPipeline, benchUpload, benchChanges, benchRounds };
 benchmark.Hidden = true;
 
-var root = new RootCommand("smc-agent — moves this server's disks to SMC Serverless, block by block.") { config, inspect, register, run, migrate, install, uninstall, benchmark };
+// The freeze watchdog (Platform/Live/Freezer.cs): started by the agent itself before each freeze, never by hand.
+var thawAfter = new Option<long>("--thaw-after-ms") { Required = true };
+var thawMounts = new Argument<string[]>("mount") { Arity = ArgumentArity.OneOrMore };
+var watchdog = new Command("watchdog", "Thaws file systems if the agent dies or overruns a freeze.") { thawAfter, thawMounts };
+watchdog.Hidden = true;
+watchdog.SetAction(p => Smc.Agent.Platform.Live.FreezeWatchdog.RunChild(TimeSpan.FromMilliseconds(p.GetValue(thawAfter)), p.GetValue(thawMounts)!, Console.Error));
+
+var root = new RootCommand("smc-agent — moves this server's disks to SMC Serverless, block by block.") { config, inspect, register, run, migrate, install, uninstall, benchmark, watchdog };
 ParseResult parsed = root.Parse(args);
 if (parsed.Errors.Count > 0)
 {

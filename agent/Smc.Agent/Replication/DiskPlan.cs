@@ -1,3 +1,4 @@
+using Smc.Agent.Platform.Live;
 using Smc.Disks;
 using Smc.Wire.Inventory;
 
@@ -36,7 +37,16 @@ internal sealed class DiskPlan
     /// </summary>
     public bool IsSharedCell(long cell) => _sharedCells.Contains(cell);
 
-    public static DiskPlan Build(int index, string device, int chunkSize)
+    /// <summary>The disk's mounted file systems (null for an image file or an unmounted disk): they change while read.</summary>
+    public LiveDisk? Live { get; private init; }
+
+    /// <summary>How each part of the disk was planned, for the log and the round's record (e.g. a whole copy and why).</summary>
+    public List<string> Notes { get; } = [];
+
+    /// <summary>Bounds of each region group (the head, each partition, or the whole disk): a catch-up never reads past them.</summary>
+    private List<(int Group, long Start, long End, bool HeaderOnly)> _groups = [];
+
+    public static DiskPlan Build(int index, string device, int chunkSize, LiveDisk? live = null)
     {
         using DiskReader reader = DiskReader.Open(device);
         DiskInfo info = DiskInspector.Inspect(reader, device);
@@ -48,48 +58,76 @@ internal sealed class DiskPlan
 
         var regions = new List<(int Group, long Start, long Length)>();
         var bounds = new List<long>();
+        var groups = new List<(int, long, long, bool)>();
+        var notes = new List<string>();
         if (info.PartitionTable == "none")
         {
             PartitionInfo? whole = info.Parts.FirstOrDefault();
-            AddExtents(regions, 0, reader, 0, size, whole?.FileSystem);
+            AddExtents(regions, notes, 0, reader, 0, size, whole?.FileSystem, live?.Volumes.FirstOrDefault(v => v.Start == 0), "the disk");
+            groups.Add((0, 0, size, whole?.FileSystem == "swap"));
         }
         else
         {
             long firstStart = info.Parts.Count == 0 ? size : info.Parts.Min(p => p.StartBytes);
             regions.Add((-1, 0, Math.Min(firstStart, size)));
+            groups.Add((-1, 0, Math.Min(firstStart, size), false));
             bounds.Add(Math.Min(firstStart, size));
             foreach (PartitionInfo part in info.Parts.Where(p => p.CanBlock && p.SizeBytes > 0).OrderBy(p => p.StartBytes))
             {
                 bounds.Add(part.StartBytes);
                 bounds.Add(part.StartBytes + part.SizeBytes);
-                AddExtents(regions, part.Number, reader, part.StartBytes, part.SizeBytes, part.FileSystem);
+                AddExtents(regions, notes, part.Number, reader, part.StartBytes, part.SizeBytes, part.FileSystem,
+                    live?.Volumes.FirstOrDefault(v => v.Start == part.StartBytes), $"partition {part.Number}");
+                groups.Add((part.Number, part.StartBytes, Math.Min(size, part.StartBytes + part.SizeBytes), part.FileSystem == "swap"));
             }
         }
 
         List<(int, long, long)> sorted = Coalesce([.. regions.Where(r => r.Length > 0).OrderBy(r => r.Start)], chunkSize);
-        return new DiskPlan
+        var plan = new DiskPlan
         {
             Index = index,
             Device = device,
             Info = info,
             SizeBytes = size,
+            Live = live is { Volumes.Count: > 0 } ? live : null,
             PlannedBytes = Cut(index, sorted, chunkSize, size).Sum(c => (long)c.Length),
             _regions = sorted,
             _chunkSize = chunkSize,
             _sharedCells = [.. bounds.Where(b => b % chunkSize != 0).Select(b => b / chunkSize)],
+            _groups = groups,
         };
+        plan.Notes.AddRange(notes);
+        return plan;
     }
 
-    private static void AddExtents(List<(int, long, long)> regions, int group, DiskReader reader, long start, long length, string? fileSystem)
+    private static void AddExtents(List<(int, long, long)> regions, List<string> notes, int group, DiskReader reader, long start, long length, string? fileSystem,
+        LiveVolume? mounted, string what)
     {
         IReadOnlyList<ByteExtent>? used = null;
-        try
+        if (mounted is not null && fileSystem != "swap")
         {
-            used = AllocationMaps.UsedExtents(reader, start, length, fileSystem);
+            // Mounted: the on-disk bitmaps lag behind the journal, so ask the kernel; without GETFSMAP, copy it whole.
+            used = FsMap.UsedExtents(mounted.MountPoint, mounted.Device, length);
+            notes.Add(used is null
+                ? $"{what}: {mounted.FileSystem} mounted on {mounted.MountPoint} has no kernel space map (GETFSMAP); copied whole"
+                : $"{what}: {mounted.FileSystem} mounted on {mounted.MountPoint}: used blocks from the kernel (GETFSMAP)");
+            used = used?.Where(e => e.Start < length).Select(e => new ByteExtent(e.Start, Math.Min(e.Length, length - e.Start))).ToList();
         }
-        catch (DiskFormatException)
+        else
         {
-            // An allocation map we can't trust: copy the whole partition.
+            try
+            {
+                used = AllocationMaps.UsedExtents(reader, start, length, fileSystem);
+            }
+            catch (DiskFormatException)
+            {
+                // An allocation map we can't trust: copy the whole partition.
+            }
+
+            if (used is null)
+            {
+                notes.Add($"{what}: {fileSystem ?? "unknown content"}: no allocation map this agent reads; copied whole");
+            }
         }
 
         if (used is null)
@@ -102,6 +140,89 @@ internal sealed class DiskPlan
         {
             regions.Add((group, start + e.Start, e.Length));
         }
+    }
+
+    /// <summary>
+    /// The chunks a catch-up reads for cells written since they were read: per written cell and region group, the span from
+    /// the lower of the planned piece's and the written range's start to the higher of their ends, within the group (so it
+    /// covers, and replaces, the chunk read before). Swap (header only) is re-read only where the header was written.
+    /// </summary>
+    public IEnumerable<ChunkRange> CatchUp(IReadOnlyDictionary<long, (int Lo, int Hi)> written)
+    {
+        foreach ((long cell, (int lo, int hi)) in written.OrderBy(kv => kv.Key))
+        {
+            long cellStart = cell * _chunkSize, cellEnd = Math.Min(SizeBytes, cellStart + _chunkSize);
+            foreach ((int group, long gStart, long gEnd, bool headerOnly) in _groups)
+            {
+                long s = Math.Max(cellStart, gStart), e = Math.Min(cellEnd, gEnd);
+                if (s >= e)
+                {
+                    continue;
+                }
+
+                (long pStart, long pEnd)? piece = PlannedPiece(group, s, e);
+                long wStart = Math.Max(s, cellStart + lo), wEnd = Math.Min(e, cellStart + hi);
+                bool writtenHere = wStart < wEnd;
+                long from, to;
+                if (headerOnly)
+                {
+                    if (piece is not var (ps, pe) || !writtenHere || wEnd <= ps || wStart >= pe)
+                    {
+                        continue;
+                    }
+
+                    (from, to) = (ps, pe);
+                }
+                else if (writtenHere)
+                {
+                    (from, to) = piece is var (ps, pe) ? (Math.Min(ps, wStart), Math.Max(pe, wEnd)) : (wStart, wEnd);
+                }
+                else
+                {
+                    continue;
+                }
+
+                from = Math.Max(s, from / 512 * 512);
+                to = Math.Min(e, (to + 511) / 512 * 512);
+                if (to > from)
+                {
+                    yield return new ChunkRange(Index, from, (int)(to - from));
+                }
+            }
+        }
+    }
+
+    /// <summary>The piece of a cell (between <paramref name="s"/> and <paramref name="e"/>) the plan reads for a group, as <see cref="Cut"/> makes it.</summary>
+    private (long Start, long End)? PlannedPiece(int group, long s, long e)
+    {
+        int lo = 0, hi = _regions.Count;
+        while (lo < hi)
+        {
+            int mid = (lo + hi) / 2;
+            if (_regions[mid].Start + _regions[mid].Length <= s)
+            {
+                lo = mid + 1;
+            }
+            else
+            {
+                hi = mid;
+            }
+        }
+
+        long first = long.MaxValue, last = long.MinValue;
+        for (int i = Math.Max(0, lo - 1); i < _regions.Count && _regions[i].Start < e; i++)
+        {
+            (int g, long start, long length) = _regions[i];
+            if (g != group || start + length <= s)
+            {
+                continue;
+            }
+
+            first = Math.Min(first, Math.Max(s, start / 512 * 512));
+            last = Math.Max(last, Math.Min(e, (start + length + 511) / 512 * 512));
+        }
+
+        return first < last ? (first, last) : null;
     }
 
     /// <summary>

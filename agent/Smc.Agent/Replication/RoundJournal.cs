@@ -42,6 +42,26 @@ internal sealed class RoundJournal : IDisposable
 
     public string? CommittedManifestSha256 { get; private set; }
 
+    /// <summary>
+    /// The highest pass the journal has: a live round reads its disks in pass 0 and re-reads what was written meanwhile
+    /// in later passes (the last one under the freeze); a chunk of a later pass replaces what an earlier pass had there.
+    /// </summary>
+    public int LastPass { get; private set; }
+
+    private bool _hasRereads;
+
+    /// <summary>What the round's image is, once its reading is done (kept for a commit retried by another process).</summary>
+    public Smc.Wire.Agent.RoundConsistency? Consistency { get; private set; }
+
+    public void SetConsistency(Smc.Wire.Agent.RoundConsistency consistency)
+    {
+        lock (_gate)
+        {
+            Append(new JournalLine { Consistency = consistency });
+            Consistency = consistency;
+        }
+    }
+
     /// <summary>Plaintext bytes the journal's chunks (sent or unchanged) cover on a disk.</summary>
     public long CoveredBytes(int disk)
     {
@@ -87,11 +107,17 @@ internal sealed class RoundJournal : IDisposable
             {
                 journal.CommittedManifestSha256 = entry.Committed;
             }
+            else if (entry.Consistency is not null)
+            {
+                journal.Consistency = entry.Consistency;
+            }
             else
             {
                 // Counted as read, in one pass: the chunks themselves stay in the file.
                 journal.Count(entry.Chunks, sent: true);
                 journal.Count(entry.Unchanged, sent: false);
+                journal.LastPass = Math.Max(journal.LastPass, entry.Pass);
+                journal._hasRereads |= entry.Reread is not null || entry.RereadAll;
             }
 
             good = end;
@@ -108,7 +134,10 @@ internal sealed class RoundJournal : IDisposable
         return journal;
     }
 
-    /// <summary>Every chunk of the journal, sent (with its pack) or unchanged (without), read back from the file.</summary>
+    /// <summary>
+    /// Every chunk of the journal, sent (with its pack) or unchanged (without), read back from the file — except those a
+    /// later pass re-read (its chunk replaces theirs: the journal names what each pass re-reads before its chunks).
+    /// </summary>
     public IEnumerable<ManifestChunk> Entries()
     {
         lock (_gate)
@@ -116,13 +145,113 @@ internal sealed class RoundJournal : IDisposable
             _file.Flush(flushToDisk: false);
         }
 
+        Superseded? superseded = _hasRereads ? ReadRereads() : null;
         foreach ((JournalLine entry, _) in ReadLines(new FileStream(_path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite)))
         {
             foreach (ManifestChunk c in (entry.Chunks ?? []).Concat(entry.Unchanged ?? []))
             {
-                yield return c;
+                if (superseded?.Replaces(c, entry.Pass) != true)
+                {
+                    yield return c;
+                }
             }
         }
+    }
+
+    /// <summary>
+    /// Starts pass <paramref name="pass"/>: names the ranges it re-reads (null: all of them — a live round resumed by
+    /// another process can't know what changed while nobody watched). Written before the pass's chunks.
+    /// </summary>
+    public void BeginPass(int pass, IEnumerable<ChunkRange>? rereads)
+    {
+        lock (_gate)
+        {
+            if (rereads is null)
+            {
+                Append(new JournalLine { Pass = pass, RereadAll = true });
+            }
+            else
+            {
+                foreach (ChunkRange[] batch in rereads.Chunk(1024))
+                {
+                    Append(new JournalLine { Pass = pass, Reread = [.. batch.Select(r => new[] { r.Disk, r.Offset, r.Length })] });
+                }
+            }
+
+            LastPass = Math.Max(LastPass, pass);
+            _hasRereads = true;
+        }
+    }
+
+    /// <summary>What the entries add up to once re-read chunks are left out: what the manifest and the commit say.</summary>
+    public (long SentChunks, long StoredBytes, long UnchangedChunks, Dictionary<int, long> Covered) Totals()
+    {
+        long sent = 0, stored = 0, unchanged = 0;
+        var covered = new Dictionary<int, long>();
+        foreach (ManifestChunk c in Entries())
+        {
+            covered[c.Disk] = covered.GetValueOrDefault(c.Disk) + c.Length;
+            if (c.Pack is null)
+            {
+                unchanged++;
+            }
+            else
+            {
+                sent++;
+                stored += c.StoredLength;
+            }
+        }
+
+        return (sent, stored, unchanged, covered);
+    }
+
+    private Superseded ReadRereads()
+    {
+        var result = new Superseded(Header.ChunkSize);
+        foreach ((JournalLine entry, _) in ReadLines(new FileStream(_path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite)))
+        {
+            if (entry.RereadAll)
+            {
+                result.AllBefore = Math.Max(result.AllBefore, entry.Pass);
+            }
+
+            foreach (long[] r in entry.Reread ?? [])
+            {
+                if (r.Length == 3)
+                {
+                    result.Add((int)r[0], r[1], r[1] + r[2], entry.Pass);
+                }
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>Re-read ranges by (disk, cell): a chunk is replaced by a range of a later pass that overlaps it.</summary>
+    private sealed class Superseded(int chunkSize)
+    {
+        private readonly Dictionary<(int Disk, long Cell), List<(long Start, long End, int Pass)>> _cells = [];
+
+        /// <summary>Chunks of passes before this one are all replaced.</summary>
+        public int AllBefore { get; set; }
+
+        public void Add(int disk, long start, long end, int pass)
+        {
+            for (long cell = start / chunkSize; cell * chunkSize < end; cell++)
+            {
+                if (!_cells.TryGetValue((disk, cell), out var list))
+                {
+                    _cells[(disk, cell)] = list = [];
+                }
+
+                list.Add((start, end, pass));
+            }
+        }
+
+        public bool Replaces(ManifestChunk c, int pass) =>
+            pass < AllBefore
+            || (_cells.TryGetValue((c.Disk, c.Offset / chunkSize), out var list)
+                && list.Any(r => r.Pass > pass && r.Start < c.Offset + c.Length && c.Offset < r.End));
     }
 
     /// <summary>The chunks a resumed round needn't read again: a bit per grid cell, exact offsets for the few cells plans share.</summary>
@@ -137,17 +266,17 @@ internal sealed class RoundJournal : IDisposable
         return set;
     }
 
-    public void AddPack(IReadOnlyList<ManifestChunk> packChunks)
+    public void AddPack(IReadOnlyList<ManifestChunk> packChunks, int pass = 0)
     {
         lock (_gate)
         {
-            Append(new JournalLine { Chunks = [.. packChunks] });
+            Append(new JournalLine { Chunks = [.. packChunks], Pass = pass });
             Count(packChunks, sent: true);
         }
     }
 
     /// <summary>Chunks found unchanged since the base round, in batches (a lost batch is only compared again).</summary>
-    public void AddUnchanged(IReadOnlyList<ManifestChunk> unchanged)
+    public void AddUnchanged(IReadOnlyList<ManifestChunk> unchanged, int pass = 0)
     {
         if (unchanged.Count == 0)
         {
@@ -156,7 +285,7 @@ internal sealed class RoundJournal : IDisposable
 
         lock (_gate)
         {
-            Append(new JournalLine { Unchanged = [.. unchanged] });
+            Append(new JournalLine { Unchanged = [.. unchanged], Pass = pass });
             Count(unchanged, sent: false);
         }
     }
@@ -299,4 +428,17 @@ internal sealed class JournalLine
     public List<ManifestChunk>? Unchanged { get; init; }
 
     public string? Committed { get; init; }
+
+    public Smc.Wire.Agent.RoundConsistency? Consistency { get; init; }
+
+    /// <summary>The pass of a live round this line belongs to (0: the first read of the disks).</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingDefault)]
+    public int Pass { get; init; }
+
+    /// <summary>Ranges (disk, offset, length) this pass reads again: what earlier passes had there is replaced.</summary>
+    public List<long[]>? Reread { get; init; }
+
+    /// <summary>This pass reads everything again: nothing of an earlier pass counts.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingDefault)]
+    public bool RereadAll { get; init; }
 }

@@ -17,7 +17,7 @@ namespace Smc.Agent.Replication;
 /// as small stages joined by bounded channels with pooled buffers, then manifest → commit marker → commit.
 /// Resumable through the <see cref="RoundJournal"/>: acknowledged chunks are never sent again.
 /// </summary>
-internal sealed class RoundRunner(AgentConfig config, ControlPlaneClient client, AgentCommand command, string stateDir, TextWriter log)
+internal sealed partial class RoundRunner(AgentConfig config, ControlPlaneClient client, AgentCommand command, string stateDir, TextWriter log)
 {
     /// <summary>
     /// Upload streams when the job doesn't say: Azurite reached the same 40–45 MB/s with 1, 4 or 8 parallel
@@ -55,6 +55,7 @@ internal sealed class RoundRunner(AgentConfig config, ControlPlaneClient client,
     private readonly List<ManifestChunk> _unchangedBatch = [];
     private Func<string, string, CancellationToken, Task>? _fileSink;
     private BlobContainerClient? _container;
+    private long _bytesSent;
 
     public async Task<string> RunAsync(CancellationToken cancellationToken)
     {
@@ -80,6 +81,7 @@ internal sealed class RoundRunner(AgentConfig config, ControlPlaneClient client,
         }
 
         List<DiskPlan> plans;
+        LiveCapture? live = null;
         try
         {
             var devices = new List<string>();
@@ -88,31 +90,76 @@ internal sealed class RoundRunner(AgentConfig config, ControlPlaneClient client,
                 devices.Add(TreeDevice.Is(d) ? await SpoolTreeAsync(cancellationToken) : d);
             }
 
-            plans = devices.Select((d, i) => DiskPlan.Build(i, d, chunkSize)).ToList();
+            // Disks with mounted file systems change while read: their writes are tracked from before anything of them
+            // (the kernel's space map included) is read.
+            if (journal.CommittedManifestSha256 is null)
+            {
+                live = LiveCapture.Start(devices, chunkSize);
+            }
+
+            plans = devices.Select((d, i) => DiskPlan.Build(i, d, chunkSize, live?.Disks[i])).ToList();
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException)
         {
             string message = $"A source disk can't be opened ({e.Message}). Check that the disks the job names exist on the source and that the agent runs as root.";
+            live?.Dispose();
             await ReportFailureAsync(RoundFailureCodes.SourceUnavailable, message, cancellationToken);
             throw new AgentException(ExitCodes.DiskError, message, e);
         }
 
+        using LiveCapture? liveRound = live;
+
         ChunkSet done = journal.DoneChunks(plans);
         var progress = new RoundProgress(plans, journal);
+        int firstPass = 0;
+        if (live is not null && journal.CommittedManifestSha256 is null && journal.SentChunks + journal.UnchangedChunks > 0)
+        {
+            // A live round another process began: nobody tracked what was written since it read, so all of it is read again.
+            firstPass = journal.LastPass + 1;
+            journal.BeginPass(firstPass, null);
+            done = new ChunkSet(plans, chunkSize);
+            Log($"round {command.Round}: resuming a round of mounted file systems; what was read before is read again (its writes weren't tracked meanwhile)");
+        }
+
         if (journal.CommittedManifestSha256 is null)
         {
             Log($"round {command.Round} of {_jobId}: {plans.Count} disk(s), {Human(plans.Sum(p => p.SizeBytes))} in all, {Human(plans.Sum(p => p.PlannedBytes))} in use to read"
                 + $", zstd {(SystemZstd.IsAvailable ? "system" : "managed")}"
                 + (done.Count > 0 ? $"; resuming: {done.Count} chunk(s) already uploaded" : ""));
+            foreach (string note in plans.SelectMany(p => p.Notes.Select(n => $"disk {p.Index} {n}")))
+            {
+                Log(note);
+            }
+
+            if (live is not null)
+            {
+                Log(live.Tracker is not null
+                    ? $"mounted file systems: {string.Join(", ", plans.Where(p => p.Live is not null).SelectMany(p => p.Live!.Volumes).Select(v => $"{v.MountPoint} ({v.FileSystem})"))}; writes tracked with the block tracepoints"
+                    : $"mounted file systems, but writes can't be tracked: {live.TrackingUnavailable}");
+            }
+
             byte[] dataKey = Convert.FromBase64String(journal.Header.DataKey);
             await ContainerAsync(cancellationToken);
             byte[] fingerprintKey = Convert.FromBase64String(_credentials!.FingerprintKey);
             using FingerprintStore? baseline = await BaselineAsync(cancellationToken);
             using var reporter = new CancellationTokenSource();
             Task reporting = ReportAsync(progress, reporter.Token);
+            RoundConsistency consistency;
             try
             {
-                await PipelineAsync(plans, done, dataKey, fingerprintKey, baseline, journal, progress, cancellationToken);
+                using var readers = new SourceReaders(plans, chunkSize);
+                var firstPassClock = Stopwatch.StartNew();
+                await PipelineAsync(plans, plans.SelectMany(p => p.Chunks).Where(r => !done.Contains(r.Disk, r.Offset)), readers.Read, firstPass,
+                    dataKey, fingerprintKey, baseline, journal, progress, cancellationToken);
+                consistency = live is null
+                    ? new RoundConsistency { Mode = ConsistencyModes.Offline, BytesRead = readers.BytesRead, BytesSent = Interlocked.Read(ref _bytesSent) }
+                    : await CatchUpAsync(live, plans, readers, firstPass, firstPassClock.Elapsed, dataKey, fingerprintKey, baseline, journal, progress, cancellationToken);
+                journal.SetConsistency(consistency);
+                if (live is not null)
+                {
+                    Log($"round {command.Round}: {consistency.Mode}{(consistency.Reason is null ? "" : $" ({consistency.Reason})")}; {consistency.CatchUpPasses} catch-up pass(es)"
+                        + (consistency.FreezeWindowMs is long ms ? $", frozen {ms} ms" : "") + $"; read {Human(consistency.BytesRead)}, sent {Human(consistency.BytesSent)}");
+                }
             }
             catch (AgentException e) when (e.ExitCode == ExitCodes.DiskError)
             {
@@ -140,11 +187,13 @@ internal sealed class RoundRunner(AgentConfig config, ControlPlaneClient client,
             }
         }
 
+        (long sentChunks, long storedBytes, _, _) = journal.Totals();
         var commit = new RoundCommitRequest
         {
             ManifestSha256 = journal.CommittedManifestSha256!,
-            ChunkCount = checked((int)journal.SentChunks),
-            StoredBytes = journal.SentStoredBytes,
+            ChunkCount = checked((int)sentChunks),
+            StoredBytes = storedBytes,
+            Consistency = journal.Consistency,
         };
         await ControlPlaneClient.ShortRetry.ExecuteAsync(async ct => await client.CommitAsync(config.Credential, _jobId, command.Round, commit, ct), cancellationToken);
         File.Delete(SpoolPath);
@@ -232,7 +281,20 @@ internal sealed class RoundRunner(AgentConfig config, ControlPlaneClient client,
         return SpoolPath;
     }
 
+    /// <summary>Reads a chunk of a source disk into a buffer of its length.</summary>
+    internal delegate void ChunkReader(ChunkRange range, Span<byte> buffer);
+
+    /// <summary>The first pass of a round: every planned chunk not acknowledged already, read from the disks.</summary>
     private async Task PipelineAsync(List<DiskPlan> plans, ChunkSet? done, byte[] dataKey, byte[] fingerprintKey,
+        FingerprintStore? baseline, RoundJournal journal, RoundProgress progress, CancellationToken cancellationToken)
+    {
+        using var readers = new SourceReaders(plans, command.ChunkSize);
+        await PipelineAsync(plans, plans.SelectMany(p => p.Chunks).Where(r => done?.Contains(r.Disk, r.Offset) != true), readers.Read, 0,
+            dataKey, fingerprintKey, baseline, journal, progress, cancellationToken);
+    }
+
+    /// <param name="pass">0 for the first read of the disks; a catch-up pass (&gt; 0) sends all-zero chunks too, since each replaces one read before.</param>
+    private async Task PipelineAsync(List<DiskPlan> plans, IEnumerable<ChunkRange> chunks, ChunkReader read, int pass, byte[] dataKey, byte[] fingerprintKey,
         FingerprintStore? baseline, RoundJournal journal, RoundProgress progress, CancellationToken cancellationToken)
     {
         int threads = Math.Min(command.Threads > 0 ? command.Threads : DefaultThreads, MaxStreams);
@@ -247,7 +309,6 @@ internal sealed class RoundRunner(AgentConfig config, ControlPlaneClient client,
         var packs = Channel.CreateBounded<PendingPack>(Math.Min(threads, QueuedPacks));
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         CancellationToken ct = linked.Token;
-        var handles = plans.ToDictionary(p => p.Index, p => File.OpenHandle(p.Device, FileMode.Open, FileAccess.Read, FileShare.ReadWrite));
         var limiter = new BandwidthLimiter(command.BandwidthLimitKBps);
 
         // Every stage cancels the others when it fails, so one failure (an unreadable block, a refused upload) stops
@@ -271,13 +332,8 @@ internal sealed class RoundRunner(AgentConfig config, ControlPlaneClient client,
             {
                 try
                 {
-                    foreach (ChunkRange range in plans.SelectMany(p => p.Chunks))
+                    foreach (ChunkRange range in chunks)
                     {
-                        if (done?.Contains(range.Disk, range.Offset) == true)
-                        {
-                            continue;
-                        }
-
                         await work.Writer.WriteAsync(range, ct);
                     }
                 }
@@ -295,8 +351,8 @@ internal sealed class RoundRunner(AgentConfig config, ControlPlaneClient client,
                 {
                     await foreach (ChunkRange range in work.Reader.ReadAllAsync(ct))
                     {
-                        ReadFully(handles[range.Disk], plans[range.Disk].Device, range.Offset, plain.AsSpan(0, range.Length));
-                        if (plain.AsSpan(0, range.Length).IndexOfAnyExcept((byte)0) < 0)
+                        read(range, plain.AsSpan(0, range.Length));
+                        if (pass == 0 && plain.AsSpan(0, range.Length).IndexOfAnyExcept((byte)0) < 0)
                         {
                             progress.Skipped(range);
                             continue;
@@ -306,7 +362,7 @@ internal sealed class RoundRunner(AgentConfig config, ControlPlaneClient client,
                         string fingerprint = Convert.ToHexStringLower(print);
                         if (IsUnchanged(baseline, plans[range.Disk], range, print))
                         {
-                            Unchanged(journal, new ManifestChunk { Disk = range.Disk, Offset = range.Offset, Length = range.Length, Fingerprint = fingerprint }, flush: false);
+                            Unchanged(journal, new ManifestChunk { Disk = range.Disk, Offset = range.Offset, Length = range.Length, Fingerprint = fingerprint }, pass, flush: false);
                             progress.Unchanged(range);
                             continue;
                         }
@@ -367,8 +423,9 @@ internal sealed class RoundRunner(AgentConfig config, ControlPlaneClient client,
                         ArrayPool<byte>.Shared.Return(p.Buffer);
                     }
 
-                    journal.AddPack(p.Chunks);
+                    journal.AddPack(p.Chunks, pass);
                     progress.Uploaded(p.Chunks, p.Length);
+                    Interlocked.Add(ref _bytesSent, p.Chunks.Sum(c => (long)c.Length));
                 }
             })).ToArray();
 
@@ -387,16 +444,12 @@ internal sealed class RoundRunner(AgentConfig config, ControlPlaneClient client,
         }
         finally
         {
-            Unchanged(journal, null, flush: true);
-            foreach (var h in handles.Values)
-            {
-                h.Dispose();
-            }
+            Unchanged(journal, null, pass, flush: true);
         }
     }
 
     /// <summary>Notes an unchanged chunk in the journal, <see cref="UnchangedBatch"/> per line (a lost batch is only compared again).</summary>
-    private void Unchanged(RoundJournal journal, ManifestChunk? chunk, bool flush)
+    private void Unchanged(RoundJournal journal, ManifestChunk? chunk, int pass, bool flush)
     {
         ManifestChunk[] batch;
         lock (_unchangedBatch)
@@ -415,7 +468,7 @@ internal sealed class RoundRunner(AgentConfig config, ControlPlaneClient client,
             _unchangedBatch.Clear();
         }
 
-        journal.AddUnchanged(batch);
+        journal.AddUnchanged(batch, pass);
     }
 
     /// <summary>
@@ -586,6 +639,7 @@ internal sealed class RoundRunner(AgentConfig config, ControlPlaneClient client,
     /// </summary>
     private async Task<string> CommitStagingAsync(List<DiskPlan> plans, RoundJournal journal, CancellationToken cancellationToken)
     {
+        var totals = journal.Totals();
         var manifest = new RoundManifest
         {
             FormatVersion = command.BaseRound is null ? RoundManifest.FullRoundFormatVersion : RoundManifest.CurrentFormatVersion,
@@ -601,7 +655,7 @@ internal sealed class RoundRunner(AgentConfig config, ControlPlaneClient client,
                 SizeBytes = p.SizeBytes,
                 Source = p.Info,
                 ScannedBytes = p.SizeBytes,
-                SkippedBytes = p.SizeBytes - journal.CoveredBytes(p.Index),
+                SkippedBytes = p.SizeBytes - totals.Covered.GetValueOrDefault(p.Index),
             }).ToList(),
             CreatedAt = DateTimeOffset.UtcNow,
             AgentVersion = AgentInfo.Version,
@@ -622,8 +676,8 @@ internal sealed class RoundRunner(AgentConfig config, ControlPlaneClient client,
             FormatVersion = 1,
             Round = command.Round,
             ManifestSha256 = sha,
-            ChunkCount = checked((int)(journal.SentChunks + journal.UnchangedChunks)),
-            StoredBytes = journal.SentStoredBytes,
+            ChunkCount = checked((int)(totals.SentChunks + totals.UnchangedChunks)),
+            StoredBytes = totals.StoredBytes,
             CommittedAt = DateTimeOffset.UtcNow,
         };
         byte[] markerBytes = StagingJson.Serialize(marker);
@@ -799,28 +853,6 @@ internal sealed class RoundRunner(AgentConfig config, ControlPlaneClient client,
             {
                 break;
             }
-        }
-    }
-
-    private static void ReadFully(Microsoft.Win32.SafeHandles.SafeFileHandle handle, string device, long offset, Span<byte> buffer)
-    {
-        int read = 0;
-        try
-        {
-            while (read < buffer.Length)
-            {
-                int n = RandomAccess.Read(handle, buffer[read..], offset + read);
-                if (n == 0)
-                {
-                    throw new AgentException(ExitCodes.DiskError, $"{device}: unexpected end at byte {offset + read}.");
-                }
-
-                read += n;
-            }
-        }
-        catch (IOException e)
-        {
-            throw new AgentException(ExitCodes.DiskError, $"{device}: can't read bytes {offset + read}–{offset + buffer.Length} ({e.Message}). Check the disk (dmesg) and start the job again.", e);
         }
     }
 

@@ -18,6 +18,12 @@ public sealed class ReplicationJobRun
 
     public long UploadedBytes { get; set; }
 
+    /// <summary>
+    /// What the agent said of the round's image when it committed it: frozen, crash-consistent, inconsistent or offline,
+    /// the freeze instant and window, catch-up passes, bytes read and sent (null before the commit).
+    /// </summary>
+    public Smc.Wire.Agent.RoundConsistency? Consistency { get; set; }
+
     /// <summary>The cutover round: once its image is made the job finishes (also when a restart completes its export).</summary>
     public bool Final { get; set; }
 

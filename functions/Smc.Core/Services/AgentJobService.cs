@@ -107,10 +107,56 @@ public sealed class AgentJobService(
             throw SmcException.BadRequest(ErrorCodes.CommitMismatch, "The commit marker in staging names another manifest than this request; upload the round again.");
         }
 
+        if (request.Consistency is { } consistency)
+        {
+            // Kept on the round's run as the agent reported it, bounded: it is shown, never acted on.
+            RoundConsistency kept = Bounded(consistency);
+            await jobs.UpdateAsync(jobId, j =>
+            {
+                ReplicationJobRun? run = j.ReplicationJobRuns.FirstOrDefault(r => r.Round == round && r.EndTime is null);
+                if (run is null)
+                {
+                    return false;
+                }
+
+                run.Consistency = kept;
+                return true;
+            }, cancellationToken);
+        }
+
         await engine.RaiseEventAsync(jobId, MigrationEvents.RoundCommitted, new RoundCommit(round, marker.ManifestSha256), cancellationToken);
 
         // The agent's part is done: withdraw the command so it isn't run again.
         await sources.UpdateAsync(sourceId, s => s.PendingCommands.RemoveAll(c => c.JobId == jobId && c.Round == round) > 0, cancellationToken);
+    }
+
+    /// <summary>An agent's consistency report as the job record keeps it: known modes only, texts and lists cut to size.</summary>
+    internal static RoundConsistency Bounded(RoundConsistency c)
+    {
+        string[] modes = [ConsistencyModes.Frozen, ConsistencyModes.CrashConsistent, ConsistencyModes.Inconsistent, ConsistencyModes.Offline];
+        static string? Cut(string? s, int max) => s is null ? null : s.Length > max ? s[..max] : s;
+        return new RoundConsistency
+        {
+            Mode = modes.Contains(c.Mode) ? c.Mode : ConsistencyModes.Inconsistent,
+            Reason = Cut(c.Reason, 500),
+            Tracking = c.Tracking is "tracepoints" or "reread" or "none" ? c.Tracking : "none",
+            CatchUpPasses = Math.Clamp(c.CatchUpPasses, 0, 1000),
+            FreezeRetries = Math.Clamp(c.FreezeRetries, 0, 1000),
+            BytesRead = Math.Max(0, c.BytesRead),
+            BytesSent = Math.Max(0, c.BytesSent),
+            FrozenAt = c.FrozenAt,
+            FreezeWindowMs = c.FreezeWindowMs is long ms ? Math.Max(0, ms) : null,
+            Volumes = [.. (c.Volumes ?? []).Take(32).Select(v => new VolumeConsistency
+            {
+                Disk = v.Disk,
+                StartBytes = v.StartBytes,
+                MountPoint = Cut(v.MountPoint, 256) ?? "",
+                FileSystem = Cut(v.FileSystem, 32) ?? "",
+                Mode = modes.Contains(v.Mode) ? v.Mode : ConsistencyModes.Inconsistent,
+                Reason = Cut(v.Reason, 500),
+                UsedBlocks = v.UsedBlocks is "getfsmap" ? "getfsmap" : "whole",
+            })],
+        };
     }
 
     /// <summary>

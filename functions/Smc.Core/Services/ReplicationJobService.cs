@@ -541,6 +541,12 @@ public sealed class ReplicationJobService(
             throw SmcException.BadRequest(ErrorCodes.InvalidReplicationParameters, "replicationParameters: threads 1–64, bandwidthLimitKBps 0 (unlimited)–10000000, compressLevel 0 (off)–22.");
         }
 
+        if (rp.FreezeWindowSeconds is < 1 or > 60 || rp.HookTimeoutSeconds is < 1 or > 3600 || rp.PreFreezeCommand?.Length > 4096 || rp.PostThawCommand?.Length > 4096
+            || rp.PreFreezeCommand?.Contains('\0', StringComparison.Ordinal) == true || rp.PostThawCommand?.Contains('\0', StringComparison.Ordinal) == true)
+        {
+            throw SmcException.BadRequest(ErrorCodes.InvalidReplicationParameters, "replicationParameters: freezeWindowSeconds 1–60, hookTimeoutSeconds 1–3600, preFreezeCommand and postThawCommand at most 4096 characters.");
+        }
+
         if (targetType == TargetType.ContainerImage
             && (string.IsNullOrWhiteSpace(r.ContainerNamespace) || string.IsNullOrWhiteSpace(r.ContainerRepository) || string.IsNullOrWhiteSpace(r.ContainerTag)))
         {

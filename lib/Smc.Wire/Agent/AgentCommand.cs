@@ -42,4 +42,22 @@ public sealed class AgentCommand
     public List<string> ExcludePaths { get; init; } = [];
 
     public List<string> IncludePaths { get; init; } = [];
+
+    /// <summary>
+    /// Longest a mounted file system of the source may stay frozen while the round's last writes are read (seconds):
+    /// when the catch-up would take longer, the agent reads live once more and tries again.
+    /// </summary>
+    public int FreezeWindowSeconds { get; init; } = 5;
+
+    /// <summary>Run on the source (<c>/bin/sh -c</c>) before each freeze: flush a database, pause a queue.</summary>
+    public string? PreFreezeCommand { get; init; }
+
+    /// <summary>Run on the source after each thaw (also after a failed pre-freeze hook).</summary>
+    public string? PostThawCommand { get; init; }
+
+    /// <summary>Longest a hook may run (seconds) before it counts as failed.</summary>
+    public int HookTimeoutSeconds { get; init; } = 30;
+
+    /// <summary>A failed pre-freeze hook: true takes a crash-consistent round (frozen without the hook), false fails the round.</summary>
+    public bool ContinueOnHookFailure { get; init; }
 }

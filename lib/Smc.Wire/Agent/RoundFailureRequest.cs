@@ -23,5 +23,8 @@ public static class RoundFailureCodes
     /// <summary>A source disk is missing or can't be opened.</summary>
     public const string SourceUnavailable = "SourceDisk.Unavailable";
 
-    public static readonly IReadOnlyList<string> All = [SourceReadError, SourceUnavailable];
+    /// <summary>The job's pre-freeze hook failed or timed out (and the job doesn't continue crash-consistent).</summary>
+    public const string PreFreezeHookFailed = "SourceHook.PreFreezeFailed";
+
+    public static readonly IReadOnlyList<string> All = [SourceReadError, SourceUnavailable, PreFreezeHookFailed];
 }

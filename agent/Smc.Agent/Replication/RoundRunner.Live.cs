@@ -1,0 +1,398 @@
+using System.Buffers;
+using System.Diagnostics;
+using Smc.Agent.Platform.Live;
+using Smc.Transfer;
+using Smc.Wire.Agent;
+
+namespace Smc.Agent.Replication;
+
+/// <summary>
+/// A round of disks whose file systems are mounted and changing: writes are tracked from before the first read
+/// (<see cref="WriteTracker"/>), what was written meanwhile is read again in catch-up passes, and the last catch-up
+/// runs under <c>FIFREEZE</c> with a watchdog armed, so the round's image is each file system as at its freeze instant.
+/// </summary>
+internal sealed partial class RoundRunner
+{
+    /// <summary>What a freeze may hold in memory: the frozen catch-up is read into memory and sent after the thaw (the state directory may be on a frozen file system).</summary>
+    internal const long FrozenReadCap = 96L << 20;
+
+    /// <summary>Live catch-up passes before the agent freezes whatever is left (and records the round inconsistent if it doesn't fit).</summary>
+    private const int MaxCatchUpPasses = 8;
+
+    /// <summary>
+    /// After the first pass: catch up until what was written since fits a freeze, then freeze, read it, thaw, send it.
+    /// Returns what the round is.
+    /// </summary>
+    private async Task<RoundConsistency> CatchUpAsync(LiveCapture live, List<DiskPlan> plans, SourceReaders readers, int pass, TimeSpan firstPass,
+        byte[] dataKey, byte[] fingerprintKey, FingerprintStore? baseline, RoundJournal journal, RoundProgress progress, CancellationToken cancellationToken)
+    {
+        TimeSpan window = TimeSpan.FromSeconds(Math.Clamp(command.FreezeWindowSeconds, 1, 60));
+        double rate = Math.Max(20e6, readers.BytesRead / Math.Max(0.001, firstPass.TotalSeconds));
+        long budget = Math.Min(FrozenReadCap, (long)(rate * window.TotalSeconds * 0.5));
+        List<LiveVolume> volumes = [.. plans.Where(p => p.Live is not null).SelectMany(p => p.Live!.Volumes)];
+        int passes = 0, retries = 0;
+        string? hookProblem = null;
+
+        async Task LivePassAsync(List<ChunkRange> chunks)
+        {
+            passes++;
+            pass++;
+            journal.BeginPass(pass, chunks);
+            await PipelineAsync(plans, chunks, readers.Read, pass, dataKey, fingerprintKey, baseline, journal, progress, cancellationToken);
+        }
+
+        for (int attempt = 0; ; attempt++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            if (live.Tracker is not { } tracker || tracker.IsLost)
+            {
+                string why = live.Tracker is null ? live.TrackingUnavailable ?? "write tracking is not available" : "the write trace lost events";
+                return await RereadUnderFreezeAsync(live, plans, volumes, why, window, rate, passes, retries, pass, dataKey, fingerprintKey, baseline, journal, progress, cancellationToken);
+            }
+
+            bool lastChance = attempt >= MaxCatchUpPasses;
+            if (tracker.PendingBytes() > budget && !lastChance)
+            {
+                await LivePassAsync(CatchUpChunks(plans, tracker.Take()));
+                continue;
+            }
+
+            if (command.PreFreezeCommand is { Length: > 0 } pre && await RunHookAsync("pre-freeze", pre, cancellationToken) is { } failed)
+            {
+                if (command.PostThawCommand is { Length: > 0 } post)
+                {
+                    await RunHookAsync("post-thaw", post, cancellationToken);
+                }
+
+                if (!command.ContinueOnHookFailure)
+                {
+                    string message = $"The job's pre-freeze command failed ({failed}); the round was not taken. Fix the command, or set continueOnHookFailure to take crash-consistent rounds.";
+                    await ReportFailureAsync(RoundFailureCodes.PreFreezeHookFailed, message, cancellationToken);
+                    throw new AgentException(ExitCodes.Failure, message);
+                }
+
+                hookProblem = $"the pre-freeze command failed ({failed})";
+            }
+
+            FrozenRead frozen = Freeze(volumes, window, () => tracker.Barrier(TimeSpan.FromSeconds(1)) ? CatchUpChunks(plans, tracker.Take()) : null, readers);
+            if (command.PostThawCommand is { Length: > 0 } thawHook)
+            {
+                await RunHookAsync("post-thaw", thawHook, cancellationToken);
+            }
+
+            if (frozen.Lost)
+            {
+                // The trace didn't reach the freeze's marker: its marks can't be trusted.
+                return await RereadUnderFreezeAsync(live, plans, volumes, "the write trace didn't answer under the freeze", window, rate, passes, retries, pass, dataKey, fingerprintKey, baseline, journal, progress, cancellationToken);
+            }
+
+            if (frozen.NotFrozen is { } notFrozen)
+            {
+                await LivePassAsync(frozen.Chunks);
+                return Record(ConsistencyModes.Inconsistent, notFrozen, "tracepoints", frozen, passes, retries);
+            }
+
+            if (!frozen.Fits)
+            {
+                retries++;
+                await LivePassAsync(frozen.Chunks);
+                if (lastChance)
+                {
+                    return Record(ConsistencyModes.Inconsistent, $"the source writes faster than a {window.TotalSeconds:0.#} s freeze can catch up ({MaxCatchUpPasses} passes)", "tracepoints", frozen, passes, retries);
+                }
+
+                continue;
+            }
+
+            passes++;
+            pass++;
+            journal.BeginPass(pass, frozen.Chunks);
+            try
+            {
+                await PipelineAsync(plans, frozen.Chunks, frozen.Read, pass, dataKey, fingerprintKey, baseline, journal, progress, cancellationToken);
+            }
+            finally
+            {
+                frozen.Release();
+            }
+
+            string? refused = frozen.Refused.Count == 0 ? null : string.Join("; ", frozen.Refused.Select(r => r.Reason));
+            return Record(refused is not null ? ConsistencyModes.Inconsistent : hookProblem is not null ? ConsistencyModes.CrashConsistent : ConsistencyModes.Frozen,
+                refused ?? hookProblem, "tracepoints", frozen, passes, retries);
+        }
+
+        RoundConsistency Record(string mode, string? reason, string tracking, FrozenRead? frozen, int passCount, int retryCount) => new()
+        {
+            Mode = mode,
+            Reason = reason,
+            Tracking = tracking,
+            CatchUpPasses = passCount,
+            FreezeRetries = retryCount,
+            BytesRead = readers.BytesRead,
+            BytesSent = Interlocked.Read(ref _bytesSent),
+            FrozenAt = frozen?.FrozenAt,
+            FreezeWindowMs = frozen?.WindowMs,
+            Volumes = [.. plans.Where(p => p.Live is not null).SelectMany(p => p.Live!.Volumes.Select(v => new VolumeConsistency
+            {
+                Disk = p.Index,
+                StartBytes = v.Start,
+                MountPoint = v.MountPoint,
+                FileSystem = v.FileSystem,
+                Mode = frozen?.Refused.FirstOrDefault(r => r.Volume == v).Reason is { } why ? ConsistencyModes.Inconsistent : mode,
+                Reason = frozen?.Refused.FirstOrDefault(r => r.Volume == v).Reason ?? reason,
+                UsedBlocks = p.Notes.Any(n => n.Contains(v.MountPoint, StringComparison.Ordinal) && n.Contains("GETFSMAP)", StringComparison.Ordinal) && !n.Contains("copied whole", StringComparison.Ordinal)) ? "getfsmap" : "whole",
+            }))],
+        };
+    }
+
+    /// <summary>
+    /// Without write tracking: under a freeze, plan the live disks again (the kernel's map as frozen) and read all of it, when
+    /// that fits the window and the memory bound (small file systems); otherwise the round is read live and says so.
+    /// </summary>
+    private async Task<RoundConsistency> RereadUnderFreezeAsync(LiveCapture live, List<DiskPlan> plans, List<LiveVolume> volumes, string why, TimeSpan window, double rate,
+        int passes, int retries, int pass, byte[] dataKey, byte[] fingerprintKey, FingerprintStore? baseline, RoundJournal journal, RoundProgress progress, CancellationToken cancellationToken)
+    {
+        long planned = plans.Where(p => p.Live is not null).Sum(p => p.PlannedBytes);
+        RoundConsistency Inconsistent(string reason) => new()
+        {
+            Mode = ConsistencyModes.Inconsistent,
+            Reason = reason,
+            Tracking = "none",
+            CatchUpPasses = passes,
+            FreezeRetries = retries,
+            BytesSent = Interlocked.Read(ref _bytesSent),
+            Volumes = [.. plans.Where(p => p.Live is not null).SelectMany(p => p.Live!.Volumes.Select(v => new VolumeConsistency { Disk = p.Index, StartBytes = v.Start, MountPoint = v.MountPoint, FileSystem = v.FileSystem, Mode = ConsistencyModes.Inconsistent, Reason = reason }))],
+        };
+
+        if (planned > FrozenReadCap || planned / rate > window.TotalSeconds * 0.8)
+        {
+            return Inconsistent($"{why}, and its {Human(planned)} in use can't be re-read within a {window.TotalSeconds:0.#} s freeze");
+        }
+
+        FrozenRead frozen = Freeze(volumes, window, () => [.. plans.Where(p => p.Live is not null).SelectMany(p => DiskPlan.Build(p.Index, p.Device, command.ChunkSize, p.Live).Chunks)], new SourceReaders(plans, command.ChunkSize), ownReaders: true);
+        if (frozen.NotFrozen is { } notFrozen || !frozen.Fits)
+        {
+            frozen.Release();
+            return Inconsistent($"{why}; {frozen.NotFrozen ?? "the re-read under the freeze didn't fit its window"}");
+        }
+
+        pass++;
+        journal.BeginPass(pass, frozen.Chunks);
+        try
+        {
+            await PipelineAsync(plans, frozen.Chunks, frozen.Read, pass, dataKey, fingerprintKey, baseline, journal, progress, cancellationToken);
+        }
+        finally
+        {
+            frozen.Release();
+        }
+
+        return new RoundConsistency
+        {
+            Mode = frozen.Refused.Count > 0 ? ConsistencyModes.Inconsistent : ConsistencyModes.Frozen,
+            Reason = frozen.Refused.Count > 0 ? string.Join("; ", frozen.Refused.Select(r => r.Reason)) : $"{why}: re-read whole under the freeze",
+            Tracking = "reread",
+            CatchUpPasses = passes + 1,
+            FreezeRetries = retries,
+            BytesRead = frozen.BytesRead,
+            BytesSent = Interlocked.Read(ref _bytesSent),
+            FrozenAt = frozen.FrozenAt,
+            FreezeWindowMs = frozen.WindowMs,
+            Volumes = [.. plans.Where(p => p.Live is not null).SelectMany(p => p.Live!.Volumes.Select(v => new VolumeConsistency { Disk = p.Index, StartBytes = v.Start, MountPoint = v.MountPoint, FileSystem = v.FileSystem, Mode = ConsistencyModes.Frozen }))],
+        };
+    }
+
+    /// <summary>
+    /// Arms the watchdog, freezes, asks what to read (null: the trace failed), reads it into memory within the window, and
+    /// thaws — on every path. Nothing here writes to a file system (the frozen ones may hold the state directory); the
+    /// caller sends what was read after the thaw.
+    /// </summary>
+    private FrozenRead Freeze(List<LiveVolume> volumes, TimeSpan window, Func<List<ChunkRange>?> what, SourceReaders readers, bool ownReaders = false)
+    {
+        var result = new FrozenRead();
+        using FreezeWatchdog? watchdog = FreezeWatchdog.Arm([.. volumes.Select(v => v.MountPoint)], window + TimeSpan.FromSeconds(2), out string? noWatchdog);
+        if (watchdog is null)
+        {
+            result.NotFrozen = $"not frozen: {noWatchdog}";
+            result.Chunks = what() ?? [];
+            return result;
+        }
+
+        long readBefore = readers.BytesRead;
+        var clock = Stopwatch.StartNew();
+        using (FrozenVolumes frozen = FrozenVolumes.Freeze(volumes))
+        {
+            try
+            {
+                result.FrozenAt = frozen.FrozenAt;
+                result.Refused = frozen.Refused;
+                HoldWhileFrozen();
+                List<ChunkRange>? chunks = what();
+                if (chunks is null)
+                {
+                    result.Lost = true;
+                    return result;
+                }
+
+                result.Chunks = chunks;
+                if (chunks.Sum(c => (long)c.Length) > FrozenReadCap)
+                {
+                    result.Fits = false;
+                    return result;
+                }
+
+                foreach (ChunkRange c in chunks)
+                {
+                    if (clock.Elapsed > window)
+                    {
+                        result.Fits = false;
+                        break;
+                    }
+
+                    byte[] buffer = ArrayPool<byte>.Shared.Rent(c.Length);
+                    result.Held[c] = buffer;
+                    readers.Read(c, buffer.AsSpan(0, c.Length));
+                }
+            }
+            finally
+            {
+                frozen.Thaw();
+                result.WindowMs = clock.ElapsedMilliseconds;
+                watchdog.Disarm();
+                result.BytesRead = readers.BytesRead - readBefore;
+                if (ownReaders)
+                {
+                    readers.Dispose();
+                }
+            }
+        }
+
+        if (!result.Fits)
+        {
+            result.Release();
+        }
+
+        return result;
+    }
+
+    /// <summary>
+    /// Fault injection for the tests (a hold): with <c>SMC_AGENT_TEST_FREEZE_HOLD=FILE</c>, once frozen the agent writes
+    /// <c>FILE.frozen</c> (its process id) and waits while FILE exists (at most a minute), so a test can kill it inside
+    /// the freeze. FILE must be on a file system the agent doesn't freeze.
+    /// </summary>
+    private static void HoldWhileFrozen()
+    {
+        if (Environment.GetEnvironmentVariable("SMC_AGENT_TEST_FREEZE_HOLD") is not { Length: > 0 } hold)
+        {
+            return;
+        }
+
+        File.WriteAllText(hold + ".frozen", Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        var clock = Stopwatch.StartNew();
+        while (File.Exists(hold) && clock.Elapsed < TimeSpan.FromMinutes(1))
+        {
+            Thread.Sleep(20);
+        }
+    }
+
+    private static List<ChunkRange> CatchUpChunks(List<DiskPlan> plans, DirtyCells written) =>
+        [.. plans.Where(p => p.Live is not null && p.Index < written.Disks).SelectMany(p => p.CatchUp(written.Of(p.Index)))];
+
+    /// <summary>Runs a job hook with <c>/bin/sh -c</c> within its timeout; null when it succeeded, else what went wrong.</summary>
+    private async Task<string?> RunHookAsync(string name, string commandLine, CancellationToken cancellationToken)
+    {
+        var start = new ProcessStartInfo("/bin/sh") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.ArgumentList.Add("-c");
+        start.ArgumentList.Add(commandLine);
+        using Process process = Process.Start(start)!;
+        Task<string> stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);
+        Task<string> stderr = process.StandardError.ReadToEndAsync(cancellationToken);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(TimeSpan.FromSeconds(Math.Clamp(command.HookTimeoutSeconds, 1, 3600)));
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            process.Kill(entireProcessTree: true);
+            Log($"{name} command timed out after {command.HookTimeoutSeconds} s");
+            return $"timed out after {command.HookTimeoutSeconds} s";
+        }
+
+        string output = (await stdout + await stderr).Trim();
+        string tail = output.Length > 300 ? output[^300..] : output;
+        Log($"{name} command exited with {process.ExitCode}{(tail.Length > 0 ? ": " + tail : "")}");
+        return process.ExitCode == 0 ? null : $"exit code {process.ExitCode}{(tail.Length > 0 ? ": " + tail : "")}";
+    }
+
+    /// <summary>What a freeze read: the chunks and their bytes in memory, and how the freeze went.</summary>
+    private sealed class FrozenRead
+    {
+        public Dictionary<ChunkRange, byte[]> Held { get; } = [];
+
+        public List<ChunkRange> Chunks { get; set; } = [];
+
+        public List<(LiveVolume Volume, string Reason)> Refused { get; set; } = [];
+
+        /// <summary>Why nothing was frozen (no watchdog), when so.</summary>
+        public string? NotFrozen { get; set; }
+
+        /// <summary>The trace didn't reach the freeze's marker.</summary>
+        public bool Lost { get; set; }
+
+        /// <summary>What was written fit the window and the memory bound, and was read.</summary>
+        public bool Fits { get; set; } = true;
+
+        public DateTimeOffset? FrozenAt { get; set; }
+
+        public long? WindowMs { get; set; }
+
+        public long BytesRead { get; set; }
+
+        public void Read(ChunkRange range, Span<byte> buffer) => Held[range].AsSpan(0, range.Length).CopyTo(buffer);
+
+        public void Release()
+        {
+            foreach (byte[] b in Held.Values)
+            {
+                ArrayPool<byte>.Shared.Return(b, clearArray: true);
+            }
+
+            Held.Clear();
+        }
+    }
+}
+
+/// <summary>The live part of a round: the source disks' mounted file systems and the tracker of their writes.</summary>
+internal sealed class LiveCapture : IDisposable
+{
+    private LiveCapture(LiveDisk?[] disks, WriteTracker? tracker, string? whyNot)
+    {
+        Disks = disks;
+        Tracker = tracker;
+        TrackingUnavailable = whyNot;
+    }
+
+    public LiveDisk?[] Disks { get; }
+
+    public WriteTracker? Tracker { get; }
+
+    /// <summary>Why writes aren't tracked, when they aren't.</summary>
+    public string? TrackingUnavailable { get; }
+
+    /// <summary>Starts tracking writes to the disks that have mounted file systems; null when none has.</summary>
+    public static LiveCapture? Start(IReadOnlyList<string> devices, int chunkSize)
+    {
+        LiveDisk?[] disks = [.. devices.Select(d => OperatingSystem.IsLinux() ? BlockDevices.Discover(d) : null)];
+        if (!disks.Any(d => d is { Volumes.Count: > 0 }))
+        {
+            return null;
+        }
+
+        WriteTracker? tracker = WriteTracker.TryStart([.. disks.Select(d => d is { Volumes.Count: > 0 } ? d.Device : (DeviceNumber?)null)], chunkSize, out string? whyNot);
+        return new LiveCapture(disks, tracker, whyNot);
+    }
+
+    public void Dispose() => Tracker?.Dispose();
+}
