@@ -160,6 +160,41 @@ public sealed class RoundJournalTests : IDisposable
         Assert.True(done.Contains(0, 1L << 20));
     }
 
+    [Fact]
+    public void CatchUpPasses_ReplaceWhatEarlierPassesHadWhereTheyRereadOnly_AndCountsFollow()
+    {
+        const int M = 1 << 20;
+        using (RoundJournal journal = RoundJournal.Open(JournalPath, NewHeader))
+        {
+            // Pass 0: three cells read live; disk 1 has a cell too.
+            journal.AddPack([Sent(0, 0, M, 10), Sent(0, 1L * M, M, 20), Sent(0, 2L * M, 4096, 30), Sent(1, 0, M, 40)]);
+
+            // Pass 1 re-reads cell 1 (its piece widened to what was written) and a newly written range in cell 5.
+            journal.BeginPass(1, [new ChunkRange(0, 1L * M, M), new ChunkRange(0, (5L * M) + 8192, 4096)]);
+            journal.AddPack([Sent(0, 1L * M, M, 21), Sent(0, (5L * M) + 8192, 4096, 50)], pass: 1);
+
+            // Pass 2 (the frozen one) re-reads cell 2 wider than pass 0 read it, and cell 5 again.
+            journal.BeginPass(2, [new ChunkRange(0, 2L * M, 65536), new ChunkRange(0, 5L * M, M)]);
+            journal.AddPack([Sent(0, 2L * M, 65536, 31), Sent(0, 5L * M, M, 51)], pass: 2);
+        }
+
+        using RoundJournal reopened = RoundJournal.Open(JournalPath, () => throw new InvalidOperationException("the header must be read back"));
+        Assert.Equal(2, reopened.LastPass);
+        List<ManifestChunk> entries = [.. reopened.Entries()];
+        Assert.Equal(
+            [(0, 0L, M, 10), (0, 1L * M, M, 21), (0, 2L * M, 65536, 31), (0, 5L * M, M, 51), (1, 0L, M, 40)],
+            entries.Select(c => (c.Disk, c.Offset, c.Length, c.StoredLength)).OrderBy(c => c.Disk).ThenBy(c => c.Offset));
+        (long sent, long stored, long unchanged, Dictionary<int, long> covered) = reopened.Totals();
+        Assert.Equal((5L, 10L + 21 + 31 + 51 + 40, 0L), (sent, stored, unchanged));
+        Assert.Equal((3L * M) + 65536, covered[0]);
+
+        // A live round resumed by another process re-reads everything: nothing before its pass counts.
+        reopened.BeginPass(3, null);
+        Assert.Empty(reopened.Entries());
+        reopened.AddPack([Sent(0, 0, M, 12)], pass: 3);
+        Assert.Equal([0L], reopened.Entries().Select(c => c.Offset));
+    }
+
     private static JournalHeader NewHeader() => new()
     {
         JobId = "j-testaaaaaaaaaaaa",
