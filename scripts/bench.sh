@@ -8,6 +8,8 @@
 #      of the unchanged disk, and the bytes each chunk size would send for the same change (ADR 0004),
 #  (e) the agent's peak memory on the same full copy when the job asks for 64 threads,
 #  (f) the agent's peak memory for a full and an incremental round of 4,096 and of 262,144 chunks (it must not grow),
+#  (g) a live source (scripts/bench-live.sh, also runnable alone): a service's commit latency idle against during a
+#      round of its mounted file system, the freeze window, bytes read and sent against those in use,
 # and the ratio (b)/(c). Targets (issue 3): (b)/(c) ≤ 0.5; pipeline ≥ 300 MB/s on compressible data; RSS < 256 MiB.
 # Targets (issue 4): uploaded ≤ 2 × changed; round ≤ rsync; unchanged disk ≥ 1 GB/s (here a whole round, scan included).
 set -euo pipefail
@@ -207,3 +209,8 @@ print(f"(f) RSS growth per chunk:          {growth:8.1f} bytes (64 × the chunks
 for c in chunks:
     print(f"(d) chunk {c['chunkKiB']:5d} KiB: {c['sentChunks']:6d} of {c['chunks']:6d} chunks sent, {c['sentBytes'] / 2**20:7.1f} MiB, {c['storedBytes'] / 2**20:7.1f} MiB after zstd")
 PY
+
+# (g) runs on its own control plane, after this one is stopped.
+cleanup
+trap - EXIT
+bash scripts/bench-live.sh

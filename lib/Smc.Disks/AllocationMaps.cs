@@ -23,7 +23,8 @@ namespace Smc.Disks;
 /// <item><description><b>vfat</b> (FAT12/16/32): the reserved sectors, the FATs and the root directory region, then the
 /// clusters whose entry in the first FAT is not zero.</description></item>
 /// <item><description><b>swap</b>: only the header page (4 KiB on x86-64): swap contents are never copied.</description></item>
-/// <item><description><b>xfs</b>, <b>lvm2</b>, anything else or null: null (copy the whole partition).</description></item>
+/// <item><description><b>lvm2</b>: the PV's label and metadata, and per logical volume what its file system uses (<see cref="LvmVolumes"/>), or null when an LV can't be mapped.</description></item>
+/// <item><description><b>xfs</b>, anything else or null: null (copy the whole partition).</description></item>
 /// </list>
 /// <para>
 /// The result is sorted, merged and clipped to the partition. It is bounded: beyond
@@ -67,6 +68,7 @@ public static class AllocationMaps
             "ntfs" => Family.Ntfs,
             "vfat" => Family.Fat,
             "swap" => Family.Swap,
+            "lvm2" => Family.Lvm,
             _ => Family.Unknown,
         };
         if (family == Family.Unknown || partitionSize == 0)
@@ -76,6 +78,11 @@ public static class AllocationMaps
 
         try
         {
+            if (family == Family.Lvm)
+            {
+                return LvmVolumes.UsedExtents(reader, partitionStart, partitionSize);
+            }
+
             byte[] head = reader.ReadBytes(partitionStart, (int)Math.Min(partitionSize, HeadSize));
             return family switch
             {
@@ -104,6 +111,7 @@ public static class AllocationMaps
 
     private enum Family
     {
+        Lvm,
         Unknown,
         Ext,
         Ntfs,

@@ -28,12 +28,7 @@ public sealed class DashboardTests(ControlPlaneFixture fx) : IClassFixture<Contr
         (await op.PostAsync($"/api/v1/replication-jobs/{jobId}/start")).Expect(HttpStatusCode.Accepted);
 
         using IPlaywright playwright = await Playwright.CreateAsync();
-        await using IBrowser browser = await playwright.Chromium.LaunchAsync(new()
-        {
-            ExecutablePath = "/usr/bin/chromium",
-            Headless = true,
-            Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
-        });
+        await using IBrowser browser = await Browser.LaunchAsync(playwright);
         IPage page = await browser.NewPageAsync();
         var host = new Uri(fx.Control.Url);
         var elsewhere = new List<string>();
@@ -50,9 +45,7 @@ public sealed class DashboardTests(ControlPlaneFixture fx) : IClassFixture<Contr
             await route.ContinueAsync();
         });
 
-        await page.GotoAsync(fx.Control.Url + "/");
-        await page.FillAsync("#key", ControlPlane.OperatorKey);
-        await page.ClickAsync("#login button[type=submit]");
+        await Browser.LogInAsync(page, fx.Control);
         await page.EvaluateAsync("() => { window.__sameDocument = true; }");
 
         ILocator running = page.Locator($"tr[data-job='{jobId}']");

@@ -2,7 +2,9 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Text.Json.Nodes;
+using Microsoft.Playwright;
 using Smc.Integration.Tests.Infrastructure;
+using static Microsoft.Playwright.Assertions;
 
 namespace Smc.Integration.Tests;
 
@@ -21,75 +23,75 @@ public sealed class LiveSourceTests(ControlPlaneFixture fx) : IClassFixture<Cont
     public async Task Ext4_RoundsWhileAServiceWrites_EachImageCleanWithEveryCommittedRow_FullRoundSendsOnlyWhatIsUsed()
     {
         using LiveFileSystem fs = LiveFileSystem.Create(fx.Box, "live-ext4", "ext4", sizeMiB: 384, fileCount: 24, fileMiB: 4);
-        string log = fx.Box.File("live-ext4.rows"), stop = fx.Box.File("live-ext4.stop");
-        using ChildProcess writer = ChildProcess.Start("/usr/bin/python3", [Writer, fs.Mount, log, stop]);
-        try
+        using LiveService service = await LiveService.StartAsync(fx.Box, fs);
+        ApiClient op = fx.Control.Operator();
+        var (_, config, jobId) = await Flows.SourceWithJobAsync(fx.Control, fx.Box, fs.Device, new { runOnce = false, syncInterval = "PT1H" });
+        using ChildProcess agent = Agent.Start("run", "--config", config);
+        var runs = new List<JsonNode>();
+        long inUse = 0;
+        var written = new List<long>(); // sectors written to the device, by the kernel's count, after each round
+        for (int round = 0; round < 3; round++)
         {
-            await WaitForRowsAsync(log, 20, writer);
-            ApiClient op = fx.Control.Operator();
-            var (_, config, jobId) = await Flows.SourceWithJobAsync(fx.Control, fx.Box, fs.Device, new { runOnce = false, syncInterval = "PT1H" });
-            using ChildProcess agent = Agent.Start("run", "--config", config);
-            var runs = new List<JsonNode>();
-            long inUse = 0;
-            for (int round = 0; round < 2; round++)
-            {
-                (await op.PostAsync($"/api/v1/replication-jobs/{jobId}/start")).Expect(HttpStatusCode.Accepted);
-                JsonNode run = (await WaitForRoundAsync(op, jobId, round, agent)).Single(r => r["round"]!.GetValue<int>() == round);
-                inUse = round == 0 ? fs.InUseBytes() : inUse;
-                runs.Add(run);
-                JsonNode c = run["consistency"]!;
-                Assert.True(c["mode"]!.GetValue<string>() == "frozen", run.ToJsonString());
-                Assert.Equal("tracepoints", c["tracking"]!.GetValue<string>());
-                Assert.Equal("getfsmap", c["volumes"]![0]!["usedBlocks"]!.GetValue<string>());
-                Assert.True(c["freezeWindowMs"]!.GetValue<long>() <= 1000, run.ToJsonString());
+            (await op.PostAsync($"/api/v1/replication-jobs/{jobId}/start")).Expect(HttpStatusCode.Accepted);
+            JsonNode run = (await WaitForRoundAsync(op, jobId, round, agent)).Single(r => r["round"]!.GetValue<int>() == round);
+            written.Add(fs.SectorsWritten());
+            inUse = round == 0 ? fs.InUseBytes() : inUse;
+            runs.Add(run);
+            JsonNode c = run["consistency"]!;
+            Assert.True(c["mode"]!.GetValue<string>() == "frozen", run.ToJsonString());
+            Assert.Equal("tracepoints", c["tracking"]!.GetValue<string>());
+            Assert.Equal("getfsmap", c["volumes"]![0]!["usedBlocks"]!.GetValue<string>());
+            Assert.True(c["freezeWindowMs"]!.GetValue<long>() <= 1000, run.ToJsonString());
 
-                // Checked now, while the writer goes on: retention keeps only the newest image.
-                await AssertImageAsync(op, run, fs, log);
-            }
-
-            File.WriteAllText(stop, "");
-            Assert.Equal(0, await writer.WaitForExitAsync(TimeSpan.FromSeconds(30)));
-
-            // The full round sent what is in use (plus what was re-read after being written), not the free space's old data.
-            long sent = runs[0]["consistency"]!["bytesSent"]!.GetValue<long>();
-            Assert.True(sent <= 1.1 * inUse, $"round 0 sent {sent} bytes for {inUse} in use");
-            Assert.Contains("used blocks from the kernel (GETFSMAP)", agent.Output, StringComparison.Ordinal);
+            // Checked now, while the writer goes on: retention keeps only the newest image.
+            await AssertImageAsync(op, run, fs, service.Log);
         }
-        finally
+
+        await service.StopAsync();
+
+        // The full round sent what is in use (plus what was re-read after being written), not the free space's old data.
+        long sent = runs[0]["consistency"]!["bytesSent"]!.GetValue<long>();
+        Assert.True(sent <= 1.1 * inUse, $"round 0 sent {sent} bytes for {inUse} in use");
+
+        // Incremental rounds read only what the tracker saw written since the previous freeze: at most twice what the
+        // kernel counts as written to the device between the two rounds' ends (W), far less than what is in use.
+        for (int round = 1; round < 3; round++)
         {
-            File.WriteAllText(stop, "");
+            JsonNode c = runs[round]["consistency"]!;
+            Assert.True(c["changeDetection"]!.GetValue<string>() == "tracked", runs[round].ToJsonString());
+            long read = c["bytesRead"]!.GetValue<long>(), w = (written[round] - written[round - 1]) * 512;
+            Assert.True(read <= 2 * w, $"round {round} read {read} bytes; the device was written {w} bytes between the rounds");
+            Assert.True(read < inUse / 2, $"round {round} read {read} bytes of {inUse} in use");
         }
+        Assert.Contains("used blocks from the kernel (GETFSMAP)", agent.Output, StringComparison.Ordinal);
     }
 
     [Fact]
     public async Task Xfs_RoundWhileAServiceWrites_ImagePassesXfsRepairWithEveryCommittedRow()
     {
         using LiveFileSystem fs = LiveFileSystem.Create(fx.Box, "live-xfs", "xfs", sizeMiB: 320, fileCount: 12, fileMiB: 4);
-        string log = fx.Box.File("live-xfs.rows"), stop = fx.Box.File("live-xfs.stop");
-        using ChildProcess writer = ChildProcess.Start("/usr/bin/python3", [Writer, fs.Mount, log, stop]);
-        try
-        {
-            await WaitForRowsAsync(log, 20, writer);
-            ApiClient op = fx.Control.Operator();
-            var (_, config, jobId) = await Flows.SourceWithJobAsync(fx.Control, fx.Box, fs.Device, new { runOnce = false, syncInterval = "PT1H" });
-            using ChildProcess agent = Agent.Start("run", "--config", config);
-            (await op.PostAsync($"/api/v1/replication-jobs/{jobId}/start")).Expect(HttpStatusCode.Accepted);
-            await WaitForRoundAsync(op, jobId, 0, agent);
-            long inUse = fs.InUseBytes();
-            File.WriteAllText(stop, "");
-            Assert.Equal(0, await writer.WaitForExitAsync(TimeSpan.FromSeconds(30)));
+        using LiveService service = await LiveService.StartAsync(fx.Box, fs);
+        ApiClient op = fx.Control.Operator();
+        var (_, config, jobId) = await Flows.SourceWithJobAsync(fx.Control, fx.Box, fs.Device, new { runOnce = false, syncInterval = "PT1H" });
+        using ChildProcess agent = Agent.Start("run", "--config", config);
+        (await op.PostAsync($"/api/v1/replication-jobs/{jobId}/start")).Expect(HttpStatusCode.Accepted);
+        await WaitForRoundAsync(op, jobId, 0, agent);
+        long inUse = fs.InUseBytes();
+        await service.StopAsync();
 
-            JsonNode run = Runs((await op.GetAsync($"/api/v1/replication-jobs/{jobId}")).Json).Single();
-            Assert.True(run["consistency"]!["mode"]!.GetValue<string>() == "frozen", run.ToJsonString());
-            Assert.Equal("getfsmap", run["consistency"]!["volumes"]![0]!["usedBlocks"]!.GetValue<string>());
-            Assert.Equal("xfs", run["consistency"]!["volumes"]![0]!["fileSystem"]!.GetValue<string>());
-            Assert.True(run["consistency"]!["bytesSent"]!.GetValue<long>() <= 1.1 * inUse, run.ToJsonString() + $" in use {inUse}");
-            await AssertImageAsync(op, run, fs, log);
-        }
-        finally
-        {
-            File.WriteAllText(stop, "");
-        }
+        JsonNode run = Runs((await op.GetAsync($"/api/v1/replication-jobs/{jobId}")).Json).Single();
+        Assert.True(run["consistency"]!["mode"]!.GetValue<string>() == "frozen", run.ToJsonString());
+        Assert.Equal("getfsmap", run["consistency"]!["volumes"]![0]!["usedBlocks"]!.GetValue<string>());
+        Assert.Equal("xfs", run["consistency"]!["volumes"]![0]!["fileSystem"]!.GetValue<string>());
+
+        // The monitoring page says what the round's image is.
+        using IPlaywright playwright = await Playwright.CreateAsync();
+        await using IBrowser browser = await Browser.LaunchAsync(playwright);
+        IPage page = await browser.NewPageAsync();
+        await Browser.LogInAsync(page, fx.Control);
+        await Expect(page.Locator($"tr[data-job='{jobId}'] .consistency")).ToHaveTextAsync($"frozen · {run["consistency"]!["freezeWindowMs"]!.GetValue<long>()} ms freeze", new() { Timeout = 30_000 });
+        Assert.True(run["consistency"]!["bytesSent"]!.GetValue<long>() <= 1.1 * inUse, run.ToJsonString() + $" in use {inUse}");
+        await AssertImageAsync(op, run, fs, service.Log);
     }
 
     [Fact]
@@ -218,7 +220,7 @@ public sealed class LiveSourceTests(ControlPlaneFixture fx) : IClassFixture<Cont
         HashSet<long> present = [.. lines[1].Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(long.Parse)];
         DateTimeOffset frozenAt = run["consistency"]!["frozenAt"]!.GetValue<DateTimeOffset>();
         long frozenNs = (frozenAt - DateTimeOffset.UnixEpoch).Ticks * 100;
-        long[] committed = [.. File.ReadAllLines(writerLog).Select(l => l.Split(' ')).Where(f => f.Length == 2 && long.Parse(f[1], CultureInfo.InvariantCulture) < frozenNs).Select(f => long.Parse(f[0], CultureInfo.InvariantCulture))];
+        long[] committed = [.. File.ReadAllLines(writerLog).Select(l => l.Split(' ')).Where(f => f.Length == 3 && long.Parse(f[1], CultureInfo.InvariantCulture) < frozenNs).Select(f => long.Parse(f[0], CultureInfo.InvariantCulture))];
         Assert.True(committed.Length > 0, $"round {round}: no row was logged before the freeze at {frozenAt:O}");
         long[] missing = [.. committed.Where(id => !present.Contains(id))];
         Assert.True(missing.Length == 0, $"round {round}: {missing.Length} of {committed.Length} rows committed before the freeze are missing (first {string.Join(", ", missing.Take(5))})");
@@ -262,15 +264,53 @@ public sealed class LiveSourceTests(ControlPlaneFixture fx) : IClassFixture<Cont
         return $"len {x.Length}/{y.Length} blocks differ: {diffs.Count}: {string.Join(",", diffs.Take(50))}";
     }
 
-    private static async Task WaitForRowsAsync(string log, int rows, ChildProcess writer)
+    /// <summary>The service writing to the file system (Tools/livewriter.py), started and seen committing, stopped on every path.</summary>
+    private sealed class LiveService : IDisposable
     {
-        var clock = Stopwatch.StartNew();
-        while ((!File.Exists(log) || File.ReadAllLines(log).Length < rows) && !writer.HasExited && clock.Elapsed < TimeSpan.FromSeconds(60))
+        private readonly ChildProcess _writer;
+        private readonly string _stop;
+
+        private LiveService(ChildProcess writer, string log, string stop)
         {
-            await Task.Delay(50);
+            _writer = writer;
+            Log = log;
+            _stop = stop;
         }
 
-        Assert.True(File.Exists(log) && File.ReadAllLines(log).Length >= rows, "the writer didn't start: " + writer.Output);
+        /// <summary>The writer's log: "id ns" per committed row.</summary>
+        public string Log { get; }
+
+        public static async Task<LiveService> StartAsync(Sandbox box, LiveFileSystem fs)
+        {
+            string name = Path.GetFileNameWithoutExtension(fs.Image);
+            string log = box.File($"{name}.rows"), stop = box.File($"{name}.stop");
+            var service = new LiveService(ChildProcess.Start("/usr/bin/python3", [Writer, fs.Mount, log, stop]), log, stop);
+            var clock = Stopwatch.StartNew();
+            while ((!File.Exists(log) || File.ReadAllLines(log).Length < 20) && !service._writer.HasExited && clock.Elapsed < TimeSpan.FromSeconds(60))
+            {
+                await Task.Delay(50);
+            }
+
+            if (!File.Exists(log) || File.ReadAllLines(log).Length < 20)
+            {
+                service.Dispose();
+                Assert.Fail("the writer didn't start: " + service._writer.Output);
+            }
+
+            return service;
+        }
+
+        public async Task StopAsync()
+        {
+            File.WriteAllText(_stop, "");
+            Assert.Equal(0, await _writer.WaitForExitAsync(TimeSpan.FromSeconds(30)));
+        }
+
+        public void Dispose()
+        {
+            File.WriteAllText(_stop, "");
+            _writer.Dispose();
+        }
     }
 
     private static async Task<List<JsonNode>> WaitForRoundAsync(ApiClient op, string jobId, int round, ChildProcess agent)

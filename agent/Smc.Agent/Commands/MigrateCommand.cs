@@ -132,7 +132,14 @@ internal static class MigrateCommand
                 && all[all.GetArrayLength() - 1].TryGetProperty("container", out JsonElement c) && c.ValueKind == JsonValueKind.Object
                 ? $", pushed {c.GetProperty("registry").GetString()}/{c.GetProperty("repository").GetString()}:{c.GetProperty("tags")[0].GetString()} ({c.GetProperty("manifestDigest").GetString()})"
                 : "";
-            Console.Out.WriteLine($"job {jobId}: {finalStatus}{image}{pushed}{detail}");
+            // A live source: what the image is (frozen at an instant, or why not) and how long the file systems were frozen.
+            string consistent = final.TryGetProperty("replicationJobRuns", out JsonElement last) && last.GetArrayLength() > 0
+                && last[last.GetArrayLength() - 1].TryGetProperty("consistency", out JsonElement k) && k.ValueKind == JsonValueKind.Object
+                && k.GetProperty("mode").GetString() is { } mode && mode != "offline"
+                ? $", {mode}" + (k.TryGetProperty("freezeWindowMs", out JsonElement ms) && ms.ValueKind == JsonValueKind.Number ? $" (frozen {ms.GetInt64()} ms)" : "")
+                    + (k.TryGetProperty("reason", out JsonElement why) && why.ValueKind == JsonValueKind.String ? $": {why.GetString()}" : "")
+                : "";
+            Console.Out.WriteLine($"job {jobId}: {finalStatus}{image}{consistent}{pushed}{detail}");
         }
 
         if (finalStatus == "Finished")

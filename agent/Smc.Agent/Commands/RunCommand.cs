@@ -34,6 +34,9 @@ internal static class RunCommand
         Running? running = null;
         bool started = false;
         var failedAt = new Dictionary<string, DateTimeOffset>();
+
+        // Write trackers of live disks, kept from one round's freeze to the job's next round (no rescan between them).
+        using var trackers = new LiveTrackers();
         Log(log, $"smc-agent {AgentInfo.Version} running as {config.SourceId} against {config.Server}");
 
         try
@@ -64,7 +67,7 @@ internal static class RunCommand
                     // One heartbeat per rate, however long the control plane held this one.
                     wait = TimeSpan.FromSeconds(Math.Max(1, response.HeartbeatRate)) - sent.Elapsed;
                     wait = wait < TimeSpan.Zero ? TimeSpan.Zero : wait;
-                    running = Dispatch(running, response.Commands, config, client, stateDir, log, failedAt, cancellationToken);
+                    running = Dispatch(running, response.Commands, config, client, stateDir, log, failedAt, trackers, cancellationToken);
                     started |= running is not null;
                     if (running is not null && !running.Task.IsCompleted)
                     {
@@ -126,7 +129,7 @@ internal static class RunCommand
 
     /// <summary>Starts the first pending command if none runs; cancels a running one the control plane withdrew.</summary>
     private static Running? Dispatch(Running? running, List<AgentCommand> commands, AgentConfig config, ControlPlaneClient client, string stateDir,
-        TextWriter log, Dictionary<string, DateTimeOffset> failedAt, CancellationToken cancellationToken)
+        TextWriter log, Dictionary<string, DateTimeOffset> failedAt, LiveTrackers trackers, CancellationToken cancellationToken)
     {
         if (running is not null && !running.Task.IsCompleted)
         {
@@ -160,7 +163,7 @@ internal static class RunCommand
         }
 
         var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var runner = new RoundRunner(config, client, next, stateDir, log);
+        var runner = new RoundRunner(config, client, next, stateDir, log) { Trackers = trackers };
         Log(log, $"command {next.CommandId}: replicate {string.Join(", ", next.Disks)}");
         return new Running(next.CommandId, Task.Run(() => runner.RunAsync(cts.Token), cts.Token), cts);
     }

@@ -145,6 +145,21 @@ internal sealed class FingerprintStore : IDisposable
             && slot[8..].SequenceEqual(fingerprint);
     }
 
+    /// <summary>The fingerprint (lowercase hex) of the chunk the store holds at exactly this place and length, or null.</summary>
+    public string? Find(int disk, long offset, int length, long diskSize)
+    {
+        if (disk >= Header.DiskSizes.Count || Header.DiskSizes[disk] != diskSize)
+        {
+            return null;
+        }
+
+        Span<byte> slot = stackalloc byte[SlotBytes];
+        return RandomAccess.Read(_handle, slot, _diskStarts[disk] + offset / Header.ChunkSize * SlotBytes) == SlotBytes
+            && BinaryPrimitives.ReadInt32LittleEndian(slot) == (int)(offset % Header.ChunkSize) + 1
+            && BinaryPrimitives.ReadInt32LittleEndian(slot[4..]) == length
+                ? Convert.ToHexStringLower(slot[8..]) : null;
+    }
+
     public void Dispose() => _handle.Dispose();
 
     /// <summary>Where each disk's slots start, and (last) the end of the file.</summary>

@@ -47,7 +47,7 @@ internal sealed partial class RoundRunner
             if (live.Tracker is not { } tracker || tracker.IsLost)
             {
                 string why = live.Tracker is null ? live.TrackingUnavailable ?? "write tracking is not available" : "the write trace lost events";
-                return await RereadUnderFreezeAsync(live, plans, volumes, why, window, rate, passes, retries, pass, dataKey, fingerprintKey, baseline, journal, progress, cancellationToken);
+                return await RereadUnderFreezeAsync(plans, readers, volumes, why, window, rate, passes, retries, pass, dataKey, fingerprintKey, baseline, journal, progress, cancellationToken);
             }
 
             bool lastChance = attempt >= MaxCatchUpPasses;
@@ -83,7 +83,7 @@ internal sealed partial class RoundRunner
             if (frozen.Lost)
             {
                 // The trace didn't reach the freeze's marker: its marks can't be trusted.
-                return await RereadUnderFreezeAsync(live, plans, volumes, "the write trace didn't answer under the freeze", window, rate, passes, retries, pass, dataKey, fingerprintKey, baseline, journal, progress, cancellationToken);
+                return await RereadUnderFreezeAsync(plans, readers, volumes, "the write trace didn't answer under the freeze", window, rate, passes, retries, pass, dataKey, fingerprintKey, baseline, journal, progress, cancellationToken);
             }
 
             if (frozen.NotFrozen is { } notFrozen)
@@ -105,78 +105,48 @@ internal sealed partial class RoundRunner
             }
 
             passes++;
-            pass++;
-            journal.BeginPass(pass, frozen.Chunks);
-            try
-            {
-                await PipelineAsync(plans, frozen.Chunks, frozen.Read, pass, dataKey, fingerprintKey, baseline, journal, progress, cancellationToken);
-            }
-            finally
-            {
-                frozen.Release();
-            }
-
+            await SendFrozenAsync(plans, frozen, ++pass, dataKey, fingerprintKey, baseline, journal, progress, cancellationToken);
             string? refused = frozen.Refused.Count == 0 ? null : string.Join("; ", frozen.Refused.Select(r => r.Reason));
             return Record(refused is not null ? ConsistencyModes.Inconsistent : hookProblem is not null ? ConsistencyModes.CrashConsistent : ConsistencyModes.Frozen,
                 refused ?? hookProblem, "tracepoints", frozen, passes, retries);
         }
 
-        RoundConsistency Record(string mode, string? reason, string tracking, FrozenRead? frozen, int passCount, int retryCount) => new()
+        RoundConsistency Record(string mode, string? reason, string tracking, FrozenRead? frozen, int passCount, int retryCount) =>
+            Describe(plans, mode, reason, tracking, frozen, passCount, retryCount, readers.BytesRead);
+    }
+
+    /// <summary>What a live round is, for its record: the round's figures and each mounted file system's part.</summary>
+    private RoundConsistency Describe(List<DiskPlan> plans, string mode, string? reason, string tracking, FrozenRead? frozen, int passes, int retries, long bytesRead) => new()
+    {
+        Mode = mode,
+        Reason = reason,
+        Tracking = tracking,
+        CatchUpPasses = passes,
+        FreezeRetries = retries,
+        BytesRead = bytesRead,
+        BytesSent = Interlocked.Read(ref _bytesSent),
+        FrozenAt = frozen?.FrozenAt,
+        FreezeWindowMs = frozen?.WindowMs,
+        Volumes = [.. plans.Where(p => p.Live is not null).SelectMany(p => p.Live!.Volumes.Select(v =>
         {
-            Mode = mode,
-            Reason = reason,
-            Tracking = tracking,
-            CatchUpPasses = passCount,
-            FreezeRetries = retryCount,
-            BytesRead = readers.BytesRead,
-            BytesSent = Interlocked.Read(ref _bytesSent),
-            FrozenAt = frozen?.FrozenAt,
-            FreezeWindowMs = frozen?.WindowMs,
-            Volumes = [.. plans.Where(p => p.Live is not null).SelectMany(p => p.Live!.Volumes.Select(v => new VolumeConsistency
+            string? refused = frozen?.Refused.FirstOrDefault(r => r.Volume == v).Reason;
+            return new VolumeConsistency
             {
                 Disk = p.Index,
                 StartBytes = v.Start,
                 MountPoint = v.MountPoint,
                 FileSystem = v.FileSystem,
-                Mode = frozen?.Refused.FirstOrDefault(r => r.Volume == v).Reason is { } why ? ConsistencyModes.Inconsistent : mode,
-                Reason = frozen?.Refused.FirstOrDefault(r => r.Volume == v).Reason ?? reason,
-                UsedBlocks = p.Notes.Any(n => n.Contains(v.MountPoint, StringComparison.Ordinal) && n.Contains("GETFSMAP)", StringComparison.Ordinal) && !n.Contains("copied whole", StringComparison.Ordinal)) ? "getfsmap" : "whole",
-            }))],
-        };
-    }
+                Mode = refused is not null ? ConsistencyModes.Inconsistent : mode,
+                Reason = refused ?? reason,
+                UsedBlocks = p.Notes.Any(n => n.Contains(v.MountPoint, StringComparison.Ordinal) && n.Contains("(GETFSMAP)", StringComparison.Ordinal)) ? "getfsmap" : "whole",
+            };
+        }))],
+    };
 
-    /// <summary>
-    /// Without write tracking: under a freeze, plan the live disks again (the kernel's map as frozen) and read all of it, when
-    /// that fits the window and the memory bound (small file systems); otherwise the round is read live and says so.
-    /// </summary>
-    private async Task<RoundConsistency> RereadUnderFreezeAsync(LiveCapture live, List<DiskPlan> plans, List<LiveVolume> volumes, string why, TimeSpan window, double rate,
-        int passes, int retries, int pass, byte[] dataKey, byte[] fingerprintKey, FingerprintStore? baseline, RoundJournal journal, RoundProgress progress, CancellationToken cancellationToken)
+    /// <summary>Sends what a freeze read, as a pass that replaces what earlier passes had there; the buffers go back to the pool.</summary>
+    private async Task SendFrozenAsync(List<DiskPlan> plans, FrozenRead frozen, int pass, byte[] dataKey, byte[] fingerprintKey, FingerprintStore? baseline,
+        RoundJournal journal, RoundProgress progress, CancellationToken cancellationToken)
     {
-        long planned = plans.Where(p => p.Live is not null).Sum(p => p.PlannedBytes);
-        RoundConsistency Inconsistent(string reason) => new()
-        {
-            Mode = ConsistencyModes.Inconsistent,
-            Reason = reason,
-            Tracking = "none",
-            CatchUpPasses = passes,
-            FreezeRetries = retries,
-            BytesSent = Interlocked.Read(ref _bytesSent),
-            Volumes = [.. plans.Where(p => p.Live is not null).SelectMany(p => p.Live!.Volumes.Select(v => new VolumeConsistency { Disk = p.Index, StartBytes = v.Start, MountPoint = v.MountPoint, FileSystem = v.FileSystem, Mode = ConsistencyModes.Inconsistent, Reason = reason }))],
-        };
-
-        if (planned > FrozenReadCap || planned / rate > window.TotalSeconds * 0.8)
-        {
-            return Inconsistent($"{why}, and its {Human(planned)} in use can't be re-read within a {window.TotalSeconds:0.#} s freeze");
-        }
-
-        FrozenRead frozen = Freeze(volumes, window, () => [.. plans.Where(p => p.Live is not null).SelectMany(p => DiskPlan.Build(p.Index, p.Device, command.ChunkSize, p.Live).Chunks)], new SourceReaders(plans, command.ChunkSize), ownReaders: true);
-        if (frozen.NotFrozen is { } notFrozen || !frozen.Fits)
-        {
-            frozen.Release();
-            return Inconsistent($"{why}; {frozen.NotFrozen ?? "the re-read under the freeze didn't fit its window"}");
-        }
-
-        pass++;
         journal.BeginPass(pass, frozen.Chunks);
         try
         {
@@ -186,20 +156,33 @@ internal sealed partial class RoundRunner
         {
             frozen.Release();
         }
+    }
 
-        return new RoundConsistency
+    /// <summary>
+    /// Without write tracking: under a freeze, plan the live disks again (the kernel's map as frozen) and read all of it, when
+    /// that fits the window and the memory bound (small file systems); otherwise the round is read live and says so.
+    /// </summary>
+    private async Task<RoundConsistency> RereadUnderFreezeAsync(List<DiskPlan> plans, SourceReaders readers, List<LiveVolume> volumes, string why, TimeSpan window, double rate,
+        int passes, int retries, int pass, byte[] dataKey, byte[] fingerprintKey, FingerprintStore? baseline, RoundJournal journal, RoundProgress progress, CancellationToken cancellationToken)
+    {
+        long planned = plans.Where(p => p.Live is not null).Sum(p => p.PlannedBytes);
+        RoundConsistency Inconsistent(string reason) => Describe(plans, ConsistencyModes.Inconsistent, reason, "none", null, passes, retries, readers.BytesRead);
+
+        if (planned > FrozenReadCap || planned / rate > window.TotalSeconds * 0.8)
         {
-            Mode = frozen.Refused.Count > 0 ? ConsistencyModes.Inconsistent : ConsistencyModes.Frozen,
-            Reason = frozen.Refused.Count > 0 ? string.Join("; ", frozen.Refused.Select(r => r.Reason)) : $"{why}: re-read whole under the freeze",
-            Tracking = "reread",
-            CatchUpPasses = passes + 1,
-            FreezeRetries = retries,
-            BytesRead = frozen.BytesRead,
-            BytesSent = Interlocked.Read(ref _bytesSent),
-            FrozenAt = frozen.FrozenAt,
-            FreezeWindowMs = frozen.WindowMs,
-            Volumes = [.. plans.Where(p => p.Live is not null).SelectMany(p => p.Live!.Volumes.Select(v => new VolumeConsistency { Disk = p.Index, StartBytes = v.Start, MountPoint = v.MountPoint, FileSystem = v.FileSystem, Mode = ConsistencyModes.Frozen }))],
-        };
+            return Inconsistent($"{why}, and its {Human(planned)} in use can't be re-read within a {window.TotalSeconds:0.#} s freeze");
+        }
+
+        FrozenRead frozen = Freeze(volumes, window, () => [.. plans.Where(p => p.Live is not null).SelectMany(p => DiskPlan.Build(p.Index, p.Device, command.ChunkSize, p.Live).Chunks)], readers);
+        if (frozen.NotFrozen is { } notFrozen || !frozen.Fits)
+        {
+            frozen.Release();
+            return Inconsistent($"{why}; {frozen.NotFrozen ?? "the re-read under the freeze didn't fit its window"}");
+        }
+
+        await SendFrozenAsync(plans, frozen, pass + 1, dataKey, fingerprintKey, baseline, journal, progress, cancellationToken);
+        string? refused = frozen.Refused.Count == 0 ? null : string.Join("; ", frozen.Refused.Select(r => r.Reason));
+        return Describe(plans, refused is null ? ConsistencyModes.Frozen : ConsistencyModes.Inconsistent, refused ?? $"{why}: re-read whole under the freeze", "reread", frozen, passes + 1, retries, readers.BytesRead);
     }
 
     /// <summary>
@@ -207,7 +190,7 @@ internal sealed partial class RoundRunner
     /// thaws — on every path. Nothing here writes to a file system (the frozen ones may hold the state directory); the
     /// caller sends what was read after the thaw.
     /// </summary>
-    private FrozenRead Freeze(List<LiveVolume> volumes, TimeSpan window, Func<List<ChunkRange>?> what, SourceReaders readers, bool ownReaders = false)
+    private FrozenRead Freeze(List<LiveVolume> volumes, TimeSpan window, Func<List<ChunkRange>?> what, SourceReaders readers)
     {
         var result = new FrozenRead();
         using FreezeWatchdog? watchdog = FreezeWatchdog.Arm([.. volumes.Select(v => v.MountPoint)], window + TimeSpan.FromSeconds(2), out string? noWatchdog);
@@ -260,10 +243,6 @@ internal sealed partial class RoundRunner
                 result.WindowMs = clock.ElapsedMilliseconds;
                 watchdog.Disarm();
                 result.BytesRead = readers.BytesRead - readBefore;
-                if (ownReaders)
-                {
-                    readers.Dispose();
-                }
             }
         }
 
@@ -367,32 +346,112 @@ internal sealed partial class RoundRunner
 /// <summary>The live part of a round: the source disks' mounted file systems and the tracker of their writes.</summary>
 internal sealed class LiveCapture : IDisposable
 {
-    private LiveCapture(LiveDisk?[] disks, WriteTracker? tracker, string? whyNot)
+    private WriteTracker? _tracker;
+
+    private LiveCapture(LiveDisk?[] disks, WriteTracker? tracker, string? whyNot, bool continued)
     {
         Disks = disks;
-        Tracker = tracker;
+        _tracker = tracker;
         TrackingUnavailable = whyNot;
+        Continued = continued;
     }
 
     public LiveDisk?[] Disks { get; }
 
-    public WriteTracker? Tracker { get; }
+    public WriteTracker? Tracker => _tracker;
 
     /// <summary>Why writes aren't tracked, when they aren't.</summary>
     public string? TrackingUnavailable { get; }
 
-    /// <summary>Starts tracking writes to the disks that have mounted file systems; null when none has.</summary>
-    public static LiveCapture? Start(IReadOnlyList<string> devices, int chunkSize)
+    /// <summary>The tracker has run without a gap since the previous round's freeze: its marks are what changed since.</summary>
+    public bool Continued { get; }
+
+    /// <summary>
+    /// Starts tracking writes to the disks that have mounted file systems (or goes on with <paramref name="kept"/>, the
+    /// tracker of the previous round, when it has lost nothing); null when no disk has a mounted file system.
+    /// </summary>
+    public static LiveCapture? Start(IReadOnlyList<string> devices, int chunkSize, WriteTracker? kept = null)
     {
         LiveDisk?[] disks = [.. devices.Select(d => OperatingSystem.IsLinux() ? BlockDevices.Discover(d) : null)];
         if (!disks.Any(d => d is { Volumes.Count: > 0 }))
         {
+            kept?.Dispose();
             return null;
         }
 
+        if (kept is not null && !kept.IsLost)
+        {
+            return new LiveCapture(disks, kept, null, continued: true);
+        }
+
+        kept?.Dispose();
         WriteTracker? tracker = WriteTracker.TryStart([.. disks.Select(d => d is { Volumes.Count: > 0 } ? d.Device : (DeviceNumber?)null)], chunkSize, out string? whyNot);
-        return new LiveCapture(disks, tracker, whyNot);
+        return new LiveCapture(disks, tracker, whyNot, continued: false);
     }
 
-    public void Dispose() => Tracker?.Dispose();
+    /// <summary>Hands the tracker over (to be kept for the next round) instead of stopping it with this capture.</summary>
+    public WriteTracker? Detach()
+    {
+        WriteTracker? tracker = _tracker;
+        _tracker = null;
+        return tracker;
+    }
+
+    public void Dispose() => _tracker?.Dispose();
+}
+
+/// <summary>
+/// Write trackers kept between rounds by a long-running agent (<c>smc-agent run</c>, <c>migrate</c>): after a round's
+/// freeze its tracker goes on marking, so the next round of the job reads only what was written since — no rescan.
+/// One per job; a round takes it (and gives it back when it commits frozen).
+/// </summary>
+internal sealed class LiveTrackers : IDisposable
+{
+    private readonly Dictionary<string, (WriteTracker Tracker, int Round, string[] Devices)> _kept = [];
+
+    /// <summary>The job's tracker if it continues from <paramref name="baseRound"/>'s freeze over the same disks; null otherwise (a kept one that doesn't fit is stopped).</summary>
+    public WriteTracker? Take(string jobId, int? baseRound, IReadOnlyList<string> devices)
+    {
+        lock (_kept)
+        {
+            if (!_kept.Remove(jobId, out var kept))
+            {
+                return null;
+            }
+
+            if (kept.Round == baseRound && kept.Devices.SequenceEqual(devices))
+            {
+                return kept.Tracker;
+            }
+
+            kept.Tracker.Dispose();
+            return null;
+        }
+    }
+
+    public void Keep(string jobId, int round, IReadOnlyList<string> devices, WriteTracker tracker)
+    {
+        lock (_kept)
+        {
+            if (_kept.Remove(jobId, out var old))
+            {
+                old.Tracker.Dispose();
+            }
+
+            _kept[jobId] = (tracker, round, [.. devices]);
+        }
+    }
+
+    public void Dispose()
+    {
+        lock (_kept)
+        {
+            foreach (var k in _kept.Values)
+            {
+                k.Tracker.Dispose();
+            }
+
+            _kept.Clear();
+        }
+    }
 }

@@ -49,6 +49,9 @@ internal sealed partial class RoundRunner(AgentConfig config, ControlPlaneClient
     private const int UnchangedBatch = PackChunks;
 
     private readonly string _jobId = command.JobId ?? throw new AgentException(ExitCodes.Failure, "Command without a job id.");
+
+    /// <summary>Write trackers a long-running agent keeps between rounds (null: every round starts its own).</summary>
+    public LiveTrackers? Trackers { get; init; }
     private Func<string, byte[], int, CancellationToken, Task>? _sink;
     private bool _barShown;
     private StagingCredentials? _credentials;
@@ -82,9 +85,9 @@ internal sealed partial class RoundRunner(AgentConfig config, ControlPlaneClient
 
         List<DiskPlan> plans;
         LiveCapture? live = null;
+        var devices = new List<string>();
         try
         {
-            var devices = new List<string>();
             foreach (string d in command.Disks)
             {
                 devices.Add(TreeDevice.Is(d) ? await SpoolTreeAsync(cancellationToken) : d);
@@ -94,7 +97,7 @@ internal sealed partial class RoundRunner(AgentConfig config, ControlPlaneClient
             // (the kernel's space map included) is read.
             if (journal.CommittedManifestSha256 is null)
             {
-                live = LiveCapture.Start(devices, chunkSize);
+                live = LiveCapture.Start(devices, chunkSize, Trackers?.Take(_jobId, command.BaseRound, devices));
             }
 
             plans = devices.Select((d, i) => DiskPlan.Build(i, d, chunkSize, live?.Disks[i])).ToList();
@@ -149,11 +152,38 @@ internal sealed partial class RoundRunner(AgentConfig config, ControlPlaneClient
             {
                 using var readers = new SourceReaders(plans, chunkSize);
                 var firstPassClock = Stopwatch.StartNew();
+                // An incremental round whose tracker ran since the base round's freeze reads only the cells it saw
+                // written; every other planned chunk the base round has at the same place is its chunk, unread.
+                Func<ChunkRange, string?>? unread = null;
+                string? changeDetection = null, scanReason = null;
+                if (live is not null && baseline is not null)
+                {
+                    if (live.Continued && firstPass == 0 && live.Tracker is { } tracker)
+                    {
+                        Platform.Live.DirtyCells since = tracker.Take();
+                        changeDetection = "tracked";
+                        unread = r =>
+                        {
+                            DiskPlan p = plans[r.Disk];
+                            return p.Live is not null && r.Offset != 0 && r.Offset + r.Length < p.SizeBytes && !since.Of(r.Disk).ContainsKey(r.Offset / chunkSize)
+                                ? baseline.Find(r.Disk, r.Offset, r.Length, p.SizeBytes) : null;
+                        };
+                        Log($"round {command.Round}: writes tracked since round {command.BaseRound}'s freeze: {since.CellCount} cell(s) written; only those are read");
+                    }
+                    else
+                    {
+                        changeDetection = "scan";
+                        scanReason = firstPass > 0 ? "the round was resumed by another process" : live.Tracker is null ? live.TrackingUnavailable : "writes since the previous round were not tracked (the agent restarted, or its trace lost events)";
+                    }
+                }
+
                 await PipelineAsync(plans, plans.SelectMany(p => p.Chunks).Where(r => !done.Contains(r.Disk, r.Offset)), readers.Read, firstPass,
-                    dataKey, fingerprintKey, baseline, journal, progress, cancellationToken);
+                    dataKey, fingerprintKey, baseline, journal, progress, cancellationToken, unread);
                 consistency = live is null
                     ? new RoundConsistency { Mode = ConsistencyModes.Offline, BytesRead = readers.BytesRead, BytesSent = Interlocked.Read(ref _bytesSent) }
                     : await CatchUpAsync(live, plans, readers, firstPass, firstPassClock.Elapsed, dataKey, fingerprintKey, baseline, journal, progress, cancellationToken);
+                consistency.ChangeDetection = changeDetection;
+                consistency.ChangeDetectionReason = scanReason;
                 journal.SetConsistency(consistency);
                 if (live is not null)
                 {
@@ -197,6 +227,13 @@ internal sealed partial class RoundRunner(AgentConfig config, ControlPlaneClient
         };
         await ControlPlaneClient.ShortRetry.ExecuteAsync(async ct => await client.CommitAsync(config.Credential, _jobId, command.Round, commit, ct), cancellationToken);
         File.Delete(SpoolPath);
+
+        // A frozen round's tracker goes on marking for the job's next round (a long-running agent keeps it).
+        if (Trackers is not null && live?.Tracker is not null && journal.Consistency?.Mode is ConsistencyModes.Frozen or ConsistencyModes.CrashConsistent)
+        {
+            Trackers.Keep(_jobId, command.Round, devices, live.Detach()!);
+        }
+
         Log($"round {command.Round} committed: {journal.SentChunks} chunks, {Human(commit.StoredBytes)} stored, {Human(progress.SkippedBytes)} skipped; peak RSS {PeakRssBytes() >> 20} MiB");
         return commit.ManifestSha256;
     }
@@ -294,8 +331,9 @@ internal sealed partial class RoundRunner(AgentConfig config, ControlPlaneClient
     }
 
     /// <param name="pass">0 for the first read of the disks; a catch-up pass (&gt; 0) sends all-zero chunks too, since each replaces one read before.</param>
+    /// <param name="unread">Chunks taken as the base round's without reading them: their fingerprint, or null to read.</param>
     private async Task PipelineAsync(List<DiskPlan> plans, IEnumerable<ChunkRange> chunks, ChunkReader read, int pass, byte[] dataKey, byte[] fingerprintKey,
-        FingerprintStore? baseline, RoundJournal journal, RoundProgress progress, CancellationToken cancellationToken)
+        FingerprintStore? baseline, RoundJournal journal, RoundProgress progress, CancellationToken cancellationToken, Func<ChunkRange, string?>? unread = null)
     {
         int threads = Math.Min(command.Threads > 0 ? command.Threads : DefaultThreads, MaxStreams);
         if (command.Threads > MaxStreams)
@@ -334,6 +372,13 @@ internal sealed partial class RoundRunner(AgentConfig config, ControlPlaneClient
                 {
                     foreach (ChunkRange range in chunks)
                     {
+                        if (unread?.Invoke(range) is { } known)
+                        {
+                            Unchanged(journal, new ManifestChunk { Disk = range.Disk, Offset = range.Offset, Length = range.Length, Fingerprint = known }, pass, flush: false);
+                            progress.Unchanged(range);
+                            continue;
+                        }
+
                         await work.Writer.WriteAsync(range, ct);
                     }
                 }

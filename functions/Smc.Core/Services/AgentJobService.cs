@@ -146,6 +146,8 @@ public sealed class AgentJobService(
             BytesSent = Math.Max(0, c.BytesSent),
             FrozenAt = c.FrozenAt,
             FreezeWindowMs = c.FreezeWindowMs is long ms ? Math.Max(0, ms) : null,
+            ChangeDetection = c.ChangeDetection is "tracked" or "scan" ? c.ChangeDetection : null,
+            ChangeDetectionReason = Cut(c.ChangeDetectionReason, 500),
             Volumes = [.. (c.Volumes ?? []).Take(32).Select(v => new VolumeConsistency
             {
                 Disk = v.Disk,

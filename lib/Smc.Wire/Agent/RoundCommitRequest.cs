@@ -49,6 +49,16 @@ public sealed class RoundConsistency
     public long? FreezeWindowMs { get; init; }
 
     public List<VolumeConsistency> Volumes { get; init; } = [];
+
+    /// <summary>
+    /// An incremental round of a live disk: <c>tracked</c> (only what the tracker saw written since the previous round's
+    /// freeze was read) or <c>scan</c> (the used blocks were read and compared with the base round's fingerprints);
+    /// null for a full round or a quiet disk.
+    /// </summary>
+    public string? ChangeDetection { get; set; }
+
+    /// <summary>Why an incremental round of a live disk had to scan (the agent restarted, the trace lost events).</summary>
+    public string? ChangeDetectionReason { get; set; }
 }
 
 /// <summary>One mounted file system of a source disk in a round.</summary>

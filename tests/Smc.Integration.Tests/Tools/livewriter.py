@@ -2,7 +2,8 @@
 """A service that keeps writing while its file system is migrated (LiveSourceTests).
 
 Commits rows to an SQLite database in WAL mode with synchronous=FULL, and after each commit appends
-"<id> <CLOCK_REALTIME ns>" to a log outside the file system: a logged row was durable before the logged time.
+"<id> <CLOCK_REALTIME ns> <commit latency ns>" to a log outside the file system: a logged row was durable before the
+logged time (scripts/bench-live.sh reads the latencies).
 Every few commits it rewrites one of its files in place and fsyncs it. Stops when the stop file exists.
 
 usage: livewriter.py MOUNT LOG STOPFILE [PAUSE_SECONDS]
@@ -29,10 +30,12 @@ for path in churn:
 with open(log_path, "a", buffering=1) as log:
     n = 0
     while not os.path.exists(stop_path):
+        began = time.monotonic_ns()
         db.execute("BEGIN")
         cur = db.execute("INSERT INTO rows (payload) VALUES (?)", (os.urandom(2048),))
         db.execute("COMMIT")
-        log.write(f"{cur.lastrowid} {time.time_ns()}\n")
+        latency = time.monotonic_ns() - began
+        log.write(f"{cur.lastrowid} {time.time_ns()} {latency}\n")
         n += 1
         if n % 5 == 0:
             with open(churn[n % len(churn)], "r+b") as f:
