@@ -84,6 +84,106 @@ public sealed class LiveVolumeTests : IDisposable
         Assert.True(counted > 40 * 41 / 2 * 65536L, $"statfs counts {counted} bytes used");
     }
 
+    [Fact]
+    public void Discover_FindsFileSystemsMountedOnTheDiskItsPartitionsAndDevicesStackedOnThem()
+    {
+        // A sysfs and mount table as the kernel shows them for /dev/sdz: sdz1 mounted on /boot, sdz2 an LVM PV whose
+        // logical volume dm-7 is mounted on /, sdz3 unmounted.
+        string sys = _temp.File("sys");
+        void Dev(string dir, string dev, params (string File, string Text)[] files)
+        {
+            Directory.CreateDirectory(dir);
+            File.WriteAllText(Path.Combine(dir, "dev"), dev + "\n");
+            foreach ((string file, string text) in files)
+            {
+                File.WriteAllText(Path.Combine(dir, file), text + "\n");
+            }
+        }
+
+        Dev(Path.Combine(sys, "sdz"), "8:240", ("size", "2097152"));
+        Directory.CreateDirectory(Path.Combine(sys, "sdz", "queue"));
+        File.WriteAllText(Path.Combine(sys, "sdz", "queue", "logical_block_size"), "4096\n");
+        Dev(Path.Combine(sys, "sdz", "sdz1"), "8:241", ("partition", "1"), ("start", "2048"), ("size", "1048576"));
+        Dev(Path.Combine(sys, "sdz", "sdz2"), "8:242", ("partition", "2"), ("start", "1050624"), ("size", "524288"));
+        Dev(Path.Combine(sys, "sdz", "sdz3"), "8:243", ("partition", "3"), ("start", "1574912"), ("size", "4096"));
+        Directory.CreateDirectory(Path.Combine(sys, "sdz", "sdz2", "holders", "dm-7"));
+        Dev(Path.Combine(sys, "dm-7"), "253:7");
+        string mountinfo = _temp.File("mountinfo");
+        File.WriteAllLines(mountinfo,
+        [
+            "22 1 253:7 / / rw,relatime shared:1 - xfs /dev/mapper/rhel-root rw",
+            "23 22 8:241 / /boot rw,relatime shared:2 - ext4 /dev/sdz1 rw",
+            "24 22 8:241 /sub /mnt/with\\040space rw,relatime shared:2 - ext4 /dev/sdz1 rw",
+            "25 22 0:22 / /proc rw - proc proc rw",
+        ]);
+        string device = _temp.File("sdz");
+        File.CreateSymbolicLink(device, "/dev/sdz");
+        (string oldSys, string oldMounts) = (BlockDevices.SysBlock, BlockDevices.MountInfo);
+        try
+        {
+            BlockDevices.SysBlock = sys;
+            BlockDevices.MountInfo = mountinfo;
+            LiveDisk disk = BlockDevices.Discover(device)!;
+            Assert.Equal(new DeviceNumber(8, 240), disk.Device);
+            Assert.Equal(4096, disk.LogicalBlockSize);
+            Assert.Equal(
+                [(2048L * 512, "/boot", "ext4", false), (1050624L * 512, "/", "xfs", true)],
+                disk.Volumes.Select(v => (v.Start, v.MountPoint, v.FileSystem, v.Stacked)));
+        }
+        finally
+        {
+            (BlockDevices.SysBlock, BlockDevices.MountInfo) = (oldSys, oldMounts);
+        }
+    }
+
+    [Fact]
+    public void WriteTracker_MarksWritesToTheDeviceSeenBeforeABarrier_AndRemovesItsInstance()
+    {
+        (string device, string mount) = Mounted("ext4", 64);
+        LiveDisk disk = BlockDevices.Discover(device)!;
+        string instance;
+        using (WriteTracker tracker = WriteTracker.TryStart([disk.Device], 1 << 20, out string? whyNot) ?? throw new InvalidOperationException(whyNot))
+        {
+            instance = Assert.Single(Directory.GetDirectories(Path.Combine(WriteTracker.TraceRoot, "instances"), $"{WriteTracker.InstancePrefix}{Environment.ProcessId}-*"));
+            tracker.Take();
+
+            // 2 MiB straight to the device at 40 MiB (under the mounted file system: the tracker sees the device, not files).
+            Tool.Run("dd", "if=/dev/urandom", $"of={device}", "bs=1M", "count=2", "seek=40", "oflag=direct", "conv=notrunc", "status=none");
+            Assert.True(tracker.Barrier(TimeSpan.FromSeconds(5)));
+            IReadOnlyDictionary<long, (int Lo, int Hi)> cells = tracker.Take().Of(0);
+            Assert.Equal((0, 1 << 20), cells[40]);
+            Assert.Equal((0, 1 << 20), cells[41]);
+            Assert.False(tracker.IsLost);
+            Assert.Empty(tracker.Take().Of(0)); // taken marks are gone
+        }
+
+        Assert.False(Directory.Exists(instance));
+        Assert.NotNull(mount);
+    }
+
+    [Theory]
+    [InlineData("  ksoftirqd/0-14  [000] ..s..  445.465937: block_rq_complete: 7,0 WSM () 2 + 2 be,0,4 [0]", 7340032u, 1024L, 1024L)]
+    [InlineData("  dd-4588  [000] .....  444.9: block_bio_queue: 7,0 WS 32770 + 2560 [dd]", 7340032u, 32770L * 512, 2560L * 512)]
+    [InlineData("  x-1 [001] .....  1.0: block_bio_queue: 8,16 D 2048 + 8 [fstrim]", 8388624u, 2048L * 512, 4096L)]
+    public void WriteTracker_ParsesWritesAndDiscards(string line, uint dev, long start, long length) =>
+        Assert.Equal((dev, start, length), WriteTracker.ParseWrite(line));
+
+    [Theory]
+    [InlineData("  dd-4588  [000] .....  444.9: block_bio_queue: 7,0 RM 15944 + 2 [dd]")] // a read
+    [InlineData("  k-24  [001] ..s..  445.46: block_rq_complete: 7,0 FF () 18446744073709551615 + 0 none,0,0 [0]")] // a flush
+    [InlineData("  bash-1  [000] ...1.  445.46: tracing_mark_write: smc-barrier-2")]
+    public void WriteTracker_IgnoresReadsFlushesAndMarkers(string line) => Assert.Null(WriteTracker.ParseWrite(line));
+
+    [Fact]
+    public void DeviceNumbers_InTheKernelsAndUserSpacesEncodings()
+    {
+        Assert.Equal(7340032u, new DeviceNumber(7, 0).Kernel); // the value the block tracepoints' filter takes for loop0
+        Assert.Equal(0x0700u, new DeviceNumber(7, 0).Encoded);
+        Assert.Equal(0x10_0803u, new DeviceNumber(8, 259).Encoded); // new_encode_dev: minor's high bits above the major
+        Assert.Equal(new DeviceNumber(259, 3), DeviceNumber.Parse("259:3\n"));
+        Assert.Equal("/mnt/with space", BlockDevices.Unescape("/mnt/with\\040space"));
+    }
+
     private static void TryRun(string tool, params string[] args)
     {
         try

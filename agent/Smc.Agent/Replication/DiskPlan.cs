@@ -63,7 +63,7 @@ internal sealed class DiskPlan
         if (info.PartitionTable == "none")
         {
             PartitionInfo? whole = info.Parts.FirstOrDefault();
-            AddExtents(regions, notes, 0, reader, 0, size, whole?.FileSystem, live?.Volumes.FirstOrDefault(v => v.Start == 0), "the disk");
+            AddExtents(regions, notes, 0, reader, 0, size, whole?.FileSystem, [.. live?.Volumes.Where(v => v.Start == 0) ?? []], "the disk");
             groups.Add((0, 0, size, whole?.FileSystem == "swap"));
         }
         else
@@ -77,7 +77,7 @@ internal sealed class DiskPlan
                 bounds.Add(part.StartBytes);
                 bounds.Add(part.StartBytes + part.SizeBytes);
                 AddExtents(regions, notes, part.Number, reader, part.StartBytes, part.SizeBytes, part.FileSystem,
-                    live?.Volumes.FirstOrDefault(v => v.Start == part.StartBytes), $"partition {part.Number}");
+                    [.. live?.Volumes.Where(v => v.Start == part.StartBytes) ?? []], $"partition {part.Number}");
                 groups.Add((part.Number, part.StartBytes, Math.Min(size, part.StartBytes + part.SizeBytes), part.FileSystem == "swap"));
             }
         }
@@ -101,10 +101,17 @@ internal sealed class DiskPlan
     }
 
     private static void AddExtents(List<(int, long, long)> regions, List<string> notes, int group, DiskReader reader, long start, long length, string? fileSystem,
-        LiveVolume? mounted, string what)
+        List<LiveVolume> mountedHere, string what)
     {
         IReadOnlyList<ByteExtent>? used = null;
-        if (mounted is not null && fileSystem != "swap")
+        LiveVolume? mounted = mountedHere.FirstOrDefault(v => !v.Stacked);
+        if (mountedHere.FirstOrDefault(v => v.Stacked) is { } stacked)
+        {
+            // A device stacked on it (an LVM logical volume) is mounted: its space map is in the LV's terms and its
+            // bitmaps lag its journal, so the partition is copied whole (and frozen with the others).
+            notes.Add($"{what}: holds {stacked.FileSystem} mounted on {stacked.MountPoint} through device-mapper; copied whole");
+        }
+        else if (mounted is not null && fileSystem != "swap")
         {
             // Mounted: the on-disk bitmaps lag behind the journal, so ask the kernel; without GETFSMAP, copy it whole.
             used = FsMap.UsedExtents(mounted.MountPoint, mounted.Device, length);

@@ -138,7 +138,7 @@ internal sealed partial class RoundRunner
                 FileSystem = v.FileSystem,
                 Mode = refused is not null ? ConsistencyModes.Inconsistent : mode,
                 Reason = refused ?? reason,
-                UsedBlocks = p.Notes.Any(n => n.Contains(v.MountPoint, StringComparison.Ordinal) && n.Contains("(GETFSMAP)", StringComparison.Ordinal)) ? "getfsmap" : "whole",
+                UsedBlocks = p.Notes.Any(n => n.Contains(v.MountPoint, StringComparison.Ordinal) && n.Contains("used blocks from the kernel", StringComparison.Ordinal)) ? "getfsmap" : "whole",
             };
         }))],
     };

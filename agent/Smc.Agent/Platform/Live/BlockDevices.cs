@@ -24,7 +24,12 @@ internal readonly record struct DeviceNumber(int Major, int Minor)
 
 /// <summary>A file system of a source disk that is mounted on this machine: it changes while it is read.</summary>
 /// <param name="Start">Byte offset of the file system on the disk (its partition's start; 0 for a whole-disk file system).</param>
-internal sealed record LiveVolume(long Start, long Length, DeviceNumber Device, string MountPoint, string FileSystem);
+/// <param name="Stacked">
+/// Mounted from a device stacked on the partition (a device-mapper holder: an LVM logical volume, dm-crypt), so its
+/// offsets are not the partition's: it is frozen and its writes tracked (they reach the disk as the disk's own), but
+/// the partition is copied whole rather than from a space map in another device's terms.
+/// </param>
+internal sealed record LiveVolume(long Start, long Length, DeviceNumber Device, string MountPoint, string FileSystem, bool Stacked = false);
 
 /// <summary>What sysfs and mountinfo say of a source disk: its device number and its mounted file systems.</summary>
 internal sealed record LiveDisk(string Path, DeviceNumber Device, IReadOnlyList<LiveVolume> Volumes, int LogicalBlockSize);
@@ -32,7 +37,10 @@ internal sealed record LiveDisk(string Path, DeviceNumber Device, IReadOnlyList<
 /// <summary>Finds which file systems of a block device are mounted, from /sys/class/block and /proc/self/mountinfo.</summary>
 internal static class BlockDevices
 {
-    private const string SysBlock = "/sys/class/block";
+    /// <summary>sysfs's block class and the mount table (tests point them at a tree of their own).</summary>
+    internal static string SysBlock { get; set; } = "/sys/class/block";
+
+    internal static string MountInfo { get; set; } = "/proc/self/mountinfo";
 
     /// <summary>
     /// The disk's device number and mounted file systems (whole disk or partitions), or null for an image file or a
@@ -70,18 +78,52 @@ internal static class BlockDevices
             volumes.Add(new LiveVolume(0, diskBytes, disk, whole.MountPoint, whole.Type));
         }
 
+        volumes.AddRange(Holders(sys, 0, diskBytes, mounts));
         foreach (string part in Directory.Exists(sys) ? Directory.GetDirectories(sys) : [])
         {
-            if (!File.Exists(Path.Combine(part, "partition")) || ReadDevice(part) is not DeviceNumber dev || !mounts.TryGetValue(dev, out var m))
+            if (!File.Exists(Path.Combine(part, "partition")) || ReadDevice(part) is not DeviceNumber dev)
             {
                 continue;
             }
 
-            volumes.Add(new LiveVolume(ReadLong(Path.Combine(part, "start")) * 512, ReadLong(Path.Combine(part, "size")) * 512, dev, m.MountPoint, m.Type));
+            long start = ReadLong(Path.Combine(part, "start")) * 512, size = ReadLong(Path.Combine(part, "size")) * 512;
+            if (mounts.TryGetValue(dev, out var m))
+            {
+                volumes.Add(new LiveVolume(start, size, dev, m.MountPoint, m.Type));
+            }
+
+            volumes.AddRange(Holders(part, start, size, mounts));
         }
 
         long block = ReadLong(Path.Combine(sys, "queue", "logical_block_size"));
         return new LiveDisk(resolved, disk, [.. volumes.OrderBy(v => v.Start)], block is >= 512 and <= 65536 ? (int)block : 512);
+    }
+
+    /// <summary>
+    /// Mounted devices stacked on a disk or partition (its <c>holders/</c>, and theirs: LVM over dm-crypt), as volumes at
+    /// the partition's offset marked <see cref="LiveVolume.Stacked"/>.
+    /// </summary>
+    private static IEnumerable<LiveVolume> Holders(string sysDir, long start, long size, Dictionary<DeviceNumber, (string MountPoint, string Type)> mounts, int depth = 0)
+    {
+        string holders = Path.Combine(sysDir, "holders");
+        if (depth > 4 || !Directory.Exists(holders))
+        {
+            yield break;
+        }
+
+        foreach (string holder in Directory.GetFileSystemEntries(holders))
+        {
+            string dir = Path.Combine(SysBlock, Path.GetFileName(holder));
+            if (ReadDevice(dir) is DeviceNumber dev && mounts.TryGetValue(dev, out var m))
+            {
+                yield return new LiveVolume(start, size, dev, m.MountPoint, m.Type, Stacked: true);
+            }
+
+            foreach (LiveVolume above in Holders(dir, start, size, mounts, depth + 1))
+            {
+                yield return above;
+            }
+        }
     }
 
     /// <summary>Sectors written to a block device since boot (field 7 of <c>/sys/class/block/NAME/stat</c>).</summary>
@@ -98,7 +140,7 @@ internal static class BlockDevices
         IEnumerable<string> lines;
         try
         {
-            lines = File.ReadAllLines("/proc/self/mountinfo");
+            lines = File.ReadAllLines(MountInfo);
         }
         catch (IOException)
         {
