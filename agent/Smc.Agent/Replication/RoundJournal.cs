@@ -186,6 +186,15 @@ internal sealed class RoundJournal : IDisposable
     /// <summary>What the entries add up to once re-read chunks are left out: what the manifest and the commit say.</summary>
     public (long SentChunks, long StoredBytes, long UnchangedChunks, Dictionary<int, long> Covered) Totals()
     {
+        if (!_hasRereads)
+        {
+            // Nothing was re-read: the counters kept while appending already are the totals (no pass over the file).
+            lock (_gate)
+            {
+                return (SentChunks, SentStoredBytes, UnchangedChunks, _disks.ToDictionary(d => d.Key, d => d.Value.Covered));
+            }
+        }
+
         long sent = 0, stored = 0, unchanged = 0;
         var covered = new Dictionary<int, long>();
         foreach (ManifestChunk c in Entries())

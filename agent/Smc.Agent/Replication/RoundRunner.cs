@@ -21,7 +21,7 @@ internal sealed partial class RoundRunner(AgentConfig config, ControlPlaneClient
 {
     /// <summary>
     /// Upload streams when the job doesn't say: Azurite reached the same 40–45 MB/s with 1, 4 or 8 parallel
-    /// 4 MiB uploads (platform-notes.md), and Azure Blob storage scales with parallel requests; 4 streams of
+    /// 4 MiB uploads (measured on these machines), and Azure Blob storage scales with parallel requests; 4 streams of
     /// 4 MiB keep a WAN link busy while holding under 40 MiB of packs in memory.
     /// </summary>
     private const int DefaultThreads = 4;
@@ -228,13 +228,14 @@ internal sealed partial class RoundRunner(AgentConfig config, ControlPlaneClient
         await ControlPlaneClient.ShortRetry.ExecuteAsync(async ct => await client.CommitAsync(config.Credential, _jobId, command.Round, commit, ct), cancellationToken);
         File.Delete(SpoolPath);
 
-        // A frozen round's tracker goes on marking for the job's next round (a long-running agent keeps it).
-        if (Trackers is not null && live?.Tracker is not null && journal.Consistency?.Mode is ConsistencyModes.Frozen or ConsistencyModes.CrashConsistent)
+        // A frozen round's tracker goes on marking for the job's next round (a long-running agent keeps it) — only when its
+        // own marks made the round: after a fallback (the trace didn't answer under the freeze) they can't be trusted.
+        if (Trackers is not null && live?.Tracker is { IsLost: false } && journal.Consistency is { Tracking: "tracepoints", Mode: ConsistencyModes.Frozen or ConsistencyModes.CrashConsistent })
         {
             Trackers.Keep(_jobId, command.Round, devices, live.Detach()!);
         }
 
-        Log($"round {command.Round} committed: {journal.SentChunks} chunks, {Human(commit.StoredBytes)} stored, {Human(progress.SkippedBytes)} skipped; peak RSS {PeakRssBytes() >> 20} MiB");
+        Log($"round {command.Round} committed: {commit.ChunkCount} chunks, {Human(commit.StoredBytes)} stored, {Human(progress.SkippedBytes)} skipped; peak RSS {PeakRssBytes() >> 20} MiB");
         return commit.ManifestSha256;
     }
 

@@ -1,6 +1,6 @@
 namespace Smc.Core.Domain;
 
-/// <summary>Replication job statuses (product.md, as SMC names them).</summary>
+/// <summary>Replication job statuses, as SMC names them (docs/api.md, "States").</summary>
 public static class JobStatus
 {
     public const string Ready = "Ready";

@@ -1,6 +1,6 @@
 namespace Smc.Core.Domain;
 
-/// <summary>Transfer options for the agent (product.md).</summary>
+/// <summary>Transfer and freeze options for the agent (docs/api.md: CreateReplicationJob, and "Live sources").</summary>
 public sealed class ReplicationParameters
 {
     /// <summary>Parallel upload streams (1–64); null lets the agent choose.</summary>

@@ -1,6 +1,6 @@
 namespace Smc.Core.Domain;
 
-/// <summary>Source server states (product.md).</summary>
+/// <summary>Source server states (docs/api.md, "States").</summary>
 public static class SourceState
 {
     /// <summary>The agent heartbeats and no job holds the source.</summary>

@@ -1,7 +1,7 @@
 namespace Smc.Core.Errors;
 
 /// <summary>
-/// Every error code the API and job records use. Codes are part of the product contract (product.md):
+/// Every error code the API and job records use. Codes are part of the product contract (docs/api.md, "Error codes"):
 /// never rename one; add new ones.
 /// </summary>
 public static class ErrorCodes

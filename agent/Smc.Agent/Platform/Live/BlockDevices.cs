@@ -126,13 +126,6 @@ internal static class BlockDevices
         }
     }
 
-    /// <summary>Sectors written to a block device since boot (field 7 of <c>/sys/class/block/NAME/stat</c>).</summary>
-    public static long SectorsWritten(string devicePath)
-    {
-        string[] fields = File.ReadAllText(Path.Combine(SysBlock, Path.GetFileName(devicePath), "stat")).Split(' ', StringSplitOptions.RemoveEmptyEntries);
-        return long.Parse(fields[6], CultureInfo.InvariantCulture);
-    }
-
     /// <summary>Mounted block devices by number: mount point and type, from /proc/self/mountinfo (a mount of the file system's root preferred).</summary>
     public static Dictionary<DeviceNumber, (string MountPoint, string Type)> Mounts()
     {

@@ -15,9 +15,6 @@ internal sealed class FrozenVolumes : IDisposable
     {
     }
 
-    /// <summary>The volumes that are frozen.</summary>
-    public IEnumerable<LiveVolume> Frozen => _frozen.Select(f => f.Volume);
-
     /// <summary>The volumes that refused to freeze, with why (a file system without freeze support, or one frozen by someone else).</summary>
     public List<(LiveVolume Volume, string Reason)> Refused { get; } = [];
 
@@ -117,8 +114,6 @@ internal sealed class FreezeWatchdog : IDisposable
     private bool _done;
 
     private FreezeWatchdog(Process process) => _process = process;
-
-    public int ProcessId => _process.Id;
 
     /// <summary>Starts the watchdog and waits until it listens; null when it can't run (then the caller must not freeze).</summary>
     public static FreezeWatchdog? Arm(IReadOnlyList<string> mountPoints, TimeSpan bound, out string? whyNot)

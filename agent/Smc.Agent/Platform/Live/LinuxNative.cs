@@ -17,7 +17,6 @@ internal static partial class LinuxNative
     /// <summary><c>_IOWR('X', 59, struct fsmap_head)</c>; the head is 192 bytes.</summary>
     public const ulong GetFsMap = 0xC0C0583B;
 
-    public const int ENOENT = 2;
     public const int EBUSY = 16;
     public const int EINVAL = 22;
     public const int ENOTTY = 25;

@@ -44,9 +44,6 @@ internal sealed partial class WriteTracker : IDisposable
 
     public static string TraceRoot { get; set; } = "/sys/kernel/tracing";
 
-    /// <summary>Write events seen (queue and completion each count).</summary>
-    public long Events { get; private set; }
-
     /// <summary>The trace can't be trusted any more: events were lost or the reader stopped.</summary>
     public bool IsLost => _readerFailed || Overruns() > 0;
 
@@ -175,7 +172,7 @@ internal sealed partial class WriteTracker : IDisposable
         {
             Dictionary<long, (int Lo, int Hi)>[] taken = _dirty;
             _dirty = NewMaps(taken.Length);
-            return new DirtyCells(taken, _cellSize);
+            return new DirtyCells(taken);
         }
     }
 
@@ -333,7 +330,6 @@ internal sealed partial class WriteTracker : IDisposable
 
         lock (_gate)
         {
-            Events++;
             Dictionary<long, (int Lo, int Hi)> cells = _dirty[disk];
             for (long at = start; at < start + length;)
             {
@@ -370,25 +366,11 @@ internal sealed partial class WriteTracker : IDisposable
 }
 
 /// <summary>Cells written since a point, per disk: cell number → lowest and highest written byte offset within the cell.</summary>
-internal sealed class DirtyCells(Dictionary<long, (int Lo, int Hi)>[] perDisk, int cellSize)
+internal sealed class DirtyCells(Dictionary<long, (int Lo, int Hi)>[] perDisk)
 {
-    public int CellSize => cellSize;
-
     public int Disks => perDisk.Length;
 
     public IReadOnlyDictionary<long, (int Lo, int Hi)> Of(int disk) => perDisk[disk];
 
     public long CellCount => perDisk.Sum(d => (long)d.Count);
-
-    /// <summary>Adds another set's marks (a pass that didn't happen gives its cells back).</summary>
-    public void Merge(DirtyCells other)
-    {
-        for (int d = 0; d < Math.Min(perDisk.Length, other.Disks); d++)
-        {
-            foreach ((long cell, (int lo, int hi)) in other.Of(d))
-            {
-                perDisk[d][cell] = perDisk[d].TryGetValue(cell, out var had) ? (Math.Min(had.Lo, lo), Math.Max(had.Hi, hi)) : (lo, hi);
-            }
-        }
-    }
 }
