@@ -67,7 +67,7 @@ public sealed class LiveSourceTests(ControlPlaneFixture fx) : IClassFixture<Cont
     }
 
     [Fact]
-    public async Task Xfs_RoundWhileAServiceWrites_ImagePassesXfsRepairWithEveryCommittedRow()
+    public async Task Xfs_RoundsWhileAServiceWrites_ImagesPassXfsRepairAsDownloadedWithEveryCommittedRow()
     {
         using LiveFileSystem fs = LiveFileSystem.Create(fx.Box, "live-xfs", "xfs", sizeMiB: 320, fileCount: 12, fileMiB: 4);
         using LiveService service = await LiveService.StartAsync(fx.Box, fs);
@@ -77,7 +77,6 @@ public sealed class LiveSourceTests(ControlPlaneFixture fx) : IClassFixture<Cont
         (await op.PostAsync($"/api/v1/replication-jobs/{jobId}/start")).Expect(HttpStatusCode.Accepted);
         await WaitForRoundAsync(op, jobId, 0, agent);
         long inUse = fs.InUseBytes();
-        await service.StopAsync();
 
         JsonNode run = Runs((await op.GetAsync($"/api/v1/replication-jobs/{jobId}")).Json).Single();
         Assert.True(run["consistency"]!["mode"]!.GetValue<string>() == "frozen", run.ToJsonString());
@@ -92,6 +91,13 @@ public sealed class LiveSourceTests(ControlPlaneFixture fx) : IClassFixture<Cont
         await Expect(page.Locator($"tr[data-job='{jobId}'] .consistency")).ToHaveTextAsync($"frozen · {run["consistency"]!["freezeWindowMs"]!.GetValue<long>()} ms freeze", new() { Timeout = 30_000 });
         Assert.True(run["consistency"]!["bytesSent"]!.GetValue<long>() <= 1.1 * inUse, run.ToJsonString() + $" in use {inUse}");
         await AssertImageAsync(op, run, fs, service.Log);
+
+        // A tracked incremental round seals the log again where the kernel wrote since (its image is checked the same way).
+        (await op.PostAsync($"/api/v1/replication-jobs/{jobId}/start")).Expect(HttpStatusCode.Accepted);
+        JsonNode next = (await WaitForRoundAsync(op, jobId, 1, agent)).Single(r => r["round"]!.GetValue<int>() == 1);
+        Assert.True(next["consistency"]!["mode"]!.GetValue<string>() == "frozen" && next["consistency"]!["changeDetection"]!.GetValue<string>() == "tracked", next.ToJsonString());
+        await AssertImageAsync(op, next, fs, service.Log);
+        await service.StopAsync();
     }
 
     [Fact]
@@ -166,7 +172,7 @@ public sealed class LiveSourceTests(ControlPlaneFixture fx) : IClassFixture<Cont
 
     /// <summary>
     /// The round's image as downloaded: clean without journal recovery (ext4: e2fsck -fn, no needs_recovery; XFS:
-    /// xfs_repair -n, mounts read-only with no log to replay), the untouched files equal, the database passes
+    /// xfs_repair -n, its log sealed, mounts from a read-only device), the untouched files equal, the database passes
     /// integrity_check and holds every row logged as committed before the round's freeze.
     /// </summary>
     private async Task AssertImageAsync(ApiClient op, JsonNode run, LiveFileSystem fs, string writerLog)
@@ -187,12 +193,12 @@ public sealed class LiveSourceTests(ControlPlaneFixture fx) : IClassFixture<Cont
         }
         else
         {
-            // A frozen XFS keeps its log covered, not clean (on this kernel: two superblock records, measured with
-            // xfs_logprint), so the image is mounted once to replay them, then must check clean with nothing left.
+            // A frozen XFS keeps its log covered, not clean; the agent seals it (an unmount record and exact superblock
+            // counters laid into what it read under the freeze), so the image checks clean as downloaded and mounts from
+            // a read-only device, which refuses any log that needs recovery.
+            Assert.Equal("sealed", run["consistency"]!["volumes"]![0]!["log"]!.GetValue<string>());
             string mount = fx.Box.File($"{label}.mnt");
             Directory.CreateDirectory(mount);
-            Tool.Run("mount", ["-o", "loop,nouuid", image, mount]); // nouuid: the source, same UUID, is still mounted
-            Tool.Run("umount", [mount]);
             var (repair, repairOut, repairErr) = Tool.Run("xfs_repair", ["-n", "-f", image], check: false);
             Assert.True(repair == 0 && !(repairOut + repairErr).Contains("ALERT", StringComparison.Ordinal), $"round {round}: {repairOut}{repairErr}");
             Tool.Run("mount", ["-o", "ro,loop,nouuid", image, mount]);

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Diagnostics;
 using Smc.Agent.Platform.Live;
+using Smc.Disks;
 using Smc.Transfer;
 using Smc.Wire.Agent;
 
@@ -74,7 +75,7 @@ internal sealed partial class RoundRunner
                 hookProblem = $"the pre-freeze command failed ({failed})";
             }
 
-            FrozenRead frozen = Freeze(volumes, window, () => tracker.Barrier(TimeSpan.FromSeconds(1)) ? CatchUpChunks(plans, tracker.Take()) : null, readers);
+            FrozenRead frozen = Freeze(plans, volumes, window, seals => tracker.Barrier(TimeSpan.FromSeconds(1)) ? CatchUpChunks(plans, tracker.Take().Including(seals, command.ChunkSize)) : null, readers);
             if (command.PostThawCommand is { Length: > 0 } thawHook)
             {
                 await RunHookAsync("post-thaw", thawHook, cancellationToken);
@@ -138,6 +139,7 @@ internal sealed partial class RoundRunner
                 FileSystem = v.FileSystem,
                 Mode = refused is not null ? ConsistencyModes.Inconsistent : mode,
                 Reason = refused ?? reason,
+                Log = frozen?.Logs.GetValueOrDefault(v),
                 UsedBlocks = p.Notes.Any(n => n.Contains(v.MountPoint, StringComparison.Ordinal) && n.Contains("used blocks from the kernel", StringComparison.Ordinal)) ? "getfsmap" : "whole",
             };
         }))],
@@ -173,7 +175,7 @@ internal sealed partial class RoundRunner
             return Inconsistent($"{why}, and its {Human(planned)} in use can't be re-read within a {window.TotalSeconds:0.#} s freeze");
         }
 
-        FrozenRead frozen = Freeze(volumes, window, () => [.. plans.Where(p => p.Live is not null).SelectMany(p => DiskPlan.Build(p.Index, p.Device, command.ChunkSize, p.Live).Chunks)], readers);
+        FrozenRead frozen = Freeze(plans, volumes, window, _ => [.. plans.Where(p => p.Live is not null).SelectMany(p => DiskPlan.Build(p.Index, p.Device, command.ChunkSize, p.Live).Chunks)], readers);
         if (frozen.NotFrozen is { } notFrozen || !frozen.Fits)
         {
             frozen.Release();
@@ -186,18 +188,19 @@ internal sealed partial class RoundRunner
     }
 
     /// <summary>
-    /// Arms the watchdog, freezes, asks what to read (null: the trace failed), reads it into memory within the window, and
-    /// thaws — on every path. Nothing here writes to a file system (the frozen ones may hold the state directory); the
-    /// caller sends what was read after the thaw.
+    /// Arms the watchdog, freezes, plans each frozen XFS log's seal (<see cref="XfsLog"/>), asks what to read given the
+    /// ranges the seals must be read with (null: the trace failed), reads it into memory within the window, and thaws — on
+    /// every path; then lays the seals into what was read. Nothing here writes to a file system (the frozen ones may hold
+    /// the state directory); the caller sends what was read after the thaw.
     /// </summary>
-    private FrozenRead Freeze(List<LiveVolume> volumes, TimeSpan window, Func<List<ChunkRange>?> what, SourceReaders readers)
+    private FrozenRead Freeze(List<DiskPlan> plans, List<LiveVolume> volumes, TimeSpan window, Func<List<(int Disk, long Offset, int Length)>, List<ChunkRange>?> what, SourceReaders readers)
     {
         var result = new FrozenRead();
         using FreezeWatchdog? watchdog = FreezeWatchdog.Arm([.. volumes.Select(v => v.MountPoint)], window + TimeSpan.FromSeconds(2), out string? noWatchdog);
         if (watchdog is null)
         {
             result.NotFrozen = $"not frozen: {noWatchdog}";
-            result.Chunks = what() ?? [];
+            result.Chunks = what([]) ?? [];
             return result;
         }
 
@@ -210,7 +213,8 @@ internal sealed partial class RoundRunner
                 result.FrozenAt = frozen.FrozenAt;
                 result.Refused = frozen.Refused;
                 HoldWhileFrozen();
-                List<ChunkRange>? chunks = what();
+                List<LogSealPlan> seals = PlanSeals(plans, [.. volumes.Where(v => !frozen.Refused.Any(r => r.Volume == v))], readers);
+                List<ChunkRange>? chunks = what([.. seals.SelectMany(s => s.Writes.Select(w => (s.Disk, w.Offset, w.Bytes.Length)))]);
                 if (chunks is null)
                 {
                     result.Lost = true;
@@ -235,6 +239,14 @@ internal sealed partial class RoundRunner
                     byte[] buffer = ArrayPool<byte>.Shared.Rent(c.Length);
                     result.Held[c] = buffer;
                     readers.Read(c, buffer.AsSpan(0, c.Length));
+                }
+
+                if (result.Fits)
+                {
+                    foreach (LogSealPlan seal in seals)
+                    {
+                        result.Logs[seal.Volume] = seal.NotSealed is { } why ? $"not sealed: {why}" : result.Apply(seal) ? "sealed" : "not sealed: its log was not read under the freeze";
+                    }
                 }
             }
             finally
@@ -273,6 +285,47 @@ internal sealed partial class RoundRunner
             Thread.Sleep(20);
         }
     }
+
+    /// <summary>
+    /// The unmount record and exact superblock counters for each frozen XFS (read from the devices under the freeze), in
+    /// disk offsets; a volume that can't be sealed says why (its image then has a covered log: mountable after a replay).
+    /// </summary>
+    private static List<LogSealPlan> PlanSeals(List<DiskPlan> plans, List<LiveVolume> frozen, SourceReaders readers)
+    {
+        var seals = new List<LogSealPlan>();
+        foreach (LiveVolume v in frozen.Where(v => v.FileSystem == "xfs"))
+        {
+            int disk = plans.First(p => p.Live is { } l && l.Volumes.Contains(v)).Index;
+            if (v.Stacked)
+            {
+                seals.Add(new LogSealPlan(v, disk, [], "it is inside a logical volume"));
+                continue;
+            }
+
+            try
+            {
+                LogSeal seal = XfsLog.PlanSeal((offset, buffer) =>
+                {
+                    if (offset < 0 || offset + buffer.Length > v.Length)
+                    {
+                        throw new InvalidDataException($"a read at byte {offset} is outside the file system");
+                    }
+
+                    readers.ReadAt(disk, v.Start + offset, buffer);
+                });
+                seals.Add(new LogSealPlan(v, disk, [.. seal.Writes.Select(w => w with { Offset = v.Start + w.Offset })], seal.NotSealed));
+            }
+            catch (Exception e) when (e is InvalidDataException or AgentException or OverflowException)
+            {
+                seals.Add(new LogSealPlan(v, disk, [], e.Message));
+            }
+        }
+
+        return seals;
+    }
+
+    /// <summary>A frozen XFS's seal: writes in disk offsets, or why none.</summary>
+    private sealed record LogSealPlan(LiveVolume Volume, int Disk, IReadOnlyList<LogSealWrite> Writes, string? NotSealed);
 
     private static List<ChunkRange> CatchUpChunks(List<DiskPlan> plans, DirtyCells written) =>
         [.. plans.Where(p => p.Live is not null && p.Index < written.Disks).SelectMany(p => p.CatchUp(written.Of(p.Index)))];
@@ -329,7 +382,44 @@ internal sealed partial class RoundRunner
 
         public long BytesRead { get; set; }
 
+        /// <summary>Per frozen XFS: <c>sealed</c>, or why its log is left covered.</summary>
+        public Dictionary<LiveVolume, string> Logs { get; } = [];
+
         public void Read(ChunkRange range, Span<byte> buffer) => Held[range].AsSpan(0, range.Length).CopyTo(buffer);
+
+        /// <summary>Lays a seal's writes into the chunks held, when they cover every byte of them; else changes nothing.</summary>
+        public bool Apply(LogSealPlan seal)
+        {
+            foreach (LogSealWrite w in seal.Writes)
+            {
+                long covered = w.Offset, end = w.Offset + w.Bytes.Length;
+                foreach (ChunkRange c in Held.Keys.Where(c => c.Disk == seal.Disk && c.Offset < end && c.Offset + c.Length > w.Offset).OrderBy(c => c.Offset))
+                {
+                    if (c.Offset > covered)
+                    {
+                        break;
+                    }
+
+                    covered = Math.Max(covered, c.Offset + c.Length);
+                }
+
+                if (covered < end)
+                {
+                    return false;
+                }
+            }
+
+            foreach (LogSealWrite w in seal.Writes)
+            {
+                foreach ((ChunkRange c, byte[] buffer) in Held.Where(h => h.Key.Disk == seal.Disk && h.Key.Offset < w.Offset + w.Bytes.Length && h.Key.Offset + h.Key.Length > w.Offset))
+                {
+                    long from = Math.Max(c.Offset, w.Offset), to = Math.Min(c.Offset + c.Length, w.Offset + w.Bytes.Length);
+                    w.Bytes.AsSpan((int)(from - w.Offset), (int)(to - from)).CopyTo(buffer.AsSpan((int)(from - c.Offset)));
+                }
+            }
+
+            return true;
+        }
 
         public void Release()
         {

@@ -12,11 +12,13 @@ internal sealed class SourceReaders : IDisposable
     private readonly List<DiskPlan> _plans;
     private readonly Dictionary<int, SafeFileHandle> _buffered = [];
     private readonly Dictionary<int, DirectReader> _direct = [];
+    private readonly int _chunkSize;
     private long _bufferedBytes;
 
     public SourceReaders(List<DiskPlan> plans, int chunkSize)
     {
         _plans = plans;
+        _chunkSize = chunkSize;
         try
         {
             foreach (DiskPlan p in plans)
@@ -79,6 +81,17 @@ internal sealed class SourceReaders : IDisposable
         finally
         {
             Interlocked.Add(ref _bufferedBytes, read);
+        }
+    }
+
+    /// <summary>Reads any span of a disk (in pieces no longer than a chunk), for the file system structures read under a freeze.</summary>
+    public void ReadAt(int disk, long offset, Span<byte> buffer)
+    {
+        int piece = Math.Min(64 * 1024, _chunkSize);
+        for (int done = 0; done < buffer.Length; done += piece)
+        {
+            int n = Math.Min(piece, buffer.Length - done);
+            Read(new ChunkRange(disk, offset + done, n), buffer.Slice(done, n));
         }
     }
 

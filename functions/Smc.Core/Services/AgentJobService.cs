@@ -157,6 +157,7 @@ public sealed class AgentJobService(
                 Mode = modes.Contains(v.Mode) ? v.Mode : ConsistencyModes.Inconsistent,
                 Reason = Cut(v.Reason, 500),
                 UsedBlocks = v.UsedBlocks is "getfsmap" ? "getfsmap" : "whole",
+                Log = Cut(v.Log, 200),
             })],
         };
     }

@@ -79,6 +79,13 @@ public sealed class VolumeConsistency
 
     /// <summary>How its used blocks were found: <c>getfsmap</c> (the kernel's space map) or <c>whole</c> (copied whole).</summary>
     public string UsedBlocks { get; init; } = "whole";
+
+    /// <summary>
+    /// XFS: <c>sealed</c> when the image's log holds an unmount record after the freeze's covering records (and the
+    /// superblock exact counters), so it checks and mounts clean with no recovery; else <c>not sealed: why</c> (the log is
+    /// covered: a mount replays it). Null for other file systems.
+    /// </summary>
+    public string? Log { get; init; }
 }
 
 public static class ConsistencyModes

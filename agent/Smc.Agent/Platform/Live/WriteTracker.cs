@@ -373,4 +373,26 @@ internal sealed class DirtyCells(Dictionary<long, (int Lo, int Hi)>[] perDisk)
     public IReadOnlyDictionary<long, (int Lo, int Hi)> Of(int disk) => perDisk[disk];
 
     public long CellCount => perDisk.Sum(d => (long)d.Count);
+
+    /// <summary>Marks ranges as written too (what must be read under a freeze whether written or not), in cells of <paramref name="cellSize"/>.</summary>
+    public DirtyCells Including(IEnumerable<(int Disk, long Offset, int Length)> ranges, int cellSize)
+    {
+        foreach ((int disk, long offset, int length) in ranges)
+        {
+            if (disk >= perDisk.Length)
+            {
+                continue;
+            }
+
+            for (long at = offset; at < offset + length;)
+            {
+                long cell = at / cellSize, cellEnd = (cell + 1) * cellSize;
+                int lo = (int)(at - (cell * cellSize)), hi = (int)(Math.Min(offset + length, cellEnd) - (cell * cellSize));
+                perDisk[disk][cell] = perDisk[disk].TryGetValue(cell, out var had) ? (Math.Min(had.Lo, lo), Math.Max(had.Hi, hi)) : (lo, hi);
+                at = cellEnd;
+            }
+        }
+
+        return this;
+    }
 }
