@@ -47,10 +47,16 @@ public static class AllocationMaps
     /// <param name="partitionStart">Byte offset of the partition on the disk.</param>
     /// <param name="partitionSize">Size of the partition in bytes.</param>
     /// <param name="fileSystem">The file system as <see cref="DiskInspector"/> reports it: ext2, ext3, ext4, ntfs, vfat, swap (others give null).</param>
+    /// <param name="mountedVolumes">
+    /// For an LVM2 PV whose logical volumes are mounted (a running source): per LV, by its device-mapper uuid
+    /// (<see cref="LvmMetadata.DeviceMapperUuid"/>), the extents its file system uses as the kernel reports them, in the
+    /// LV's offsets (null: the whole LV). Other LVs are read from their own allocation maps.
+    /// </param>
     /// <exception cref="DiskFormatException">
     /// <see cref="DiskErrorCodes.Truncated"/> when the partition extends past the end of the disk; <see cref="DiskErrorCodes.Io"/> when a read fails.
     /// </exception>
-    public static IReadOnlyList<ByteExtent>? UsedExtents(DiskReader reader, long partitionStart, long partitionSize, string? fileSystem)
+    public static IReadOnlyList<ByteExtent>? UsedExtents(DiskReader reader, long partitionStart, long partitionSize, string? fileSystem,
+        IReadOnlyDictionary<string, IReadOnlyList<ByteExtent>?>? mountedVolumes = null)
     {
         ArgumentNullException.ThrowIfNull(reader);
         ArgumentOutOfRangeException.ThrowIfNegative(partitionStart);
@@ -80,7 +86,7 @@ public static class AllocationMaps
         {
             if (family == Family.Lvm)
             {
-                return LvmVolumes.UsedExtents(reader, partitionStart, partitionSize);
+                return LvmVolumes.UsedExtents(reader, partitionStart, partitionSize, mountedVolumes);
             }
 
             byte[] head = reader.ReadBytes(partitionStart, (int)Math.Min(partitionSize, HeadSize));

@@ -11,7 +11,43 @@ public sealed record LvmSegment(long LogicalStart, long PhysicalStart, long Leng
 
 /// <summary>A logical volume as the PV's metadata describes it: its segments on this PV, or none that this reader maps.</summary>
 /// <param name="Mapped">Every segment of the LV is linear ("striped" with one stripe) and on this PV.</param>
-public sealed record LvmVolume(string Name, long SizeBytes, IReadOnlyList<LvmSegment> Segments, bool Mapped);
+/// <param name="Id">The LV's uuid as the metadata writes it (with dashes); empty when the metadata has none.</param>
+public sealed record LvmVolume(string Name, long SizeBytes, IReadOnlyList<LvmSegment> Segments, bool Mapped, string Id = "")
+{
+    /// <summary>
+    /// Where the LV's bytes [<paramref name="offset"/>, +<paramref name="length"/>) lie on the PV: one piece per segment
+    /// crossed (<c>PvOffset</c> from the PV's start, <c>At</c> the piece's offset within the range); null when part of the
+    /// range is in no segment on this PV.
+    /// </summary>
+    public IReadOnlyList<(long PvOffset, long At, long Length)>? MapRange(long offset, long length)
+    {
+        var pieces = new List<(long, long, long)>();
+        long at = offset;
+        foreach (LvmSegment s in Segments.OrderBy(s => s.LogicalStart))
+        {
+            if (at >= offset + length)
+            {
+                break;
+            }
+
+            if (s.LogicalStart + s.Length <= at)
+            {
+                continue;
+            }
+
+            if (s.LogicalStart > at)
+            {
+                return null;
+            }
+
+            long n = Math.Min(offset + length, s.LogicalStart + s.Length) - at;
+            pieces.Add((s.PhysicalStart + (at - s.LogicalStart), at - offset, n));
+            at += n;
+        }
+
+        return at >= offset + length ? pieces : null;
+    }
+}
 
 /// <summary>
 /// The LVM2 text metadata of a physical volume (format "lvm2", as the LVM tools write it): the PV header after the label
@@ -27,6 +63,15 @@ public sealed class LvmMetadata
     private const int MaxText = 4 << 20;
 
     public required string VolumeGroup { get; init; }
+
+    /// <summary>The volume group's uuid as the metadata writes it (with dashes).</summary>
+    public string VolumeGroupId { get; init; } = "";
+
+    /// <summary>
+    /// The uuid device-mapper knows an active LV by (<c>/sys/class/block/dm-N/dm/uuid</c>): <c>LVM-</c>, then the VG's and
+    /// the LV's uuids without their dashes.
+    /// </summary>
+    public string DeviceMapperUuid(LvmVolume lv) => "LVM-" + VolumeGroupId.Replace("-", "", StringComparison.Ordinal) + lv.Id.Replace("-", "", StringComparison.Ordinal);
 
     public long ExtentBytes { get; init; }
 
@@ -150,12 +195,13 @@ public sealed class LvmMetadata
                 }
             }
 
-            volumes.Add(new LvmVolume(name, size, [.. segments.OrderBy(x => x.LogicalStart)], mapped && segments.Count > 0));
+            volumes.Add(new LvmVolume(name, size, [.. segments.OrderBy(x => x.LogicalStart)], mapped && segments.Count > 0, lv.GetValueOrDefault("id") as string ?? ""));
         }
 
         return new LvmMetadata
         {
             VolumeGroup = vgName,
+            VolumeGroupId = vg.GetValueOrDefault("id") as string ?? "",
             ExtentBytes = extent,
             FirstExtentBytes = firstExtent,
             ExtentCount = Number(pv, "pe_count"),

@@ -6,9 +6,14 @@ namespace Smc.Disks;
 /// are not used. A PV whose metadata this reader can't map (an LV striped, mirrored, thin, or partly on another PV; no
 /// metadata area on this PV) gives null: the caller copies it whole.
 /// </summary>
+/// <remarks>
+/// An LV whose file system is mounted (on a running source, through device-mapper) has on-disk bitmaps that lag its
+/// journal: the caller passes what the kernel says it uses instead, keyed by the device-mapper uuid of the LV
+/// (<see cref="LvmMetadata.DeviceMapperUuid"/>), in the LV's byte offsets; a null list there copies that LV whole.
+/// </remarks>
 internal static class LvmVolumes
 {
-    public static IReadOnlyList<ByteExtent>? UsedExtents(DiskReader reader, long pvStart, long pvSize)
+    public static IReadOnlyList<ByteExtent>? UsedExtents(DiskReader reader, long pvStart, long pvSize, IReadOnlyDictionary<string, IReadOnlyList<ByteExtent>?>? mounted = null)
     {
         LvmMetadata? meta = LvmMetadata.Read(reader, pvStart, pvSize);
         if (meta is null || meta.Volumes.Any(v => !v.Mapped) || meta.FirstExtentBytes > pvSize)
@@ -25,15 +30,14 @@ internal static class LvmVolumes
             }
 
             IReadOnlyList<ByteExtent>? inLv = null;
-            try
+            if (mounted is not null && mounted.TryGetValue(meta.DeviceMapperUuid(lv), out IReadOnlyList<ByteExtent>? fromKernel))
             {
-                using var view = new DiskReader(new LogicalVolumeStream(reader, pvStart, lv), leaveOpen: false);
-                string? type = FileSystemProbe.Detect(view, 0, lv.SizeBytes)?.Type;
-                inLv = type is null or "lvm2" ? null : AllocationMaps.UsedExtents(view, 0, lv.SizeBytes, type);
+                inLv = fromKernel?.Where(e => e.Start >= 0 && e.Length > 0 && e.Start < lv.SizeBytes)
+                    .Select(e => new ByteExtent(e.Start, Math.Min(e.Length, lv.SizeBytes - e.Start))).ToList();
             }
-            catch (DiskFormatException)
+            else
             {
-                // A file system we can't read safely: the whole LV.
+                inLv = OnDisk(reader, pvStart, lv);
             }
 
             foreach (ByteExtent e in inLv ?? [new ByteExtent(0, lv.SizeBytes)])
@@ -64,6 +68,21 @@ internal static class LvmVolumes
         }
 
         return merged;
+    }
+
+    /// <summary>What the LV's file system uses by its own allocation maps (null: unknown content, or a map not safe to read: the whole LV).</summary>
+    private static IReadOnlyList<ByteExtent>? OnDisk(DiskReader reader, long pvStart, LvmVolume lv)
+    {
+        try
+        {
+            using var view = new DiskReader(new LogicalVolumeStream(reader, pvStart, lv), leaveOpen: false);
+            string? type = FileSystemProbe.Detect(view, 0, lv.SizeBytes)?.Type;
+            return type is null or "lvm2" ? null : AllocationMaps.UsedExtents(view, 0, lv.SizeBytes, type);
+        }
+        catch (DiskFormatException)
+        {
+            return null;
+        }
     }
 
     /// <summary>A logical volume read through its segments on the PV (read-only, seekable): what device-mapper would show.</summary>

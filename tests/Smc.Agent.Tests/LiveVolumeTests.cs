@@ -1,5 +1,6 @@
 using System.Globalization;
 using Smc.Agent.Platform.Live;
+using Smc.Agent.Replication;
 using Smc.Disks;
 using Smc.Disks.Tests.Support;
 
@@ -107,7 +108,9 @@ public sealed class LiveVolumeTests : IDisposable
         Dev(Path.Combine(sys, "sdz", "sdz2"), "8:242", ("partition", "2"), ("start", "1050624"), ("size", "524288"));
         Dev(Path.Combine(sys, "sdz", "sdz3"), "8:243", ("partition", "3"), ("start", "1574912"), ("size", "4096"));
         Directory.CreateDirectory(Path.Combine(sys, "sdz", "sdz2", "holders", "dm-7"));
-        Dev(Path.Combine(sys, "dm-7"), "253:7");
+        Dev(Path.Combine(sys, "dm-7"), "253:7", ("size", "409600"));
+        Directory.CreateDirectory(Path.Combine(sys, "dm-7", "dm"));
+        File.WriteAllText(Path.Combine(sys, "dm-7", "dm", "uuid"), "LVM-Q1w2E3r4T5y6U7i8O9p0A1s2D3f4G5h6J7k8L9z0X1c2V3b4N5m6Q7w8E9r0T1y2\n");
         string mountinfo = _temp.File("mountinfo");
         File.WriteAllLines(mountinfo,
         [
@@ -129,10 +132,72 @@ public sealed class LiveVolumeTests : IDisposable
             Assert.Equal(
                 [(2048L * 512, "/boot", "ext4", false), (1050624L * 512, "/", "xfs", true)],
                 disk.Volumes.Select(v => (v.Start, v.MountPoint, v.FileSystem, v.Stacked)));
+
+            // The LV: by the uuid the PV's metadata maps it with, and its own size (its file system's offsets).
+            LiveVolume lv = disk.Volumes.Single(v => v.Stacked);
+            Assert.Equal("LVM-Q1w2E3r4T5y6U7i8O9p0A1s2D3f4G5h6J7k8L9z0X1c2V3b4N5m6Q7w8E9r0T1y2", lv.DmUuid);
+            Assert.Equal(409600L * 512, lv.StackedBytes);
         }
         finally
         {
             (BlockDevices.SysBlock, BlockDevices.MountInfo) = (oldSys, oldMounts);
+        }
+    }
+
+    /// <summary>
+    /// An LVM PV (metadata by the LVM tools) whose logical volume is mounted, with old data in the LV's free space. This
+    /// kernel has no device-mapper, so the LV is put up as dm-linear would map it — a loop device at the LV's offset and
+    /// size — and mounted; the volume is described as the sysfs holder would be (its dm uuid made from the uuids lvs
+    /// prints). The plan takes the LV's used blocks from the kernel's map through its segment: it reads the PV's metadata
+    /// and what the file system uses, not the LV's free space, and the LV read back from only the planned bytes checks clean.
+    /// </summary>
+    [Fact]
+    public void DiskPlan_PvWithAMountedLv_PlansWhatTheLvsFileSystemUsesThroughItsSegment()
+    {
+        const long Mi = 1 << 20;
+        (string pv, long firstExtent, long lvStart, string mount, LiveVolume volume) = MountedLv("ext4", 128, 64);
+        var files = new Dictionary<string, byte[]>();
+        for (int i = 0; i < 6; i++)
+        {
+            byte[] content = new byte[Mi + (i * 4096)];
+            new Random(i).NextBytes(content);
+            files[$"f{i}"] = content;
+            File.WriteAllBytes(Path.Combine(mount, $"f{i}"), content);
+        }
+
+        Tool.Run("sync", "-f", mount);
+        var live = new LiveDisk(pv, new DeviceNumber(7, 255), [volume], 512);
+
+        var plan = DiskPlan.Build(0, pv, (int)Mi, live);
+        Assert.Contains(mount, plan.KernelMapped);
+        Assert.Contains(plan.Notes, n => n.Contains("through the volume's segments", StringComparison.Ordinal));
+        long inUse = files.Values.Sum(c => (long)c.Length);
+        Assert.InRange(plan.PlannedBytes, inUse, inUse + firstExtent + (12 * Mi)); // metadata, ext4's own, chunk rounding — not 64 MiB
+
+        // The planned bytes alone, on a fresh PV image: the LV's file system checks clean and holds the files.
+        Tool.Run("umount", mount);
+        string copy = _temp.File("copy.img");
+        using (FileStream source = File.OpenRead(pv))
+        using (FileStream target = File.Create(copy))
+        {
+            target.SetLength(source.Length);
+            foreach (ChunkRange c in plan.Chunks)
+            {
+                byte[] buffer = new byte[c.Length];
+                source.Position = target.Position = c.Offset;
+                source.ReadExactly(buffer);
+                target.Write(buffer);
+            }
+        }
+
+        string lvBack = _temp.File("lv-back.img");
+        Tool.Run("dd", $"if={copy}", $"of={lvBack}", "bs=1M", $"skip={lvStart}", "count=64", "iflag=skip_bytes", "status=none");
+        Tool.Run("e2fsck", "-fn", lvBack);
+        foreach ((string name, byte[] content) in files)
+        {
+            string back = _temp.File("back-" + name);
+            Tool.Run("debugfs", "-R", $"dump /{name} {back}", lvBack);
+            Assert.Equal(content, File.ReadAllBytes(back));
         }
     }
 
@@ -194,6 +259,112 @@ public sealed class LiveVolumeTests : IDisposable
         {
             // Not frozen, not mounted, already detached: nothing to undo.
         }
+    }
+
+    /// <summary>
+    /// A PV image of <paramref name="pvMiB"/> with one LV "root" of <paramref name="lvMiB"/> (metadata by the LVM tools),
+    /// old data in the LV's extents, and a <paramref name="type"/> file system made and mounted on a loop device at the
+    /// LV's offset and size — what dm-linear would show, on a kernel without device-mapper; the volume as the agent's
+    /// discovery describes a mounted LV (stacked, with its dm uuid made from the uuids lvs prints).
+    /// </summary>
+    private (string Pv, long FirstExtent, long LvStart, string Mount, LiveVolume Volume) MountedLv(string type, int pvMiB, int lvMiB)
+    {
+        const long Mi = 1 << 20;
+        string pv = _temp.File($"pv-{type}.img");
+        using (FileStream f = File.Create(pv))
+        {
+            f.SetLength(pvMiB * Mi);
+        }
+
+        string vg = "smclv" + Guid.NewGuid().ToString("N")[..6];
+        string pvDevice = Tool.Run("losetup", "-f", "--show", pv).Trim();
+        string[] lv;
+        long firstExtent;
+        try
+        {
+            Tool.Run("lvm", "pvcreate", "-q", pvDevice);
+            Tool.Run("lvm", "vgcreate", "-q", "-s", "4m", vg, pvDevice);
+            Tool.Run("lvm", "lvcreate", "--driverloaded", "n", "-an", "--zero", "n", "-q", "-L", $"{lvMiB}M", "-n", "root", vg);
+            lv = Tool.Run("lvm", "lvs", "--driverloaded", "n", "--noheadings", "--separator", ";", "-o", "vg_uuid,lv_uuid,seg_pe_ranges", vg).Trim().Split(';');
+            firstExtent = long.Parse(Tool.Run("lvm", "pvs", "--driverloaded", "n", "--noheadings", "--units", "b", "--nosuffix", "-o", "pe_start", pvDevice).Trim(), CultureInfo.InvariantCulture);
+        }
+        finally
+        {
+            Tool.Run("losetup", "-d", pvDevice);
+        }
+
+        long pe = long.Parse(lv[2].Split(':')[1].Split('-')[0], CultureInfo.InvariantCulture);
+        long lvStart = firstExtent + (pe * 4 * Mi);
+        using (FileStream f = new(pv, FileMode.Open, FileAccess.Write))
+        {
+            byte[] junk = new byte[lvMiB * Mi];
+            new Random(7).NextBytes(junk); // old data where the LV's free space will be
+            f.Position = lvStart;
+            f.Write(junk);
+        }
+
+        string lvDevice = Tool.Run("losetup", "-f", "--show", "--offset", lvStart.ToString(CultureInfo.InvariantCulture), "--sizelimit", (lvMiB * Mi).ToString(CultureInfo.InvariantCulture), pv).Trim();
+        _cleanup.Add(() => TryRun("losetup", "-d", lvDevice));
+        Tool.Run(type == "xfs" ? "mkfs.xfs" : "mkfs.ext4", type == "xfs" ? "-f" : "-F", "-q", type == "xfs" ? "-K" : "-Enodiscard", lvDevice);
+        string mount = _temp.File($"lv-{type}.mnt");
+        Directory.CreateDirectory(mount);
+        Tool.Run("mount", lvDevice, mount);
+        _cleanup.Add(() =>
+        {
+            TryRun("fsfreeze", "-u", mount);
+            TryRun("umount", mount);
+        });
+        DeviceNumber dev = DeviceNumber.Parse(Tool.Run("lsblk", "-dno", "MAJ:MIN", lvDevice))!.Value;
+        string dmUuid = "LVM-" + lv[0].Replace("-", "", StringComparison.Ordinal) + lv[1].Replace("-", "", StringComparison.Ordinal);
+        return (pv, firstExtent, lvStart, mount, new LiveVolume(0, pvMiB * Mi, dev, mount, type, Stacked: true, DmUuid: dmUuid, StackedBytes: lvMiB * Mi));
+    }
+
+    /// <summary>
+    /// XFS in a mounted LV (the RHEL layout): under a real freeze, the agent's seal is planned through the LV's segment from
+    /// the PV device with O_DIRECT; laid into a copy taken under the same freeze, the LV's XFS checks clean — and without
+    /// the seal it doesn't.
+    /// </summary>
+    [Fact]
+    public void FrozenXfsInAMountedLv_SealedThroughTheLvsSegment_ChecksClean()
+    {
+        const long Mi = 1 << 20;
+        (string pv, _, long lvStart, string mount, LiveVolume volume) = MountedLv("xfs", 512, 320);
+        File.WriteAllText(Path.Combine(mount, "a.txt"), "written before the freeze");
+        Tool.Run("sync", "-f", mount);
+        string pvDevice = Tool.Run("losetup", "-f", "--show", pv).Trim(); // the disk the agent reads: the PV's device
+        _cleanup.Add(() => TryRun("losetup", "-d", pvDevice));
+        var plan = DiskPlan.Build(0, pvDevice, (int)Mi, new LiveDisk(pvDevice, new DeviceNumber(7, 254), [volume], 512));
+        Assert.True(plan.LogicalVolumes.ContainsKey(volume.DmUuid!));
+        string copy = _temp.File("frozen-lv.img");
+        List<RoundRunner.LogSealPlan> seals;
+        using (var readers = new SourceReaders([plan], (int)Mi))
+        {
+            Tool.Run("fsfreeze", "-f", mount);
+            try
+            {
+                seals = RoundRunner.PlanSeals([plan], [volume], readers);
+                Tool.Run("dd", $"if={pvDevice}", $"of={copy}", "bs=1M", $"skip={lvStart}", "count=320", "iflag=direct,skip_bytes", "status=none");
+            }
+            finally
+            {
+                Tool.Run("fsfreeze", "-u", mount);
+            }
+        }
+
+        RoundRunner.LogSealPlan seal = Assert.Single(seals);
+        Assert.True(seal.NotSealed is null, seal.NotSealed);
+        Assert.Throws<InvalidOperationException>(() => Tool.Run("xfs_repair", "-n", "-f", copy)); // the covered log, unsealed
+        using (FileStream f = new(copy, FileMode.Open, FileAccess.Write))
+        {
+            foreach (LogSealWrite w in seal.Writes)
+            {
+                Assert.InRange(w.Offset, lvStart, lvStart + (320 * Mi) - w.Bytes.Length); // disk offsets, inside the LV's extents
+                f.Position = w.Offset - lvStart;
+                f.Write(w.Bytes);
+            }
+        }
+
+        Tool.Run("xfs_repair", "-n", "-f", copy);
     }
 
     private (string Device, string Mount) Mounted(string type, int sizeMiB)

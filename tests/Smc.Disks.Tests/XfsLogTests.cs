@@ -32,7 +32,7 @@ public sealed partial class XfsLogTests : IDisposable
         string copy = _temp.File("copy.img");
         byte[] payload = new byte[3 << 20];
         new Random(15).NextBytes(payload);
-        FrozenCopy(image, mountOptions, copy, mount =>
+        FrozenCopy(_temp, image, mountOptions, copy, mount =>
         {
             Directory.CreateDirectory(Path.Combine(mount, "data"));
             File.WriteAllBytes(Path.Combine(mount, "data", "payload.bin"), payload);
@@ -94,7 +94,7 @@ public sealed partial class XfsLogTests : IDisposable
 
         Tool.Run("mkfs.xfs", "-q", "-f", image);
         string copy = _temp.File("copy.img");
-        FrozenCopy(image, "", copy, mount => File.WriteAllText(Path.Combine(mount, "a.txt"), "a"));
+        FrozenCopy(_temp, image, "", copy, mount => File.WriteAllText(Path.Combine(mount, "a.txt"), "a"));
         (long logStart, long logLength) = LogPrintGeometry(copy);
         byte[] log = ReadRange(copy, logStart, Math.Min(logLength, 1 << 20));
         int checkedRecords = 0;
@@ -145,9 +145,9 @@ public sealed partial class XfsLogTests : IDisposable
     }
 
     /// <summary>Mounts the image, lets <paramref name="write"/> change it, freezes it and copies it with O_DIRECT as the agent reads a device; thaws, unmounts and detaches on every path.</summary>
-    private void FrozenCopy(string image, string mountOptions, string copy, Action<string> write)
+    internal static void FrozenCopy(TempDir temp, string image, string mountOptions, string copy, Action<string> write)
     {
-        string mnt = _temp.File("src");
+        string mnt = temp.File("src");
         Directory.CreateDirectory(mnt);
         string device = Tool.Run("losetup", "-f", "--show", image).Trim();
         try

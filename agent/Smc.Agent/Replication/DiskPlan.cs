@@ -43,6 +43,12 @@ internal sealed class DiskPlan
     /// <summary>How each part of the disk was planned, for the log and the round's record (e.g. a whole copy and why).</summary>
     public List<string> Notes { get; } = [];
 
+    /// <summary>Mount points whose used blocks came from the kernel's space map (GETFSMAP), not the whole volume.</summary>
+    public IReadOnlySet<string> KernelMapped { get; private init; } = new HashSet<string>();
+
+    /// <summary>Mounted LVM logical volumes on this disk by device-mapper uuid: their PV's offset on the disk and their segments.</summary>
+    public IReadOnlyDictionary<string, (long PvStart, LvmVolume Volume)> LogicalVolumes { get; private init; } = new Dictionary<string, (long, LvmVolume)>();
+
     /// <summary>Bounds of each region group (the head, each partition, or the whole disk): a catch-up never reads past them.</summary>
     private List<(int Group, long Start, long End, bool HeaderOnly)> _groups = [];
 
@@ -60,10 +66,12 @@ internal sealed class DiskPlan
         var bounds = new List<long>();
         var groups = new List<(int, long, long, bool)>();
         var notes = new List<string>();
+        var kernelMapped = new HashSet<string>(StringComparer.Ordinal);
+        var logicalVolumes = new Dictionary<string, (long, LvmVolume)>(StringComparer.Ordinal);
         if (info.PartitionTable == "none")
         {
             PartitionInfo? whole = info.Parts.FirstOrDefault();
-            AddExtents(regions, notes, 0, reader, 0, size, whole?.FileSystem, [.. live?.Volumes.Where(v => v.Start == 0) ?? []], "the disk");
+            AddExtents(regions, notes, 0, reader, 0, size, whole?.FileSystem, [.. live?.Volumes.Where(v => v.Start == 0) ?? []], "the disk", kernelMapped, logicalVolumes);
             groups.Add((0, 0, size, whole?.FileSystem == "swap"));
         }
         else
@@ -77,7 +85,7 @@ internal sealed class DiskPlan
                 bounds.Add(part.StartBytes);
                 bounds.Add(part.StartBytes + part.SizeBytes);
                 AddExtents(regions, notes, part.Number, reader, part.StartBytes, part.SizeBytes, part.FileSystem,
-                    [.. live?.Volumes.Where(v => v.Start == part.StartBytes) ?? []], $"partition {part.Number}");
+                    [.. live?.Volumes.Where(v => v.Start == part.StartBytes) ?? []], $"partition {part.Number}", kernelMapped, logicalVolumes);
                 groups.Add((part.Number, part.StartBytes, Math.Min(size, part.StartBytes + part.SizeBytes), part.FileSystem == "swap"));
             }
         }
@@ -95,21 +103,69 @@ internal sealed class DiskPlan
             _chunkSize = chunkSize,
             _sharedCells = [.. bounds.Where(b => b % chunkSize != 0).Select(b => b / chunkSize)],
             _groups = groups,
+            KernelMapped = kernelMapped,
+            LogicalVolumes = logicalVolumes,
         };
         plan.Notes.AddRange(notes);
         return plan;
     }
 
     private static void AddExtents(List<(int, long, long)> regions, List<string> notes, int group, DiskReader reader, long start, long length, string? fileSystem,
-        List<LiveVolume> mountedHere, string what)
+        List<LiveVolume> mountedHere, string what, HashSet<string> kernelMapped, Dictionary<string, (long PvStart, LvmVolume Volume)> logicalVolumes)
     {
         IReadOnlyList<ByteExtent>? used = null;
         LiveVolume? mounted = mountedHere.FirstOrDefault(v => !v.Stacked);
-        if (mountedHere.FirstOrDefault(v => v.Stacked) is { } stacked)
+        List<LiveVolume> stacked = [.. mountedHere.Where(v => v.Stacked)];
+        if (stacked.Count > 0 && fileSystem == "lvm2" && stacked.All(v => v.DmUuid?.StartsWith("LVM-", StringComparison.Ordinal) == true))
         {
-            // A device stacked on it (an LVM logical volume) is mounted: its space map is in the LV's terms and its
-            // bitmaps lag its journal, so the partition is copied whole (and frozen with the others).
-            notes.Add($"{what}: holds {stacked.FileSystem} mounted on {stacked.MountPoint} through device-mapper; copied whole");
+            // Logical volumes of this PV are mounted: each one's space map from the kernel (in the LV's offsets), carried
+            // through its segments by the PV's metadata; the other LVs by their own maps.
+            var maps = new Dictionary<string, IReadOnlyList<ByteExtent>?>(StringComparer.Ordinal);
+            foreach (LiveVolume lv in stacked)
+            {
+                maps[lv.DmUuid!] = FsMap.UsedExtents(lv.MountPoint, lv.Device, lv.StackedBytes);
+            }
+
+            try
+            {
+                used = AllocationMaps.UsedExtents(reader, start, length, fileSystem, maps);
+                if (used is not null && LvmMetadata.Read(reader, start, length) is { } meta)
+                {
+                    foreach (LvmVolume v in meta.Volumes.Where(v => v.Mapped && maps.ContainsKey(meta.DeviceMapperUuid(v))))
+                    {
+                        logicalVolumes[meta.DeviceMapperUuid(v)] = (start, v);
+                    }
+                }
+            }
+            catch (DiskFormatException)
+            {
+                // Metadata we can't trust: the whole partition.
+            }
+
+            if (used is not null)
+            {
+                foreach (LiveVolume lv in stacked)
+                {
+                    bool fromKernel = maps[lv.DmUuid!] is not null;
+                    notes.Add(fromKernel
+                        ? $"{what}: {lv.FileSystem} mounted on {lv.MountPoint} in an LVM logical volume: used blocks from the kernel (GETFSMAP), through the volume's segments"
+                        : $"{what}: {lv.FileSystem} mounted on {lv.MountPoint} in an LVM logical volume has no kernel space map (GETFSMAP); that volume copied whole");
+                    if (fromKernel)
+                    {
+                        kernelMapped.Add(lv.MountPoint);
+                    }
+                }
+            }
+            else
+            {
+                notes.Add($"{what}: the LVM metadata doesn't map its mounted logical volumes (striped, mirrored, thin, or on several PVs); copied whole");
+            }
+        }
+        else if (stacked.Count > 0)
+        {
+            // A device stacked on it that the PV's metadata doesn't map (dm-crypt, an LV inside it): its space map is in
+            // another device's terms, so the partition is copied whole (and frozen with the others).
+            notes.Add($"{what}: holds {stacked[0].FileSystem} mounted on {stacked[0].MountPoint} through device-mapper; copied whole");
         }
         else if (mounted is not null && fileSystem != "swap")
         {
@@ -118,6 +174,11 @@ internal sealed class DiskPlan
             notes.Add(used is null
                 ? $"{what}: {mounted.FileSystem} mounted on {mounted.MountPoint} has no kernel space map (GETFSMAP); copied whole"
                 : $"{what}: {mounted.FileSystem} mounted on {mounted.MountPoint}: used blocks from the kernel (GETFSMAP)");
+            if (used is not null)
+            {
+                kernelMapped.Add(mounted.MountPoint);
+            }
+
             used = used?.Where(e => e.Start < length).Select(e => new ByteExtent(e.Start, Math.Min(e.Length, length - e.Start))).ToList();
         }
         else

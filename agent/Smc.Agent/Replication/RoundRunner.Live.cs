@@ -140,7 +140,7 @@ internal sealed partial class RoundRunner
                 Mode = refused is not null ? ConsistencyModes.Inconsistent : mode,
                 Reason = refused ?? reason,
                 Log = frozen?.Logs.GetValueOrDefault(v),
-                UsedBlocks = p.Notes.Any(n => n.Contains(v.MountPoint, StringComparison.Ordinal) && n.Contains("used blocks from the kernel", StringComparison.Ordinal)) ? "getfsmap" : "whole",
+                UsedBlocks = p.KernelMapped.Contains(v.MountPoint) ? "getfsmap" : "whole",
             };
         }))],
     };
@@ -290,15 +290,28 @@ internal sealed partial class RoundRunner
     /// The unmount record and exact superblock counters for each frozen XFS (read from the devices under the freeze), in
     /// disk offsets; a volume that can't be sealed says why (its image then has a covered log: mountable after a replay).
     /// </summary>
-    private static List<LogSealPlan> PlanSeals(List<DiskPlan> plans, List<LiveVolume> frozen, SourceReaders readers)
+    internal static List<LogSealPlan> PlanSeals(List<DiskPlan> plans, List<LiveVolume> frozen, SourceReaders readers)
     {
         var seals = new List<LogSealPlan>();
         foreach (LiveVolume v in frozen.Where(v => v.FileSystem == "xfs"))
         {
-            int disk = plans.First(p => p.Live is { } l && l.Volumes.Contains(v)).Index;
-            if (v.Stacked)
+            DiskPlan plan = plans.First(p => p.Live is { } l && l.Volumes.Contains(v));
+            int disk = plan.Index;
+
+            // Where the file system's bytes are on the disk: after its partition's start, or through its LV's segments.
+            Func<long, long, IReadOnlyList<(long DiskOffset, long At, long Length)>?> map;
+            long size;
+            if (!v.Stacked)
             {
-                seals.Add(new LogSealPlan(v, disk, [], "it is inside a logical volume"));
+                (map, size) = ((offset, length) => [(v.Start + offset, 0, length)], v.Length);
+            }
+            else if (v.DmUuid is { } uuid && plan.LogicalVolumes.TryGetValue(uuid, out var lv))
+            {
+                (map, size) = ((offset, length) => lv.Volume.MapRange(offset, length)?.Select(p => (lv.PvStart + p.PvOffset, p.At, p.Length)).ToList(), lv.Volume.SizeBytes);
+            }
+            else
+            {
+                seals.Add(new LogSealPlan(v, disk, [], "it is on a stacked device the LVM metadata doesn't map"));
                 continue;
             }
 
@@ -306,14 +319,26 @@ internal sealed partial class RoundRunner
             {
                 LogSeal seal = XfsLog.PlanSeal((offset, buffer) =>
                 {
-                    if (offset < 0 || offset + buffer.Length > v.Length)
+                    if (offset < 0 || offset + buffer.Length > size || map(offset, buffer.Length) is not { } pieces)
                     {
                         throw new InvalidDataException($"a read at byte {offset} is outside the file system");
                     }
 
-                    readers.ReadAt(disk, v.Start + offset, buffer);
+                    foreach ((long diskOffset, long at, long length) in pieces)
+                    {
+                        readers.ReadAt(disk, diskOffset, buffer.Slice((int)at, (int)length));
+                    }
                 });
-                seals.Add(new LogSealPlan(v, disk, [.. seal.Writes.Select(w => w with { Offset = v.Start + w.Offset })], seal.NotSealed));
+                var writes = new List<LogSealWrite>();
+                foreach (LogSealWrite w in seal.Writes)
+                {
+                    foreach ((long diskOffset, long at, long length) in map(w.Offset, w.Bytes.Length) ?? throw new InvalidDataException($"a write at byte {w.Offset} is outside the file system"))
+                    {
+                        writes.Add(new LogSealWrite(diskOffset, w.Bytes[(int)at..(int)(at + length)]));
+                    }
+                }
+
+                seals.Add(new LogSealPlan(v, disk, writes, seal.NotSealed));
             }
             catch (Exception e) when (e is InvalidDataException or AgentException or OverflowException)
             {
@@ -325,7 +350,7 @@ internal sealed partial class RoundRunner
     }
 
     /// <summary>A frozen XFS's seal: writes in disk offsets, or why none.</summary>
-    private sealed record LogSealPlan(LiveVolume Volume, int Disk, IReadOnlyList<LogSealWrite> Writes, string? NotSealed);
+    internal sealed record LogSealPlan(LiveVolume Volume, int Disk, IReadOnlyList<LogSealWrite> Writes, string? NotSealed);
 
     private static List<ChunkRange> CatchUpChunks(List<DiskPlan> plans, DirtyCells written) =>
         [.. plans.Where(p => p.Live is not null && p.Index < written.Disks).SelectMany(p => p.CatchUp(written.Of(p.Index)))];

@@ -27,9 +27,15 @@ internal readonly record struct DeviceNumber(int Major, int Minor)
 /// <param name="Stacked">
 /// Mounted from a device stacked on the partition (a device-mapper holder: an LVM logical volume, dm-crypt), so its
 /// offsets are not the partition's: it is frozen and its writes tracked (they reach the disk as the disk's own), but
-/// the partition is copied whole rather than from a space map in another device's terms.
+/// the partition is planned from the PV's own metadata (<see cref="DmUuid"/>) or copied whole.
 /// </param>
-internal sealed record LiveVolume(long Start, long Length, DeviceNumber Device, string MountPoint, string FileSystem, bool Stacked = false);
+/// <param name="DmUuid">
+/// For a device stacked directly on the partition: its device-mapper uuid (<c>dm/uuid</c>; an LVM logical volume's is
+/// <c>LVM-</c> and the VG's and LV's uuids), by which the PV's metadata maps its offsets onto the partition. Null for
+/// anything deeper (an LV inside dm-crypt: the partition holds ciphertext).
+/// </param>
+/// <param name="StackedBytes">The stacked device's own size (its file system's offsets run up to it).</param>
+internal sealed record LiveVolume(long Start, long Length, DeviceNumber Device, string MountPoint, string FileSystem, bool Stacked = false, string? DmUuid = null, long StackedBytes = 0);
 
 /// <summary>What sysfs and mountinfo say of a source disk: its device number and its mounted file systems.</summary>
 internal sealed record LiveDisk(string Path, DeviceNumber Device, IReadOnlyList<LiveVolume> Volumes, int LogicalBlockSize);
@@ -116,7 +122,8 @@ internal static class BlockDevices
             string dir = Path.Combine(SysBlock, Path.GetFileName(holder));
             if (ReadDevice(dir) is DeviceNumber dev && mounts.TryGetValue(dev, out var m))
             {
-                yield return new LiveVolume(start, size, dev, m.MountPoint, m.Type, Stacked: true);
+                string? uuid = depth == 0 ? ReadText(Path.Combine(dir, "dm", "uuid")) : null;
+                yield return new LiveVolume(start, size, dev, m.MountPoint, m.Type, Stacked: true, uuid is { Length: > 0 } ? uuid : null, ReadLong(Path.Combine(dir, "size")) * 512);
             }
 
             foreach (LiveVolume above in Holders(dir, start, size, mounts, depth + 1))
@@ -191,6 +198,18 @@ internal static class BlockDevices
         try
         {
             return DeviceNumber.Parse(File.ReadAllText(Path.Combine(sysDir, "dev")));
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+    }
+
+    private static string? ReadText(string file)
+    {
+        try
+        {
+            return File.ReadAllText(file).Trim();
         }
         catch (IOException)
         {
