@@ -132,6 +132,13 @@ watchdog.Hidden = true;
 watchdog.SetAction(p => Smc.Agent.Platform.Live.FreezeWatchdog.RunChild(TimeSpan.FromMilliseconds(p.GetValue(thawAfter)), p.GetValue(thawMounts)!, Console.Error));
 
 var root = new RootCommand("smc-agent — moves this server's disks to SMC Serverless, block by block.") { config, inspect, register, run, migrate, install, uninstall, benchmark, watchdog };
+// Everything the agent writes (configuration, journals, a container round's tar of the root file system) is its user's
+// alone: files 0600 and directories 0700 whatever umask it was started with (StateDirectory).
+if (!OperatingSystem.IsWindows())
+{
+    Smc.Agent.Platform.Live.LinuxNative.SetUmask(0b000_111_111);
+}
+
 ParseResult parsed = root.Parse(args);
 if (parsed.Errors.Count > 0)
 {

@@ -13,6 +13,11 @@ public sealed record AcrRegistry(bool Enterprise, string RegionId, string? Insta
 
     private static readonly Regex PersonalHost = new(@"^(registry(-vpc|-internal|-intl|-intl-vpc)?\.(?<region>[a-z0-9-]+)\.aliyuncs\.com|crpi-[a-z0-9]+\.(?<region>[a-z0-9-]+)\.personal\.cr\.aliyuncs\.com)$", RegexOptions.CultureInvariant | RegexOptions.IgnoreCase, TimeSpan.FromSeconds(1));
 
+    private static readonly Regex TokenHost = new(@"^dockerauth(-vpc|-intl)?\.[a-z0-9-]+\.aliyuncs\.com$", RegexOptions.CultureInvariant | RegexOptions.IgnoreCase, TimeSpan.FromSeconds(1));
+
+    /// <summary>Whether <paramref name="host"/> is a Personal Edition token server (<c>dockerauth.{region}.aliyuncs.com</c>), a realm ACR's challenges name.</summary>
+    public static bool IsTokenHost(string host) => TokenHost.IsMatch(host);
+
     /// <summary>
     /// The instance behind <paramref name="host"/> (host[:port]): from <see cref="AlibabaOptions.AcrRegistries"/>, else
     /// from ACR's host names (shared/docs/alibaba-api.md §6); null for any other registry.
@@ -34,7 +39,12 @@ public sealed record AcrRegistry(bool Enterprise, string RegionId, string? Insta
             }
         }
 
-        string name = host.Split(':')[0];
+        if (Smc.Core.Domain.RegistryHost.Normalize(host, out _) is not { } normalized)
+        {
+            return null; // not host[:port]: user info, a path… name no ACR instance
+        }
+
+        string name = Smc.Core.Domain.RegistryHost.HostName(normalized);
         if (EnterpriseHost.Match(name) is { Success: true } ee)
         {
             return new AcrRegistry(true, ee.Groups["region"].Value.ToLowerInvariant(), options.AcrInstanceId);

@@ -23,6 +23,9 @@ public sealed class ApiCall(HttpContext http, IServiceProvider services, IReadOn
     public T Get<T>()
         where T : notnull => Services.GetRequiredService<T>();
 
+    /// <summary>The route's parameters by name (e.g. <c>id</c>).</summary>
+    public IReadOnlyDictionary<string, string?> RouteValues => routeValues;
+
     public string Route(string name) =>
         routeValues.TryGetValue(name, out string? value) && value is not null
             ? value

@@ -19,7 +19,8 @@ public static class ApiCallBody
 
         try
         {
-            return JsonSerializer.Deserialize<T>(body, ApiJson.Options)
+            RefuseNullItems(body);
+            return JsonSerializer.Deserialize<T>(body, ApiJson.ReadOptions)
                 ?? throw SmcException.BadRequest(ErrorCodes.MalformedJson, "The body must be a JSON object, not null.");
         }
         catch (JsonException e) when (e.Message.Contains("missing required properties", StringComparison.Ordinal))
@@ -44,6 +45,30 @@ public static class ApiCallBody
         call.Request.ContentLength is 0 || (call.Request.ContentLength is null && !call.Request.Headers.ContainsKey("Transfer-Encoding"))
             ? empty
             : await call.ReadJsonAsync<T>();
+
+    /// <summary>No list of the API holds nulls: <c>[null]</c> anywhere in a body is refused before it is bound.</summary>
+    private static void RefuseNullItems(byte[] body)
+    {
+        var reader = new Utf8JsonReader(body, new JsonReaderOptions { MaxDepth = ApiJson.Options.MaxDepth });
+        var inArray = new Stack<bool>();
+        while (reader.Read())
+        {
+            switch (reader.TokenType)
+            {
+                case JsonTokenType.StartArray:
+                    inArray.Push(true);
+                    break;
+                case JsonTokenType.StartObject:
+                    inArray.Push(false);
+                    break;
+                case JsonTokenType.EndArray or JsonTokenType.EndObject:
+                    inArray.Pop();
+                    break;
+                case JsonTokenType.Null when inArray.Count > 0 && inArray.Peek():
+                    throw SmcException.BadRequest(ErrorCodes.MalformedJson, "A list in the body holds null: lists of this API take values, not nulls.");
+            }
+        }
+    }
 
     public static async Task<JsonElement> ReadJsonElementAsync(this ApiCall call)
     {

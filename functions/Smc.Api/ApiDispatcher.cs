@@ -66,6 +66,14 @@ public sealed class ApiDispatcher(IOperatorAuth operatorAuth, ILogger<ApiDispatc
                 }
 
                 call.SourceId = await call.Get<SourceServerService>().AuthenticateAgentAsync(bearer, call.CancellationToken);
+
+                // A route about a job answers only the job's own source, before its body is read: another source's agent
+                // learns nothing about it, not even which fields it would take.
+                if (call.RouteValues.TryGetValue("id", out string? jobId))
+                {
+                    await call.Get<AgentJobService>().GetAsync(call.SourceId, jobId ?? "", call.CancellationToken);
+                }
+
                 return;
 
             case RouteAuth.ActivationCode:

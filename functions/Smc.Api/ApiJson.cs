@@ -13,4 +13,10 @@ public static class ApiJson
         Converters = { new JsonStringEnumConverter() },
         MaxDepth = 32,
     };
+
+    /// <summary>
+    /// How request bodies are read: as <see cref="Options"/>, and a JSON null where the type says a value (a list, an
+    /// object, a string that isn't optional) is refused as malformed instead of reaching the code as a null.
+    /// </summary>
+    public static readonly JsonSerializerOptions ReadOptions = new(Options) { RespectNullableAnnotations = true };
 }

@@ -60,8 +60,14 @@ public static class ControlPlaneRegistration
                 ? new AcrLogins(new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) }) { Timeout = TimeSpan.FromSeconds(100) }, alibaba, sp.GetRequiredService<TimeProvider>(), configured)
                 : configured;
         });
+        // Which registries jobs may name (and logins may go to): SMC_REGISTRY__ALLOWED and __INSECURE, and with an Alibaba
+        // key the Alibaba Container Registry hosts (and their token servers).
+        Func<string, bool> acrHost = host => alibaba.HasKeys && AcrRegistry.Of(host, alibaba) is not null;
+        Func<string, bool> acrRealm = host => alibaba.HasKeys && AcrRegistry.IsTokenHost(host);
+        var allowList = new RegistryAllowList(registry, acrHost);
+        services.AddSingleton<IRegistryAllowList>(allowList);
         services.AddSingleton<IContainerRegistry>(sp => new OciRegistryPusher(
-            new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) }) { Timeout = TimeSpan.FromMinutes(5) }, registry, sp.GetRequiredService<IRegistryLogins>()));
+            new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) }) { Timeout = TimeSpan.FromMinutes(5) }, registry, sp.GetRequiredService<IRegistryLogins>(), allowList, acrRealm));
         if (alibaba.IsConfigured)
         {
             alibaba.Validate();

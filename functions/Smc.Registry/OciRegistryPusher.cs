@@ -3,7 +3,11 @@ using Smc.Core.Ports;
 namespace Smc.Registry;
 
 /// <summary><see cref="IContainerRegistry"/> over <see cref="RegistryClient"/>: layer (gzip while pushed), config, manifest, tags.</summary>
-public sealed class OciRegistryPusher(HttpClient http, RegistryOptions options, IRegistryLogins logins) : IContainerRegistry
+/// <remarks>
+/// Every call checks the registry against the operator's allow-list first (a job stored before the list changed is
+/// refused, not pushed), and the client sends the login only to that registry and to token servers the list allows.
+/// </remarks>
+public sealed class OciRegistryPusher(HttpClient http, RegistryOptions options, IRegistryLogins logins, RegistryAllowList allowed, Func<string, bool>? derivedRealm = null) : IContainerRegistry
 {
     public Task<bool> DeleteAsync(string registry, string repository, string manifestDigest, CancellationToken cancellationToken = default) =>
         CallAsync(registry, client => client.DeleteManifestAsync(repository, manifestDigest, cancellationToken), cancellationToken);
@@ -52,8 +56,15 @@ public sealed class OciRegistryPusher(HttpClient http, RegistryOptions options, 
     /// <summary>A client for <paramref name="registry"/> with its login (scheme from SMC_REGISTRY__INSECURE), and the registry's refusals as the port's errors.</summary>
     private async Task<T> CallAsync<T>(string registry, Func<RegistryClient, Task<T>> work, CancellationToken cancellationToken)
     {
-        RegistryLogin? login = await logins.LoginAsync(registry, cancellationToken);
-        var client = new RegistryClient(http, new Uri($"{(options.IsInsecure(registry) ? "http" : "https")}://{registry}"), login is null ? null : new RegistryCredentials(login.Username, login.Password));
+        if (Smc.Core.Domain.RegistryHost.Normalize(registry, out _) is not { } host || !allowed.Allows(host))
+        {
+            throw new CloudRequestException("Forbidden.ContainerRegistry", $"The registry {registry} is not one this control plane pushes to: {allowed.HowToAllow}.", true, null);
+        }
+
+        RegistryLogin? login = await logins.LoginAsync(host, cancellationToken);
+        var baseUri = new Uri($"{(options.IsInsecure(host) ? "http" : "https")}://{host}");
+        var client = new RegistryClient(http, baseUri, login is null ? null : new RegistryCredentials(login.Username, login.Password),
+            realmAllowed: realm => allowed.AllowsRealm(baseUri, realm, derivedRealm));
         try
         {
             return await work(client);

@@ -60,15 +60,21 @@ public sealed class RegistryClient
     private readonly RegistryCredentials? _credentials;
     private readonly ConcurrentDictionary<string, string> _tokens = new(StringComparer.Ordinal);
     private readonly ResiliencePipeline _retry;
+    private readonly Func<Uri, bool> _realmAllowed;
     private volatile bool _basic;
 
     /// <param name="registry">The registry's base address, e.g. <c>http://127.0.0.1:5000</c> or <c>https://registry.example</c>.</param>
     /// <param name="recoveryAttempts">How many times a request is retried while the registry is unreachable or answers 5xx.</param>
-    public RegistryClient(HttpClient http, Uri registry, RegistryCredentials? credentials = null, int recoveryAttempts = 12, TimeSpan? firstDelay = null)
+    /// <param name="realmAllowed">
+    /// Whether a Bearer challenge's token endpoint may be sent the login; by default only one on the registry's own host,
+    /// over https (or http when the registry itself is plain HTTP). A realm elsewhere is refused before any request.
+    /// </param>
+    public RegistryClient(HttpClient http, Uri registry, RegistryCredentials? credentials = null, int recoveryAttempts = 12, TimeSpan? firstDelay = null, Func<Uri, bool>? realmAllowed = null)
     {
         _http = http;
         _base = registry;
         _credentials = credentials;
+        _realmAllowed = realmAllowed ?? (realm => new RegistryAllowList(new RegistryOptions()).AllowsRealm(registry, realm));
         _retry = new ResiliencePipelineBuilder().AddRetry(new RetryStrategyOptions
         {
             MaxRetryAttempts = recoveryAttempts,
@@ -454,7 +460,11 @@ public sealed class RegistryClient
     private async Task<HttpResponseMessage> SendOnceAsync(Func<HttpRequestMessage> make, string scope, CancellationToken ct)
     {
         using HttpRequestMessage request = make();
-        if (_tokens.TryGetValue(scope, out string? token))
+        if (!SameOrigin(request.RequestUri))
+        {
+            // A Location the registry gave (an upload session on a storage backend): no login goes there.
+        }
+        else if (_tokens.TryGetValue(scope, out string? token))
         {
             request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
         }
@@ -473,6 +483,12 @@ public sealed class RegistryClient
         if (!p.TryGetValue("realm", out string? realm))
         {
             throw new RegistryException(401, "UNAUTHORIZED", "The registry's Bearer challenge names no realm (token endpoint).");
+        }
+
+        if (!Uri.TryCreate(realm, UriKind.Absolute, out Uri? realmUri) || !_realmAllowed(realmUri))
+        {
+            throw new RegistryException(401, "REALM_NOT_ALLOWED",
+                $"The registry's Bearer challenge sends the login to {(realmUri is null ? "an invalid address" : realmUri.GetLeftPart(UriPartial.Authority))}, which is neither the registry nor an allowed token server over https: nothing was sent. If it is the registry's token server, add its host to SMC_REGISTRY__ALLOWED.");
         }
 
         var query = new List<string>();
@@ -497,6 +513,10 @@ public sealed class RegistryClient
         using JsonDocument body = JsonDocument.Parse(await response.Content.ReadAsStringAsync(ct));
         return (body.RootElement.TryGetProperty("token", out JsonElement t) ? t : body.RootElement.GetProperty("access_token")).GetString()!;
     }
+
+    /// <summary>Whether a request goes to the registry itself (scheme, host and port of the base address): only those carry the login.</summary>
+    private bool SameOrigin(Uri? uri) =>
+        uri is { IsAbsoluteUri: true } && uri.Scheme == _base.Scheme && string.Equals(uri.Host, _base.Host, StringComparison.OrdinalIgnoreCase) && uri.Port == _base.Port;
 
     internal static Dictionary<string, string> ParseChallenge(string parameters)
     {

@@ -26,12 +26,43 @@ internal sealed class BlobStagingStore(BlobServiceClient service) : IStagingStor
         return Task.FromResult((container.GenerateSasUri(sas), expires));
     }
 
-    public async Task<byte[]?> ReadAsync(string jobId, string blobName, CancellationToken cancellationToken = default)
+    public async Task<byte[]?> ReadAsync(string jobId, string blobName, long maxBytes, CancellationToken cancellationToken = default)
     {
         try
         {
-            BlobDownloadResult r = (await StorageErrors.Guard(() => Container(jobId).GetBlobClient(blobName).DownloadContentAsync(cancellationToken))).Value;
-            return r.Content.ToArray();
+            BlobDownloadStreamingResult r = (await StorageErrors.Guard(() => Container(jobId).GetBlobClient(blobName).DownloadStreamingAsync(
+                new BlobDownloadOptions { Range = new HttpRange(0, maxBytes + 1) }, cancellationToken))).Value;
+            await using Stream s = r.Content;
+            using var buffer = new MemoryStream();
+            byte[] piece = new byte[81920];
+            int n;
+            while ((n = await s.ReadAsync(piece, cancellationToken)) > 0)
+            {
+                if (buffer.Length + n > maxBytes)
+                {
+                    throw new StagingBlobTooLargeException(blobName, maxBytes);
+                }
+
+                buffer.Write(piece, 0, n);
+            }
+
+            return buffer.ToArray();
+        }
+        catch (RequestFailedException e) when (e.Status == 404)
+        {
+            return null;
+        }
+        catch (RequestFailedException e) when (e.Status == 416)
+        {
+            return []; // an empty blob: no range to read
+        }
+    }
+
+    public async Task<long?> LengthAsync(string jobId, string blobName, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            return (await StorageErrors.Guard(() => Container(jobId).GetBlobClient(blobName).GetPropertiesAsync(cancellationToken: cancellationToken))).Value.ContentLength;
         }
         catch (RequestFailedException e) when (e.Status == 404)
         {

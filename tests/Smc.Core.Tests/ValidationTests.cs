@@ -114,4 +114,33 @@ public sealed class ValidationTests
     public void BuildJob_SyncIntervalOnRunOnceJob_InvalidFrequency() =>
         Assert.Equal(ErrorCodes.InvalidFrequency, Assert.Throws<SmcException>(() => ReplicationJobService.BuildJob(
             new CreateReplicationJobRequest { SourceId = Ids.New(Ids.SourcePrefix), Name = "web", SyncInterval = "PT1H" }, "j-x", DateTimeOffset.UtcNow)).Code);
+
+    [Theory]
+    [InlineData("Registry.CN-Hangzhou.aliyuncs.com", "registry.cn-hangzhou.aliyuncs.com")]
+    [InlineData("10.0.0.5:5000", "10.0.0.5:5000")]
+    [InlineData("[::1]:5000", "[::1]:5000")]
+    [InlineData("localhost", "localhost")]
+    public void RegistryHost_KeepsHostAndPort(string text, string normalized) => Assert.Equal(normalized, RegistryHost.Normalize(text, out _));
+
+    [Theory]
+    [InlineData("registry.cn-hangzhou.aliyuncs.com:443@attacker.example")] // user info: the URL's host is attacker.example
+    [InlineData("user:pass@registry.example")]
+    [InlineData("https://registry.example")]
+    [InlineData("registry.example/v2")]
+    [InlineData("registry.example?x=1")]
+    [InlineData("registry.example#f")]
+    [InlineData("registry.example:0")]
+    [InlineData("registry.example:65536")]
+    [InlineData("registry.example:")]
+    [InlineData("-bad.example")]
+    [InlineData("a..b")]
+    [InlineData("[not-v6]:5000")]
+    [InlineData("[::1]x")]
+    [InlineData("reg istry.example")]
+    [InlineData("")]
+    public void RegistryHost_RefusesAnythingButHostAndPort(string text)
+    {
+        Assert.Null(RegistryHost.Normalize(text, out string? error));
+        Assert.False(string.IsNullOrEmpty(error));
+    }
 }

@@ -6,6 +6,7 @@ using Azure.Data.Tables;
 using Azure.Data.Tables.Models;
 using Azure.Storage.Blobs;
 using Smc.Integration.Tests.Infrastructure;
+using Smc.Wire.Staging;
 
 namespace Smc.Integration.Tests;
 
@@ -42,6 +43,9 @@ public sealed class StagingSecurityTests(ControlPlaneFixture fx) : IClassFixture
     [InlineData(Alteration.SealedForAnotherJob, "StagingIntegrity.ChunkTampered", "offset 1048576")]
     [InlineData(Alteration.SealedForAnotherRound, "StagingIntegrity.ChunkMismatch", "offset 1048576")]
     [InlineData(Alteration.ManifestEditedAfterCommit, "StagingIntegrity.ManifestChanged", "changed after it was committed")]
+    [InlineData(Alteration.HugeStoredLength, "StagingIntegrity.ChunkOutOfBounds", "offset 2097152")]
+    [InlineData(Alteration.PositionPastThePack, "StagingIntegrity.ChunkOutOfBounds", "offset 3145728")]
+    [InlineData(Alteration.ExabyteDisk, "StagingIntegrity.DiskUnknown", "never reported")]
     public async Task AlteredStaging_InErrorNamingTheChunkAndNoImage(Alteration alteration, string code, string named)
     {
         ProtocolAgent agent = await ProtocolAgent.RegisterAsync(fx.Control, seed: (int)alteration + 10);
@@ -52,6 +56,66 @@ public sealed class StagingSecurityTests(ControlPlaneFixture fx) : IClassFixture
         Assert.Equal(code, job["errorCode"]!.GetValue<string>());
         Assert.Contains(named, job["statusInfo"]!["errorMessage"]!.GetValue<string>(), StringComparison.Ordinal);
         Assert.Equal(0, (await fx.Control.Operator().GetAsync($"/api/v1/images?jobId={agent.JobId}")).Json["totalCount"]!.GetValue<int>());
+    }
+
+    /// <summary>
+    /// A commit marker of 1.5 GB (written by a hostile agent through its SAS): the control plane reads no more than its
+    /// cap of it, refuses the commit with its code and ends the round InError; its own memory doesn't follow the blob.
+    /// (A storage emulator of its own, on disk: the shared one keeps blobs in memory.)
+    /// </summary>
+    [Fact]
+    public async Task HugeCommitMarker_RoundInErrorWithItsCode_ControlPlaneMemoryFlat()
+    {
+        using Azurite azurite = await Azurite.StartAsync(fx.Box.File("azurite-huge"));
+        using ControlPlane control = await ControlPlane.StartAsync(azurite.ConnectionString);
+        ProtocolAgent agent = await ProtocolAgent.RegisterAsync(control, seed: 170);
+        await agent.StartJobAsync();
+        string sha = await agent.UploadRoundAsync();
+        const long size = 1536L << 20;
+        await using (var huge = new RepeatingStream(size))
+        {
+            await agent.Staging.GetBlobClient(StagingNames.Commit(agent.Round)).UploadAsync(huge, overwrite: true);
+        }
+
+        long before = control.ResidentBytes();
+        (await agent.CommitAsync(sha)).ExpectProblem(HttpStatusCode.BadRequest, "StagingIntegrity.CommitTooLarge");
+        JsonNode job = await agent.WaitForEndAsync();
+        Assert.Equal("InError", job["status"]!.GetValue<string>());
+        Assert.Equal("StagingIntegrity.CommitTooLarge", job["errorCode"]!.GetValue<string>());
+        long grew = control.ResidentBytes() - before;
+        Assert.True(grew < 256L << 20, $"the control plane grew by {grew >> 20} MiB while refusing a {size >> 20} MiB marker");
+    }
+
+    /// <summary>A read-only stream of <c>{</c> bytes of a given length, made as it is read (no buffer of that size).</summary>
+    private sealed class RepeatingStream(long length) : Stream
+    {
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => false;
+
+        public override long Length => length;
+
+        public override long Position { get; set; }
+
+        public override int Read(byte[] buffer, int offset, int count)
+        {
+            int n = (int)Math.Min(count, length - Position);
+            buffer.AsSpan(offset, n).Fill((byte)'{');
+            Position += n;
+            return n;
+        }
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 
     [Fact]

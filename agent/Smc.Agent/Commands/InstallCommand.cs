@@ -26,6 +26,7 @@ internal static class InstallCommand
             RestartSec=5
             KillSignal=SIGINT
             TimeoutStopSec=30
+            UMask=0077
 
             [Install]
             WantedBy=multi-user.target

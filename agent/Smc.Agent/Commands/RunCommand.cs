@@ -26,7 +26,7 @@ internal static class RunCommand
     public static async Task<int> LoopAsync(string configPath, TextWriter log, Func<ControlPlaneClient, AgentConfig, CancellationToken, Task<bool>>? until, CancellationToken cancellationToken)
     {
         AgentConfig config = AgentConfig.LoadRequired(configPath);
-        string stateDir = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(configPath))!, "state");
+        string stateDir = StateDirectory.Ensure(Path.Combine(Path.GetDirectoryName(Path.GetFullPath(configPath))!, "state"));
         using var client = new ControlPlaneClient(config.Server, TimeSpan.FromSeconds(20));
         List<DiskInfo>? disks = TryInspect(config, log);
         string? lastState = null;
@@ -67,6 +67,7 @@ internal static class RunCommand
                     // One heartbeat per rate, however long the control plane held this one.
                     wait = TimeSpan.FromSeconds(Math.Max(1, response.HeartbeatRate)) - sent.Elapsed;
                     wait = wait < TimeSpan.Zero ? TimeSpan.Zero : wait;
+                    StateDirectory.SweepSpools(stateDir, response.Commands.Where(c => c.JobId is not null).Select(c => (c.JobId!, c.Round)), log);
                     running = Dispatch(running, response.Commands, config, client, stateDir, log, failedAt, trackers, cancellationToken);
                     started |= running is not null;
                     if (running is not null && !running.Task.IsCompleted)

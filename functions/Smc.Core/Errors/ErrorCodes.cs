@@ -34,6 +34,8 @@ public static class ErrorCodes
     public const string JobExpired = "Expired.ValidTime";
     public const string InvalidReplicationParameters = "InvalidParameter.ReplicationParameters";
     public const string InvalidContainer = "InvalidParameter.Container";
+    public const string InvalidContainerRegistry = "InvalidParameter.ContainerRegistry";
+    public const string RegistryNotAllowed = "Forbidden.ContainerRegistry";
     public const string InvalidBatch = "InvalidParameter.Batch";
     public const string InvalidImageName = "InvalidParameter.ImageName";
     public const string InvalidRegionId = "InvalidParameter.RegionId";
@@ -71,6 +73,7 @@ public static class ErrorCodes
     public const string RoundNotFound = "InvalidRound.NotFound";
     public const string CommitMissing = "InvalidCommit.MarkerMissing";
     public const string CommitMismatch = "InvalidCommit.ManifestMismatch";
+    public const string CommitTooLarge = "StagingIntegrity.CommitTooLarge";
     public const string InvalidFailure = "InvalidParameter.Failure";
     public const string InvalidDiskIndex = "InvalidParameter.DiskIndex";
     public const string InvalidFormat = "InvalidParameter.Format";

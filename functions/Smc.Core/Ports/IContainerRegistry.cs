@@ -55,3 +55,16 @@ public interface IRegistryLogins
 {
     Task<RegistryLogin?> LoginAsync(string registry, CancellationToken cancellationToken = default);
 }
+
+/// <summary>
+/// The registries the operator lets this control plane push to (and send credentials to): jobs naming another are
+/// refused, whoever creates them, and a push re-checks before it sends anything. Hosts are <c>host[:port]</c> as
+/// <see cref="Smc.Core.Domain.RegistryHost.Normalize"/> gives them.
+/// </summary>
+public interface IRegistryAllowList
+{
+    bool Allows(string registry);
+
+    /// <summary>What the operator sets to allow another registry (for error messages).</summary>
+    string HowToAllow { get; }
+}

@@ -8,11 +8,27 @@ public interface IStagingStore
     /// <summary>A container SAS URL allowing create and write only, valid for <paramref name="lifetime"/>.</summary>
     Task<(Uri ContainerUrl, DateTimeOffset ExpiresAt)> GetUploadUrlAsync(string jobId, TimeSpan lifetime, CancellationToken cancellationToken = default);
 
-    /// <summary>A whole blob (manifests, commit markers); null when it does not exist.</summary>
-    Task<byte[]?> ReadAsync(string jobId, string blobName, CancellationToken cancellationToken = default);
+    /// <summary>
+    /// A whole blob (manifests, commit markers) of at most <paramref name="maxBytes"/>; null when it does not exist. A longer
+    /// one throws <see cref="StagingBlobTooLargeException"/> after reading no more than <paramref name="maxBytes"/> + 1 bytes
+    /// (one ranged read: the agent can't swap it for a bigger one between a size check and the read).
+    /// </summary>
+    Task<byte[]?> ReadAsync(string jobId, string blobName, long maxBytes, CancellationToken cancellationToken = default);
+
+    /// <summary>A blob's length; null when it does not exist.</summary>
+    Task<long?> LengthAsync(string jobId, string blobName, CancellationToken cancellationToken = default);
 
     /// <summary>Reads [offset, offset+length) of a blob into <paramref name="destination"/>.</summary>
     Task ReadRangeAsync(string jobId, string blobName, long offset, Memory<byte> destination, CancellationToken cancellationToken = default);
 
     Task DeleteAsync(string jobId, CancellationToken cancellationToken = default);
+}
+
+/// <summary>A staging blob is longer than the control plane reads for its kind.</summary>
+public sealed class StagingBlobTooLargeException(string blobName, long maxBytes)
+    : Exception($"{blobName} is longer than the {maxBytes} bytes such a blob may have.")
+{
+    public string BlobName { get; } = blobName;
+
+    public long MaxBytes { get; } = maxBytes;
 }

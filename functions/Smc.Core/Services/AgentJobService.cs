@@ -82,6 +82,9 @@ public sealed class AgentJobService(
     }
 
     /// <summary>The agent wrote a round's commit marker: check it against staging and let the orchestration go on.</summary>
+    /// <summary>A commit marker is a round number and a hash: anything longer is not read.</summary>
+    public const int MaxCommitMarkerBytes = 64 << 10;
+
     public async Task CommitAsync(string sourceId, string jobId, int round, RoundCommitRequest request, CancellationToken cancellationToken = default)
     {
         ReplicationJob job = (await OwnAsync(sourceId, jobId, cancellationToken)).Value;
@@ -90,8 +93,25 @@ public sealed class AgentJobService(
             throw SmcException.Conflict(ErrorCodes.RoundNotExpected, $"Job '{jobId}' is not waiting for round {round} (it is {job.Status}{(job.BusinessStatus is null ? "" : "/" + job.BusinessStatus)}, round {job.CurrentRound}).");
         }
 
-        byte[] markerBytes = await staging.ReadAsync(jobId, StagingNames.Commit(round), cancellationToken)
-            ?? throw SmcException.BadRequest(ErrorCodes.CommitMissing, $"No commit marker for round {round} in staging: upload packs, then the manifest, then {StagingNames.Commit(round)}, then commit.");
+        byte[]? markerBytes;
+        try
+        {
+            markerBytes = await staging.ReadAsync(jobId, StagingNames.Commit(round), MaxCommitMarkerBytes, cancellationToken);
+        }
+        catch (StagingBlobTooLargeException)
+        {
+            // Not a marker any agent of ours writes: the round ends here, InError, rather than be read.
+            string message = $"The commit marker of round {round} is longer than {MaxCommitMarkerBytes} bytes; nothing was read from it or made from the round.";
+            await engine.RaiseEventAsync(jobId, MigrationEvents.RoundFailed, new RoundFailure(round, ErrorCodes.CommitTooLarge, message), cancellationToken);
+            await sources.UpdateAsync(sourceId, s => s.PendingCommands.RemoveAll(c => c.JobId == jobId && c.Round == round) > 0, cancellationToken);
+            throw SmcException.BadRequest(ErrorCodes.CommitTooLarge, message);
+        }
+
+        if (markerBytes is null)
+        {
+            throw SmcException.BadRequest(ErrorCodes.CommitMissing, $"No commit marker for round {round} in staging: upload packs, then the manifest, then {StagingNames.Commit(round)}, then commit.");
+        }
+
         CommitMarker marker;
         try
         {

@@ -20,6 +20,7 @@ public sealed class ReplicationJobService(
     JobKeys jobKeys,
     Microsoft.Extensions.Options.IOptions<Smc.Core.Options.ControlPlaneOptions> options,
     ICloudImages cloud,
+    IRegistryAllowList registries,
     TimeProvider clock)
 {
     private static readonly JsonSerializerOptions HashJson = new(JsonSerializerDefaults.Web);
@@ -29,6 +30,11 @@ public sealed class ReplicationJobService(
     public async Task<CreatedJob> CreateAsync(CreateReplicationJobRequest request, CancellationToken cancellationToken = default)
     {
         ReplicationJob draft = BuildJob(request, Ids.New(Ids.JobPrefix), clock.GetUtcNow(), MinInterval);
+        if (draft.ContainerRegistry is { } registry && !registries.Allows(registry))
+        {
+            throw SmcException.Forbidden(ErrorCodes.RegistryNotAllowed, $"containerRegistry {registry} is not a registry this control plane pushes to (the operator chooses them): {registries.HowToAllow}.");
+        }
+
         if (draft.ImageProvider == ImageProvider.Alibaba && draft.TargetType == TargetType.Image && !cloud.IsConfigured)
         {
             throw SmcException.BadRequest(ErrorCodes.AlibabaNotConfigured,
@@ -553,6 +559,13 @@ public sealed class ReplicationJobService(
             throw SmcException.BadRequest(ErrorCodes.InvalidContainer, "targetType ContainerImage needs containerNamespace, containerRepository and containerTag.");
         }
 
+        string? registry = null;
+        if (r.ContainerRegistry is not null)
+        {
+            registry = RegistryHost.Normalize(r.ContainerRegistry, out string? registryError)
+                ?? throw SmcException.BadRequest(ErrorCodes.InvalidContainerRegistry, $"containerRegistry: {registryError}, e.g. registry.cn-hangzhou.aliyuncs.com or 10.0.0.5:5000.");
+        }
+
         if (r.ClientToken is not null && (r.ClientToken.Length is 0 or > 64 || !r.ClientToken.All(char.IsAsciiLetterOrDigit) && r.ClientToken.Any(c => c < 0x21 || c > 0x7e)))
         {
             throw SmcException.BadRequest(ErrorCodes.InvalidClientToken, "clientToken must be 1–64 printable ASCII characters.");
@@ -580,7 +593,7 @@ public sealed class ReplicationJobService(
             ContainerNamespace = r.ContainerNamespace,
             ContainerRepository = r.ContainerRepository,
             ContainerTag = r.ContainerTag,
-            ContainerRegistry = r.ContainerRegistry,
+            ContainerRegistry = registry,
             Entrypoint = r.Entrypoint ?? [],
             Cmd = r.Cmd ?? [],
             Env = r.Env ?? [],

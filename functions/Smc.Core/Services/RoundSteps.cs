@@ -11,6 +11,7 @@ using Smc.Core.Security;
 using Smc.Disks;
 using Smc.Transfer;
 using Smc.Wire.Agent;
+using Smc.Wire.Inventory;
 using Smc.Wire.Staging;
 
 namespace Smc.Core.Services;
@@ -40,6 +41,9 @@ public sealed class RoundSteps(
     public const int MinChunkSize = 64 << 10, MaxChunkSize = 1 << 20;
     private const long SliceBytes = 64L << 20;
     private const int MaxReadBytes = 4 << 20;
+
+    /// <summary>Manifest bytes a chunk can take (its JSON entry is ~200 bytes) and the most any manifest may have.</summary>
+    private const long MaxManifestBytesPerChunk = 512, MaxManifestBytes = 2L << 30;
     private const int GptTailBytes = 33 * 512;
 
     /// <summary>Beside each image: the fingerprints of its round (<see cref="RoundFingerprints"/>), the next round's base.</summary>
@@ -601,8 +605,27 @@ public sealed class RoundSteps(
     private Task<RoundContext> LoadAsync(ReplicationJob job, int round, string manifestSha256) =>
         RoundContext.GetAsync(job.JobId, round, manifestSha256, async () =>
         {
-            byte[] manifestBytes = await staging.ReadAsync(job.JobId, StagingNames.Manifest(round))
-                ?? throw new StagingRefusedException("StagingIntegrity.ManifestMissing", $"Round {round} has no manifest in staging; start the job again to upload it.");
+            // What the source reported bounds the manifest: its disks, cut into the smallest chunks, at most MaxManifestBytesPerChunk each.
+            SourceServer? source = (await sources.GetAsync(job.SourceId))?.Value;
+            List<DiskInfo> inventory = source?.Disks ?? [];
+            bool container = job.TargetType == TargetType.ContainerImage;
+            long inventoryBytes = inventory.Sum(d => Math.Max(0, d.SizeBytes));
+            long maxManifest = Math.Min(MaxManifestBytes, (1L << 20) + (MaxManifestBytesPerChunk * (((container ? Math.Max(inventoryBytes, 1L << 40) : inventoryBytes) / MinChunkSize) + 16)));
+            byte[]? manifestBytes;
+            try
+            {
+                manifestBytes = await staging.ReadAsync(job.JobId, StagingNames.Manifest(round), maxManifest);
+            }
+            catch (StagingBlobTooLargeException)
+            {
+                throw new StagingRefusedException("StagingIntegrity.ManifestTooLarge", $"The manifest of round {round} is longer than the {maxManifest} bytes the source's disks can need; nothing was read from it or made from the round.");
+            }
+
+            if (manifestBytes is null)
+            {
+                throw new StagingRefusedException("StagingIntegrity.ManifestMissing", $"Round {round} has no manifest in staging; start the job again to upload it.");
+            }
+
             if (Convert.ToHexStringLower(SHA256.HashData(manifestBytes)) != manifestSha256)
             {
                 throw new StagingRefusedException("StagingIntegrity.ManifestChanged", $"The manifest of round {round} changed after it was committed; nothing was made from it. Start the job again to upload the round anew.");
@@ -647,6 +670,48 @@ public sealed class RoundSteps(
                 catch (ChunkIntegrityException)
                 {
                     throw new StagingRefusedException("StagingIntegrity.KeyUnwrapFailed", "The round's data key was not wrapped with this job's key.");
+                }
+            }
+
+            // Every disk is one the source reported, in the order the command listed them, no bigger than reported (an
+            // exabyte disk of a lying manifest would otherwise be exported to the operator's OSS).
+            if (!container)
+            {
+                List<DiskInfo> expected = [inventory.FirstOrDefault()!, .. job.DataDisks.OrderBy(d => d.Index).Select(d => d.Index < inventory.Count ? inventory[d.Index] : null!)];
+                foreach (ManifestDisk disk in manifest.Disks)
+                {
+                    if (disk.Index < 0 || disk.Index >= expected.Count || expected[disk.Index] is not { } reported || disk.SizeBytes <= 0 || disk.SizeBytes > reported.SizeBytes)
+                    {
+                        throw new StagingRefusedException("StagingIntegrity.DiskUnknown",
+                            $"The manifest lists disk {disk.Index} of {disk.SizeBytes} bytes, which the source never reported (it reported {inventory.Count} disk(s); the job copies {expected.Count}).");
+                    }
+                }
+            }
+
+            if (manifest.Disks.Select(d => d.Index).Distinct().Count() != manifest.Disks.Count)
+            {
+                throw new StagingRefusedException("StagingIntegrity.ManifestInvalid", "The manifest lists a disk twice.");
+            }
+
+            // Every stored chunk lies inside its pack, no longer than a frame of its length can be.
+            var packLengths = new Dictionary<string, long>(StringComparer.Ordinal);
+            foreach (ManifestChunk c in manifest.Chunks.Where(c => c.Pack is not null))
+            {
+                if (c.Length <= 0 || c.Length > manifest.ChunkSize || c.StoredLength < ChunkCodec.HeaderSize || c.StoredLength > ChunkCodec.HeaderSize + c.Length || c.Position < 0)
+                {
+                    throw new StagingRefusedException("StagingIntegrity.ChunkOutOfBounds",
+                        $"Chunk at disk {c.Disk} offset {c.Offset}: stored length {c.StoredLength} at position {c.Position} is impossible for a {c.Length}-byte chunk.");
+                }
+
+                if (!packLengths.TryGetValue(c.Pack!, out long packLength))
+                {
+                    packLength = packLengths[c.Pack!] = StagingNames.IsPackId(c.Pack!) ? await staging.LengthAsync(job.JobId, StagingNames.Pack(round, c.Pack!)) ?? -1 : -1;
+                }
+
+                if (packLength < 0 || c.Position > packLength - c.StoredLength)
+                {
+                    throw new StagingRefusedException("StagingIntegrity.ChunkOutOfBounds",
+                        $"Chunk at disk {c.Disk} offset {c.Offset} lies at {c.Position}+{c.StoredLength} in pack {c.Pack}, which {(packLength < 0 ? "is not in staging" : $"holds {packLength} bytes")}.");
                 }
             }
 

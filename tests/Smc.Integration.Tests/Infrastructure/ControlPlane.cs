@@ -14,6 +14,13 @@ internal sealed class ControlPlane : IDisposable
 
     public ChildProcess Process { get; }
 
+    /// <summary>The host process's resident memory now (VmRSS of /proc/PID/status), in bytes.</summary>
+    public long ResidentBytes()
+    {
+        string line = File.ReadLines($"/proc/{Process.Id}/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
+        return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture) * 1024;
+    }
+
     public string Url { get; }
 
     /// <param name="settings">Settings (SMC_… environment variables) that replace the tests' defaults.</param>

@@ -133,6 +133,15 @@ internal sealed class ProtocolAgent
             (chunks[1].Fingerprint, chunks[2].Fingerprint) = (chunks[2].Fingerprint, chunks[1].Fingerprint);
         }
 
+        if (alter == Alteration.HugeStoredLength)
+        {
+            chunks[2].StoredLength = int.MaxValue; // a buffer of 2 GiB, were it believed
+        }
+        else if (alter == Alteration.PositionPastThePack)
+        {
+            chunks[3].Position = 1L << 40;
+        }
+
         byte[] packBytes = pack.Content.ToArray();
         if (alter == Alteration.FlippedBit)
         {
@@ -147,7 +156,7 @@ internal sealed class ProtocolAgent
             WrappedDataKey = DataKeys.Wrap(dataKey, key),
             KeyFingerprint = DataKeys.Fingerprint(key),
             ChunkSize = 1 << 20,
-            Disks = [new ManifestDisk { Index = 0, SizeBytes = DiskSize, Source = new Smc.Wire.Inventory.DiskInfo { Device = "/dev/vdz", SizeBytes = DiskSize, PartitionTable = "none" } }],
+            Disks = [new ManifestDisk { Index = 0, SizeBytes = alter == Alteration.ExabyteDisk ? 1L << 60 : DiskSize, Source = new Smc.Wire.Inventory.DiskInfo { Device = "/dev/vdz", SizeBytes = DiskSize, PartitionTable = "none" } }],
             Chunks = [.. chunks.OrderBy(c => c.Offset)],
             CreatedAt = DateTimeOffset.UtcNow,
             AgentVersion = "protocol-test",
@@ -181,4 +190,7 @@ public enum Alteration
     SealedForAnotherJob,
     SealedForAnotherRound,
     ManifestEditedAfterCommit,
+    HugeStoredLength,
+    PositionPastThePack,
+    ExabyteDisk,
 }

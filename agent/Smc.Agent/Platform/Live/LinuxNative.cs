@@ -31,6 +31,12 @@ internal static partial class LinuxNative
     [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int Open(string path, int flags);
 
+    [LibraryImport("libc", EntryPoint = "umask")]
+    private static partial uint Umask(uint mask);
+
+    /// <summary>Sets the process's file-creation mask (<c>umask(2)</c>); returns the previous one.</summary>
+    public static uint SetUmask(uint mask) => Umask(mask);
+
     [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
     private static partial int Close(int fd);
 
