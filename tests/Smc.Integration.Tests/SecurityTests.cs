@@ -119,4 +119,26 @@ public sealed class SecurityTests(ControlPlaneFixture fx) : IClassFixture<Contro
         Assert.DoesNotContain(written, f => f.EndsWith(".tar", StringComparison.Ordinal) || f.EndsWith(".partial", StringComparison.Ordinal));
         Assert.Equal((UnixFileMode)0b110_000_000, File.GetUnixFileMode(config));
     }
+
+    /// <summary>A heartbeat replaces the source's inventory, so it gets registration's checks: a lying one is 400 and changes nothing.</summary>
+    [Fact]
+    public async Task Heartbeat_WithAnInventoryRegistrationWouldRefuse_Is400AndChangesNothing()
+    {
+        ProtocolAgent agent = await ProtocolAgent.RegisterAsync(fx.Control, seed: 163);
+        ApiClient op = fx.Control.Operator();
+        string before = (await op.GetAsync($"/api/v1/source-servers/{agent.SourceId}")).Expect(HttpStatusCode.OK).Json["disks"]!.ToJsonString();
+        object[] lies =
+        [
+            new { agentVersion = "x", disks = Enumerable.Range(0, 65).Select(i => new { device = $"/dev/vd{i}", sizeBytes = 1 << 20, partitionTable = "none", parts = Array.Empty<object>() }) },
+            new { agentVersion = "x", disks = new[] { new { device = "/dev/vdz", sizeBytes = 1 << 20, partitionTable = "gpt", parts = new[] { new { number = 1, device = "/dev/vdz1", startBytes = 1L << 40, sizeBytes = 1 << 20 } } } } },
+            new { agentVersion = "x", disks = new[] { new { device = "", sizeBytes = 1 << 20, partitionTable = "none", parts = Array.Empty<object>() } } },
+            new { agentVersion = "x", systemInfo = new { hostname = new string('h', 300) } },
+        ];
+        foreach (object lie in lies)
+        {
+            (await agent.Agent.PostAsync("/api/v1/agent/heartbeat", lie)).ExpectProblem(HttpStatusCode.BadRequest, "InvalidParameter.AgentInfo");
+        }
+
+        Assert.Equal(before, (await op.GetAsync($"/api/v1/source-servers/{agent.SourceId}")).Expect(HttpStatusCode.OK).Json["disks"]!.ToJsonString());
+    }
 }

@@ -6,6 +6,7 @@ using Smc.Core.Options;
 using Smc.Core.Ports;
 using Smc.Core.Security;
 using Smc.Wire.Agent;
+using Smc.Wire.Inventory;
 
 namespace Smc.Core.Services;
 
@@ -84,6 +85,7 @@ public sealed class SourceServerService(
             throw SmcException.BadRequest(ErrorCodes.InvalidAgentInfo, "agentVersion is required (at most 64 characters).");
         }
 
+        CheckInventory(request.Disks, request.SystemInfo);
         bool cameBack = false;
         Stored<SourceServer> stored = await sources.UpdateAsync(sourceId, s =>
         {
@@ -290,9 +292,22 @@ public sealed class SourceServerService(
             throw SmcException.BadRequest(ErrorCodes.InvalidAgentInfo, "architecture is required, e.g. x86_64 or arm64.");
         }
 
-        if (r.Disks.Count > 64 || r.Disks.Any(d => d.SizeBytes < 0 || d.Parts.Count > 256 || d.Parts.Any(p => p.SizeBytes < 0 || p.StartBytes < 0)))
+        CheckInventory(r.Disks, r.SystemInfo);
+    }
+
+    /// <summary>What registration and every heartbeat may report: the same bounds for both (a heartbeat replaces the inventory).</summary>
+    private static void CheckInventory(List<DiskInfo>? disks, SystemInfo? systemInfo)
+    {
+        if (disks is not null && (disks.Count > 64 || disks.Any(d => d is null || d.SizeBytes < 0 || string.IsNullOrEmpty(d.Device) || d.Device.Length > 256
+            || d.Parts is null || d.Parts.Count > 256 || d.Parts.Any(p => p is null || p.SizeBytes < 0 || p.StartBytes < 0 || p.StartBytes > d.SizeBytes))))
         {
-            throw SmcException.BadRequest(ErrorCodes.InvalidAgentInfo, "disks: at most 64 disks of 256 partitions each, sizes not negative.");
+            throw SmcException.BadRequest(ErrorCodes.InvalidAgentInfo, "disks: at most 64 disks of 256 partitions each, each with its device, sizes not negative, partitions inside their disk.");
+        }
+
+        if (systemInfo is not null && (systemInfo.Hostname is { Length: > 256 } || systemInfo.Addresses is null || systemInfo.Addresses.Count > 64
+            || systemInfo.Addresses.Any(a => a is null || a.Length > 64) || systemInfo.Cores < 0 || systemInfo.MemoryBytes < 0))
+        {
+            throw SmcException.BadRequest(ErrorCodes.InvalidAgentInfo, "systemInfo: a hostname of at most 256 characters, at most 64 addresses, counts not negative.");
         }
     }
 
