@@ -119,6 +119,28 @@ public sealed class ReplicationJob : Ports.IDueRecord
 
     public List<ReplicationJobRun> ReplicationJobRuns { get; set; } = [];
 
+    /// <summary>Runs a job record keeps beside those still holding something (see <see cref="BoundRunHistory"/>).</summary>
+    public const int MaxRunsKept = 100;
+
+    /// <summary>
+    /// Keeps the record bounded however many rounds run (a table entity is at most 1 MiB, and a record that can't be
+    /// written leaves the job stuck): only the newest pushed container run keeps the whole layer list (the next layer
+    /// goes on top of it; older runs keep their own layer), and ended runs beyond the newest <see cref="MaxRunsKept"/>
+    /// are dropped unless their image is still kept or their push is the newest.
+    /// </summary>
+    public void BoundRunHistory()
+    {
+        ReplicationJobRun? newestPushed = ReplicationJobRuns.Where(r => r.Container is { Layers.Count: > 0 }).MaxBy(r => r.Round);
+        foreach (ReplicationJobRun run in ReplicationJobRuns.Where(r => r.Container is not null && r != newestPushed))
+        {
+            run.Container!.Layers.RemoveAll(l => l.Round != run.Round);
+        }
+
+        HashSet<int> keep = [.. ReplicationJobRuns.OrderByDescending(r => r.Round).Take(MaxRunsKept).Select(r => r.Round)];
+        keep.UnionWith(ReplicationJobRuns.Where(r => r.ImageId is not null).OrderByDescending(r => r.Round).Take(Math.Max(1, MaxNumberOfImageToKeep)).Select(r => r.Round));
+        ReplicationJobRuns.RemoveAll(r => r.EndTime is not null && r != newestPushed && !keep.Contains(r.Round));
+    }
+
     public string? ErrorCode { get; set; }
 
     public StatusInfo StatusInfo { get; set; } = new();

@@ -64,6 +64,7 @@ public sealed class ContainerSteps(
                     Layers = [.. below, new ContainerLayerRecord { Digest = pushed.Layer.Digest, Size = pushed.Layer.Size, DiffId = pushed.Layer.DiffId, Round = round, CreatedAt = pushed.Layer.Created }],
                     PushedAt = clock.GetUtcNow(),
                 };
+                j.BoundRunHistory();
                 j.UpdatedAt = clock.GetUtcNow();
                 return true;
             });

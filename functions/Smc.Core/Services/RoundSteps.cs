@@ -159,6 +159,7 @@ public sealed class RoundSteps(
             else
             {
                 j.ReplicationJobRuns.Add(new ReplicationJobRun { Round = round, Type = input.Type, StartTime = now, Final = input.Final, LayerBase = layerBase });
+                j.BoundRunHistory();
             }
 
             j.UpdatedAt = now;
