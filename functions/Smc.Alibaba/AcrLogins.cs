@@ -20,7 +20,7 @@ public sealed record AcrRegistry(bool Enterprise, string RegionId, string? Insta
 
     /// <summary>
     /// The instance behind <paramref name="host"/> (host[:port]): from <see cref="AlibabaOptions.AcrRegistries"/>, else
-    /// from ACR's host names (shared/docs/alibaba-api.md §6); null for any other registry.
+    /// from ACR's public host names (personal: registry[-vpc|-internal|-intl].{region}.aliyuncs.com or crpi-*.{region}.personal.cr.aliyuncs.com; enterprise: {name}-registry[-vpc].{region}.cr.aliyuncs.com); null for any other registry.
     /// </summary>
     public static AcrRegistry? Of(string host, AlibabaOptions options)
     {

@@ -67,7 +67,7 @@ internal static class RunCommand
                     // One heartbeat per rate, however long the control plane held this one.
                     wait = TimeSpan.FromSeconds(Math.Max(1, response.HeartbeatRate)) - sent.Elapsed;
                     wait = wait < TimeSpan.Zero ? TimeSpan.Zero : wait;
-                    StateDirectory.SweepSpools(stateDir, response.Commands.Where(c => c.JobId is not null).Select(c => (c.JobId!, c.Round)), log);
+                    StateDirectory.SweepSpools(stateDir, response.Commands.Where(c => c.JobId is not null).Select(c => (c.JobId!, c.Round)), m => Log(log, m));
                     running = Dispatch(running, response.Commands, config, client, stateDir, log, failedAt, trackers, cancellationToken);
                     started |= running is not null;
                     if (running is not null && !running.Task.IsCompleted)

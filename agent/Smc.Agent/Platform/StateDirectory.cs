@@ -29,7 +29,7 @@ internal static partial class StateDirectory
     }
 
     /// <summary>Deletes spools (<c>{job}-r{round}.tar</c> and their <c>.partial</c>) of rounds not in <paramref name="pending"/>; returns how many.</summary>
-    public static int SweepSpools(string path, IEnumerable<(string JobId, int Round)> pending, TextWriter log)
+    public static int SweepSpools(string path, IEnumerable<(string JobId, int Round)> pending, Action<string> log)
     {
         if (!Directory.Exists(path))
         {
@@ -50,11 +50,11 @@ internal static partial class StateDirectory
             {
                 File.Delete(file);
                 removed++;
-                log.WriteLine($"{DateTimeOffset.Now:HH:mm:ss} removed {Path.GetFileName(file)}: its round is no longer pending");
+                log($"removed {Path.GetFileName(file)}: its round is no longer pending");
             }
             catch (IOException e)
             {
-                log.WriteLine($"{DateTimeOffset.Now:HH:mm:ss} can't remove {Path.GetFileName(file)} ({e.Message})");
+                log($"can't remove {Path.GetFileName(file)} ({e.Message})");
             }
         }
 

@@ -1,6 +1,6 @@
 namespace Smc.Core.Domain;
 
-/// <summary>A replication job; field names follow SMC's <c>CreateReplicationJob</c>, camelCased (product.md).</summary>
+/// <summary>A replication job; field names follow SMC's <c>CreateReplicationJob</c>, camelCased (docs/api.md).</summary>
 public sealed class ReplicationJob : Ports.IDueRecord
 {
     public required string JobId { get; init; }

@@ -3,7 +3,7 @@ using Smc.Wire.Inventory;
 
 namespace Smc.Core.Domain;
 
-/// <summary>A registered source server (product.md). Its agent credential is kept apart, as a hash.</summary>
+/// <summary>A registered source server (docs/api.md). Its agent credential is kept apart, as a hash.</summary>
 public sealed class SourceServer
 {
     public required string SourceId { get; init; }
