@@ -195,6 +195,54 @@ public sealed class RoundJournalTests : IDisposable
         Assert.Equal([0L], reopened.Entries().Select(c => c.Offset));
     }
 
+    [Fact]
+    public void CatchUpPasses_ALaterNarrowerRereadIsWidenedOverTheEarlierOne_NoWrittenByteLeavesTheImage()
+    {
+        const int M = 1 << 20, K = 1024;
+        // Cell 1's planned piece is its first 100 KiB. Catch-up 1 read the piece plus a write at 800–900 KiB; catch-up 2
+        // the piece plus a write at 4 KiB. The journal keeps only the latest pass where passes overlap.
+        ChunkRange piece = new(0, M, 100 * K), first = new(0, M, 900 * K), second = new(0, M, 100 * K);
+        List<(long Offset, int Length)> Covered(bool widen)
+        {
+            File.Delete(JournalPath);
+            var reread = new RereadRanges(M);
+            using RoundJournal journal = RoundJournal.Open(JournalPath, NewHeader);
+            journal.AddPack([Sent(0, piece.Offset, piece.Length, 1)]);
+            int pass = 0;
+            foreach (ChunkRange r in new[] { first, second })
+            {
+                List<ChunkRange> read = widen ? reread.Widen([r]) : [r];
+                reread.Add(read);
+                journal.BeginPass(++pass, read);
+                journal.AddPack([.. read.Select(c => Sent(c.Disk, c.Offset, c.Length, 1))], pass);
+            }
+
+            return [.. journal.Entries().Select(c => (c.Offset, c.Length))];
+        }
+
+        // Unwidened, the first catch-up's write (800–900 KiB) is in no chunk any more; widened, the last pass covers it.
+        Assert.Equal([(1L * M, 100 * K)], Covered(widen: false));
+        Assert.Equal([(1L * M, 900 * K)], Covered(widen: true));
+    }
+
+    [Fact]
+    public void RereadRanges_WidenOverEveryOverlappingEarlierRangeOfTheCell_LeaveOthersAlone()
+    {
+        const int M = 1 << 20;
+        var reread = new RereadRanges(M);
+        reread.Add([new ChunkRange(0, M, 4096), new ChunkRange(0, M + 8192, 4096), new ChunkRange(0, 3L * M, 512), new ChunkRange(1, M, M)]);
+
+        // Touches the second earlier range, which then touches nothing more; widened to cover it.
+        Assert.Equal([new ChunkRange(0, M + 6144, 6144)], reread.Widen([new ChunkRange(0, M + 6144, 4096)]));
+        // Spans both: widened over each (transitively).
+        Assert.Equal([new ChunkRange(0, M, 12288)], reread.Widen([new ChunkRange(0, M + 2048, 8192)]));
+        // Inside an earlier range: widened to all of it.
+        Assert.Equal([new ChunkRange(0, M, 4096)], reread.Widen([new ChunkRange(0, M + 512, 512)]));
+        // Another cell, another disk, or no overlap: unchanged.
+        ChunkRange[] alone = [new ChunkRange(0, 2L * M, 4096), new ChunkRange(0, M + 4096, 4096), new ChunkRange(1, 0, 4096), new ChunkRange(0, 3L * M + 512, 512)];
+        Assert.Equal(alone, reread.Widen(alone));
+    }
+
     private static JournalHeader NewHeader() => new()
     {
         JobId = "j-testaaaaaaaaaaaa",

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
+using System.Security.Cryptography;
 using System.Text.Json.Nodes;
 using Microsoft.Playwright;
 using Smc.Integration.Tests.Infrastructure;
@@ -26,13 +27,41 @@ public sealed class LiveSourceTests(ControlPlaneFixture fx) : IClassFixture<Cont
         using LiveService service = await LiveService.StartAsync(fx.Box, fs);
         ApiClient op = fx.Control.Operator();
         var (_, config, jobId) = await Flows.SourceWithJobAsync(fx.Control, fx.Box, fs.Device, new { runOnce = false, syncInterval = "PT1H" });
-        using ChildProcess agent = Agent.Start("run", "--config", config);
+        string planHold = fx.Box.File("live-ext4.plan-hold");
+        using ChildProcess agent = ChildProcess.Start(Repo.AgentExe, ["run", "--config", config], new Dictionary<string, string> { ["SMC_AGENT_TEST_PLAN_HOLD"] = planHold });
         var runs = new List<JsonNode>();
         long inUse = 0;
         var written = new List<long>(); // sectors written to the device, by the kernel's count, after each round
         for (int round = 0; round < 3; round++)
         {
+            if (round == 1)
+            {
+                File.WriteAllText(planHold, "");
+            }
+
             (await op.PostAsync($"/api/v1/replication-jobs/{jobId}/start")).Expect(HttpStatusCode.Accepted);
+            if (round == 1)
+            {
+                // Held after the tracked round read the kernel's space map: a file written now lives in blocks that map
+                // didn't have in use. The round's image (and the next one's) must hold it as written.
+                var held = Stopwatch.StartNew();
+                while (!File.Exists(planHold + ".planned") && !agent.HasExited && held.Elapsed < TimeSpan.FromSeconds(120))
+                {
+                    await Task.Delay(50);
+                }
+
+                Assert.True(File.Exists(planHold + ".planned"), agent.Output);
+                byte[] late = RandomNumberGenerator.GetBytes(3 << 20);
+                File.WriteAllBytes(Path.Combine(fs.Tree, "data", "late.bin"), late);
+                using (var f = new FileStream(Path.Combine(fs.Mount, "data", "late.bin"), FileMode.CreateNew))
+                {
+                    f.Write(late);
+                    f.Flush(flushToDisk: true);
+                }
+
+                File.Delete(planHold);
+            }
+
             JsonNode run = (await WaitForRoundAsync(op, jobId, round, agent)).Single(r => r["round"]!.GetValue<int>() == round);
             written.Add(fs.SectorsWritten());
             inUse = round == 0 ? fs.InUseBytes() : inUse;
@@ -44,7 +73,7 @@ public sealed class LiveSourceTests(ControlPlaneFixture fx) : IClassFixture<Cont
             Assert.True(c["freezeWindowMs"]!.GetValue<long>() <= 1000, run.ToJsonString());
 
             // Checked now, while the writer goes on: retention keeps only the newest image.
-            await AssertImageAsync(op, run, fs, service.Log);
+            await AssertImageAsync(op, run, fs, service.Log, () => agent.Output);
         }
 
         await service.StopAsync();
@@ -90,13 +119,13 @@ public sealed class LiveSourceTests(ControlPlaneFixture fx) : IClassFixture<Cont
         await Browser.LogInAsync(page, fx.Control);
         await Expect(page.Locator($"tr[data-job='{jobId}'] .consistency")).ToHaveTextAsync($"frozen · {run["consistency"]!["freezeWindowMs"]!.GetValue<long>()} ms freeze", new() { Timeout = 30_000 });
         Assert.True(run["consistency"]!["bytesSent"]!.GetValue<long>() <= 1.1 * inUse, run.ToJsonString() + $" in use {inUse}");
-        await AssertImageAsync(op, run, fs, service.Log);
+        await AssertImageAsync(op, run, fs, service.Log, () => agent.Output);
 
         // A tracked incremental round seals the log again where the kernel wrote since (its image is checked the same way).
         (await op.PostAsync($"/api/v1/replication-jobs/{jobId}/start")).Expect(HttpStatusCode.Accepted);
         JsonNode next = (await WaitForRoundAsync(op, jobId, 1, agent)).Single(r => r["round"]!.GetValue<int>() == 1);
         Assert.True(next["consistency"]!["mode"]!.GetValue<string>() == "frozen" && next["consistency"]!["changeDetection"]!.GetValue<string>() == "tracked", next.ToJsonString());
-        await AssertImageAsync(op, next, fs, service.Log);
+        await AssertImageAsync(op, next, fs, service.Log, () => agent.Output);
         await service.StopAsync();
     }
 
@@ -175,7 +204,7 @@ public sealed class LiveSourceTests(ControlPlaneFixture fx) : IClassFixture<Cont
     /// xfs_repair -n, its log sealed, mounts from a read-only device), the untouched files equal, the database passes
     /// integrity_check and holds every row logged as committed before the round's freeze.
     /// </summary>
-    private async Task AssertImageAsync(ApiClient op, JsonNode run, LiveFileSystem fs, string writerLog)
+    private async Task AssertImageAsync(ApiClient op, JsonNode run, LiveFileSystem fs, string writerLog, Func<string> agentOutput)
     {
         int round = run["round"]!.GetValue<int>();
         string label = $"{Path.GetFileName(fs.Image)}-r{round}";
@@ -218,11 +247,11 @@ public sealed class LiveSourceTests(ControlPlaneFixture fx) : IClassFixture<Cont
             Assert.True(File.Exists(copy) && File.ReadAllBytes(copy).AsSpan().SequenceEqual(File.ReadAllBytes(original)), $"round {round}: {copy} differs from the source; cells that differ from the device now: {DifferentCells(image, fs.Image)} {FirstDiff(copy, original)}");
         }
 
-        string check = Tool.Run("/usr/bin/python3", ["-c",
-            "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); print(c.execute('PRAGMA integrity_check').fetchone()[0]); print(' '.join(str(r[0]) for r in c.execute('SELECT id FROM rows')))",
-            Path.Combine(files, "app", "rows.db")]).Stdout;
+        var (checkExit, check, checkErr) = Tool.Run("/usr/bin/python3", ["-c",
+            "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); r=[x[0] for x in c.execute('PRAGMA integrity_check(20)')]; print(' | '.join(r)) if r!=['ok'] else print('ok'); print(' '.join(str(r[0]) for r in c.execute('SELECT id FROM rows')) if r==['ok'] else '')",
+            Path.Combine(files, "app", "rows.db")], check: false);
         string[] lines = check.Split('\n');
-        Assert.True(lines[0] == "ok", $"round {round}: integrity_check said {check}");
+        Assert.True(checkExit == 0 && lines[0] == "ok", $"round {round}: the database's integrity_check said {check}{checkErr}; the round: {run.ToJsonString()}; the agent: {agentOutput()[^Math.Min(agentOutput().Length, 4000)..]}");
         HashSet<long> present = [.. lines[1].Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(long.Parse)];
         DateTimeOffset frozenAt = run["consistency"]!["frozenAt"]!.GetValue<DateTimeOffset>();
         long frozenNs = (frozenAt - DateTimeOffset.UnixEpoch).Ticks * 100;

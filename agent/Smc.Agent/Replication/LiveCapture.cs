@@ -7,12 +7,12 @@ internal sealed class LiveCapture : IDisposable
 {
     private WriteTracker? _tracker;
 
-    private LiveCapture(LiveDisk?[] disks, WriteTracker? tracker, string? whyNot, bool continued)
+    private LiveCapture(LiveDisk?[] disks, WriteTracker? tracker, string? whyNot, DirtyCells? since)
     {
         Disks = disks;
         _tracker = tracker;
         TrackingUnavailable = whyNot;
-        Continued = continued;
+        Since = since;
     }
 
     public LiveDisk?[] Disks { get; }
@@ -23,7 +23,15 @@ internal sealed class LiveCapture : IDisposable
     public string? TrackingUnavailable { get; }
 
     /// <summary>The tracker has run without a gap since the previous round's freeze: its marks are what changed since.</summary>
-    public bool Continued { get; }
+    public bool Continued => Since is not null;
+
+    /// <summary>
+    /// What a continued tracker marked from the previous round's freeze until this capture started — taken here, before
+    /// the round plans its disks: a block the file system allocates and writes after the kernel's space map is read is
+    /// then marked for this round's catch-up, which reads it whatever the plan said. (Taken after the plan, such a write
+    /// was consumed here and its block, absent from the plan, was never read: a database's newest pages were lost.)
+    /// </summary>
+    public DirtyCells? Since { get; }
 
     /// <summary>
     /// Starts tracking writes to the disks that have mounted file systems (or goes on with <paramref name="kept"/>, the
@@ -40,12 +48,12 @@ internal sealed class LiveCapture : IDisposable
 
         if (kept is not null && !kept.IsLost)
         {
-            return new LiveCapture(disks, kept, null, continued: true);
+            return new LiveCapture(disks, kept, null, kept.Take());
         }
 
         kept?.Dispose();
         WriteTracker? tracker = WriteTracker.TryStart([.. disks.Select(d => d is { Volumes.Count: > 0 } ? d.Device : (DeviceNumber?)null)], chunkSize, out string? whyNot);
-        return new LiveCapture(disks, tracker, whyNot, continued: false);
+        return new LiveCapture(disks, tracker, whyNot, since: null);
     }
 
     /// <summary>Hands the tracker over (to be kept for the next round) instead of stopping it with this capture.</summary>

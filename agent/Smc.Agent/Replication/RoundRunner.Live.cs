@@ -33,9 +33,12 @@ internal sealed partial class RoundRunner
         List<LiveVolume> volumes = [.. plans.Where(p => p.Live is not null).SelectMany(p => p.Live!.Volumes)];
         int passes = 0, retries = 0;
         string? hookProblem = null;
+        var reread = new RereadRanges(command.ChunkSize);
 
         async Task LivePassAsync(List<ChunkRange> chunks)
         {
+            chunks = reread.Widen(chunks);
+            reread.Add(chunks);
             passes++;
             pass++;
             journal.BeginPass(pass, chunks);
@@ -75,7 +78,7 @@ internal sealed partial class RoundRunner
                 hookProblem = $"the pre-freeze command failed ({failed})";
             }
 
-            FrozenRead frozen = Freeze(plans, volumes, window, seals => tracker.Barrier(TimeSpan.FromSeconds(1)) ? CatchUpChunks(plans, tracker.Take().Including(seals, command.ChunkSize)) : null, readers);
+            FrozenRead frozen = Freeze(plans, volumes, window, seals => tracker.Barrier(TimeSpan.FromSeconds(1)) ? reread.Widen(CatchUpChunks(plans, tracker.Take().Including(seals, command.ChunkSize))) : null, readers);
             if (command.PostThawCommand is { Length: > 0 } thawHook)
             {
                 await RunHookAsync("post-thaw", thawHook, cancellationToken);
@@ -267,18 +270,24 @@ internal sealed partial class RoundRunner
     }
 
     /// <summary>
-    /// Fault injection for the tests (a hold): with <c>SMC_AGENT_TEST_FREEZE_HOLD=FILE</c>, once frozen the agent writes
+    /// Fault injection for the tests (holds): with <c>SMC_AGENT_TEST_FREEZE_HOLD=FILE</c>, once frozen the agent writes
     /// <c>FILE.frozen</c> (its process id) and waits while FILE exists (at most a minute), so a test can kill it inside
-    /// the freeze. FILE must be on a file system the agent doesn't freeze.
+    /// the freeze; <c>SMC_AGENT_TEST_PLAN_HOLD=FILE</c> holds the same way (<c>FILE.planned</c>) once a live round has
+    /// planned its disks and before it reads any, while FILE exists. FILE must be on a file system the agent doesn't freeze.
     /// </summary>
-    private static void HoldWhileFrozen()
+    private static void HoldWhileFrozen() => TestHold("SMC_AGENT_TEST_FREEZE_HOLD", "frozen");
+
+    /// <inheritdoc cref="HoldWhileFrozen"/>
+    private static void HoldAfterPlanning() => TestHold("SMC_AGENT_TEST_PLAN_HOLD", "planned");
+
+    private static void TestHold(string variable, string reached)
     {
-        if (Environment.GetEnvironmentVariable("SMC_AGENT_TEST_FREEZE_HOLD") is not { Length: > 0 } hold)
+        if (Environment.GetEnvironmentVariable(variable) is not { Length: > 0 } hold || !File.Exists(hold))
         {
             return;
         }
 
-        File.WriteAllText(hold + ".frozen", Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        File.WriteAllText($"{hold}.{reached}", Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture));
         var clock = Stopwatch.StartNew();
         while (File.Exists(hold) && clock.Elapsed < TimeSpan.FromMinutes(1))
         {

@@ -101,6 +101,10 @@ internal sealed partial class RoundRunner(AgentConfig config, ControlPlaneClient
             }
 
             plans = devices.Select((d, i) => DiskPlan.Build(i, d, chunkSize, live?.Disks[i])).ToList();
+            if (live is not null)
+            {
+                HoldAfterPlanning();
+            }
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException)
         {
@@ -158,9 +162,8 @@ internal sealed partial class RoundRunner(AgentConfig config, ControlPlaneClient
                 string? changeDetection = null, scanReason = null;
                 if (live is not null && baseline is not null)
                 {
-                    if (live.Continued && firstPass == 0 && live.Tracker is { } tracker)
+                    if (live.Since is { } since && firstPass == 0 && live.Tracker is not null)
                     {
-                        Platform.Live.DirtyCells since = tracker.Take();
                         changeDetection = "tracked";
                         unread = r =>
                         {
