@@ -21,9 +21,14 @@ public sealed class LivenessTests(ControlPlaneFixture fx) : IClassFixture<Contro
         }
 
         JsonNode unavailable = await op.WaitForAsync($"/api/v1/source-servers/{sourceId}", s => s["state"]!.GetValue<string>() == "Unavailable", TimeSpan.FromSeconds(30));
-        DateTimeOffset seen = DateTimeOffset.UtcNow;
         DateTimeOffset last = unavailable["lastHeartbeat"]!.GetValue<DateTimeOffset>();
-        Assert.True(seen - last <= TimeSpan.FromSeconds(3 * ControlPlane.HeartbeatRateSeconds), $"Unavailable {(seen - last).TotalSeconds:0.0} s after the last heartbeat");
+        // When the control plane marked it: the storage's own time of that write (the record's last; nothing writes a
+        // source whose agent is gone), not when this test's poll happened to see it.
+        Azure.Data.Tables.TableEntity row = (await new Azure.Data.Tables.TableClient(fx.Storage.ConnectionString, "smcSourceServers")
+            .GetEntityAsync<Azure.Data.Tables.TableEntity>("r", sourceId)).Value;
+        Assert.Contains("\"Unavailable\"", row.GetString("Data0") ?? "", StringComparison.Ordinal);
+        DateTimeOffset marked = row.Timestamp!.Value;
+        Assert.True(marked - last <= TimeSpan.FromSeconds(3 * ControlPlane.HeartbeatRateSeconds), $"Unavailable {(marked - last).TotalSeconds:0.0} s after the last heartbeat");
         Assert.Equal("SourceUnavailable.HeartbeatLost", unavailable["statusInfo"]!["errorCode"]!.GetValue<string>());
 
         using ChildProcess again = Agent.Start("run", "--config", config);
