@@ -10,6 +10,8 @@
 #  (f) the agent's peak memory for a full and an incremental round of 4,096 and of 262,144 chunks (it must not grow),
 #  (g) a live source (scripts/bench-live.sh, also runnable alone): a service's commit latency idle against during a
 #      round of its mounted file system, the freeze window, bytes read and sent against those in use,
+#  (h) the control plane's peak memory while it uploads export parts to OSS, for a 10 GiB, a 1 TiB and a 20 TiB disk
+#      (scripts/bench-export.cs; issue 16: it must stay flat in the disk's size),
 # and the ratio (b)/(c). Targets (issue 3): (b)/(c) ≤ 0.5; pipeline ≥ 300 MB/s on compressible data; RSS < 256 MiB.
 # Targets (issue 4): uploaded ≤ 2 × changed; round ≤ rsync; unchanged disk ≥ 1 GB/s (here a whole round, scan included).
 set -euo pipefail
@@ -176,8 +178,20 @@ rm -f "$WORK/chunks-small.img" "$WORK/chunks-large.img"
 echo "small: $ROUNDS_SMALL"
 echo "large: $ROUNDS_LARGE"
 
+step "(h) the control plane's memory while it uploads export parts to OSS, against the disk's size"
+# Parts of the size the export picks for a 10 GiB (8 MiB parts: the baseline), a 1 TiB (105 MiB) and a 20 TiB disk
+# (2 GiB: past an int), 4 at a time through the real OSS client into an in-process sink that checks each Content-MD5
+# (the build's NuGet warnings go to stdout too: the figures are the last line).
+# Each size in its own process, so each peak RSS is its own. Target: flat — the parts used to be byte[]s (4 × part).
+EXPORT_SMALL=$(dotnet run -c Release scripts/bench-export.cs -- $((10 << 30)) 8 | tail -1)
+EXPORT_LARGE=$(dotnet run -c Release scripts/bench-export.cs -- $((1 << 40)) 4 | tail -1)
+EXPORT_HUGE=$(dotnet run -c Release scripts/bench-export.cs -- $((20 << 40)) 4 | tail -1)
+echo "10 GiB: $EXPORT_SMALL"
+echo " 1 TiB: $EXPORT_LARGE"
+echo "20 TiB: $EXPORT_HUGE"
+
 step "Summary"
-python3 - "$PIPE" "$PIPE_TEXT" "$FULL_S" "$UPLOADED" "$BASE" "${RSS:-0}" "$SYNC_S" "$CHANGED" "$INC_RUN" "$INC_START" "$INC_END" "$RSYNC_START" "$RSYNC_END" "$SCAN_START" "$SCAN_END" "$USED" "$CHUNKS" "$PIPE_TEXT_MANAGED" "${RSS64:-0}" "$FULL64_S" "$ROUNDS_SMALL" "$ROUNDS_LARGE" <<'PY'
+python3 - "$PIPE" "$PIPE_TEXT" "$FULL_S" "$UPLOADED" "$BASE" "${RSS:-0}" "$SYNC_S" "$CHANGED" "$INC_RUN" "$INC_START" "$INC_END" "$RSYNC_START" "$RSYNC_END" "$SCAN_START" "$SCAN_END" "$USED" "$CHUNKS" "$PIPE_TEXT_MANAGED" "${RSS64:-0}" "$FULL64_S" "$ROUNDS_SMALL" "$ROUNDS_LARGE" "$EXPORT_SMALL" "$EXPORT_LARGE" "$EXPORT_HUGE" <<'PY'
 import json, sys
 pipe, text, full, uploaded, base, rss, sync = json.loads(sys.argv[1]), json.loads(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4]), json.loads(sys.argv[5]), int(sys.argv[6]), float(sys.argv[7])
 changed, inc = int(sys.argv[8]), json.loads(sys.argv[9])
@@ -206,6 +220,12 @@ for label, r in (("  4,096 chunks", small), ("262,144 chunks", large)):
           f"manifest {full_r['manifestBytes'] / 2**20:.1f} MiB, fingerprints {r['fingerprintStoreBytes'] / 2**20:.1f} MiB")
 growth = (large["peakRssMiB"] - small["peakRssMiB"]) * 2**20 / (262144 - 4096)
 print(f"(f) RSS growth per chunk:          {growth:8.1f} bytes (64 × the chunks; target: flat, and under 256 MiB at any size)")
+for label, raw in (("10 GiB", sys.argv[23]), (" 1 TiB", sys.argv[24]), ("20 TiB", sys.argv[25])):
+    e = json.loads(raw)
+    print(f"(h) export of a {label} disk: parts of {e['partSize'] / 2**20:7.0f} MiB, {e['sentBytes'] / 2**30:5.1f} GiB sent in {e['seconds']:6.1f} s, "
+          f"peak RSS {e['peakRssMiB']:4d} MiB (was ≥ {e['parallelism'] * e['partSize'] / 2**20:.0f} MiB of part buffers); allocated {e['allocatedMiB']} MiB")
+base_rss = json.loads(sys.argv[23])['peakRssMiB']
+print(f"(h) peak RSS growth 10 GiB → 20 TiB: {json.loads(sys.argv[25])['peakRssMiB'] - base_rss:+d} MiB (target: flat, within 32 MiB)")
 for c in chunks:
     print(f"(d) chunk {c['chunkKiB']:5d} KiB: {c['sentChunks']:6d} of {c['chunks']:6d} chunks sent, {c['sentBytes'] / 2**20:7.1f} MiB, {c['storedBytes'] / 2**20:7.1f} MiB after zstd")
 PY

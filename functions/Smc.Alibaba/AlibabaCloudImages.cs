@@ -28,8 +28,8 @@ public sealed class AlibabaCloudImages(HttpClient http, AlibabaOptions options, 
         Call<IReadOnlyList<CloudPart>>(async () =>
             [.. (await Oss(target).ListPartsAsync(target.Bucket, target.Key, uploadId, firstPart, lastPart, cancellationToken)).Select(p => new CloudPart(p.Number, p.ETag, p.Size))]);
 
-    public Task<string> UploadPartAsync(CloudObject target, string uploadId, int number, ReadOnlyMemory<byte> body, CancellationToken cancellationToken = default) =>
-        Call(() => Oss(target).UploadPartAsync(target.Bucket, target.Key, uploadId, number, body, cancellationToken));
+    public Task<string> UploadPartAsync(CloudObject target, string uploadId, int number, Stream source, long offset, long length, CancellationToken cancellationToken = default) =>
+        Call(() => Oss(target).UploadPartAsync(target.Bucket, target.Key, uploadId, number, source, offset, length, cancellationToken));
 
     public Task CompleteUploadAsync(CloudObject target, string uploadId, IReadOnlyList<CloudPart> parts, CancellationToken cancellationToken = default) =>
         Call(async () =>

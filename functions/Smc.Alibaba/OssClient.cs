@@ -29,6 +29,9 @@ internal sealed class OssClient(HttpClient http, AlibabaOptions options, string 
         ShouldHandle = new PredicateBuilder().Handle<AlibabaException>(e => e.Kind != AlibabaErrorKind.UserError),
     }).Build();
 
+    /// <summary>OSS's largest part: 5 GiB.</summary>
+    public const long MaxPartBytes = 5L << 30;
+
     /// <summary>Parts per ListParts page (OSS's maximum).</summary>
     internal const int MaxPartsPerList = 1000;
 
@@ -87,30 +90,29 @@ internal sealed class OssClient(HttpClient http, AlibabaOptions options, string 
 
     /// <summary>
     /// Uploads [0, length) of a source in parts of <paramref name="partSize"/> bytes, <paramref name="parallelism"/> at a
-    /// time, skipping parts OSS already has with the right size (a resumed upload), then completes it. Each part is read
-    /// with <paramref name="readPart"/>(offset, buffer) — from the assembled disk, never a whole disk in memory.
+    /// time, skipping parts OSS already has with the right size (a resumed upload), then completes it. Each part is
+    /// streamed from a stream <paramref name="open"/> gives (seekable, disposed after the part) — never a part in memory.
     /// </summary>
     /// <returns>The parts uploaded by this call (not those found already there).</returns>
-    public async Task<int> UploadAsync(string bucket, string key, string uploadId, long length, int partSize, int parallelism,
-        Func<long, Memory<byte>, CancellationToken, Task> readPart, CancellationToken cancellationToken = default)
+    public async Task<int> UploadAsync(string bucket, string key, string uploadId, long length, long partSize, int parallelism,
+        Func<Stream> open, CancellationToken cancellationToken = default)
     {
-        int count = (int)((length + partSize - 1) / partSize);
+        int count = checked((int)((length + partSize - 1) / partSize));
         var have = (await ListPartsAsync(bucket, key, uploadId, cancellationToken: cancellationToken)).ToDictionary(p => p.Number);
         var parts = new OssPart[count];
         int sent = 0;
         await Parallel.ForEachAsync(Enumerable.Range(1, count), new ParallelOptions { MaxDegreeOfParallelism = parallelism, CancellationToken = cancellationToken }, async (number, ct) =>
         {
-            long offset = (long)(number - 1) * partSize;
-            int size = (int)Math.Min(partSize, length - offset);
+            long offset = (number - 1) * partSize;
+            long size = Math.Min(partSize, length - offset);
             if (have.TryGetValue(number, out OssPart? done) && done.Size == size)
             {
                 parts[number - 1] = done;
                 return;
             }
 
-            byte[] buffer = new byte[size];
-            await readPart(offset, buffer, ct);
-            string etag = await UploadPartAsync(bucket, key, uploadId, number, buffer, ct);
+            await using Stream source = open();
+            string etag = await UploadPartAsync(bucket, key, uploadId, number, source, offset, size, ct);
             parts[number - 1] = new OssPart(number, etag, size);
             Interlocked.Increment(ref sent);
         });
@@ -125,25 +127,46 @@ internal sealed class OssClient(HttpClient http, AlibabaOptions options, string 
     public async Task DeleteObjectAsync(string bucket, string key, CancellationToken cancellationToken = default) =>
         await SendXmlAsync(HttpMethod.Delete, bucket, key, [], null, cancellationToken);
 
-    /// <summary>Uploads one part (re-sending a part number replaces it); returns its ETag.</summary>
-    public async Task<string> UploadPartAsync(string bucket, string key, string uploadId, int number, ReadOnlyMemory<byte> body, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Uploads one part, the <paramref name="length"/> bytes of <paramref name="source"/> (seekable) from
+    /// <paramref name="offset"/>, and returns its ETag; re-sending a part number replaces it. The part is read twice
+    /// through one bounded buffer — once for its Content-MD5 (a header, so known before the body), once as the body — so
+    /// memory doesn't grow with the part size (up to OSS's 5 GiB).
+    /// </summary>
+    public async Task<string> UploadPartAsync(string bucket, string key, string uploadId, int number, Stream source, long offset, long length, CancellationToken cancellationToken = default)
     {
+        if (length is < 0 or > MaxPartBytes || offset < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(length), $"A part is 0–{MaxPartBytes} bytes at a non-negative offset (asked {length} at {offset}).");
+        }
+
+        byte[] md5 = await PartStream.Md5Async(source, offset, length, cancellationToken);
         return await _partRetry.ExecuteAsync(async ct =>
         {
+            source.Position = offset;
+            using var content = new StreamContent(new PartStream(source, length), PartStream.BufferBytes);
+            content.Headers.ContentLength = length;
+            content.Headers.ContentMD5 = md5;
             using HttpResponseMessage response = await SendAsync(HttpMethod.Put, bucket, key,
-                [new("partNumber", number.ToString(CultureInfo.InvariantCulture)), new("uploadId", uploadId)], body, ct);
+                [new("partNumber", number.ToString(CultureInfo.InvariantCulture)), new("uploadId", uploadId)], content, ct);
             return response.Headers.ETag?.Tag ?? throw new AlibabaException(200, "MissingETag", $"OSS answered part {number} without an ETag.", null);
         }, cancellationToken);
     }
 
-    private async Task<XDocument> SendXmlAsync(HttpMethod method, string bucket, string key, KeyValuePair<string, string?>[] query, ReadOnlyMemory<byte>? body, CancellationToken cancellationToken)
+    private async Task<XDocument> SendXmlAsync(HttpMethod method, string bucket, string key, KeyValuePair<string, string?>[] query, byte[]? body, CancellationToken cancellationToken)
     {
-        using HttpResponseMessage response = await SendAsync(method, bucket, key, query, body, cancellationToken);
+        using HttpContent? content = body is null ? null : new ByteArrayContent(body) { Headers = { ContentMD5 = MD5Of(body) } };
+        using HttpResponseMessage response = await SendAsync(method, bucket, key, query, content, cancellationToken);
         string text = await response.Content.ReadAsStringAsync(cancellationToken);
         return text.Length == 0 ? new XDocument(new XElement("Empty")) : XDocument.Parse(text);
     }
 
-    private async Task<HttpResponseMessage> SendAsync(HttpMethod method, string bucket, string key, KeyValuePair<string, string?>[] query, ReadOnlyMemory<byte>? body, CancellationToken cancellationToken)
+#pragma warning disable CA5351 // Content-MD5 is OSS's integrity check of a body on the wire, not a security measure.
+    private static byte[] MD5Of(byte[] body) => MD5.HashData(body);
+#pragma warning restore CA5351
+
+    /// <summary>Sends a signed request; a <paramref name="content"/> carries its Content-MD5 (signed) and stays the caller's to dispose.</summary>
+    private async Task<HttpResponseMessage> SendAsync(HttpMethod method, string bucket, string key, KeyValuePair<string, string?>[] query, HttpContent? content, CancellationToken cancellationToken)
     {
         bool pathStyle = options.OssEndpoint is not null;
         Uri baseUri = options.OssEndpoint ?? new Uri($"https://{bucket}.oss-{region}{(options.UseVpcEndpoint ? "-internal" : "")}.aliyuncs.com");
@@ -156,15 +179,11 @@ internal sealed class OssClient(HttpClient http, AlibabaOptions options, string 
             headers[OssSignatureV4.SecurityTokenHeader] = token;
         }
 
-        if (body is { } content)
+        if (content is not null)
         {
-            request.Content = new ReadOnlyMemoryContent(content);
-#pragma warning disable CA5351 // Content-MD5 is OSS's integrity check of a part on the wire, not a security measure.
-            string md5 = Convert.ToBase64String(MD5.HashData(content.Span));
-#pragma warning restore CA5351
-            request.Content.Headers.ContentMD5 = Convert.FromBase64String(md5);
-            request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
-            headers["content-md5"] = md5;
+            request.Content = content;
+            content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
+            headers["content-md5"] = Convert.ToBase64String(content.Headers.ContentMD5 ?? throw new InvalidOperationException("A body is sent with its Content-MD5."));
             headers["content-type"] = "application/octet-stream";
         }
 

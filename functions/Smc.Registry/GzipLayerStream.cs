@@ -9,7 +9,7 @@ namespace Smc.Registry;
 /// (a few MiB in flight, never the whole layer), with the tar's digest (<see cref="DiffId"/>) once it has been read to
 /// the end. The same tar gives the same bytes every time, so a push can open it again to resume.
 /// </summary>
-public sealed class GzipLayerStream : Stream
+public sealed class GzipLayerStream : Smc.Core.IO.ReadOnlyStream
 {
     private readonly Channel<byte[]> _chunks = Channel.CreateBounded<byte[]>(new BoundedChannelOptions(8) { SingleReader = true, SingleWriter = true });
     private readonly CancellationTokenSource _stop = new();
@@ -57,17 +57,7 @@ public sealed class GzipLayerStream : Stream
     /// <summary>The digest of the uncompressed tar (the config's diff_id), known once the stream was read to its end.</summary>
     public Task<string> DiffId => _diffId.Task;
 
-    public override bool CanRead => true;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => false;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position { get => _position; set => throw new NotSupportedException(); }
-
-    public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
+    protected override long BytesRead => _position;
 
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
@@ -91,19 +81,6 @@ public sealed class GzipLayerStream : Stream
         _position += n;
         return n;
     }
-
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-    public override void Flush()
-    {
-    }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     public override async ValueTask DisposeAsync()
     {

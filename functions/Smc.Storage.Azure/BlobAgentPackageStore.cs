@@ -14,7 +14,7 @@ internal sealed class BlobAgentPackageStore(BlobContainerClient container, TimeP
         BlobClient blob = container.GetBlobClient(BlobName(runtime));
         using var hashing = new HashingReadStream(content);
         await StorageErrors.Guard(() => blob.UploadAsync(hashing, overwrite: true, cancellationToken));
-        var info = new AgentPackageInfo(runtime, hashing.BytesRead, hashing.Sha256Hex(), clock.GetUtcNow());
+        var info = new AgentPackageInfo(runtime, hashing.Count, hashing.Sha256Hex(), clock.GetUtcNow());
         await StorageErrors.Guard(() => blob.SetMetadataAsync(
             new Dictionary<string, string>
             {
@@ -56,31 +56,22 @@ internal sealed class BlobAgentPackageStore(BlobContainerClient container, TimeP
     private static string BlobName(string runtime) => runtime + "/smc-agent";
 
     /// <summary>Passes a stream through while hashing what is read.</summary>
-    private sealed class HashingReadStream(Stream inner) : Stream
+    private sealed class HashingReadStream(Stream inner) : Smc.Core.IO.ReadOnlyStream
     {
         private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        private long _read;
 
-        public long BytesRead { get; private set; }
+        public long Count => _read;
+
+        protected override long BytesRead => _read;
 
         public string Sha256Hex() => Convert.ToHexStringLower(_hash.GetHashAndReset());
-
-        public override bool CanRead => true;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => false;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position { get => BytesRead; set => throw new NotSupportedException(); }
-
-        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
         public override int Read(Span<byte> buffer)
         {
             int n = inner.Read(buffer);
             _hash.AppendData(buffer[..n]);
-            BytesRead += n;
+            _read += n;
             return n;
         }
 
@@ -88,22 +79,9 @@ internal sealed class BlobAgentPackageStore(BlobContainerClient container, TimeP
         {
             int n = await inner.ReadAsync(buffer, cancellationToken);
             _hash.AppendData(buffer.Span[..n]);
-            BytesRead += n;
+            _read += n;
             return n;
         }
-
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-        public override void Flush()
-        {
-        }
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
         protected override void Dispose(bool disposing)
         {

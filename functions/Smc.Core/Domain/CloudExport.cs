@@ -37,7 +37,7 @@ public sealed class CloudExportDisk
 
     public long SizeBytes { get; init; }
 
-    public int PartSize { get; init; }
+    public long PartSize { get; init; }
 
     /// <summary>The multipart upload under way (null before it starts and once it completed or was aborted).</summary>
     public string? UploadId { get; set; }

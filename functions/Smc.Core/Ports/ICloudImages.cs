@@ -70,8 +70,11 @@ public interface ICloudImages
     /// <summary>The parts numbered [<paramref name="firstPart"/>, <paramref name="lastPart"/>] the upload has (all pages).</summary>
     Task<IReadOnlyList<CloudPart>> ListPartsAsync(CloudObject target, string uploadId, int firstPart = 1, int lastPart = int.MaxValue, CancellationToken cancellationToken = default);
 
-    /// <summary>Uploads (or replaces) one part; returns its ETag.</summary>
-    Task<string> UploadPartAsync(CloudObject target, string uploadId, int number, ReadOnlyMemory<byte> body, CancellationToken cancellationToken = default);
+    /// <summary>
+    /// Uploads (or replaces) one part, the <paramref name="length"/> bytes of <paramref name="source"/> (seekable) at
+    /// <paramref name="offset"/>, streamed: memory stays bounded whatever the part size. Returns its ETag.
+    /// </summary>
+    Task<string> UploadPartAsync(CloudObject target, string uploadId, int number, Stream source, long offset, long length, CancellationToken cancellationToken = default);
 
     Task CompleteUploadAsync(CloudObject target, string uploadId, IReadOnlyList<CloudPart> parts, CancellationToken cancellationToken = default);
 
@@ -153,7 +156,7 @@ public sealed class UnconfiguredCloudImages : ICloudImages
 
     public Task<IReadOnlyList<CloudPart>> ListPartsAsync(CloudObject target, string uploadId, int firstPart = 1, int lastPart = int.MaxValue, CancellationToken cancellationToken = default) => throw NotConfigured();
 
-    public Task<string> UploadPartAsync(CloudObject target, string uploadId, int number, ReadOnlyMemory<byte> body, CancellationToken cancellationToken = default) => throw NotConfigured();
+    public Task<string> UploadPartAsync(CloudObject target, string uploadId, int number, Stream source, long offset, long length, CancellationToken cancellationToken = default) => throw NotConfigured();
 
     public Task CompleteUploadAsync(CloudObject target, string uploadId, IReadOnlyList<CloudPart> parts, CancellationToken cancellationToken = default) => throw NotConfigured();
 

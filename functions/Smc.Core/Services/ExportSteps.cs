@@ -25,10 +25,13 @@ public sealed class ExportSteps(
     public const int MinPartSize = 8 << 20;
     public const int MaxParts = 10_000;
 
+    /// <summary>OSS's largest part.</summary>
+    public const long MaxPartSize = 5L << 30;
+
     /// <summary>Parts one upload activity sends (an activity stays a few minutes long at most, as Functions want).</summary>
     public const int PartsPerActivity = 16;
 
-    /// <summary>Parts an activity uploads at once (each holds one part in memory).</summary>
+    /// <summary>Parts an activity uploads at once (each streamed through one 1 MiB buffer, whatever the part size).</summary>
     public const int PartParallelism = 4;
 
     private const string EfiSystemPartition = "C12A7328-F81F-11D2-BA4B-00A0C93EC93B";
@@ -106,6 +109,11 @@ public sealed class ExportSteps(
             {
                 return Failed(Code(e), Explain(e, job, null));
             }
+        }
+
+        if (image.Disks.FirstOrDefault(d => PartSizeFor(d.SizeBytes) > MaxPartSize) is { } huge)
+        {
+            return Failed("Alibaba.DiskTooLarge", $"Disk {huge.Index} is {huge.SizeBytes} bytes: OSS takes at most {MaxParts} parts of {MaxPartSize} bytes ({MaxParts * MaxPartSize} bytes) in one object, so it can't be imported as an ECS image.");
         }
 
         int round = run.Round;
@@ -225,11 +233,9 @@ public sealed class ExportSteps(
                 for (int i = w; i < todo.Count; i += workers)
                 {
                     int number = todo[i];
-                    byte[] body = new byte[PartLength(disk, number)];
-                    content.Position = (long)(number - 1) * disk.PartSize;
-                    await content.ReadExactlyAsync(body, ct);
-                    await cloud.UploadPartAsync(target, uploadId, number, body, ct);
-                    Interlocked.Add(ref sentBytes, body.Length);
+                    long length = PartLength(disk, number);
+                    await cloud.UploadPartAsync(target, uploadId, number, content, (number - 1) * disk.PartSize, length, ct);
+                    Interlocked.Add(ref sentBytes, length);
                 }
             });
 
@@ -505,12 +511,12 @@ public sealed class ExportSteps(
         }
     }
 
-    /// <summary>Parts of at least <see cref="MinPartSize"/>, whole MiB, few enough for OSS's 10,000.</summary>
-    internal static int PartSizeFor(long diskBytes)
+    /// <summary>Parts of at least <see cref="MinPartSize"/>, whole MiB, few enough for OSS's 10,000 (in <c>long</c>: a disk past 20 TiB needs parts past 2 GiB).</summary>
+    public static long PartSizeFor(long diskBytes)
     {
         long needed = (diskBytes + MaxParts - 1) / MaxParts;
-        long mib = 1 << 20;
-        return (int)Math.Max(MinPartSize, (needed + mib - 1) / mib * mib);
+        const long mib = 1 << 20;
+        return Math.Max(MinPartSize, (needed + mib - 1) / mib * mib);
     }
 
     /// <summary>An ECS image name: 2–128 characters of [A-Za-z0-9.:_-], starting with a letter, not acs:/aliyun; unique per round and attempt.</summary>
@@ -546,9 +552,9 @@ public sealed class ExportSteps(
 
     private static ExportPlan Failed(string code, string message) => new(null, [], 0, code, message);
 
-    private static int PartCount(CloudExportDisk disk) => (int)((disk.SizeBytes + disk.PartSize - 1) / disk.PartSize);
+    private static int PartCount(CloudExportDisk disk) => checked((int)((disk.SizeBytes + disk.PartSize - 1) / disk.PartSize));
 
-    private static long PartLength(CloudExportDisk disk, int number) => Math.Min(disk.PartSize, disk.SizeBytes - ((long)(number - 1) * disk.PartSize));
+    private static long PartLength(CloudExportDisk disk, int number) => Math.Min(disk.PartSize, disk.SizeBytes - ((number - 1) * disk.PartSize));
 
     private static CloudObject Target(CloudExport export, CloudExportDisk disk) => new(export.RegionId, disk.Bucket, disk.Key);
 
