@@ -61,6 +61,8 @@ public sealed class RegistryClient
     private readonly ConcurrentDictionary<string, string> _tokens = new(StringComparer.Ordinal);
     private readonly ResiliencePipeline _retry;
     private readonly Func<Uri, bool> _realmAllowed;
+    private readonly int _recoveryAttempts;
+    private readonly TimeSpan _firstDelay;
     private volatile bool _basic;
 
     /// <param name="registry">The registry's base address, e.g. <c>http://127.0.0.1:5000</c> or <c>https://registry.example</c>.</param>
@@ -75,16 +77,24 @@ public sealed class RegistryClient
         _base = registry;
         _credentials = credentials;
         _realmAllowed = realmAllowed ?? (realm => new RegistryAllowList(new RegistryOptions()).AllowsRealm(registry, realm));
+        _recoveryAttempts = recoveryAttempts;
+        _firstDelay = firstDelay ?? TimeSpan.FromMilliseconds(250);
         _retry = new ResiliencePipelineBuilder().AddRetry(new RetryStrategyOptions
         {
             MaxRetryAttempts = recoveryAttempts,
             BackoffType = DelayBackoffType.Exponential,
-            Delay = firstDelay ?? TimeSpan.FromMilliseconds(250),
-            MaxDelay = TimeSpan.FromSeconds(5),
+            Delay = _firstDelay,
+            MaxDelay = MaxDelay,
             UseJitter = true,
             ShouldHandle = new PredicateBuilder().Handle<HttpRequestException>().Handle<RegistryException>(e => !e.UserError),
         }).Build();
     }
+
+    /// <summary>The longest wait between two attempts.</summary>
+    public static TimeSpan MaxDelay { get; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>How long one blob's upload may go without a chunk accepted before it ends with <c>PUSH_STALLED</c>, whatever the attempts left.</summary>
+    public TimeSpan StallLimit { get; init; } = TimeSpan.FromMinutes(10);
 
     public PushStats Stats { get; } = new();
 
@@ -154,6 +164,7 @@ public sealed class RegistryClient
         string location = await StartUploadAsync(repository, cancellationToken);
         long offset = 0;
         byte[] buffer = new byte[(int)Math.Min(chunkSize, Math.Max(1, size))];
+        var stalls = new StallGuard(this);
         while (offset < size)
         {
             int n = await ReadFullyAsync(read, offset, buffer.AsMemory(0, (int)Math.Min(buffer.Length, size - offset)), cancellationToken);
@@ -162,10 +173,13 @@ public sealed class RegistryClient
                 location = await PatchAsync(repository, location, offset, buffer.AsMemory(0, n), cancellationToken);
                 offset += n;
                 Stats.AddBytes(n);
+                stalls.Progressed();
             }
             catch (Exception e) when (Recoverable(e, cancellationToken))
             {
-                // The registry restarted or failed mid-chunk: continue from what it has for the session, or start over.
+                // The registry restarted or failed mid-chunk: continue from what it has for the session, or start over —
+                // a bounded number of times in a row (a registry that fails every PATCH ends the push, not loops it).
+                await stalls.FailedAsync(e, offset, cancellationToken);
                 (location, offset) = await RecoverAsync(repository, location, e, cancellationToken);
                 Stats.AddResumed();
             }
@@ -203,6 +217,7 @@ public sealed class RegistryClient
         string location = await StartUploadAsync(repository, cancellationToken);
         byte[] buffer = new byte[chunkSize];
         long resumeAt = 0;
+        var stalls = new StallGuard(this);
         while (true)
         {
             using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
@@ -237,9 +252,11 @@ public sealed class RegistryClient
                         hash.AppendData(buffer, 0, n);
                         offset += n;
                         Stats.AddBytes(n);
+                        stalls.Progressed();
                     }
                     catch (Exception e) when (Recoverable(e, cancellationToken))
                     {
+                        await stalls.FailedAsync(e, offset, cancellationToken);
                         (location, resumeAt) = await RecoverAsync(repository, location, e, cancellationToken);
                         Stats.AddResumed();
                         interrupted = true;
@@ -473,7 +490,58 @@ public sealed class RegistryClient
             request.Headers.Authorization = Basic(_credentials);
         }
 
-        return await _http.SendAsync(request, ct);
+        return await SendHttpAsync(request, ct);
+    }
+
+    /// <summary>
+    /// One HTTP exchange. A TLS handshake that fails is not transient — most often a registry that speaks plain HTTP, or
+    /// a certificate this host doesn't trust — so it ends at once with <c>TLS_FAILED</c> and what to set, not in retries.
+    /// </summary>
+    private async Task<HttpResponseMessage> SendHttpAsync(HttpRequestMessage request, CancellationToken ct)
+    {
+        try
+        {
+            return await _http.SendAsync(request, ct);
+        }
+        catch (HttpRequestException e) when (e.InnerException is System.Security.Authentication.AuthenticationException)
+        {
+            string host = request.RequestUri!.IsDefaultPort ? request.RequestUri.Host : $"{request.RequestUri.Host}:{request.RequestUri.Port}";
+            throw new RegistryException(0, "TLS_FAILED",
+                $"The TLS handshake with {host} failed ({e.InnerException.Message}). If the registry speaks plain HTTP, name it in SMC_REGISTRY__INSECURE; otherwise make its certificate trusted on the control plane's host.",
+                userError: true, e);
+        }
+    }
+
+    /// <summary>
+    /// Bounds the recoveries of one blob's upload: after <see cref="_recoveryAttempts"/> failed chunks in a row, or
+    /// <see cref="StallLimit"/> without a chunk accepted, the push ends with <c>PUSH_STALLED</c>. Between two attempts it
+    /// waits as the other retries do (exponential from the first delay, at most <see cref="MaxDelay"/>).
+    /// </summary>
+    private sealed class StallGuard(RegistryClient client)
+    {
+        private int _inRow;
+        private long _since = System.Diagnostics.Stopwatch.GetTimestamp();
+
+        public void Progressed()
+        {
+            _inRow = 0;
+            _since = System.Diagnostics.Stopwatch.GetTimestamp();
+        }
+
+        public async Task FailedAsync(Exception failure, long offset, CancellationToken ct)
+        {
+            _inRow++;
+            TimeSpan stalled = System.Diagnostics.Stopwatch.GetElapsedTime(_since);
+            if (_inRow > client._recoveryAttempts || stalled > client.StallLimit)
+            {
+                throw new RegistryException(failure is RegistryException r ? r.Status : 0, "PUSH_STALLED",
+                    $"The registry failed {_inRow} chunk uploads in a row at byte {offset} over {stalled.TotalSeconds:F0} s (last: {failure.Message}); the push stops here.",
+                    userError: false, failure);
+            }
+
+            double wait = Math.Min(client._firstDelay.TotalMilliseconds * Math.Pow(2, _inRow - 1), MaxDelay.TotalMilliseconds);
+            await Task.Delay(TimeSpan.FromMilliseconds(wait), ct);
+        }
     }
 
     /// <summary>The token endpoint of a Bearer challenge (<c>realm</c>, <c>service</c>, <c>scope</c>), with the credentials when there are some.</summary>
@@ -504,7 +572,7 @@ public sealed class RegistryClient
             request.Headers.Authorization = Basic(_credentials);
         }
 
-        using HttpResponseMessage response = await _http.SendAsync(request, ct);
+        using HttpResponseMessage response = await SendHttpAsync(request, ct);
         if (!response.IsSuccessStatusCode)
         {
             throw (int)response.StatusCode is 401 or 403 ? Unauthorized() : await ErrorAsync(response, ct);

@@ -14,6 +14,12 @@ public sealed class RegistryException : Exception
         Code = code;
     }
 
+    /// <summary>A refusal whose kind isn't told by an HTTP status (a failed TLS handshake, a push that stopped progressing).</summary>
+    public RegistryException(int status, string code, string message, bool userError, Exception? inner = null)
+        : this(status, code, message, inner) => _userError = userError;
+
+    private readonly bool? _userError;
+
     public RegistryException()
         : this(0, "UNKNOWN", "The registry request failed.")
     {
@@ -34,5 +40,5 @@ public sealed class RegistryException : Exception
     public string Code { get; }
 
     /// <summary>4xx other than 408/429: credentials, permissions, names, a manifest the registry won't take.</summary>
-    public bool UserError => Status is >= 400 and < 500 and not (408 or 429);
+    public bool UserError => _userError ?? Status is >= 400 and < 500 and not (408 or 429);
 }

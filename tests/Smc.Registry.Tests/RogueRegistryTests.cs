@@ -8,7 +8,9 @@ namespace Smc.Registry.Tests;
 /// <summary>
 /// A registry that tries to get the login sent elsewhere: a Bearer challenge whose realm is another host, an upload
 /// session on another host. A second listener ("the attacker") records every Authorization header it is sent: it must
-/// see none, and the push must fail with a clear code rather than follow.
+/// see none, and the push must fail with a clear code rather than follow. And registries that would keep a push going
+/// forever: one that fails every chunk, one that answers TLS in plain HTTP — each ends with its code, counted on the
+/// registry's side.
 /// </summary>
 public sealed class RogueRegistryTests
 {
@@ -56,6 +58,73 @@ public sealed class RogueRegistryTests
         Assert.Contains(registry.Requests, r => r.Authorization == basic); // the registry itself got the login
         Assert.Equal(["PATCH", "PUT"], attacker.Requests.Select(r => r.Method));
         Assert.All(attacker.Requests, r => Assert.Null(r.Authorization));
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task RegistryThatFailsEveryChunk_PushEndsWithPushStalled_AfterABoundedNumberOfAttempts(bool stream)
+    {
+        // Every PATCH answers 500 and the session's status says nothing was kept: each recovery succeeds, the next PATCH
+        // fails again. The push used to go round this loop for ever.
+        using var registry = new Listener("127.0.0.1", r => r.Method switch
+        {
+            "HEAD" => (404, null, null),
+            "POST" => (202, ("Location", "/v2/app/blobs/uploads/1"), null),
+            "PATCH" => (500, null, null),
+            "GET" => (204, ("Range", "0-0"), null),
+            _ => (400, null, null),
+        });
+        var client = new RegistryClient(new HttpClient(), new Uri($"http://127.0.0.1:{registry.Port}"), recoveryAttempts: 3, firstDelay: TimeSpan.FromMilliseconds(1));
+        byte[] layer = new byte[100];
+
+        RegistryException e = await Assert.ThrowsAsync<RegistryException>(() => stream
+            ? client.PushStreamAsync("app", _ => Task.FromResult<Stream>(new MemoryStream(layer)))
+            : client.PushBlobAsync("app", layer));
+
+        Assert.Equal("PUSH_STALLED", e.Code);
+        Assert.False(e.UserError);
+        // 3 recoveries in a row allowed: the 4th failed PATCH ends it.
+        Assert.Equal(4, registry.Requests.Count(r => r.Method == "PATCH"));
+        Assert.DoesNotContain(registry.Requests, r => r.Method == "PUT");
+    }
+
+    [Fact]
+    public async Task TlsToARegistryThatSpeaksPlainHttp_FailsAtOnce_WithTlsFailedAndWhatToSet()
+    {
+        using var plain = new TcpListener(IPAddress.Loopback, 0);
+        plain.Start();
+        int connections = 0;
+        _ = Task.Run(async () =>
+        {
+            while (true)
+            {
+                TcpClient peer;
+                try
+                {
+                    peer = await plain.AcceptTcpClientAsync();
+                }
+                catch (Exception e) when (e is SocketException or ObjectDisposedException)
+                {
+                    return;
+                }
+
+                Interlocked.Increment(ref connections);
+                using (peer)
+                {
+                    await peer.GetStream().WriteAsync("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"u8.ToArray());
+                }
+            }
+        });
+        int port = ((IPEndPoint)plain.LocalEndpoint).Port;
+        var client = new RegistryClient(new HttpClient(), new Uri($"https://127.0.0.1:{port}"), Login, firstDelay: TimeSpan.FromMilliseconds(1));
+
+        RegistryException e = await Assert.ThrowsAsync<RegistryException>(() => client.PushBlobAsync("app", "layer"u8.ToArray()));
+
+        Assert.Equal("TLS_FAILED", e.Code);
+        Assert.True(e.UserError);
+        Assert.Contains("SMC_REGISTRY__INSECURE", e.Message, StringComparison.Ordinal);
+        Assert.Equal(1, Volatile.Read(ref connections)); // not retried: 13 connections before
     }
 
     /// <summary>An HTTP listener on a free port that answers with <c>respond</c> and records each request's method, path and Authorization.</summary>

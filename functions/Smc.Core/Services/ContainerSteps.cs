@@ -19,6 +19,7 @@ public sealed class ContainerSteps(
     IRecordStore<SourceServer> sources,
     ImageService images,
     IContainerRegistry registry,
+    RunArchive runArchive,
     TimeProvider clock,
     ILogger<ContainerSteps> logger)
 {
@@ -50,6 +51,7 @@ public sealed class ContainerSteps(
         try
         {
             ContainerPushed pushed = await registry.PushAsync(push, async ct => (await images.OpenDiskAsync(imageId, "0", "raw", ct)).Content);
+            List<ReplicationJobRun> leaving = [];
             await jobs.UpdateAsync(job.JobId, j =>
             {
                 ReplicationJobRun x = j.ReplicationJobRuns.First(r => r.Round == round);
@@ -64,10 +66,11 @@ public sealed class ContainerSteps(
                     Layers = [.. below, new ContainerLayerRecord { Digest = pushed.Layer.Digest, Size = pushed.Layer.Size, DiffId = pushed.Layer.DiffId, Round = round, CreatedAt = pushed.Layer.Created }],
                     PushedAt = clock.GetUtcNow(),
                 };
-                j.BoundRunHistory();
+                leaving = j.BoundRunHistory();
                 j.UpdatedAt = clock.GetUtcNow();
                 return true;
             });
+            await runArchive.KeepAsync(job.JobId, leaving);
             logger.LogInformation("Pushed {Registry}/{Repository} {Tags} for {JobId} round {Round}: {Digest} ({Layers} layers, the new one {Bytes} bytes)",
                 host, repository, string.Join(", ", push.Tags), job.JobId, round, pushed.ManifestDigest, below.Count + 1, pushed.Layer.Size);
             await ApplyRetentionAsync(job.JobId);
@@ -76,6 +79,12 @@ public sealed class ContainerSteps(
         catch (CloudRequestException e) when (e.Code == "BLOB_UNKNOWN" && below.Count > 0)
         {
             return await BaseLostAsync(job, host, repository, e.Message);
+        }
+        catch (CloudRequestException e) when (e.Code is "PUSH_STALLED" or "TLS_FAILED")
+        {
+            // The client's bounded retries are spent (a registry that fails every chunk) or can't help (TLS against plain
+            // HTTP): the round ends with the code now rather than in the activity's retries. Its image is kept.
+            return new ExportStepResult("Registry." + e.Code, $"The push of {repository} to {host} stopped: {e.Message} Then start the job again: the round's image is kept.");
         }
         catch (CloudRequestException e) when (e.UserError && e.Code.StartsWith("ACR.", StringComparison.Ordinal))
         {
