@@ -12,7 +12,7 @@ var config = new Option<string>("--config") { Description = "Agent config file (
 var disk = new Option<string[]>("--disk") { Description = "Disk to read: a block device or a disk image file (repeatable; default: all disks).", AllowMultipleArgumentsPerToken = false };
 var json = new Option<bool>("--json") { Description = "Print JSON instead of a table." };
 var server = new Option<string>("--server") { Description = "Control plane URL, e.g. http://10.0.0.5:7071.", Required = true };
-var code = new Option<string>("--code") { Description = "Activation code from POST /api/v1/access-tokens.", Required = true };
+var code = new Option<string?>("--code") { Description = "Activation code from POST /api/v1/access-tokens (or SMC_ACTIVATION_CODE in the environment, which other users can't read the way they read a command line)." };
 var name = new Option<string?>("--name") { Description = "Source server name (default: the host name)." };
 var force = new Option<bool>("--force") { Description = "Register again even if this agent is registered already." };
 var unitDir = new Option<string>("--unit-dir") { Description = "Where the systemd unit goes.", DefaultValueFactory = _ => InstallCommand.DefaultUnitDir };
@@ -20,12 +20,12 @@ var noStart = new Option<bool>("--no-start") { Description = "Write or remove th
 var purge = new Option<bool>("--purge") { Description = "Also delete the config file (the source credential)." };
 
 var inspect = new Command("inspect", "Show disks, partition tables, partitions, file systems and used bytes.") { disk, json };
-inspect.SetAction(p => Guard(() => InspectCommand.Run(p.GetValue(disk) ?? [], p.GetValue(json), console)));
+inspect.SetAction(p => Guard(() => InspectCommand.Run(p.GetValue(disk) ?? [], p.GetValue(json), console, errors)));
 
 var rootDir = new Option<string?>("--root") { Description = "Root file system a ContainerImage job captures (default: /)." };
 var register = new Command("register", "Register this machine as a source server with an activation code.") { server, code, disk, name, force, rootDir };
 register.SetAction((p, ct) => GuardAsync(() => RegisterCommand.RunAsync(
-    p.GetValue(server)!, p.GetValue(code)!, p.GetValue(disk) ?? [], p.GetValue(name), p.GetValue(force), p.GetValue(config)!, console, ct, p.GetValue(rootDir))));
+    p.GetValue(server)!, ActivationCode(p.GetValue(code)), p.GetValue(disk) ?? [], p.GetValue(name), p.GetValue(force), p.GetValue(config)!, console, ct, p.GetValue(rootDir))));
 
 var run = new Command("run", "Run the agent: heartbeats, commands from the control plane, uploads.");
 run.SetAction((p, ct) => GuardAsync(() => RunCommand.RunAsync(p.GetValue(config)!, Console.Out, ct)));
@@ -102,7 +102,7 @@ migrate.SetAction((p, ct) =>
     }
 
     return GuardAsync(() => MigrateCommand.RunAsync(
-        p.GetValue(server)!, p.GetValue(code)!, p.GetValue(disk) ?? [],
+        p.GetValue(server)!, ActivationCode(p.GetValue(code)), p.GetValue(disk) ?? [],
         new MigrateOptions(p.GetValue(name), p.GetValue(imageName), p.GetValue(systemDiskSize), p.GetValue(threads), p.GetValue(bandwidth), p.GetValue(compress), p.GetValue(json), fields, p.GetValue(rootDir)),
         p.GetValue(config)!, Console.Error, ct));
 });
@@ -188,3 +188,10 @@ async Task<int> GuardAsync(Func<Task<int>> action)
         return ExitCodes.Interrupted;
     }
 }
+
+// The activation code: --code, else SMC_ACTIVATION_CODE (what install.sh uses: a process's environment is its user's
+// alone, its command line is anyone's). Called inside Guard, so a missing code is a usage error with exit code 2.
+static string ActivationCode(string? flag) =>
+    !string.IsNullOrWhiteSpace(flag) ? flag
+    : Environment.GetEnvironmentVariable("SMC_ACTIVATION_CODE") is { Length: > 0 } fromEnvironment ? fromEnvironment.Trim()
+    : throw new AgentException(ExitCodes.Usage, "An activation code is required: --code CODE, or SMC_ACTIVATION_CODE in the environment (not visible to other users in the process list).");

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Smc.Core.Errors;
+using Smc.Core.Options;
 using Smc.Core.Ports;
 using Smc.Core.Services;
 using Smc.Wire.Agent;
@@ -14,6 +15,63 @@ internal static class AgentRoutes
 
     /// <summary>Largest agent binary accepted (the single-file agent is about 40 MB).</summary>
     private const long MaxPackageBytes = 256L << 20;
+
+    /// <summary>
+    /// The address install.sh points agents at: SMC_CONTROL__PUBLICURL, else the request's scheme and host — a trusted
+    /// proxy's X-Forwarded-Proto/-Host when the request came through one (SMC_CONTROL__TRUSTEDPROXIES). A plain
+    /// <c>http://</c> address for a host other than loopback is refused unless SMC_CONTROL__ALLOWHTTPAGENTS: the
+    /// activation code and the agent's credential would cross the network in clear.
+    /// </summary>
+    internal static string ServerUrl(ApiCall call)
+    {
+        ControlPlaneOptions options = call.Get<Microsoft.Extensions.Options.IOptions<ControlPlaneOptions>>().Value;
+        string scheme = call.Request.Scheme, host = call.Request.Host.Value ?? "";
+        if (!string.IsNullOrEmpty(options.PublicUrl))
+        {
+            var configured = new Uri(options.PublicUrl);
+            (scheme, host) = (configured.Scheme, configured.Authority);
+        }
+        else if (call.Http.Connection.RemoteIpAddress is { } peer && IsTrustedProxy(options, peer))
+        {
+            if (Forwarded(call, "X-Forwarded-Proto") is ("http" or "https") and var proto)
+            {
+                scheme = proto;
+            }
+
+            if (Forwarded(call, "X-Forwarded-Host") is { } forwardedHost && Uri.CheckHostName(forwardedHost.Split(':')[0]) != UriHostNameType.Unknown
+                && Uri.TryCreate($"{scheme}://{forwardedHost}", UriKind.Absolute, out Uri? parsed) && parsed.Authority.Length > 0 && parsed.AbsolutePath == "/")
+            {
+                host = forwardedHost;
+            }
+        }
+
+        if (!Uri.TryCreate($"{scheme}://{host}", UriKind.Absolute, out Uri? url))
+        {
+            throw SmcException.BadRequest(ErrorCodes.InsecureServerUrl, "The request names no usable host: set SMC_CONTROL__PUBLICURL to the address agents reach.");
+        }
+
+        if (url.Scheme == Uri.UriSchemeHttp && !url.IsLoopback && !options.AllowHttpAgents)
+        {
+            throw SmcException.Conflict(ErrorCodes.InsecureServerUrl,
+                $"Agents would reach this control plane at {url.GetLeftPart(UriPartial.Authority)}, in plain HTTP: the activation code and the agent's credential would cross the network unencrypted. " +
+                "Set SMC_CONTROL__PUBLICURL to its https address (behind a TLS proxy), or name the proxy in SMC_CONTROL__TRUSTEDPROXIES, or allow plain HTTP with SMC_CONTROL__ALLOWHTTPAGENTS=true.");
+        }
+
+        return url.GetLeftPart(UriPartial.Authority);
+    }
+
+    private static bool IsTrustedProxy(ControlPlaneOptions options, System.Net.IPAddress peer)
+    {
+        System.Net.IPAddress address = peer.IsIPv4MappedToIPv6 ? peer.MapToIPv4() : peer;
+        return options.TrustedProxies.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Any(p => System.Net.IPAddress.TryParse(p, out System.Net.IPAddress? proxy) && proxy.Equals(address));
+    }
+
+    /// <summary>A forwarded header's value as the nearest proxy set it (the last of a comma-separated list), lower-cased for the scheme.</summary>
+    private static string? Forwarded(ApiCall call, string header) =>
+        call.Request.Headers[header].ToString().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).LastOrDefault() is { Length: > 0 } v
+            ? (header == "X-Forwarded-Proto" ? v.ToLowerInvariant() : v)
+            : null;
 
     public static IEnumerable<ApiRoute> All()
     {
@@ -33,7 +91,7 @@ internal static class AgentRoutes
         yield return new("AgentInstallScript", "GET", "v1/agent/install.sh", RouteAuth.ActivationCode, async call =>
         {
             AgentPackageInfo package = await call.Get<IAgentPackageStore>().GetInfoAsync("linux-x64", call.CancellationToken) ?? throw NoPackage("linux-x64");
-            string server = $"{call.Request.Scheme}://{call.Request.Host}";
+            string server = ServerUrl(call);
             return Results.Text(InstallScript.Render(server, call.ActivationCode!, package), "text/x-shellscript; charset=utf-8");
         });
         yield return new("AgentDownload", "GET", "v1/agent/download/{runtime}", RouteAuth.ActivationCode, async call =>

@@ -4,7 +4,8 @@ namespace Smc.Api.Routes;
 
 /// <summary>
 /// The shell script behind <c>GET /api/v1/agent/install.sh</c>: fetch the agent from the control plane,
-/// check its SHA-256, register with the activation code, install the systemd unit.
+/// check its SHA-256, register with the activation code, install the systemd unit. The code reaches curl on stdin and
+/// the agent in its environment (SMC_ACTIVATION_CODE), never on a command line other users can read.
 /// Overridable by environment: SMC_AGENT_DIR (binary), SMC_AGENT_CONFIG (config file), SMC_AGENT_DISKS
 /// (space-separated disks to register instead of all), SMC_NO_UNIT=1 (no systemd).
 /// </summary>
@@ -22,13 +23,14 @@ internal static class InstallScript
         tmp="$(mktemp)"
         trap 'rm -f "$tmp"' EXIT
         echo "Downloading smc-agent ({{package.SizeBytes}} bytes) from $SERVER"
-        curl -fsS -H "Authorization: Bearer $CODE" -o "$tmp" "$SERVER/api/v1/agent/download/{{package.Runtime}}"
+        # The code goes through stdin and the environment, never on a command line (/proc/*/cmdline is world-readable).
+        printf 'Authorization: Bearer %s\n' "$CODE" | curl -fsS -H @- -o "$tmp" "$SERVER/api/v1/agent/download/{{package.Runtime}}"
         echo "$SHA256  $tmp" | sha256sum -c - >/dev/null || { echo "smc-agent: checksum mismatch, nothing installed" >&2; exit 3; }
         mkdir -p "$DIR"
         install -m 0755 "$tmp" "$DIR/smc-agent"
         set --
         for d in ${SMC_AGENT_DISKS:-}; do set -- "$@" --disk "$d"; done
-        "$DIR/smc-agent" register --server "$SERVER" --code "$CODE" --config "$CONFIG" "$@"
+        SMC_ACTIVATION_CODE="$CODE" "$DIR/smc-agent" register --server "$SERVER" --config "$CONFIG" "$@"
         if [ "${SMC_NO_UNIT:-0}" != "1" ]; then
           "$DIR/smc-agent" install --config "$CONFIG"
         fi

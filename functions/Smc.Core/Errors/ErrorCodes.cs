@@ -68,6 +68,7 @@ public static class ErrorCodes
     public const string ClientTokenReused = "IdempotentParameterMismatch";
     public const string PackageNotFound = "InvalidAgentPackage.NotFound";
     public const string PackageInvalid = "InvalidAgentPackage";
+    public const string InsecureServerUrl = "OperationDenied.InsecureServerUrl";
 
     public const string RoundNotExpected = "OperationDenied.Round";
     public const string RoundNotFound = "InvalidRound.NotFound";

@@ -24,8 +24,39 @@ public sealed class ControlPlaneOptions
     /// </summary>
     public int MinSyncIntervalSeconds { get; set; } = 300;
 
+    /// <summary>
+    /// The control plane's address as sources reach it (<c>SMC_CONTROL__PUBLICURL</c>, e.g. <c>https://smc.example.com</c>):
+    /// what <c>install.sh</c> points agents at. Needed behind a proxy that terminates TLS, where the request arrives as
+    /// plain HTTP. Unset: the request's own scheme and host (or a trusted proxy's forwarded ones).
+    /// </summary>
+    public string? PublicUrl { get; set; }
+
+    /// <summary>
+    /// Addresses (comma-separated IPs) of the reverse proxies whose <c>X-Forwarded-Proto</c> and <c>X-Forwarded-Host</c>
+    /// are believed (<c>SMC_CONTROL__TRUSTEDPROXIES</c>); from anyone else those headers are ignored.
+    /// </summary>
+    public string TrustedProxies { get; set; } = "";
+
+    /// <summary>
+    /// Hand out a plain <c>http://</c> control-plane address for a host other than loopback (<c>SMC_CONTROL__ALLOWHTTPAGENTS</c>):
+    /// the activation code and the agent's credential would then cross the network unencrypted. Off by default.
+    /// </summary>
+    public bool AllowHttpAgents { get; set; }
+
     public void Validate()
     {
+        if (!string.IsNullOrEmpty(PublicUrl)
+            && (!Uri.TryCreate(PublicUrl, UriKind.Absolute, out Uri? url) || (url.Scheme != Uri.UriSchemeHttps && url.Scheme != Uri.UriSchemeHttp)
+                || url.UserInfo.Length > 0 || url.Query.Length > 0 || url.Fragment.Length > 0 || url.AbsolutePath != "/"))
+        {
+            throw new InvalidOperationException("SMC_CONTROL__PUBLICURL must be an http(s) address with no path, login or query, e.g. https://smc.example.com.");
+        }
+
+        if (TrustedProxies.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).FirstOrDefault(a => !System.Net.IPAddress.TryParse(a, out _)) is { } bad)
+        {
+            throw new InvalidOperationException($"SMC_CONTROL__TRUSTEDPROXIES holds '{bad}', which is not an IP address (comma-separated IPs).");
+        }
+
         if (HeartbeatRateSeconds is < 1 or > 3600)
         {
             throw new InvalidOperationException("SMC_CONTROL__HEARTBEATRATESECONDS must be 1–3600.");
