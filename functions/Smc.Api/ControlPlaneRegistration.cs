@@ -36,11 +36,13 @@ public static class ControlPlaneRegistration
             .Bind(configuration.GetSection("SECURITY"))
             .Validate(o => o.AllowKeyFile || !string.IsNullOrWhiteSpace(o.MasterKey),
                 "SMC_SECURITY__MASTERKEY is required here (base64 of 32 bytes, the same for every instance; in Azure a Key Vault reference).")
+            .Validate(o => o.OperatorKeyCacheSeconds is >= 1 and <= 300, "SMC_SECURITY__OPERATORKEYCACHESECONDS must be 1–300.")
             .ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<MasterKey>();
         services.AddSingleton<JobKeys>();
         services.AddSingleton<CommandSignals>();
+        services.AddSingleton<RunArchive>();
         services.AddSingleton<RoundSteps>();
         services.AddSingleton<ExportSteps>();
         services.AddSingleton<ContainerSteps>();

@@ -26,7 +26,8 @@ builder.Logging.AddFilter("DurableTask", LogLevel.Warning)
     });
 
 builder.Services.AddSmcControlPlane(builder.Configuration);
-builder.Services.AddSingleton<OperatorKeyAuth>();
+builder.Services.AddSingleton(sp => new OperatorKeyAuth(sp.GetRequiredService<Smc.Core.Ports.IKeyIndex>(), sp.GetRequiredService<TimeProvider>(),
+    TimeSpan.FromSeconds(sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<Smc.Core.Options.SecurityOptions>>().Value.OperatorKeyCacheSeconds)));
 builder.Services.AddSingleton<IOperatorAuth>(sp => sp.GetRequiredService<OperatorKeyAuth>());
 builder.Services.AddHostedService<HousekeepingService>();
 

@@ -8,19 +8,26 @@ namespace Smc.Agent.Commands;
 /// <summary><c>smc-agent inspect</c>: disks, partition tables, partitions, file systems and used bytes.</summary>
 internal static class InspectCommand
 {
-    public static int Run(IReadOnlyList<string> disks, bool json, IAnsiConsole console)
+    /// <summary>Shows the disks; a found disk that can't be read is reported on <paramref name="errors"/> and the others are still shown (exit 0 when any disk was shown, else the first one's code).</summary>
+    public static int Run(IReadOnlyList<string> disks, bool json, IAnsiConsole console, IAnsiConsole errors)
     {
-        List<DiskInfo> found = DiskDiscovery.Inspect(disks);
+        (List<DiskInfo> found, List<SkippedDisk> skipped) = DiskDiscovery.InspectDiscovered(disks);
+        foreach (SkippedDisk s in skipped)
+        {
+            errors.MarkupLineInterpolated($"[yellow]skipped:[/] {s.Reason}");
+        }
+
+        int exit = found.Count == 0 && skipped.Count > 0 ? skipped[0].ExitCode : ExitCodes.Ok;
         if (json)
         {
             console.Profile.Out.Writer.WriteLine(JsonSerializer.Serialize(found, AgentJson.Options));
-            return ExitCodes.Ok;
+            return exit;
         }
 
         if (found.Count == 0)
         {
             console.MarkupLine("[yellow]No disks found.[/] Pass --disk PATH (a block device or a disk image file).");
-            return ExitCodes.Ok;
+            return exit;
         }
 
         foreach (DiskInfo disk in found)

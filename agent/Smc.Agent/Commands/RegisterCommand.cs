@@ -1,6 +1,7 @@
 using Smc.Agent.Control;
 using Smc.Agent.Platform;
 using Smc.Wire.Agent;
+using Smc.Wire.Inventory;
 using Spectre.Console;
 
 namespace Smc.Agent.Commands;
@@ -16,6 +17,12 @@ internal static class RegisterCommand
             throw new AgentException(ExitCodes.Usage, $"Already registered as {existing.SourceId} with {existing.Server} ({configPath}). Pass --force to register again as a new source.");
         }
 
+        (List<DiskInfo> found, List<SkippedDisk> skipped) = DiskDiscovery.InspectDiscovered(disks);
+        foreach (SkippedDisk s in skipped)
+        {
+            console.MarkupLineInterpolated($"[yellow]skipped:[/] {s.Reason} Registering without it.");
+        }
+
         var request = new RegisterRequest
         {
             Name = name,
@@ -25,7 +32,7 @@ internal static class RegisterCommand
             Architecture = SystemProbe.Architecture,
             KernelLevel = SystemProbe.KernelLevel,
             SystemInfo = SystemProbe.Collect(),
-            Disks = DiskDiscovery.Inspect(disks),
+            Disks = found,
         };
 
         using var client = new ControlPlaneClient(server);

@@ -179,7 +179,13 @@ internal static class RunCommand
     {
         try
         {
-            return DiskDiscovery.Inspect(config.Disks);
+            (List<DiskInfo> disks, List<SkippedDisk> skipped) = DiskDiscovery.InspectDiscovered(config.Disks);
+            foreach (SkippedDisk s in skipped)
+            {
+                Log(log, $"disk skipped in the inventory: {s.Reason}");
+            }
+
+            return disks;
         }
         catch (AgentException e)
         {

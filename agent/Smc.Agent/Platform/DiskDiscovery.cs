@@ -25,12 +25,36 @@ internal static class DiskDiscovery
             .ToList();
     }
 
-    /// <summary>Inspects each disk and fills partition mount points from /proc/self/mounts.</summary>
+    /// <summary>Inspects each disk and fills partition mount points from /proc/self/mounts; any disk that can't be read ends it.</summary>
     public static List<DiskInfo> Inspect(IReadOnlyList<string> paths)
+    {
+        (List<DiskInfo> disks, List<SkippedDisk> skipped) = InspectAll(paths);
+        return skipped.Count == 0 ? disks : throw new AgentException(skipped[0].ExitCode, skipped[0].Reason);
+    }
+
+    /// <summary>
+    /// The disks to register or show: the named ones (<paramref name="paths"/>; one that can't be read is an error — a
+    /// typo must not pass unnoticed), or every whole disk found, where one that can't be opened (a card reader with no
+    /// card, a device another tool holds, no root) is reported in <c>Skipped</c> and the others are still inspected — a
+    /// ContainerImage job needs no block device at all.
+    /// </summary>
+    public static (List<DiskInfo> Disks, List<SkippedDisk> Skipped) InspectDiscovered(IReadOnlyList<string> paths)
+    {
+        if (paths.Count > 0)
+        {
+            return (Inspect(paths), []);
+        }
+
+        return InspectAll(WholeDisks());
+    }
+
+    /// <summary>Inspects each path, setting aside (with why) those that can't be read.</summary>
+    internal static (List<DiskInfo> Disks, List<SkippedDisk> Skipped) InspectAll(IReadOnlyList<string> paths)
     {
         Dictionary<string, string> mounts = MountPoints();
         var disks = new List<DiskInfo>();
-        foreach (string path in paths.Count > 0 ? paths : WholeDisks())
+        var skipped = new List<SkippedDisk>();
+        foreach (string path in paths)
         {
             DiskInfo disk;
             try
@@ -39,19 +63,24 @@ internal static class DiskDiscovery
             }
             catch (DiskFormatException e)
             {
-                throw new AgentException(ExitCodes.DiskError, $"{path}: {e.Message} ({e.Code})", e);
+                skipped.Add(new SkippedDisk(path, $"{path}: {e.Message} ({e.Code})", ExitCodes.DiskError));
+                continue;
             }
             catch (UnauthorizedAccessException e)
             {
-                throw new AgentException(ExitCodes.NeedsRoot, $"{path}: {e.Message}. Reading block devices needs root.", e);
+                skipped.Add(new SkippedDisk(path, $"{path}: {e.Message}. Reading block devices needs root.", ExitCodes.NeedsRoot));
+                continue;
             }
-            catch (FileNotFoundException e)
+            catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
             {
-                throw new AgentException(ExitCodes.DiskError, $"{path}: no such disk or image file.", e);
+                skipped.Add(new SkippedDisk(path, $"{path}: no such disk or image file.", ExitCodes.DiskError));
+                continue;
             }
-            catch (DirectoryNotFoundException e)
+            catch (IOException e)
             {
-                throw new AgentException(ExitCodes.DiskError, $"{path}: no such disk or image file.", e);
+                // ENOMEDIUM (a reader with no card), EBUSY, EIO: this disk, not the others.
+                skipped.Add(new SkippedDisk(path, $"{path}: can't be read ({e.Message}).", ExitCodes.DiskError));
+                continue;
             }
 
             foreach (PartitionInfo part in disk.Parts)
@@ -62,7 +91,7 @@ internal static class DiskDiscovery
             disks.Add(disk);
         }
 
-        return disks;
+        return (disks, skipped);
     }
 
     private static Dictionary<string, string> MountPoints()
@@ -86,3 +115,6 @@ internal static class DiskDiscovery
         return result;
     }
 }
+
+/// <summary>A disk that could not be inspected: why, and the exit code it ends a command with when it was named.</summary>
+internal sealed record SkippedDisk(string Path, string Reason, int ExitCode);

@@ -18,6 +18,12 @@ public sealed class SecurityOptions
     /// </summary>
     public bool AllowKeyFile { get; set; } = true;
 
+    /// <summary>
+    /// Seconds a host trusts the operator key's hash it read (<c>SMC_SECURITY__OPERATORKEYCACHESECONDS</c>, 1–300): a key
+    /// rotated by starting one host with a new SMC_ADMIN_KEY is refused by every host within this.
+    /// </summary>
+    public int OperatorKeyCacheSeconds { get; set; } = 30;
+
     /// <summary>Lifetime of a staging SAS handed to an agent.</summary>
     public int StagingSasMinutes { get; set; } = 60;
 }
