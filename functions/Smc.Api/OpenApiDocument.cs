@@ -27,6 +27,7 @@ public static partial class OpenApiDocument
         ["PatchSourceServer"] = ([], typeof(PatchSourceServerRequest)),
         ["CreateReplicationJob"] = ([], typeof(CreateReplicationJobRequest)),
         ["ListReplicationJobs"] = (["status", "sourceId", "name", "pageNumber", "pageSize"], null),
+        ["ListReplicationJobRuns"] = (["pageNumber", "pageSize"], null),
         ["CutoverReplicationJob"] = ([], typeof(CutoverRequest)),
         ["BatchReplicationJobs"] = ([], typeof(Routes.BatchRequest)),
         ["ListImages"] = (["jobId", "pageNumber", "pageSize"], null),

@@ -21,6 +21,10 @@ public sealed class ReplicationJobFunctions(FunctionsApi api)
     public Task<IActionResult> GetReplicationJob([HttpTrigger(AuthorizationLevel.Function, "get", Route = "v1/replication-jobs/{id}")] HttpRequest request, [DurableClient] DurableTaskClient client, FunctionContext context) =>
         api.RunAsync("GetReplicationJob", request, client, context);
 
+    [Function("ListReplicationJobRuns")]
+    public Task<IActionResult> ListReplicationJobRuns([HttpTrigger(AuthorizationLevel.Function, "get", Route = "v1/replication-jobs/{id}/runs")] HttpRequest request, [DurableClient] DurableTaskClient client, FunctionContext context) =>
+        api.RunAsync("ListReplicationJobRuns", request, client, context);
+
     [Function("PatchReplicationJob")]
     public Task<IActionResult> PatchReplicationJob([HttpTrigger(AuthorizationLevel.Function, "patch", Route = "v1/replication-jobs/{id}")] HttpRequest request, [DurableClient] DurableTaskClient client, FunctionContext context) =>
         api.RunAsync("PatchReplicationJob", request, client, context);

@@ -39,6 +39,14 @@ internal sealed class TableKeyIndex(TableClient table) : IKeyIndex
     public Task SetAsync(string scope, string key, string value, CancellationToken cancellationToken = default) =>
         StorageErrors.Guard(() => table.UpsertEntityAsync(Entity(scope, key, value), TableUpdateMode.Replace, cancellationToken));
 
+    public async IAsyncEnumerable<KeyValuePair<string, string>> ListAsync(string scope, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        await foreach (TableEntity e in table.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {scope}"), cancellationToken: cancellationToken))
+        {
+            yield return new(e.RowKey, e.GetString("Value") ?? "");
+        }
+    }
+
     public async Task ReleaseAsync(string scope, string key, string? value = null, CancellationToken cancellationToken = default)
     {
         NullableResponse<TableEntity> r = await StorageErrors.Guard(() =>

@@ -23,6 +23,11 @@ internal static class ReplicationJobRoutes
         });
         yield return new("GetReplicationJob", "GET", "v1/replication-jobs/{id}", RouteAuth.Operator, async call =>
             Results.Json(await call.Get<ReplicationJobService>().GetAsync(call.Route("id"), call.CancellationToken), ApiJson.Options));
+        yield return new("ListReplicationJobRuns", "GET", "v1/replication-jobs/{id}/runs", RouteAuth.Operator, async call =>
+        {
+            var page = await call.Get<ReplicationJobService>().ListRunsAsync(call.Route("id"), PageRequest.Parse(call.Query("pageNumber"), call.Query("pageSize")), call.CancellationToken);
+            return Results.Json(new { page.TotalCount, page.PageNumber, page.PageSize, replicationJobRuns = page.Items }, ApiJson.Options);
+        });
         yield return new("PatchReplicationJob", "PATCH", "v1/replication-jobs/{id}", RouteAuth.Operator, async call =>
         {
             var patch = await call.ReadJsonElementAsync();

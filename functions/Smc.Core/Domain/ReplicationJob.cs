@@ -126,20 +126,35 @@ public sealed class ReplicationJob : Ports.IDueRecord
     /// Keeps the record bounded however many rounds run (a table entity is at most 1 MiB, and a record that can't be
     /// written leaves the job stuck): only the newest pushed container run keeps the whole layer list (the next layer
     /// goes on top of it; older runs keep their own layer), and ended runs beyond the newest <see cref="MaxRunsKept"/>
-    /// are dropped unless their image is still kept or their push is the newest.
+    /// leave the record unless their image is still kept or their push is the newest. What leaves is returned, for the
+    /// run archive (<c>RunArchive</c>): history moves, it isn't lost.
     /// </summary>
-    public void BoundRunHistory()
+    public List<ReplicationJobRun> BoundRunHistory()
     {
-        ReplicationJobRun? newestPushed = ReplicationJobRuns.Where(r => r.Container is { Layers.Count: > 0 }).MaxBy(r => r.Round);
+        ReplicationJobRun? newestPushed = NewestPushed();
         foreach (ReplicationJobRun run in ReplicationJobRuns.Where(r => r.Container is not null && r != newestPushed))
         {
             run.Container!.Layers.RemoveAll(l => l.Round != run.Round);
         }
 
-        HashSet<int> keep = [.. ReplicationJobRuns.OrderByDescending(r => r.Round).Take(MaxRunsKept).Select(r => r.Round)];
-        keep.UnionWith(ReplicationJobRuns.Where(r => r.ImageId is not null).OrderByDescending(r => r.Round).Take(Math.Max(1, MaxNumberOfImageToKeep)).Select(r => r.Round));
-        ReplicationJobRuns.RemoveAll(r => r.EndTime is not null && r != newestPushed && !keep.Contains(r.Round));
+        List<ReplicationJobRun> leaving = RunsOverBound(0);
+        ReplicationJobRuns.RemoveAll(leaving.Contains);
+        return leaving;
     }
+
+    /// <summary>
+    /// The ended runs <see cref="BoundRunHistory"/> would take out of the record once <paramref name="reserve"/> more runs
+    /// were added: what to archive before an update that adds a run, so a crash between the two loses nothing.
+    /// </summary>
+    public List<ReplicationJobRun> RunsOverBound(int reserve)
+    {
+        ReplicationJobRun? newestPushed = NewestPushed();
+        HashSet<int> keep = [.. ReplicationJobRuns.OrderByDescending(r => r.Round).Take(Math.Max(0, MaxRunsKept - reserve)).Select(r => r.Round)];
+        keep.UnionWith(ReplicationJobRuns.Where(r => r.ImageId is not null).OrderByDescending(r => r.Round).Take(Math.Max(1, MaxNumberOfImageToKeep)).Select(r => r.Round));
+        return [.. ReplicationJobRuns.Where(r => r.EndTime is not null && r != newestPushed && !keep.Contains(r.Round))];
+    }
+
+    private ReplicationJobRun? NewestPushed() => ReplicationJobRuns.Where(r => r.Container is { Layers.Count: > 0 }).MaxBy(r => r.Round);
 
     public string? ErrorCode { get; set; }
 

@@ -14,6 +14,9 @@ public interface IKeyIndex
     /// <summary>Sets the key unconditionally.</summary>
     Task SetAsync(string scope, string key, string value, CancellationToken cancellationToken = default);
 
+    /// <summary>The keys of a scope with their values, in key order (keys as stored: one stored by its hash comes back as that hash).</summary>
+    IAsyncEnumerable<KeyValuePair<string, string>> ListAsync(string scope, CancellationToken cancellationToken = default);
+
     /// <summary>Removes the key if it is held by <paramref name="value"/> (any value when null).</summary>
     Task ReleaseAsync(string scope, string key, string? value = null, CancellationToken cancellationToken = default);
 }

@@ -21,6 +21,7 @@ public sealed class ReplicationJobService(
     Microsoft.Extensions.Options.IOptions<Smc.Core.Options.ControlPlaneOptions> options,
     ICloudImages cloud,
     IRegistryAllowList registries,
+    RunArchive runArchive,
     TimeProvider clock)
 {
     private static readonly JsonSerializerOptions HashJson = new(JsonSerializerDefaults.Web);
@@ -106,6 +107,13 @@ public sealed class ReplicationJobService(
 
     public async Task<ReplicationJob> GetAsync(string jobId, CancellationToken cancellationToken = default) =>
         WithLag((await jobs.GetAsync(Check(jobId), cancellationToken) ?? throw NotFound(jobId)).Value);
+
+    /// <summary>Every run of a job, newest first, a page at a time: those its record holds and those archived (<see cref="RunArchive"/>).</summary>
+    public async Task<Page<ReplicationJobRun>> ListRunsAsync(string jobId, PageRequest page, CancellationToken cancellationToken = default)
+    {
+        ReplicationJob job = (await jobs.GetAsync(Check(jobId), cancellationToken) ?? throw NotFound(jobId)).Value;
+        return page.Apply(await runArchive.AllRunsAsync(job, cancellationToken));
+    }
 
     /// <summary>Sets the computed <see cref="ReplicationJob.LagSeconds"/> of an incremental job.</summary>
     internal ReplicationJob WithLag(ReplicationJob job)
@@ -334,6 +342,7 @@ public sealed class ReplicationJobService(
         // Re-read after the orchestration ended: an export step that ran meanwhile may have started an upload.
         await AbortCloudUploadsAsync((await jobs.GetAsync(jobId, cancellationToken))?.Value ?? stored.Value, cancellationToken);
         await jobKeys.DeleteAsync(jobId, cancellationToken);
+        await runArchive.DeleteAsync(jobId, cancellationToken);
         await jobs.DeleteAsync(jobId, cancellationToken: cancellationToken);
     }
 

@@ -30,6 +30,7 @@ public sealed class RoundSteps(
     JobKeys keys,
     MasterKey master,
     CommandSignals signals,
+    RunArchive runArchive,
     IOptions<ControlPlaneOptions> options,
     TimeProvider clock,
     ILogger<RoundSteps> logger)
@@ -138,6 +139,9 @@ public sealed class RoundSteps(
         signals.Notify(job.SourceId);
 
         DateTimeOffset now = clock.GetUtcNow();
+        // Runs the new one pushes out of the record go to the archive first: a crash after the update loses none.
+        await runArchive.KeepAsync(job.JobId, job.RunsOverBound(reserve: 1));
+        List<ReplicationJobRun> leaving = [];
         await jobs.UpdateAsync(job.JobId, j =>
         {
             j.BusinessStatus = BusinessStatus.Syncing;
@@ -159,12 +163,13 @@ public sealed class RoundSteps(
             else
             {
                 j.ReplicationJobRuns.Add(new ReplicationJobRun { Round = round, Type = input.Type, StartTime = now, Final = input.Final, LayerBase = layerBase });
-                j.BoundRunHistory();
+                leaving = j.BoundRunHistory();
             }
 
             j.UpdatedAt = now;
             return true;
         });
+        await runArchive.KeepAsync(job.JobId, leaving);
         return new PrepareRoundResult(true, null, null, round);
     }
 
