@@ -18,7 +18,7 @@ internal sealed record AcsRequest(Uri Endpoint, HttpMethod Method, string Path, 
 /// Alibaba Cloud's OpenAPI over HTTP, for any product (ECS, Container Registry): every call signed (ACS3-HMAC-SHA256 by
 /// default, or for RPC-style calls the RPC HMAC-SHA1 scheme), JSON answers, errors classified by
 /// <see cref="AlibabaException"/>, throttling retried after the delay the service names, server errors retried only for
-/// calls the caller says may be repeated (idempotent, or carrying a <c>ClientToken</c>). Spec: shared/docs/alibaba-api.md §0–§3.
+/// calls the caller says may be repeated (idempotent, or carrying a <c>ClientToken</c>). Spec: docs/alibaba-api.md §0–§3.
 /// </summary>
 internal sealed class AcsClient(HttpClient http, AlibabaOptions options, TimeProvider clock)
 {

@@ -39,7 +39,7 @@ public sealed class AlibabaException : Exception
 
     public AlibabaErrorKind Kind { get; }
 
-    /// <summary>The one classifier of this boundary (shared/docs/alibaba-api.md §3.2–3.4).</summary>
+    /// <summary>The one classifier of this boundary (docs/alibaba-api.md §3.2–3.4).</summary>
     public static AlibabaErrorKind Classify(int status, string code, TimeSpan? retryAfter)
     {
         if (retryAfter is not null || code.StartsWith("Throttling", StringComparison.Ordinal))

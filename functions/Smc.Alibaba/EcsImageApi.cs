@@ -7,7 +7,7 @@ namespace Smc.Alibaba;
 /// <summary>A disk to import: where it is in OSS, its format (<c>RAW</c>, <c>VHD</c>) and size in GiB.</summary>
 internal sealed record ImportDisk(string OssBucket, string OssObject, string Format, int SizeGiB);
 
-/// <summary>What ImportImage needs (shared/docs/alibaba-api.md §4.1); <see cref="Disks"/>[0] is the system disk.</summary>
+/// <summary>What ImportImage needs (docs/alibaba-api.md §4.1); <see cref="Disks"/>[0] is the system disk.</summary>
 internal sealed record ImportImageRequest(
     string RegionId,
     string ImageName,

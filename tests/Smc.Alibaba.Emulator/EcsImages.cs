@@ -5,7 +5,7 @@ using System.Text.RegularExpressions;
 namespace Smc.Alibaba.Emulator;
 
 /// <summary>
-/// The emulated ECS image import (shared/docs/alibaba-api.md §4, §8.5): ImportImage makes an image <c>Creating</c> and a
+/// The emulated ECS image import (docs/alibaba-api.md §4, §8.5): ImportImage makes an image <c>Creating</c> and a
 /// task <c>Processing</c>; each poll (DescribeImages, DescribeTasks, DescribeTaskAttribute) advances the import by one
 /// step until it is <c>Available</c>/<c>Finished</c> — or <c>CreateFailed</c>/<c>Failed</c> when the test asks for it.
 /// ClientToken makes ImportImage idempotent; deleting an importing image is refused (<c>ImageIsImporting</c>).
@@ -167,7 +167,7 @@ internal sealed partial class EcsImages(EmulatorState state)
         };
     }
 
-    /// <summary>RunInstances (shared/docs/alibaba-api.md §4.5): one instance from an Available image, idempotent by ClientToken.</summary>
+    /// <summary>RunInstances (docs/alibaba-api.md §4.5): one instance from an Available image, idempotent by ClientToken.</summary>
     public object RunInstances(Dictionary<string, string> p)
     {
         string region = Required(p, "RegionId");

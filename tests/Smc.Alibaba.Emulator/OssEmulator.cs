@@ -9,7 +9,7 @@ namespace Smc.Alibaba.Emulator;
 
 /// <summary>
 /// Emulated OSS, path-style (<c>/{bucket}/{key}</c>): simple PUT/GET/HEAD/DELETE of objects and the multipart upload
-/// (initiate, upload part, list parts, complete, abort) of shared/docs/alibaba-api.md §5.1, each request checked for an
+/// (initiate, upload part, list parts, complete, abort) of docs/alibaba-api.md §5.1, each request checked for an
 /// <c>OSS4-HMAC-SHA256</c> signature with this class's own code (§5.3). Errors are OSS's XML.
 /// </summary>
 internal sealed class OssEmulator(EmulatorState state)

@@ -6,7 +6,7 @@ using Microsoft.AspNetCore.Http;
 namespace Smc.Alibaba.Emulator;
 
 /// <summary>
-/// Checks a request the way Alibaba's gateway does, written from shared/docs/alibaba-api.md §1–§2 without the client's
+/// Checks a request the way Alibaba's gateway does, written from docs/alibaba-api.md §1–§2 without the client's
 /// signer: ACS3-HMAC-SHA256 from the Authorization header, or the RPC HMAC-SHA1 scheme from the parameters; then the
 /// timestamp window and nonce reuse. Encoding here uses the framework's RFC 3986 <see cref="Uri.EscapeDataString"/>.
 /// </summary>

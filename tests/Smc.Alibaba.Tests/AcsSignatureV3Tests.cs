@@ -2,7 +2,7 @@ using Smc.Alibaba.Signing;
 
 namespace Smc.Alibaba.Tests;
 
-/// <summary><c>ACS3-HMAC-SHA256</c> against the vectors of shared/docs/alibaba-api.md §2.3.</summary>
+/// <summary><c>ACS3-HMAC-SHA256</c> against the vectors of docs/alibaba-api.md §2.3.</summary>
 public sealed class AcsSignatureV3Tests
 {
     private static readonly Dictionary<string, string> RunInstancesHeaders = new()

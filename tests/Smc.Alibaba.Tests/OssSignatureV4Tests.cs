@@ -2,7 +2,7 @@ using Smc.Alibaba.Signing;
 
 namespace Smc.Alibaba.Tests;
 
-/// <summary><c>OSS4-HMAC-SHA256</c> against the Go SDK v2 vector of shared/docs/alibaba-api.md §5.3.</summary>
+/// <summary><c>OSS4-HMAC-SHA256</c> against the Go SDK v2 vector of docs/alibaba-api.md §5.3.</summary>
 public sealed class OssSignatureV4Tests
 {
     private static readonly KeyValuePair<string, string?>[] GoQuery =

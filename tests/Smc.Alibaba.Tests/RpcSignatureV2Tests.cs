@@ -2,7 +2,7 @@ using Smc.Alibaba.Signing;
 
 namespace Smc.Alibaba.Tests;
 
-/// <summary>The RPC "V2" (HMAC-SHA1) signature against the vectors of shared/docs/alibaba-api.md §1.3.</summary>
+/// <summary>The RPC "V2" (HMAC-SHA1) signature against the vectors of docs/alibaba-api.md §1.3.</summary>
 public sealed class RpcSignatureV2Tests
 {
     private static Dictionary<string, string?> DescribeRegions(string timestampName = "Timestamp") => new()

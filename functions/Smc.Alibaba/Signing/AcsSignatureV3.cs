@@ -6,7 +6,7 @@ namespace Smc.Alibaba.Signing;
 /// <summary>
 /// <c>ACS3-HMAC-SHA256</c>, the current signature of Alibaba's OpenAPI (ECS, SMC, ACR…): a canonical request of method,
 /// URI, sorted encoded query, the <c>x-acs-*</c>, <c>host</c> and <c>content-type</c> headers, their names and the
-/// body's SHA-256, hashed and signed with HMAC-SHA256 under the AccessKeySecret. Spec: shared/docs/alibaba-api.md §2.
+/// body's SHA-256, hashed and signed with HMAC-SHA256 under the AccessKeySecret. Spec: docs/alibaba-api.md §2.
 /// </summary>
 internal static class AcsSignatureV3
 {

@@ -8,7 +8,7 @@ namespace Smc.Alibaba.Signing;
 /// OSS's <c>OSS4-HMAC-SHA256</c> header signature: a canonical request (URI <c>/bucket/key</c>, sorted encoded query with
 /// bare keys for empty values, the <c>x-oss-*</c>, <c>content-type</c>, <c>content-md5</c> and additional headers, the
 /// payload hash header), a string to sign over the scope <c>date/region/oss/aliyun_v4_request</c>, and a key derived
-/// from <c>"aliyun_v4" + secret</c>. Spec: shared/docs/alibaba-api.md §5.3.
+/// from <c>"aliyun_v4" + secret</c>. Spec: docs/alibaba-api.md §5.3.
 /// </summary>
 internal static class OssSignatureV4
 {

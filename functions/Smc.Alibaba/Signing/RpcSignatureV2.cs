@@ -7,7 +7,7 @@ namespace Smc.Alibaba.Signing;
 /// The RPC signature Alibaba's docs call "V2" (wire: <c>SignatureMethod=HMAC-SHA1</c>, <c>SignatureVersion=1.0</c>):
 /// every parameter but <c>Signature</c> (query and form body merged), sorted ordinally, percent-encoded, joined, and
 /// encoded once more into <c>METHOD&amp;%2F&amp;…</c>; signed with HMAC-SHA1 under <c>AccessKeySecret + "&amp;"</c>.
-/// Spec: shared/docs/alibaba-api.md §1.
+/// Spec: docs/alibaba-api.md §1.
 /// </summary>
 internal static class RpcSignatureV2
 {
