@@ -88,7 +88,7 @@ public static class ApiCallBody
     {
         if (call.Request.ContentLength > MaxBodyBytes)
         {
-            throw new SmcException(413, "InvalidParameter.BodyTooLarge", $"The body is larger than {MaxBodyBytes} bytes.");
+            throw new SmcException(413, ErrorCodes.BodyTooLarge, $"The body is larger than {MaxBodyBytes} bytes.");
         }
 
         using var buffer = new MemoryStream();
@@ -99,7 +99,7 @@ public static class ApiCallBody
             buffer.Write(chunk, 0, n);
             if (buffer.Length > MaxBodyBytes)
             {
-                throw new SmcException(413, "InvalidParameter.BodyTooLarge", $"The body is larger than {MaxBodyBytes} bytes.");
+                throw new SmcException(413, ErrorCodes.BodyTooLarge, $"The body is larger than {MaxBodyBytes} bytes.");
             }
         }
 

@@ -58,7 +58,7 @@ public sealed class OciRegistryPusher(HttpClient http, RegistryOptions options, 
     {
         if (Smc.Core.Domain.RegistryHost.Normalize(registry, out _) is not { } host || !allowed.Allows(host))
         {
-            throw new CloudRequestException("Forbidden.ContainerRegistry", $"The registry {registry} is not one this control plane pushes to: {allowed.HowToAllow}.", true, null);
+            throw new CloudRequestException(Smc.Core.Errors.ErrorCodes.RegistryNotAllowed, $"The registry {registry} is not one this control plane pushes to: {allowed.HowToAllow}.", true, null);
         }
 
         RegistryLogin? login = await logins.LoginAsync(host, cancellationToken);

@@ -38,7 +38,7 @@ public sealed class ArchitectureTests
         }
     }
 
-    private static string RepoRoot()
+    internal static string RepoRoot()
     {
         for (string? dir = AppContext.BaseDirectory; dir is not null; dir = Path.GetDirectoryName(dir))
         {

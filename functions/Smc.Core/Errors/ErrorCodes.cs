@@ -78,7 +78,63 @@ public static class ErrorCodes
     public const string InvalidFailure = "InvalidParameter.Failure";
     public const string InvalidDiskIndex = "InvalidParameter.DiskIndex";
     public const string InvalidFormat = "InvalidParameter.Format";
+    public const string BodyTooLarge = "InvalidParameter.BodyTooLarge";
     public const string InternalError = "InternalError";
+
+    // A job's statusInfo while it waits for its source, and a source's when its heartbeats stopped.
+    public const string SourceUnavailable = "SourceUnavailable";
+    public const string HeartbeatLost = "SourceUnavailable.HeartbeatLost";
+
+    // Failures an agent reports for a round (Smc.Wire's RoundFailureCodes, the only ones it may send).
+    public const string SourceDiskReadError = Smc.Wire.Agent.RoundFailureCodes.SourceReadError;
+    public const string SourceDiskUnavailable = Smc.Wire.Agent.RoundFailureCodes.SourceUnavailable;
+    public const string PreFreezeHookFailed = Smc.Wire.Agent.RoundFailureCodes.PreFreezeHookFailed;
+
+    // A round that can't go on: the job stopped meanwhile, the source has no disks, or it was deleted.
+    public const string RoundJobNotRunning = "JobNotRunning";
+    public const string RoundSourceNoDisks = "SourceNoDisks";
+    public const string RoundSourceGone = "SourceNotFound";
+
+    // A round whose destination sizes can't hold the source layout, or whose source table can't be read (Smc.Disks).
+    public const string LayoutDiskTooSmall = Smc.Disks.DiskErrorCodes.LayoutDiskTooSmall;
+    public const string LayoutShrink = Smc.Disks.DiskErrorCodes.LayoutShrink;
+    public const string LayoutUnsupported = Smc.Disks.DiskErrorCodes.LayoutUnsupported;
+    public const string InvalidMbr = Smc.Disks.DiskErrorCodes.InvalidMbr;
+    public const string InvalidGpt = Smc.Disks.DiskErrorCodes.InvalidGpt;
+
+    // Staging an agent wrote that fails a check: the round ends InError, nothing is made from it.
+    public const string StagingIntegrityPrefix = "StagingIntegrity.";
+    public const string StagingPackMissing = "StagingIntegrity.PackMissing";
+    public const string StagingPackTruncated = "StagingIntegrity.PackTruncated";
+    public const string StagingManifestTooLarge = "StagingIntegrity.ManifestTooLarge";
+    public const string StagingManifestMissing = "StagingIntegrity.ManifestMissing";
+    public const string StagingManifestChanged = "StagingIntegrity.ManifestChanged";
+    public const string StagingManifestInvalid = "StagingIntegrity.ManifestInvalid";
+    public const string StagingKeyUnwrapFailed = "StagingIntegrity.KeyUnwrapFailed";
+    public const string StagingDiskUnknown = "StagingIntegrity.DiskUnknown";
+    public const string StagingChunkOutOfBounds = "StagingIntegrity.ChunkOutOfBounds";
+    public const string StagingBaseMissing = "StagingIntegrity.BaseMissing";
+    public const string StagingBaseMismatch = "StagingIntegrity.BaseMismatch";
+
+    // A chunk that fails its own check: StagingIntegrityPrefix + Smc.Transfer's ChunkErrorCodes, or ChunkHash.
+    public const string StagingChunkTampered = "StagingIntegrity.ChunkTampered";
+    public const string StagingChunkMismatch = "StagingIntegrity.ChunkMismatch";
+    public const string StagingChunkCorrupt = "StagingIntegrity.ChunkCorrupt";
+    public const string StagingChunkUnsupported = "StagingIntegrity.ChunkUnsupported";
+    public const string StagingChunkHash = "StagingIntegrity.ChunkHash";
+
+    // Export to Alibaba Cloud. A refusal by the cloud is AlibabaPrefix + the cloud's own code.
+    public const string AlibabaPrefix = "Alibaba.";
+    public const string AlibabaLaunchPrefix = "Alibaba.Launch.";
+    public const string ExportImageMissing = "ExportImageMissing";
+    public const string AlibabaInvalidRegionId = "Alibaba.InvalidRegionId";
+    public const string AlibabaDiskTooLarge = "Alibaba.DiskTooLarge";
+    public const string AlibabaImportFailed = "Alibaba.ImportFailed";
+
+    // Container pushes. A refusal by the registry is RegistryPrefix + its OCI error code (UNAUTHORIZED, DENIED…).
+    public const string RegistryPrefix = "Registry.";
+    public const string RegistryPushStalled = "Registry.PUSH_STALLED";
+    public const string RegistryTlsFailed = "Registry.TLS_FAILED";
     public const string StepFailed = "InternalError.StepFailed";
     public const string StorageUnavailable = "ServiceUnavailable.Storage";
 }

@@ -369,7 +369,7 @@ public sealed class MigrateServerOrchestrator : TaskOrchestrator<MigrationInput,
                 case AcquireOutcome.JobGone:
                     return new MigrationResult(input.JobId, "Gone", null);
                 case AcquireOutcome.SourceGone:
-                    return await FinishAsync(context, new FinishRunInput(input.JobId, JobStatus.InError, "SourceNotFound", acquired.Message));
+                    return await FinishAsync(context, new FinishRunInput(input.JobId, JobStatus.InError, ErrorCodes.RoundSourceGone, acquired.Message));
             }
 
             if (waits >= MaxWaitsPerGeneration)

@@ -84,16 +84,16 @@ public sealed class ContainerSteps(
         {
             // The client's bounded retries are spent (a registry that fails every chunk) or can't help (TLS against plain
             // HTTP): the round ends with the code now rather than in the activity's retries. Its image is kept.
-            return new ExportStepResult("Registry." + e.Code, $"The push of {repository} to {host} stopped: {e.Message} Then start the job again: the round's image is kept.");
+            return new ExportStepResult(ErrorCodes.RegistryPrefix + e.Code, $"The push of {repository} to {host} stopped: {e.Message} Then start the job again: the round's image is kept.");
         }
         catch (CloudRequestException e) when (e.UserError && e.Code.StartsWith("ACR.", StringComparison.Ordinal))
         {
             // No temporary login from Alibaba Container Registry: the message says which setting to check.
-            return new ExportStepResult("Registry." + e.Code, e.Message + " Then start the job again.");
+            return new ExportStepResult(ErrorCodes.RegistryPrefix + e.Code, e.Message + " Then start the job again.");
         }
         catch (CloudRequestException e) when (e.UserError)
         {
-            return new ExportStepResult("Registry." + e.Code,
+            return new ExportStepResult(ErrorCodes.RegistryPrefix + e.Code,
                 $"The registry {host} refused the push of {repository}: {e.Message}. Check the control plane's login (SMC_REGISTRY__USERNAME and SMC_REGISTRY__PASSWORD, or for Alibaba Container Registry the SMC_ALIBABA__ access key) and its push permission on the repository, then start the job again.");
         }
     }

@@ -1,6 +1,7 @@
 using System.Text;
 using Microsoft.Extensions.Logging;
 using Smc.Core.Domain;
+using Smc.Core.Errors;
 using Smc.Core.Orchestration;
 using Smc.Core.Ports;
 
@@ -62,7 +63,7 @@ public sealed class ExportSteps(
 
         if (run.ImageId is null)
         {
-            return Failed("ExportImageMissing", $"Round {run.Round} has no image to export. Start the job again to run the round anew.");
+            return Failed(ErrorCodes.ExportImageMissing, $"Round {run.Round} has no image to export. Start the job again to run the round anew.");
         }
 
         if (!cloud.IsConfigured)
@@ -86,7 +87,7 @@ public sealed class ExportSteps(
                 x.Export = null;
                 return true;
             });
-            return Failed("ExportImageMissing", $"The image {run.ImageId} of round {run.Round} was deleted before its export finished. Start the job again to run a new round.");
+            return Failed(ErrorCodes.ExportImageMissing, $"The image {run.ImageId} of round {run.Round} was deleted before its export finished. Start the job again to run a new round.");
         }
 
         if (run.Export is null)
@@ -98,12 +99,12 @@ public sealed class ExportSteps(
                 IReadOnlyList<string> regions = await cloud.ListRegionsAsync(job.RegionId ?? "");
                 if (!regions.Contains(job.RegionId ?? "", StringComparer.Ordinal))
                 {
-                    return Failed("Alibaba.InvalidRegionId", $"regionId '{job.RegionId}' is not an ECS region of this account (it has {string.Join(", ", regions)}). Create a job with one of them.");
+                    return Failed(ErrorCodes.AlibabaInvalidRegionId, $"regionId '{job.RegionId}' is not an ECS region of this account (it has {string.Join(", ", regions)}). Create a job with one of them.");
                 }
             }
             catch (CloudRequestException e) when (e.Code == "NetworkError")
             {
-                return Failed("Alibaba.InvalidRegionId", $"The ECS endpoint of region '{job.RegionId}' can't be reached ({e.Message}): check the job's regionId, and that the control plane can reach Alibaba Cloud.");
+                return Failed(ErrorCodes.AlibabaInvalidRegionId, $"The ECS endpoint of region '{job.RegionId}' can't be reached ({e.Message}): check the job's regionId, and that the control plane can reach Alibaba Cloud.");
             }
             catch (CloudRequestException e) when (e.UserError)
             {
@@ -113,7 +114,7 @@ public sealed class ExportSteps(
 
         if (image.Disks.FirstOrDefault(d => PartSizeFor(d.SizeBytes) > MaxPartSize) is { } huge)
         {
-            return Failed("Alibaba.DiskTooLarge", $"Disk {huge.Index} is {huge.SizeBytes} bytes: OSS takes at most {MaxParts} parts of {MaxPartSize} bytes ({MaxParts * MaxPartSize} bytes) in one object, so it can't be imported as an ECS image.");
+            return Failed(ErrorCodes.AlibabaDiskTooLarge, $"Disk {huge.Index} is {huge.SizeBytes} bytes: OSS takes at most {MaxParts} parts of {MaxPartSize} bytes ({MaxParts * MaxPartSize} bytes) in one object, so it can't be imported as an ECS image.");
         }
 
         int round = run.Round;
@@ -399,7 +400,7 @@ public sealed class ExportSteps(
                         e.TaskId = null;
                     });
 
-                    return new ImportCheck(status, 0, "Alibaba.ImportFailed",
+                    return new ImportCheck(status, 0, ErrorCodes.AlibabaImportFailed,
                         $"ECS could not import image {imageId} in {export.RegionId} (status {status}).{why} Check that the source's system disk boots as an ECS instance expects (virtio drivers, fstab by UUID), then start the job again: the disks stay in OSS, so only the import is retried.");
             }
         }
@@ -506,7 +507,7 @@ public sealed class ExportSteps(
         catch (CloudRequestException e)
         {
             // Also after the client's retries of a transient error: the migration is done, the launch is reported.
-            return new ExportStepResult("Alibaba.Launch." + e.Code,
+            return new ExportStepResult(ErrorCodes.AlibabaLaunchPrefix + e.Code,
                 $"The migration is done and ECS image {export.ImageId} is Available in {export.RegionId}, but its test launch was refused: {e.Message}{(e.RequestId is null ? "" : $" (RequestId {e.RequestId})")}. Check instanceType, vSwitchId and securityGroupId (or the launch template) and launch the image yourself.");
         }
     }
@@ -558,7 +559,7 @@ public sealed class ExportSteps(
 
     private static CloudObject Target(CloudExport export, CloudExportDisk disk) => new(export.RegionId, disk.Bucket, disk.Key);
 
-    private static string Code(CloudRequestException e) => "Alibaba." + e.Code;
+    private static string Code(CloudRequestException e) => ErrorCodes.AlibabaPrefix + e.Code;
 
     /// <summary>The fix-it text for a cloud error: what is wrong and what to change, with the cloud's own words and request id.</summary>
     private string Explain(CloudRequestException e, ReplicationJob job, CloudExportDisk? disk)

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Smc.Core.Domain;
+using Smc.Core.Errors;
 using Smc.Core.Orchestration;
 using Smc.Core.Ports;
 
@@ -73,7 +74,7 @@ public sealed class JobSteps(
                 return false;
             }
 
-            j.StatusInfo = new StatusInfo { ErrorCode = "SourceUnavailable", ErrorMessage = message };
+            j.StatusInfo = new StatusInfo { ErrorCode = ErrorCodes.SourceUnavailable, ErrorMessage = message };
             j.UpdatedAt = clock.GetUtcNow();
             return true;
         }, cancellationToken);

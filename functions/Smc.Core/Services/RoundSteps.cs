@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Smc.Core.Domain;
+using Smc.Core.Errors;
 using Smc.Core.Images;
 using Smc.Core.Options;
 using Smc.Core.Orchestration;
@@ -62,14 +63,14 @@ public sealed class RoundSteps(
         ReplicationJob? job = (await jobs.GetAsync(input.JobId))?.Value;
         if (job is null || job.Status != JobStatus.Running)
         {
-            return new PrepareRoundResult(false, "JobNotRunning", "The job is no longer running.");
+            return new PrepareRoundResult(false, ErrorCodes.RoundJobNotRunning, "The job is no longer running.");
         }
 
         SourceServer? source = (await sources.GetAsync(job.SourceId))?.Value;
         bool container = job.TargetType == TargetType.ContainerImage;
         if (source is null || (source.Disks.Count == 0 && !container))
         {
-            return new PrepareRoundResult(false, "SourceNoDisks", $"Source server '{job.SourceId}' reported no disks. Check 'smc-agent inspect' on it and register again with --disk.");
+            return new PrepareRoundResult(false, ErrorCodes.RoundSourceNoDisks, $"Source server '{job.SourceId}' reported no disks. Check 'smc-agent inspect' on it and register again with --disk.");
         }
 
         // A container round reads the root file system file by file (one tar stream), not its disks.
@@ -78,7 +79,7 @@ public sealed class RoundSteps(
         {
             if (d.Index >= source.Disks.Count)
             {
-                return new PrepareRoundResult(false, "InvalidParameter.DataDisks", $"dataDisks index {d.Index} does not exist: the source has {source.Disks.Count} disk(s) (index 1 is its second disk).");
+                return new PrepareRoundResult(false, ErrorCodes.InvalidDataDisks, $"dataDisks index {d.Index} does not exist: the source has {source.Disks.Count} disk(s) (index 1 is its second disk).");
             }
 
             disks.Add(source.Disks[d.Index].Device);
@@ -185,12 +186,12 @@ public sealed class RoundSteps(
         TimeSpan lostAfter = TimeSpan.FromSeconds(options.Value.SyncLostAfterSeconds);
         if (source is null)
         {
-            return new CheckSyncResult(SyncOutcome.Lost, "SourceNotFound", $"Source server '{job.SourceId}' was deleted during the copy.");
+            return new CheckSyncResult(SyncOutcome.Lost, ErrorCodes.RoundSourceGone, $"Source server '{job.SourceId}' was deleted during the copy.");
         }
 
         if (source.State == SourceState.Unavailable && source.LastHeartbeat < clock.GetUtcNow() - lostAfter)
         {
-            return new CheckSyncResult(SyncOutcome.Lost, SourceServerService.HeartbeatLostCode,
+            return new CheckSyncResult(SyncOutcome.Lost, ErrorCodes.HeartbeatLost,
                 $"The agent on '{job.SourceId}' has been silent since {source.LastHeartbeat:u}. Restart it (systemctl restart smc-agent), then start the job again: uploaded data is kept and not sent twice.");
         }
 
@@ -203,7 +204,7 @@ public sealed class RoundSteps(
         ReplicationJob? job = (await jobs.GetAsync(input.JobId))?.Value;
         if (job is null || job.Status != JobStatus.Running)
         {
-            return new AssemblyPlan(null, [], "JobNotRunning", "The job is no longer running.");
+            return new AssemblyPlan(null, [], ErrorCodes.RoundJobNotRunning, "The job is no longer running.");
         }
 
         RoundContext context;
@@ -275,7 +276,7 @@ public sealed class RoundSteps(
             }
             catch (InvalidDataException e)
             {
-                return new SliceResult(0, "StagingIntegrity.PackMissing", $"{e.Message} The manifest names it; nothing was made from the round. Start the job again to upload it anew.");
+                return new SliceResult(0, ErrorCodes.StagingPackMissing, $"{e.Message} The manifest names it; nothing was made from the round. Start the job again to upload it anew.");
             }
         }
 
@@ -310,7 +311,7 @@ public sealed class RoundSteps(
                 }
                 catch (EndOfStreamException)
                 {
-                    return new SliceResult(verified, "StagingIntegrity.PackTruncated",
+                    return new SliceResult(verified, ErrorCodes.StagingPackTruncated,
                         $"Pack {head.Pack} of round {input.Round} is shorter than the manifest says (chunk at disk {head.Disk} offset {head.Offset}). Nothing was made from the round; start the job again.");
                 }
 
@@ -624,17 +625,17 @@ public sealed class RoundSteps(
             }
             catch (StagingBlobTooLargeException)
             {
-                throw new StagingRefusedException("StagingIntegrity.ManifestTooLarge", $"The manifest of round {round} is longer than the {maxManifest} bytes the source's disks can need; nothing was read from it or made from the round.");
+                throw new StagingRefusedException(ErrorCodes.StagingManifestTooLarge, $"The manifest of round {round} is longer than the {maxManifest} bytes the source's disks can need; nothing was read from it or made from the round.");
             }
 
             if (manifestBytes is null)
             {
-                throw new StagingRefusedException("StagingIntegrity.ManifestMissing", $"Round {round} has no manifest in staging; start the job again to upload it.");
+                throw new StagingRefusedException(ErrorCodes.StagingManifestMissing, $"Round {round} has no manifest in staging; start the job again to upload it.");
             }
 
             if (Convert.ToHexStringLower(SHA256.HashData(manifestBytes)) != manifestSha256)
             {
-                throw new StagingRefusedException("StagingIntegrity.ManifestChanged", $"The manifest of round {round} changed after it was committed; nothing was made from it. Start the job again to upload the round anew.");
+                throw new StagingRefusedException(ErrorCodes.StagingManifestChanged, $"The manifest of round {round} changed after it was committed; nothing was made from it. Start the job again to upload the round anew.");
             }
 
             RoundManifest manifest;
@@ -644,23 +645,23 @@ public sealed class RoundSteps(
             }
             catch (InvalidDataException e)
             {
-                throw new StagingRefusedException("StagingIntegrity.ManifestInvalid", e.Message);
+                throw new StagingRefusedException(ErrorCodes.StagingManifestInvalid, e.Message);
             }
 
             if (manifest.JobId != job.JobId || manifest.Round != round)
             {
-                throw new StagingRefusedException("StagingIntegrity.ManifestInvalid", $"The manifest is for {manifest.JobId} round {manifest.Round}, not {job.JobId} round {round}.");
+                throw new StagingRefusedException(ErrorCodes.StagingManifestInvalid, $"The manifest is for {manifest.JobId} round {manifest.Round}, not {job.JobId} round {round}.");
             }
 
             if (manifest.ChunkSize is < MinChunkSize or > MaxChunkSize || (manifest.ChunkSize & (manifest.ChunkSize - 1)) != 0)
             {
-                throw new StagingRefusedException("StagingIntegrity.ManifestInvalid", $"chunkSize {manifest.ChunkSize} is not a power of two from {MinChunkSize} to {MaxChunkSize}.");
+                throw new StagingRefusedException(ErrorCodes.StagingManifestInvalid, $"chunkSize {manifest.ChunkSize} is not a power of two from {MinChunkSize} to {MaxChunkSize}.");
             }
 
             bool incremental = manifest.FormatVersion >= 2 && manifest.BaseRound is not null;
             if (!incremental && manifest.Chunks.Any(c => c.Pack is null))
             {
-                throw new StagingRefusedException("StagingIntegrity.ManifestInvalid", "A complete round lists a chunk without a pack.");
+                throw new StagingRefusedException(ErrorCodes.StagingManifestInvalid, "A complete round lists a chunk without a pack.");
             }
 
             string? baseImageId = incremental ? await LoadBaseAsync(job, manifest) : null;
@@ -675,7 +676,7 @@ public sealed class RoundSteps(
                 }
                 catch (ChunkIntegrityException)
                 {
-                    throw new StagingRefusedException("StagingIntegrity.KeyUnwrapFailed", "The round's data key was not wrapped with this job's key.");
+                    throw new StagingRefusedException(ErrorCodes.StagingKeyUnwrapFailed, "The round's data key was not wrapped with this job's key.");
                 }
             }
 
@@ -688,7 +689,7 @@ public sealed class RoundSteps(
                 {
                     if (disk.Index < 0 || disk.Index >= expected.Count || expected[disk.Index] is not { } reported || disk.SizeBytes <= 0 || disk.SizeBytes > reported.SizeBytes)
                     {
-                        throw new StagingRefusedException("StagingIntegrity.DiskUnknown",
+                        throw new StagingRefusedException(ErrorCodes.StagingDiskUnknown,
                             $"The manifest lists disk {disk.Index} of {disk.SizeBytes} bytes, which the source never reported (it reported {inventory.Count} disk(s); the job copies {expected.Count}).");
                     }
                 }
@@ -696,7 +697,7 @@ public sealed class RoundSteps(
 
             if (manifest.Disks.Select(d => d.Index).Distinct().Count() != manifest.Disks.Count)
             {
-                throw new StagingRefusedException("StagingIntegrity.ManifestInvalid", "The manifest lists a disk twice.");
+                throw new StagingRefusedException(ErrorCodes.StagingManifestInvalid, "The manifest lists a disk twice.");
             }
 
             // Every stored chunk lies inside its pack, no longer than a frame of its length can be.
@@ -705,7 +706,7 @@ public sealed class RoundSteps(
             {
                 if (c.Length <= 0 || c.Length > manifest.ChunkSize || c.StoredLength < ChunkCodec.HeaderSize || c.StoredLength > ChunkCodec.HeaderSize + c.Length || c.Position < 0)
                 {
-                    throw new StagingRefusedException("StagingIntegrity.ChunkOutOfBounds",
+                    throw new StagingRefusedException(ErrorCodes.StagingChunkOutOfBounds,
                         $"Chunk at disk {c.Disk} offset {c.Offset}: stored length {c.StoredLength} at position {c.Position} is impossible for a {c.Length}-byte chunk.");
                 }
 
@@ -716,7 +717,7 @@ public sealed class RoundSteps(
 
                 if (packLength < 0 || c.Position > packLength - c.StoredLength)
                 {
-                    throw new StagingRefusedException("StagingIntegrity.ChunkOutOfBounds",
+                    throw new StagingRefusedException(ErrorCodes.StagingChunkOutOfBounds,
                         $"Chunk at disk {c.Disk} offset {c.Offset} lies at {c.Position}+{c.StoredLength} in pack {c.Pack}, which {(packLength < 0 ? "is not in staging" : $"holds {packLength} bytes")}.");
                 }
             }
@@ -731,13 +732,13 @@ public sealed class RoundSteps(
                 {
                     if (c.Offset < end || c.Length <= 0 || c.Length > manifest.ChunkSize || c.Offset + c.Length > disk.SizeBytes || c.Offset % 512 != 0 || c.Length % 512 != 0)
                     {
-                        throw new StagingRefusedException("StagingIntegrity.ManifestInvalid", $"Chunk at disk {c.Disk} offset {c.Offset} (length {c.Length}) overlaps another or lies outside the disk.");
+                        throw new StagingRefusedException(ErrorCodes.StagingManifestInvalid, $"Chunk at disk {c.Disk} offset {c.Offset} (length {c.Length}) overlaps another or lies outside the disk.");
                     }
 
                     end = c.Offset + c.Length;
                     if (c.Pack is null && (c.Offset == 0 || c.Offset + c.Length == disk.SizeBytes))
                     {
-                        throw new StagingRefusedException("StagingIntegrity.ManifestInvalid", $"Chunk at disk {c.Disk} offset {c.Offset} holds partition tables and must be sent every round.");
+                        throw new StagingRefusedException(ErrorCodes.StagingManifestInvalid, $"Chunk at disk {c.Disk} offset {c.Offset} holds partition tables and must be sent every round.");
                     }
                 }
 
@@ -747,7 +748,7 @@ public sealed class RoundSteps(
 
             if (manifest.Chunks.Any(c => !byDisk.ContainsKey(c.Disk)))
             {
-                throw new StagingRefusedException("StagingIntegrity.ManifestInvalid", "A chunk names a disk the manifest does not list.");
+                throw new StagingRefusedException(ErrorCodes.StagingManifestInvalid, "A chunk names a disk the manifest does not list.");
             }
 
             var mappings = new Dictionary<int, DiskMapping>();
@@ -776,7 +777,7 @@ public sealed class RoundSteps(
         byte[]? document = baseRun is null ? null : await imageStore.GetDocumentAsync(baseRun.ImageId!, FingerprintsDocument);
         if (baseRun is null || document is null)
         {
-            throw new StagingRefusedException("StagingIntegrity.BaseMissing",
+            throw new StagingRefusedException(ErrorCodes.StagingBaseMissing,
                 $"Round {manifest.Round} was compared with round {manifest.BaseRound}, whose image is no longer kept. Start the job again: the round is sent again against the newest kept image.");
         }
 
@@ -786,7 +787,7 @@ public sealed class RoundSteps(
         {
             if (!baseChunks.TryGetValue((c.Disk, c.Offset), out FingerprintEntry? known) || known.Length != c.Length || known.Fingerprint != c.Fingerprint)
             {
-                throw new StagingRefusedException("StagingIntegrity.BaseMismatch",
+                throw new StagingRefusedException(ErrorCodes.StagingBaseMismatch,
                     $"Chunk at disk {c.Disk} offset {c.Offset} is listed as unchanged since round {manifest.BaseRound} but round {manifest.BaseRound} had other content there. Nothing was made from it; start the job again.");
             }
         }
@@ -804,7 +805,7 @@ public sealed class RoundSteps(
         foreach (DiskPartSpec spec in specs)
         {
             var part = disk.Source.Parts.FirstOrDefault(p => p.Device == spec.Device)
-                ?? throw new StagingRefusedException("InvalidParameter.SystemDiskParts", $"No partition '{spec.Device}' on source disk {disk.Index}; use the devices GET /api/v1/source-servers/{job.SourceId} lists.");
+                ?? throw new StagingRefusedException(ErrorCodes.InvalidSystemDiskParts, $"No partition '{spec.Device}' on source disk {disk.Index}; use the devices GET /api/v1/source-servers/{job.SourceId} lists.");
             sizes[part.Number] = spec.SizeBytes;
         }
 
@@ -812,7 +813,7 @@ public sealed class RoundSteps(
         {
             if (wanted < disk.SizeBytes)
             {
-                throw new StagingRefusedException("InvalidLayout.DiskTooSmall", $"Destination disk {disk.Index} must be at least {disk.SizeBytes} bytes.");
+                throw new StagingRefusedException(ErrorCodes.LayoutDiskTooSmall, $"Destination disk {disk.Index} must be at least {disk.SizeBytes} bytes.");
             }
 
             return new DiskMapping { DestinationSize = RoundUp(wanted), PartitionTable = "none", Map = (o, _) => o, TableWrites = [] };
@@ -859,7 +860,7 @@ public sealed class RoundSteps(
     }
 
     /// <summary>
-    /// Opens one staged chunk and checks it against the manifest (GCM tag, address, length, SHA-256); any failure is
+    /// Opens one staged chunk and checks it against the manifest (GCM tag, address, length, keyed BLAKE3 fingerprint); any failure is
     /// a <see cref="StagingRefusedException"/> whose code and message name the chunk.
     /// </summary>
     private static int OpenChunk(ReadOnlySpan<byte> frame, string jobId, int round, ManifestChunk chunk, ChunkKeys chunkKeys, Span<byte> plain)
@@ -876,7 +877,7 @@ public sealed class RoundSteps(
         }
         catch (ChunkIntegrityException e)
         {
-            throw new StagingRefusedException("StagingIntegrity." + e.Code,
+            throw new StagingRefusedException(ErrorCodes.StagingIntegrityPrefix + e.Code,
                 $"Chunk at disk {chunk.Disk} offset {chunk.Offset} (pack {chunk.Pack} @ {chunk.Position}) failed its check: {e.Message} Staging was altered; nothing was made from it. Start the job again to upload the round anew.");
         }
     }

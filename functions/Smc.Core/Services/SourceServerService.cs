@@ -24,7 +24,7 @@ public sealed class SourceServerService(
     /// <summary>Longest hold of an idle agent's heartbeat, and how often a held heartbeat re-reads its source.</summary>
     private const int MaxHoldSeconds = 15, RecheckMilliseconds = 2000;
 
-    public const string HeartbeatLostCode = "SourceUnavailable.HeartbeatLost";
+    public const string HeartbeatLostCode = ErrorCodes.HeartbeatLost;
 
     private readonly ControlPlaneOptions _options = options.Value;
 
