@@ -14,6 +14,8 @@ bash infra/build.sh
 results=".artifacts/test-results"
 rm -rf "$results"
 status=0
-dotnet test SmcServerless.sln -c Release --no-build --logger "trx" --results-directory "$results" || status=$?
+# A test that hangs fails after 10 minutes and the blame data names it (no test takes more than ~2 minutes here).
+dotnet test SmcServerless.sln -c Release --no-build --logger "trx" --results-directory "$results" \
+  --blame-hang --blame-hang-timeout 10m --blame-hang-dump-type none || status=$?
 python3 scripts/summarize-trx.py "$results"
 exit $status

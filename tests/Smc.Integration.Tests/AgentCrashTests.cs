@@ -1,11 +1,19 @@
 using System.Net;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using Azure;
+using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
 using Smc.Integration.Tests.Infrastructure;
+using Smc.Wire.Staging;
 
 namespace Smc.Integration.Tests;
 
-/// <summary>Kill the agent (SIGKILL) at several points of an upload; each restart resumes from its journal and the image is identical.</summary>
+/// <summary>
+/// Kill the agent (SIGKILL) at several points of an upload; each restart resumes from its journal, nothing acknowledged
+/// is sent again — counted on the storage side: no pack blob is rewritten and the image is made of every acknowledged
+/// pack — and the image is identical.
+/// </summary>
 public sealed partial class AgentCrashTests(ControlPlaneFixture fx) : IClassFixture<ControlPlaneFixture>
 {
     [Fact]
@@ -18,6 +26,10 @@ public sealed partial class AgentCrashTests(ControlPlaneFixture fx) : IClassFixt
 
         var random = new Random(20261128);
         var resumedFrom = new List<int>();
+        string journal = Path.Combine(Path.GetDirectoryName(config)!, "state", $"{jobId}-r0.journal");
+        BlobContainerClient staging = new BlobServiceClient(fx.Storage.ConnectionString).GetBlobContainerClient(StagingNames.Container(jobId));
+        var acknowledged = new HashSet<string>(StringComparer.Ordinal);
+        var stored = new Dictionary<string, ETag>(StringComparer.Ordinal);
         for (int kill = 0; kill < 3; kill++)
         {
             using ChildProcess agent = Agent.Start("run", "--config", config);
@@ -29,7 +41,22 @@ public sealed partial class AgentCrashTests(ControlPlaneFixture fx) : IClassFixt
             agent.Kill();
             Match m = Resumed().Match(agent.Output);
             resumedFrom.Add(m.Success ? int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) : 0);
+
+            // What the dead agent had acknowledged (its journal), and the pack blobs staging holds now: a pack stored
+            // before must not be written again by a later run (same ETag at the next look).
+            acknowledged.UnionWith(JournalPacks(journal));
+            await foreach (BlobItem blob in staging.GetBlobsAsync(BlobTraits.None, BlobStates.None, StagingNames.RoundPrefix(0) + "packs/", CancellationToken.None))
+            {
+                if (stored.TryGetValue(blob.Name, out ETag earlier))
+                {
+                    Assert.True(earlier == blob.Properties.ETag, $"{blob.Name} was written again after a restart");
+                }
+
+                stored[blob.Name] = blob.Properties.ETag!.Value;
+            }
         }
+
+        Assert.NotEmpty(acknowledged);
 
         using ChildProcess last = Agent.Start("run", "--config", config);
         JsonNode job = await op.WaitForAsync($"/api/v1/replication-jobs/{jobId}", j => j["status"]!.GetValue<string>() is "Finished" or "InError", TimeSpan.FromSeconds(120));
@@ -42,11 +69,49 @@ public sealed partial class AgentCrashTests(ControlPlaneFixture fx) : IClassFixt
         Assert.True(resumedFrom.Skip(1).All(n => n > 0), string.Join(", ", resumedFrom));
         Assert.True(resumedFrom.Zip(resumedFrom.Skip(1)).All(p => p.Second >= p.First), string.Join(", ", resumedFrom));
 
-        // The image's partitions equal the source's byte for byte.
+        // Not re-sent, as the storage shows it: the image is made of the packs its manifest named, and every pack a
+        // killed agent had acknowledged is among them — a chunk sent again would sit in a later pack, and the earlier
+        // pack would be left out.
         string imageId = job["replicationJobRuns"]![0]!["imageId"]!.GetValue<string>();
+        BlobContainerClient images = new BlobServiceClient(fx.Storage.ConnectionString).GetBlobContainerClient("smc-images");
+        JsonNode map = JsonNode.Parse((await images.GetBlobClient($"{imageId}/disk0.map.json").DownloadContentAsync()).Value.Content.ToString())!;
+        HashSet<string> imagePacks = [.. map["extents"]!.AsArray().Select(e => e!["p"]!.GetValue<string>())];
+        Assert.Empty(acknowledged.Except(imagePacks));
+
+        // The image's partitions equal the source's byte for byte.
         string dest = fx.Box.File("crash.dest");
         await DiskFiles.DownloadAsync(fx.Control, $"/api/v1/images/{imageId}/disks/0", dest);
         DiskFiles.AssertPartitionsIdentical(disk, dest);
+    }
+
+    /// <summary>The packs a round journal records as acknowledged (its <c>chunks</c> lines; a torn last line is skipped).</summary>
+    private static IEnumerable<string> JournalPacks(string path)
+    {
+        if (!File.Exists(path))
+        {
+            yield break;
+        }
+
+        foreach (string line in File.ReadAllLines(path))
+        {
+            JsonNode? node;
+            try
+            {
+                node = JsonNode.Parse(line);
+            }
+            catch (System.Text.Json.JsonException)
+            {
+                continue;
+            }
+
+            foreach (JsonNode? chunk in node?["chunks"]?.AsArray() ?? [])
+            {
+                if (chunk?["pack"]?.GetValue<string>() is { } pack)
+                {
+                    yield return pack;
+                }
+            }
+        }
     }
 
     private static long Uploaded(JsonNode job) => job["disks"]!.AsArray().Sum(d => d!["uploadedBytes"]!.GetValue<long>());
