@@ -41,7 +41,7 @@ var systemDiskSize = new Option<int?>("--system-disk-size") { Description = "Des
 var threads = new Option<int?>("--threads") { Description = "Parallel upload streams (1–64)." };
 var bandwidth = new Option<int?>("--bandwidth-limit") { Description = "Upload limit in KB/s (0 = unlimited)." };
 var compress = new Option<int?>("--compress-level") { Description = "zstd level 0 (off) – 22; default 1." };
-// Job fields as kebab-case flags (product.md): one value each, or repeatable for the list fields.
+// Job fields as kebab-case flags (docs/api.md): one value each, or repeatable for the list fields.
 (string Field, Option<string?> Flag)[] jobText =
 [
     ("imageProvider", new("--image-provider") { Description = "local (default) or alibaba." }),

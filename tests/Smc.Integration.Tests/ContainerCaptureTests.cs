@@ -228,7 +228,7 @@ public sealed class ContainerCaptureTests(ControlPlaneFixture fx) : IClassFixtur
             ApiClient op = control.Operator();
             var (_, code) = await Flows.NewTokenAsync(op);
 
-            // The one-shot command with the job's container fields as flags (product.md), reading the --root tree.
+            // The one-shot command with the job's container fields as flags (docs/api.md), reading the --root tree.
             string config = fx.Box.File("acr-agent.json");
             var (exit, stdout, stderr) = Agent.Run("migrate", "--server", control.Url, "--code", code, "--config", config, "--disk", SampleDisks.Gpt(fx.Box, "acr-src.img"),
                 "--root", root, "--target-type", "ContainerImage", "--container-registry", registry.Host, "--container-namespace", "team", "--container-repository", "acr",

@@ -4,7 +4,7 @@ using Smc.Agent.Control;
 
 namespace Smc.Agent.Commands;
 
-/// <summary>Job options of <c>smc-agent migrate</c>, as kebab-case flags (product.md).</summary>
+/// <summary>Job options of <c>smc-agent migrate</c>, as kebab-case flags (docs/api.md).</summary>
 internal sealed record MigrateOptions(string? Name, string? ImageName, int? SystemDiskSize, int? Threads, int? BandwidthLimitKBps, int? CompressLevel, bool Json,
     JsonObject? Fields = null, string? Root = null);
 

@@ -8,7 +8,7 @@ using Smc.Core.Services;
 
 namespace Smc.Api.Routes;
 
-/// <summary>One operation of <c>POST /api/v1/replication-jobs:batch</c> (product.md).</summary>
+/// <summary>One operation of <c>POST /api/v1/replication-jobs:batch</c> (docs/api.md).</summary>
 public sealed class BatchOperation
 {
     /// <summary><c>create</c>, <c>start</c>, <c>stop</c>, <c>cutover</c> or <c>delete</c>.</summary>

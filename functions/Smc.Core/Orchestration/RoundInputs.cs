@@ -3,9 +3,10 @@ namespace Smc.Core.Orchestration;
 // Inputs and results of the round activities. They carry ids, hashes and counts only:
 // no key material or SAS ever enters an orchestration history.
 
-/// <summary>Start a round: job key, staging container, the agent's command; job → Syncing.</summary>
-/// <summary>Issue the next round to the agent; <paramref name="Type"/> is the run's type (Manual or Schedule).</summary>
-/// <paramref name="Final"/>: the cutover round (recorded on the run, so a restart after it still finishes the job).
+/// <summary>
+/// Start a round — job key, staging container, the agent's command; job → Syncing. <paramref name="Type"/> is the run's
+/// type (Manual or Schedule); <paramref name="Final"/>: the cutover round (recorded on the run, so a restart after it still finishes the job).
+/// </summary>
 public sealed record PrepareRoundInput(string JobId, int Round, string Type = "Manual", bool Final = false);
 
 /// <summary><paramref name="Round"/>: the round issued (an unfinished one again, or the next).</summary>

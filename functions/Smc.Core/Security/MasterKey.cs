@@ -4,7 +4,7 @@ using Smc.Core.Options;
 
 namespace Smc.Core.Security;
 
-/// <summary>The 256-bit key that seals job private keys (AES-256-GCM). Never logged, never in a history.</summary>
+/// <summary>The 256-bit key that seals job private keys, fingerprint keys and the data keys an image map keeps (AES-256-GCM). Never logged, never in a history.</summary>
 public sealed class MasterKey(IOptions<SecurityOptions> options)
 {
     private readonly Lazy<byte[]> _key = new(() => Load(options.Value));

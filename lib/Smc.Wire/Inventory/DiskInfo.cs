@@ -1,6 +1,6 @@
 namespace Smc.Wire.Inventory;
 
-/// <summary>One disk of a source server as the agent sees it (product.md: <c>disks[]</c>).</summary>
+/// <summary>One disk of a source server as the agent sees it (docs/api.md: <c>disks[]</c>).</summary>
 public sealed class DiskInfo
 {
     /// <summary>Block device or image file path the disk was read from, e.g. <c>/dev/vda</c>.</summary>

@@ -1,6 +1,6 @@
 namespace Smc.Wire.Inventory;
 
-/// <summary>One partition (or a whole-disk file system) as the agent sees it (product.md: <c>parts[]</c>).</summary>
+/// <summary>One partition (or a whole-disk file system) as the agent sees it (docs/api.md: <c>parts[]</c>).</summary>
 public sealed class PartitionInfo
 {
     /// <summary>1-based partition number in the table (MBR: 1–4 primary, 5+ logical); 0 for a whole-disk file system.</summary>
