@@ -43,6 +43,7 @@ public static class ControlPlaneRegistration
         services.AddSingleton<JobKeys>();
         services.AddSingleton<CommandSignals>();
         services.AddSingleton<RunArchive>();
+        services.AddSingleton<CommittedRounds>();
         services.AddSingleton<RoundSteps>();
         services.AddSingleton<ExportSteps>();
         services.AddSingleton<ContainerSteps>();
