@@ -4,7 +4,7 @@
 // Benchmark (not a test), step (h) of scripts/bench.sh: the control plane's memory while it uploads export parts to
 // OSS, against the disk's size. Usage: dotnet run scripts/bench-export.cs -- DISK_BYTES PARTS
 // A disk of DISK_BYTES of zeros stands for the assembled disk (a sparse file can't: ext4 stops at 16 TiB); PARTS
-// parts of the size the export picks for that disk (ExportSteps.PartSizeFor) are uploaded ExportSteps.PartParallelism at a time through the real OSS client
+// parts of the size the export picks for that disk (AlibabaRules.PartSizeFor) are uploaded ExportSteps.PartParallelism at a time through the real OSS client
 // (AlibabaCloudImages: signing, Content-MD5, retries) to an in-process sink that reads every body to its end and
 // checks its MD5. Prints one JSON line: part size, bytes sent, seconds, peak RSS (VmHWM) and bytes allocated.
 using System.Diagnostics;
@@ -17,7 +17,7 @@ using Smc.Core.Services;
 
 long diskBytes = long.Parse(args[0], System.Globalization.CultureInfo.InvariantCulture);
 int parts = int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture);
-long partSize = ExportSteps.PartSizeFor(diskBytes);
+long partSize = AlibabaRules.PartSizeFor(diskBytes) ?? throw new ArgumentOutOfRangeException(nameof(args), "OSS can't hold a disk that large in one object.");
 var options = new AlibabaOptions { AccessKeyId = "bench", AccessKeySecret = "bench", OssEndpoint = new Uri("http://oss.bench.invalid/"), OssBucket = "bench" };
 using var http = new HttpClient(new Sink());
 var cloud = new AlibabaCloudImages(http, options, TimeProvider.System);

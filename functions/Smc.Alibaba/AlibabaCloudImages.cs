@@ -21,6 +21,14 @@ public sealed class AlibabaCloudImages(HttpClient http, AlibabaOptions options, 
 
     public bool KeepObjects => options.KeepOssObjects;
 
+    public long? PartSizeFor(long diskBytes) => AlibabaRules.PartSizeFor(diskBytes);
+
+    public string ImageName(string name, string suffix) => AlibabaRules.ImageName(name, suffix);
+
+    public string Architecture(string? architecture) => AlibabaRules.Architecture(architecture);
+
+    public string Explain(CloudRequestException refusal, string regionId, string bucket) => AlibabaRules.Explain(refusal, regionId, bucket);
+
     public Task<string> StartUploadAsync(CloudObject target, CancellationToken cancellationToken = default) =>
         Call(() => Oss(target).InitiateAsync(target.Bucket, target.Key, cancellationToken));
 

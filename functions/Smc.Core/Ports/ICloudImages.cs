@@ -65,6 +65,18 @@ public interface ICloudImages
     /// <summary>Whether uploaded disk objects stay in the bucket after their image is Available.</summary>
     bool KeepObjects { get; }
 
+    /// <summary>The part size of a disk's multipart upload (the provider's rules), or null when one object can't be that large.</summary>
+    long? PartSizeFor(long diskBytes);
+
+    /// <summary>A name the provider accepts for an image or instance, from a job's name and a suffix kept whole.</summary>
+    string ImageName(string name, string suffix);
+
+    /// <summary>The provider's name for an architecture an agent reported.</summary>
+    string Architecture(string? architecture);
+
+    /// <summary>What a refusal of the provider means and what to change, with its own words and request id.</summary>
+    string Explain(CloudRequestException refusal, string regionId, string bucket);
+
     Task<string> StartUploadAsync(CloudObject target, CancellationToken cancellationToken = default);
 
     /// <summary>The parts numbered [<paramref name="firstPart"/>, <paramref name="lastPart"/>] the upload has (all pages).</summary>
@@ -151,6 +163,14 @@ public sealed class UnconfiguredCloudImages : ICloudImages
     public int PollSeconds => 15;
 
     public bool KeepObjects => false;
+
+    public long? PartSizeFor(long diskBytes) => throw NotConfigured();
+
+    public string ImageName(string name, string suffix) => throw NotConfigured();
+
+    public string Architecture(string? architecture) => throw NotConfigured();
+
+    public string Explain(CloudRequestException refusal, string regionId, string bucket) => refusal.Message;
 
     public Task<string> StartUploadAsync(CloudObject target, CancellationToken cancellationToken = default) => throw NotConfigured();
 

@@ -1,4 +1,3 @@
-using System.Text;
 using Microsoft.Extensions.Logging;
 using Smc.Core.Domain;
 using Smc.Core.Errors;
@@ -22,12 +21,6 @@ public sealed class ExportSteps(
     TimeProvider clock,
     ILogger<ExportSteps> logger)
 {
-    /// <summary>OSS allows 10,000 parts of 100 KiB – 5 GiB; 8 MiB parts keep a retried part cheap and a disk ≤ 78 GiB in one part size.</summary>
-    public const int MinPartSize = 8 << 20;
-    public const int MaxParts = 10_000;
-
-    /// <summary>OSS's largest part.</summary>
-    public const long MaxPartSize = 5L << 30;
 
     /// <summary>Parts one upload activity sends (an activity stays a few minutes long at most, as Functions want).</summary>
     public const int PartsPerActivity = 16;
@@ -112,9 +105,9 @@ public sealed class ExportSteps(
             }
         }
 
-        if (image.Disks.FirstOrDefault(d => PartSizeFor(d.SizeBytes) > MaxPartSize) is { } huge)
+        if (image.Disks.FirstOrDefault(d => cloud.PartSizeFor(d.SizeBytes) is null) is { } huge)
         {
-            return Failed(ErrorCodes.AlibabaDiskTooLarge, $"Disk {huge.Index} is {huge.SizeBytes} bytes: OSS takes at most {MaxParts} parts of {MaxPartSize} bytes ({MaxParts * MaxPartSize} bytes) in one object, so it can't be imported as an ECS image.");
+            return Failed(ErrorCodes.AlibabaDiskTooLarge, $"Disk {huge.Index} is {huge.SizeBytes} bytes: more than OSS takes in one object (10,000 parts of at most 5 GiB), so it can't be imported as an ECS image.");
         }
 
         int round = run.Round;
@@ -132,7 +125,7 @@ public sealed class ExportSteps(
                         Bucket = cloud.Bucket,
                         Key = $"{cloud.KeyPrefix.TrimEnd('/')}/{j.JobId}/r{round}/disk{d.Index}.raw",
                         SizeBytes = d.SizeBytes,
-                        PartSize = PartSizeFor(d.SizeBytes),
+                        PartSize = cloud.PartSizeFor(d.SizeBytes)!.Value,
                     })],
                 };
             }
@@ -315,10 +308,10 @@ public sealed class ExportSteps(
         LocalImage image = await imageService.GetAsync(job.ReplicationJobRuns.First(r => r.Round == round).ImageId!);
         bool windows = string.Equals(source?.Platform ?? image.Platform, "Windows", StringComparison.OrdinalIgnoreCase);
         bool uefi = image.Disks.FirstOrDefault(d => d.Index == 0)?.Parts.Any(p => string.Equals(p.TypeId, EfiSystemPartition, StringComparison.OrdinalIgnoreCase)) == true;
-        string architecture = EcsArchitecture(source?.Architecture ?? image.Architecture);
+        string architecture = cloud.Architecture(source?.Architecture ?? image.Architecture);
         var request = new CloudImportRequest(
             export.RegionId,
-            ImageNameFor(job, round, export.ImportAttempt),
+            cloud.ImageName(job.ImageName ?? job.Name, $"-r{round}" + (export.ImportAttempt > 0 ? $"-a{export.ImportAttempt}" : "")),
             [.. export.Disks.OrderBy(d => d.Index).Select(d => new CloudImportDisk(Target(export, d), "RAW", d.SizeBytes))],
             ClientToken: $"{job.JobId}-r{round}-a{export.ImportAttempt}",
             OSType: windows ? "windows" : "linux",
@@ -494,7 +487,7 @@ public sealed class ExportSteps(
         try
         {
             string instanceId = await cloud.LaunchInstanceAsync(new CloudLaunchRequest(export.RegionId, export.ImageId!, $"{jobId}-launch",
-                NameFor(job, "-test"), job.InstanceType, job.VSwitchId, job.SecurityGroupId, job.LaunchTemplateId, job.LaunchTemplateVersion));
+                cloud.ImageName(job.ImageName ?? job.Name, "-test"), job.InstanceType, job.VSwitchId, job.SecurityGroupId, job.LaunchTemplateId, job.LaunchTemplateVersion));
             await jobs.UpdateAsync(jobId, j =>
             {
                 j.InstanceId = instanceId;
@@ -512,41 +505,6 @@ public sealed class ExportSteps(
         }
     }
 
-    /// <summary>Parts of at least <see cref="MinPartSize"/>, whole MiB, few enough for OSS's 10,000 (in <c>long</c>: a disk past 20 TiB needs parts past 2 GiB).</summary>
-    public static long PartSizeFor(long diskBytes)
-    {
-        long needed = (diskBytes + MaxParts - 1) / MaxParts;
-        const long mib = 1 << 20;
-        return Math.Max(MinPartSize, (needed + mib - 1) / mib * mib);
-    }
-
-    /// <summary>An ECS image name: 2–128 characters of [A-Za-z0-9.:_-], starting with a letter, not acs:/aliyun; unique per round and attempt.</summary>
-    internal static string ImageNameFor(ReplicationJob job, int round, int attempt) => NameFor(job, $"-r{round}" + (attempt > 0 ? $"-a{attempt}" : ""));
-
-    private static string NameFor(ReplicationJob job, string suffix)
-    {
-        var name = new StringBuilder();
-        foreach (char c in job.ImageName ?? job.Name)
-        {
-            name.Append(char.IsAsciiLetterOrDigit(c) || c is '.' or ':' or '_' or '-' ? c : '-');
-        }
-
-        string text = name.ToString();
-        if (text.Length == 0 || !char.IsAsciiLetter(text[0]) || text.StartsWith("acs:", StringComparison.OrdinalIgnoreCase) || text.StartsWith("aliyun", StringComparison.OrdinalIgnoreCase))
-        {
-            text = "smc-" + text;
-        }
-
-        return (text.Length + suffix.Length > 128 ? text[..(128 - suffix.Length)] : text) + suffix;
-    }
-
-    internal static string EcsArchitecture(string? architecture) => architecture?.ToLowerInvariant() switch
-    {
-        "aarch64" or "arm64" => "arm64",
-        "i386" or "i686" or "x86" => "i386",
-        _ => "x86_64",
-    };
-
     private static ExportPlan Nothing => new(null, [], 0, null, null);
 
     private static ExportStepResult Ok => new(null, null);
@@ -561,29 +519,7 @@ public sealed class ExportSteps(
 
     private static string Code(CloudRequestException e) => ErrorCodes.AlibabaPrefix + e.Code;
 
-    /// <summary>The fix-it text for a cloud error: what is wrong and what to change, with the cloud's own words and request id.</summary>
-    private string Explain(CloudRequestException e, ReplicationJob job, CloudExportDisk? disk)
-    {
-        string cloudSaid = $" (Alibaba Cloud: {e.Code}: {e.Message}{(e.RequestId is null ? "" : $"; RequestId {e.RequestId}")})";
-        string what = e.Code switch
-        {
-            "NotConfigured" => e.Message,
-            "InvalidAccessKeyId" or "InvalidAccessKeyId.NotFound" or "InvalidAccessKeyId.Inactive" or "SignatureDoesNotMatch" or "IncompleteSignature" or "InvalidSecurityToken.Expired" =>
-                "Alibaba Cloud refused the control plane's access key: check SMC_ALIBABA__ACCESSKEYID and SMC_ALIBABA__ACCESSKEYSECRET (and SMC_ALIBABA__SECURITYTOKEN for STS), then start the job again.",
-            "Forbidden.RAM" or "AccessDenied" or "Forbidden" =>
-                "The access key may not do this: grant its RAM user ECS image import (ImportImage, DescribeImages, DeleteImage) and OSS write on the bucket, then start the job again.",
-            "NoSuchBucket" or "InvalidOSSBucket.NotFound" =>
-                $"The OSS bucket '{disk?.Bucket ?? cloud.Bucket}' does not exist in region {job.RegionId}: create it there, or set SMC_ALIBABA__OSSBUCKET to a bucket in {job.RegionId} (ImportImage reads only buckets of the image's region), then start the job again.",
-            "NoSetRoletoECSServiceAcount" =>
-                "ECS is not authorized to read your OSS: create the RAM role AliyunECSImageImportDefaultRole with the policy AliyunECSImageImportRolePolicy (RAM console, or the one-click authorization of ECS image import), then start the job again. The disks stay in OSS, so only the import is retried.",
-            "QuotaExceed.Image" =>
-                $"The custom image quota of region {job.RegionId} is used up: delete unused images there or ask for a higher quota (lowering maxNumberOfImageToKeep keeps fewer per job), then start the job again. The disks stay in OSS.",
-            "InvalidImageName.Duplicated" =>
-                "An image with this job's image name exists already in the region: delete it or PATCH a new imageName, then start the job again.",
-            _ => "Alibaba Cloud refused the request: fix what it says, then start the job again.",
-        };
-        return e.Code == "NotConfigured" ? what : what + cloudSaid;
-    }
+    private string Explain(CloudRequestException e, ReplicationJob job, CloudExportDisk? disk) => cloud.Explain(e, job.RegionId ?? "", disk?.Bucket ?? cloud.Bucket);
 
     private async Task<string> StartUploadAsync(string jobId, int round, CloudExportDisk disk)
     {
