@@ -6,7 +6,7 @@ public sealed class ReplicationJobRun
     public int Round { get; init; }
 
     /// <summary><c>Manual</c> or <c>Schedule</c>.</summary>
-    public string Type { get; init; } = "Manual";
+    public string Type { get; init; } = Orchestration.RunTypes.Manual;
 
     public string? ImageId { get; set; }
 

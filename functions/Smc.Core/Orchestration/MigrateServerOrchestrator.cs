@@ -38,45 +38,18 @@ public sealed class MigrateServerOrchestrator : TaskOrchestrator<MigrationInput,
         }
     }
 
+    /// <summary>The stages of one round, in the order the runbook reads: prepare, sync, process (assemble, export or push).</summary>
     private static async Task<MigrationResult> RunStagesAsync(TaskOrchestrationContext context, MigrationInput input)
     {
         if (input.Stage == MigrationStage.Prepare)
         {
-            // 0. scheduledStartTime: the first round waits for it (a durable timer; a host restart keeps it).
-            while (input.NotBeforeUtc is DateTime notBefore && notBefore > context.CurrentUtcDateTime)
+            (MigrationResult? ended, MigrationInput syncing) = await PrepareStageAsync(context, input);
+            if (ended is not null)
             {
-                await context.CreateTimer(TimerStep(context, notBefore), CancellationToken.None);
+                return ended;
             }
 
-            // A restarted job whose newest round is an image but not yet an ECS image finishes that export first.
-            ExportPlan pending = input.Version >= 1
-                ? await context.CallActivityAsync<ExportPlan>(TaskNames.BeginExportActivity, new ExportInput(input.JobId, null), ActivityRetry)
-                : new ExportPlan(null, [], 0, null, null);
-            if (pending.Round is int exportRound)
-            {
-                return await ExportStageAsync(context, input with { Stage = MigrationStage.Export, Round = exportRound, Generation = 0, NotBeforeUtc = null }, pending);
-            }
-
-            if (pending.ErrorCode is not null)
-            {
-                return await FinishAsync(context, new FinishRunInput(input.JobId, JobStatus.InError, pending.ErrorCode, pending.Message));
-            }
-
-            // 1. Preparing: wait until the source server is Available, then hold it (InUse).
-            MigrationResult? early = await AcquireSourceAsync(context, input);
-            if (early is not null)
-            {
-                return early;
-            }
-
-            PrepareRoundResult prepared = await context.CallActivityAsync<PrepareRoundResult>(
-                TaskNames.PrepareRoundActivity, new PrepareRoundInput(input.JobId, input.Round, input.RunType, input.Final), ActivityRetry);
-            if (!prepared.Ok)
-            {
-                return await FinishAsync(context, new FinishRunInput(input.JobId, JobStatus.InError, prepared.ErrorCode, prepared.Message));
-            }
-
-            input = input with { Round = prepared.Round, Stage = MigrationStage.Syncing, SyncingSinceUtc = context.CurrentUtcDateTime, Generation = 0, NotBeforeUtc = null };
+            input = syncing;
         }
 
         if (input.Stage == MigrationStage.Export)
@@ -85,14 +58,65 @@ public sealed class MigrateServerOrchestrator : TaskOrchestrator<MigrationInput,
             return resumed.Round is null && resumed.ErrorCode is null ? await AfterImageAsync(context, input) : await ExportStageAsync(context, input, resumed);
         }
 
-        // 2. Syncing: the agent uploads the round and commits it.
-        RoundCommit? commit = null;
-        for (int waits = 0; commit is null; waits++)
+        (MigrationResult? stopped, RoundCommit? commit) = await SyncStageAsync(context, input);
+        return stopped ?? await ProcessStageAsync(context, input, commit!);
+    }
+
+    /// <summary>
+    /// 0–1. Prepare: wait for scheduledStartTime, finish an export a restart left, hold the source (InUse) and issue the
+    /// round to the agent. Either the orchestration ends here, or the input of the Syncing stage comes back.
+    /// </summary>
+    private static async Task<(MigrationResult? Ended, MigrationInput Syncing)> PrepareStageAsync(TaskOrchestrationContext context, MigrationInput input)
+    {
+        // scheduledStartTime: the first round waits for it (a durable timer; a host restart keeps it).
+        while (input.NotBeforeUtc is DateTime notBefore && notBefore > context.CurrentUtcDateTime)
+        {
+            await context.CreateTimer(TimerStep(context, notBefore), CancellationToken.None);
+        }
+
+        // A restarted job whose newest round is an image but not yet an ECS image finishes that export first.
+        ExportPlan pending = input.Version >= 1
+            ? await context.CallActivityAsync<ExportPlan>(TaskNames.BeginExportActivity, new ExportInput(input.JobId, null), ActivityRetry)
+            : new ExportPlan(null, [], 0, null, null);
+        if (pending.Round is int exportRound)
+        {
+            return (await ExportStageAsync(context, input with { Stage = MigrationStage.Export, Round = exportRound, Generation = 0, NotBeforeUtc = null }, pending), input);
+        }
+
+        if (pending.ErrorCode is not null)
+        {
+            return (await FinishAsync(context, new FinishRunInput(input.JobId, JobStatus.InError, pending.ErrorCode, pending.Message)), input);
+        }
+
+        // Preparing: wait until the source server is Available, then hold it (InUse).
+        MigrationResult? early = await AcquireSourceAsync(context, input);
+        if (early is not null)
+        {
+            return (early, input);
+        }
+
+        PrepareRoundResult prepared = await context.CallActivityAsync<PrepareRoundResult>(
+            TaskNames.PrepareRoundActivity, new PrepareRoundInput(input.JobId, input.Round, input.RunType, input.Final), ActivityRetry);
+        if (!prepared.Ok)
+        {
+            return (await FinishAsync(context, new FinishRunInput(input.JobId, JobStatus.InError, prepared.ErrorCode, prepared.Message)), input);
+        }
+
+        return (null, input with { Round = prepared.Round, Stage = MigrationStage.Syncing, SyncingSinceUtc = context.CurrentUtcDateTime, Generation = 0, NotBeforeUtc = null });
+    }
+
+    /// <summary>
+    /// 2. Syncing: the agent uploads the round and commits it; a failure it reports, or its silence, ends the job. Long
+    /// waits continue as new so the history stays bounded. Either the commit comes back, or how the orchestration ended.
+    /// </summary>
+    private static async Task<(MigrationResult? Ended, RoundCommit? Commit)> SyncStageAsync(TaskOrchestrationContext context, MigrationInput input)
+    {
+        for (int waits = 0; ; waits++)
         {
             if (waits >= MaxWaitsPerGeneration)
             {
                 context.ContinueAsNew(input with { Generation = input.Generation + 1 });
-                return new MigrationResult(input.JobId, JobStatus.Running, null);
+                return (new MigrationResult(input.JobId, JobStatus.Running, null), null);
             }
 
             using var cts = new CancellationTokenSource();
@@ -100,40 +124,41 @@ public sealed class MigrateServerOrchestrator : TaskOrchestrator<MigrationInput,
             Task<RoundFailure> agentFailed = context.WaitForExternalEvent<RoundFailure>(MigrationEvents.RoundFailed, cts.Token);
             Task timer = context.CreateTimer(context.CurrentUtcDateTime.AddSeconds(input.RecheckSeconds), cts.Token);
             Task first = await Task.WhenAny(committed, agentFailed, timer);
-            if (first == committed && committed.Result.Round == input.Round)
-            {
-                commit = committed.Result;
-            }
-            else if (first == agentFailed && agentFailed.Result.Round == input.Round)
-            {
-#pragma warning disable CA1849 // Cancel of a durable timer is not I/O.
-                cts.Cancel();
-#pragma warning restore CA1849
-                RoundFailure failure = agentFailed.Result;
-                return await FinishAsync(context, new FinishRunInput(input.JobId, JobStatus.InError, failure.ErrorCode,
-                    $"{failure.Message} What was uploaded is kept: start the job again once the source is fixed."));
-            }
-
 #pragma warning disable CA1849 // Cancel of a durable timer is not I/O.
             cts.Cancel();
 #pragma warning restore CA1849
-            if (commit is null)
+            if (first == committed && committed.Result.Round == input.Round)
             {
-                CheckSyncResult check = await context.CallActivityAsync<CheckSyncResult>(
-                    TaskNames.CheckSyncActivity, new CheckSyncInput(input.JobId, input.Round, input.SyncingSinceUtc ?? context.CurrentUtcDateTime), ActivityRetry);
-                if (check.Outcome == SyncOutcome.JobGone)
-                {
-                    return new MigrationResult(input.JobId, "Gone", null);
-                }
+                return (null, committed.Result);
+            }
 
-                if (check.Outcome == SyncOutcome.Lost)
-                {
-                    return await FinishAsync(context, new FinishRunInput(input.JobId, JobStatus.InError, check.ErrorCode, check.Message));
-                }
+            if (first == agentFailed && agentFailed.Result.Round == input.Round)
+            {
+                RoundFailure failure = agentFailed.Result;
+                return (await FinishAsync(context, new FinishRunInput(input.JobId, JobStatus.InError, failure.ErrorCode,
+                    $"{failure.Message} What was uploaded is kept: start the job again once the source is fixed.")), null);
+            }
+
+            CheckSyncResult check = await context.CallActivityAsync<CheckSyncResult>(
+                TaskNames.CheckSyncActivity, new CheckSyncInput(input.JobId, input.Round, input.SyncingSinceUtc ?? context.CurrentUtcDateTime), ActivityRetry);
+            if (check.Outcome == SyncOutcome.JobGone)
+            {
+                return (new MigrationResult(input.JobId, MigrationResult.Gone, null), null);
+            }
+
+            if (check.Outcome == SyncOutcome.Lost)
+            {
+                return (await FinishAsync(context, new FinishRunInput(input.JobId, JobStatus.InError, check.ErrorCode, check.Message)), null);
             }
         }
+    }
 
-        // 3. Processing: verify the committed round, assemble the destination disks slice by slice.
+    /// <summary>
+    /// 3. Processing: verify the committed round and assemble the destination disks slice by slice into a local image;
+    /// then (3b) export it to Alibaba Cloud, or (3c) push a ContainerImage round to its registry; then what follows an image.
+    /// </summary>
+    private static async Task<MigrationResult> ProcessStageAsync(TaskOrchestrationContext context, MigrationInput input, RoundCommit commit)
+    {
         AssemblyPlan plan = await context.CallActivityAsync<AssemblyPlan>(
             TaskNames.VerifyRoundActivity, new VerifyRoundInput(input.JobId, input.Round, commit.ManifestSha256), ActivityRetry);
         if (plan.ErrorCode is not null || plan.ImageId is null)
@@ -331,7 +356,7 @@ public sealed class MigrateServerOrchestrator : TaskOrchestrator<MigrationInput,
 
         if (!await context.CallActivityAsync<bool>(TaskNames.BeginRoundActivity, input.JobId, ActivityRetry))
         {
-            return new MigrationResult(input.JobId, "Gone", null);
+            return new MigrationResult(input.JobId, MigrationResult.Gone, null);
         }
 
         context.ContinueAsNew(input with
@@ -340,7 +365,7 @@ public sealed class MigrateServerOrchestrator : TaskOrchestrator<MigrationInput,
             Round = input.Round + 1,
             Generation = 0,
             SyncingSinceUtc = null,
-            RunType = scheduled ? "Schedule" : "Manual",
+            RunType = scheduled ? RunTypes.Schedule : RunTypes.Manual,
             Final = first == cutover,
         });
         return new MigrationResult(input.JobId, JobStatus.Running, null);
@@ -367,7 +392,7 @@ public sealed class MigrateServerOrchestrator : TaskOrchestrator<MigrationInput,
                 case AcquireOutcome.Acquired:
                     return null;
                 case AcquireOutcome.JobGone:
-                    return new MigrationResult(input.JobId, "Gone", null);
+                    return new MigrationResult(input.JobId, MigrationResult.Gone, null);
                 case AcquireOutcome.SourceGone:
                     return await FinishAsync(context, new FinishRunInput(input.JobId, JobStatus.InError, ErrorCodes.RoundSourceGone, acquired.Message));
             }

@@ -7,7 +7,7 @@ namespace Smc.Core.Orchestration;
 /// <param name="RunType">The round's run type: Manual (start, cutover) or Schedule (the sync interval's timer).</param>
 /// <param name="Final">The cutover round: the job finishes with its image instead of waiting for another round.</param>
 public sealed record MigrationInput(string JobId, int RecheckSeconds, int Generation = 0, string Stage = MigrationStage.Prepare, int Round = 0, DateTime? SyncingSinceUtc = null,
-    string RunType = "Manual", bool Final = false)
+    string RunType = RunTypes.Manual, bool Final = false)
 {
     /// <summary>The first round waits until then (scheduledStartTime); cleared once waited for.</summary>
     public DateTime? NotBeforeUtc { get; init; }

@@ -7,7 +7,7 @@ namespace Smc.Core.Orchestration;
 /// Start a round — job key, staging container, the agent's command; job → Syncing. <paramref name="Type"/> is the run's
 /// type (Manual or Schedule); <paramref name="Final"/>: the cutover round (recorded on the run, so a restart after it still finishes the job).
 /// </summary>
-public sealed record PrepareRoundInput(string JobId, int Round, string Type = "Manual", bool Final = false);
+public sealed record PrepareRoundInput(string JobId, int Round, string Type = RunTypes.Manual, bool Final = false);
 
 /// <summary><paramref name="Round"/>: the round issued (an unfinished one again, or the next).</summary>
 public sealed record PrepareRoundResult(bool Ok, string? ErrorCode, string? Message, int Round = 0);
