@@ -44,7 +44,7 @@ fi
 step "Upload the agent to the control plane, make an activation code, install the agent from install.sh"
 curl -fsS -X PUT -H "$K" --data-binary @"$AGENT_BIN" "$API/agent-packages/linux-x64" | json '"agent package: %s bytes, sha256 %s" % (d["sizeBytes"], d["sha256"])'
 CODE=$(curl -fsS -X POST -H "$K" -d '{"name":"demo","count":5,"timeToLiveInDays":1}' "$API/access-tokens" | json 'd["accessTokenCode"]')
-echo "one-liner on a source: curl -fsS \"$SERVER/api/v1/agent/install.sh?code=…\" | sudo sh"
+echo "on a source: read -r CODE; printf 'Authorization: Bearer %s\\n' \"\$CODE\" | curl -fsS -H @- $SERVER/api/v1/agent/install.sh | sudo sh"
 curl -fsS "$API/agent/install.sh?code=$CODE" | SMC_AGENT_DIR="$WORK/bin" SMC_AGENT_CONFIG="$WORK/agent.json" SMC_AGENT_DISKS="$DISK" SMC_NO_UNIT=1 sh
 SOURCE_ID=$(json 'd["sourceId"]' < "$WORK/agent.json")
 curl -fsS -H "$K" "$API/source-servers/$SOURCE_ID" | json '"source %s: %s, %s disk(s), %s" % (d["sourceId"], d["state"], len(d["disks"]), d["platform"])'

@@ -1,9 +1,13 @@
 using System.Diagnostics;
+using System.Security.Cryptography;
 using System.Text.Json;
 using Azure.Storage;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
+using Smc.Agent.Control;
 using Smc.Agent.Replication;
+using Smc.Transfer;
+using Smc.Wire.Agent;
 
 namespace Smc.Agent.Commands;
 
@@ -18,7 +22,7 @@ internal static class BenchmarkCommand
     public static async Task<int> PipelineAsync(IReadOnlyList<string> disks, int compressLevel, CancellationToken cancellationToken)
     {
         string state = Path.Combine(Path.GetTempPath(), $"smc-bench-{Environment.ProcessId}");
-        (long read, long packed, TimeSpan elapsed) = await RoundRunner.MeasurePipelineAsync(disks, compressLevel, state, cancellationToken);
+        (long read, long packed, TimeSpan elapsed) = await MeasurePipelineAsync(disks, compressLevel, state, cancellationToken);
         Directory.Delete(state, recursive: true);
         Console.Out.WriteLine(JsonSerializer.Serialize(new
         {
@@ -32,7 +36,7 @@ internal static class BenchmarkCommand
         return ExitCodes.Ok;
     }
 
-    /// <summary>A full and an unchanged incremental round of one disk (<see cref="RoundRunner.MeasureRoundsAsync"/>).</summary>
+    /// <summary>A full and an unchanged incremental round of one disk (<see cref="MeasureRoundsAsync"/>).</summary>
     public static async Task<int> RoundsAsync(IReadOnlyList<string> disks, int chunkKiB, CancellationToken cancellationToken)
     {
         if (disks.Count != 1)
@@ -43,7 +47,7 @@ internal static class BenchmarkCommand
         string state = Path.Combine(Path.GetTempPath(), $"smc-bench-{Environment.ProcessId}");
         try
         {
-            RoundRunner.RoundsFigures figures = await RoundRunner.MeasureRoundsAsync(disks[0], chunkKiB << 10, state, cancellationToken);
+            RoundsFigures figures = await MeasureRoundsAsync(disks[0], chunkKiB << 10, state, cancellationToken);
             Console.Out.WriteLine(JsonSerializer.Serialize(figures, WebJson));
         }
         finally
@@ -128,5 +132,131 @@ internal static class BenchmarkCommand
         long size = new FileInfo(file).Length;
         Console.Out.WriteLine(JsonSerializer.Serialize(new { bytes = size, seconds = elapsed.TotalSeconds, mbPerSecond = size / 1e6 / elapsed.TotalSeconds }));
         return ExitCodes.Ok;
+    }
+
+    /// <summary>
+    /// Benchmark: the whole pipeline (plan, read, skip, hash, compress, encrypt, pack) into a sink that drops
+    /// the packs. Returns (bytes of used data read, bytes packed, elapsed).
+    /// </summary>
+    private static async Task<(long Read, long Packed, TimeSpan Elapsed)> MeasurePipelineAsync(IReadOnlyList<string> disks, int compressLevel, string stateDir, CancellationToken cancellationToken)
+    {
+        using RSA key = DataKeys.NewJobKey();
+        var command = new AgentCommand
+        {
+            CommandId = "benchmark",
+            Type = AgentCommandTypes.Replicate,
+            JobId = "j-benchmarkaaaaaaa",
+            PublicKey = Convert.ToBase64String(key.ExportSubjectPublicKeyInfo()),
+            CompressLevel = compressLevel,
+            Disks = [.. disks],
+        };
+        var config = new AgentConfig { Server = "http://127.0.0.1:9", SourceId = "s-benchmark", Credential = "none" };
+        using var client = new ControlPlaneClient(config.Server);
+        long packed = 0;
+        var runner = new RoundRunner(config, client, command, stateDir, TextWriter.Null)
+        {
+            Sink = (_, _, length, _) =>
+            {
+                Interlocked.Add(ref packed, length);
+                return Task.CompletedTask;
+            },
+        };
+        Directory.CreateDirectory(stateDir);
+        string journalPath = Path.Combine(stateDir, "j-benchmarkaaaaaaa-r0.journal");
+        File.Delete(journalPath);
+        List<DiskPlan> plans = disks.Select((d, i) => DiskPlan.Build(i, d, command.ChunkSize)).ToList();
+        var clock = Stopwatch.StartNew();
+        byte[] dataKey = DataKeys.NewDataKey();
+        using (RoundJournal journal = RoundJournal.Open(journalPath, () => new JournalHeader { JobId = command.JobId, DataKey = "", WrappedDataKey = "", KeyFingerprint = "", ChunkSize = command.ChunkSize }))
+        {
+            await runner.PipelineAsync(plans, null, dataKey, ChunkFingerprint.NewKey(), null, journal, new RoundProgress(plans, null), cancellationToken);
+        }
+
+        File.Delete(journalPath);
+        return (plans.Sum(p => p.PlannedBytes), packed, clock.Elapsed);
+    }
+
+    /// <summary>
+    /// Benchmark: a full round and then an incremental round against it, through the same steps as
+    /// <see cref="RoundRunner.RunAsync"/> (journal, resume set, pipeline, manifest written from the journal, fingerprint store,
+    /// baseline comparison) with every upload going to a sink that only counts bytes. It is how scripts/bench.sh shows
+    /// that the agent's memory does not grow with the number of chunks: run it on a small and a large disk and compare.
+    /// </summary>
+    private static async Task<RoundsFigures> MeasureRoundsAsync(string disk, int chunkSize, string stateDir, CancellationToken cancellationToken)
+    {
+        using RSA key = DataKeys.NewJobKey();
+        byte[] fingerprintKey = ChunkFingerprint.NewKey();
+        var config = new AgentConfig { Server = "http://127.0.0.1:9", SourceId = "s-benchmark", Credential = "none" };
+        using var client = new ControlPlaneClient(config.Server);
+        Directory.CreateDirectory(stateDir);
+        var figures = new RoundsFigures();
+        for (int round = 0; round < 2; round++)
+        {
+            var command = new AgentCommand
+            {
+                CommandId = "benchmark",
+                Type = AgentCommandTypes.Replicate,
+                JobId = "j-benchmarkaaaaaaa",
+                Round = round,
+                BaseRound = round == 0 ? null : round - 1,
+                ChunkSize = chunkSize,
+                PublicKey = Convert.ToBase64String(key.ExportSubjectPublicKeyInfo()),
+                Disks = [disk],
+            };
+            long uploaded = 0, manifestBytes = 0;
+            var runner = new RoundRunner(config, client, command, stateDir, TextWriter.Null)
+            {
+                Sink = (_, _, length, _) =>
+                {
+                    Interlocked.Add(ref uploaded, length);
+                    return Task.CompletedTask;
+                },
+                FileSink = (_, path, _) =>
+                {
+                    manifestBytes = new FileInfo(path).Length;
+                    return Task.CompletedTask;
+                },
+            };
+            var clock = Stopwatch.StartNew();
+            byte[] dataKey = DataKeys.NewDataKey();
+            string journalPath = Path.Combine(stateDir, $"{command.JobId}-r{round}.journal");
+            using (RoundJournal journal = RoundJournal.Open(journalPath, () => new JournalHeader
+            {
+                JobId = command.JobId,
+                Round = round,
+                DataKey = Convert.ToBase64String(dataKey),
+                WrappedDataKey = DataKeys.Wrap(dataKey, key),
+                KeyFingerprint = DataKeys.Fingerprint(key),
+                ChunkSize = chunkSize,
+            }))
+            {
+                List<DiskPlan> plans = [DiskPlan.Build(0, disk, chunkSize)];
+                ChunkSet done = journal.DoneChunks(plans);
+                using FingerprintStore? baseline = round == 0 ? null : FingerprintStore.Open(runner.FingerprintsFile);
+                await runner.PipelineAsync(plans, done, dataKey, fingerprintKey, baseline, journal, new RoundProgress(plans, journal), cancellationToken);
+                journal.MarkCommitted(await runner.CommitStagingAsync(plans, journal, cancellationToken));
+                runner.SaveFingerprints(plans, journal);
+                figures.Rounds.Add(new RoundFigures(round, clock.Elapsed.TotalSeconds, journal.SentChunks, journal.UnchangedChunks, uploaded, manifestBytes,
+                    new FileInfo(journalPath).Length, GC.GetTotalMemory(forceFullCollection: true) >> 20, RoundRunner.PeakRssBytes() >> 20));
+            }
+
+            File.Delete(journalPath);
+        }
+
+        figures.FingerprintStoreBytes = new FileInfo(Path.Combine(stateDir, "j-benchmarkaaaaaaa.fingerprints")).Length;
+        figures.PeakRssMiB = RoundRunner.PeakRssBytes() >> 20;
+        return figures;
+    }
+
+    internal sealed record RoundFigures(int Round, double Seconds, long SentChunks, long UnchangedChunks, long UploadedBytes, long ManifestBytes, long JournalBytes,
+        long LiveHeapMiB, long PeakRssMiB);
+
+    internal sealed class RoundsFigures
+    {
+        public List<RoundFigures> Rounds { get; } = [];
+
+        public long FingerprintStoreBytes { get; set; }
+
+        public long PeakRssMiB { get; set; }
     }
 }

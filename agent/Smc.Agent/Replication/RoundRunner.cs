@@ -52,11 +52,15 @@ internal sealed partial class RoundRunner(AgentConfig config, ControlPlaneClient
 
     /// <summary>Write trackers a long-running agent keeps between rounds (null: every round starts its own).</summary>
     public LiveTrackers? Trackers { get; init; }
-    private Func<string, byte[], int, CancellationToken, Task>? _sink;
+    /// <summary>Where packs and the manifest go instead of staging (the benchmark's counting sinks); null: staging.</summary>
+    internal Func<string, byte[], int, CancellationToken, Task>? Sink { get; init; }
+
+    /// <summary>Where files (the manifest) go instead of staging; null: staging.</summary>
+    internal Func<string, string, CancellationToken, Task>? FileSink { get; init; }
+
     private bool _barShown;
     private StagingCredentials? _credentials;
     private readonly List<ManifestChunk> _unchangedBatch = [];
-    private Func<string, string, CancellationToken, Task>? _fileSink;
     private BlobContainerClient? _container;
     private long _bytesSent;
 
@@ -326,7 +330,7 @@ internal sealed partial class RoundRunner(AgentConfig config, ControlPlaneClient
     internal delegate void ChunkReader(ChunkRange range, Span<byte> buffer);
 
     /// <summary>The first pass of a round: every planned chunk not acknowledged already, read from the disks.</summary>
-    private async Task PipelineAsync(List<DiskPlan> plans, ChunkSet? done, byte[] dataKey, byte[] fingerprintKey,
+    internal async Task PipelineAsync(List<DiskPlan> plans, ChunkSet? done, byte[] dataKey, byte[] fingerprintKey,
         FingerprintStore? baseline, RoundJournal journal, RoundProgress progress, CancellationToken cancellationToken)
     {
         using var readers = new SourceReaders(plans, command.ChunkSize);
@@ -520,133 +524,7 @@ internal sealed partial class RoundRunner(AgentConfig config, ControlPlaneClient
         journal.AddUnchanged(batch, pass);
     }
 
-    /// <summary>
-    /// Benchmark: the whole pipeline (plan, read, skip, hash, compress, encrypt, pack) into a sink that drops
-    /// the packs. Returns (bytes of used data read, bytes packed, elapsed).
-    /// </summary>
-    internal static async Task<(long Read, long Packed, TimeSpan Elapsed)> MeasurePipelineAsync(IReadOnlyList<string> disks, int compressLevel, string stateDir, CancellationToken cancellationToken)
-    {
-        using RSA key = DataKeys.NewJobKey();
-        var command = new AgentCommand
-        {
-            CommandId = "benchmark",
-            Type = AgentCommandTypes.Replicate,
-            JobId = "j-benchmarkaaaaaaa",
-            PublicKey = Convert.ToBase64String(key.ExportSubjectPublicKeyInfo()),
-            CompressLevel = compressLevel,
-            Disks = [.. disks],
-        };
-        var config = new AgentConfig { Server = "http://127.0.0.1:9", SourceId = "s-benchmark", Credential = "none" };
-        using var client = new ControlPlaneClient(config.Server);
-        long packed = 0;
-        var runner = new RoundRunner(config, client, command, stateDir, TextWriter.Null)
-        {
-            _sink = (_, _, length, _) =>
-            {
-                Interlocked.Add(ref packed, length);
-                return Task.CompletedTask;
-            },
-        };
-        Directory.CreateDirectory(stateDir);
-        string journalPath = Path.Combine(stateDir, "j-benchmarkaaaaaaa-r0.journal");
-        File.Delete(journalPath);
-        List<DiskPlan> plans = disks.Select((d, i) => DiskPlan.Build(i, d, command.ChunkSize)).ToList();
-        var clock = Stopwatch.StartNew();
-        byte[] dataKey = DataKeys.NewDataKey();
-        using (RoundJournal journal = RoundJournal.Open(journalPath, () => new JournalHeader { JobId = command.JobId, DataKey = "", WrappedDataKey = "", KeyFingerprint = "", ChunkSize = command.ChunkSize }))
-        {
-            await runner.PipelineAsync(plans, null, dataKey, ChunkFingerprint.NewKey(), null, journal, new RoundProgress(plans, null), cancellationToken);
-        }
-
-        File.Delete(journalPath);
-        return (plans.Sum(p => p.PlannedBytes), packed, clock.Elapsed);
-    }
-
-    /// <summary>
-    /// Benchmark: a full round and then an incremental round against it, through the same steps as
-    /// <see cref="RunAsync"/> (journal, resume set, pipeline, manifest written from the journal, fingerprint store,
-    /// baseline comparison) with every upload going to a sink that only counts bytes. It is how scripts/bench.sh shows
-    /// that the agent's memory does not grow with the number of chunks: run it on a small and a large disk and compare.
-    /// </summary>
-    internal static async Task<RoundsFigures> MeasureRoundsAsync(string disk, int chunkSize, string stateDir, CancellationToken cancellationToken)
-    {
-        using RSA key = DataKeys.NewJobKey();
-        byte[] fingerprintKey = ChunkFingerprint.NewKey();
-        var config = new AgentConfig { Server = "http://127.0.0.1:9", SourceId = "s-benchmark", Credential = "none" };
-        using var client = new ControlPlaneClient(config.Server);
-        Directory.CreateDirectory(stateDir);
-        var figures = new RoundsFigures();
-        for (int round = 0; round < 2; round++)
-        {
-            var command = new AgentCommand
-            {
-                CommandId = "benchmark",
-                Type = AgentCommandTypes.Replicate,
-                JobId = "j-benchmarkaaaaaaa",
-                Round = round,
-                BaseRound = round == 0 ? null : round - 1,
-                ChunkSize = chunkSize,
-                PublicKey = Convert.ToBase64String(key.ExportSubjectPublicKeyInfo()),
-                Disks = [disk],
-            };
-            long uploaded = 0, manifestBytes = 0;
-            var runner = new RoundRunner(config, client, command, stateDir, TextWriter.Null)
-            {
-                _sink = (_, _, length, _) =>
-                {
-                    Interlocked.Add(ref uploaded, length);
-                    return Task.CompletedTask;
-                },
-                _fileSink = (_, path, _) =>
-                {
-                    manifestBytes = new FileInfo(path).Length;
-                    return Task.CompletedTask;
-                },
-            };
-            var clock = Stopwatch.StartNew();
-            byte[] dataKey = DataKeys.NewDataKey();
-            string journalPath = Path.Combine(stateDir, $"{command.JobId}-r{round}.journal");
-            using (RoundJournal journal = RoundJournal.Open(journalPath, () => new JournalHeader
-            {
-                JobId = command.JobId,
-                Round = round,
-                DataKey = Convert.ToBase64String(dataKey),
-                WrappedDataKey = DataKeys.Wrap(dataKey, key),
-                KeyFingerprint = DataKeys.Fingerprint(key),
-                ChunkSize = chunkSize,
-            }))
-            {
-                List<DiskPlan> plans = [DiskPlan.Build(0, disk, chunkSize)];
-                ChunkSet done = journal.DoneChunks(plans);
-                using FingerprintStore? baseline = round == 0 ? null : FingerprintStore.Open(runner.FingerprintsFile);
-                await runner.PipelineAsync(plans, done, dataKey, fingerprintKey, baseline, journal, new RoundProgress(plans, journal), cancellationToken);
-                journal.MarkCommitted(await runner.CommitStagingAsync(plans, journal, cancellationToken));
-                runner.SaveFingerprints(plans, journal);
-                figures.Rounds.Add(new RoundFigures(round, clock.Elapsed.TotalSeconds, journal.SentChunks, journal.UnchangedChunks, uploaded, manifestBytes,
-                    new FileInfo(journalPath).Length, GC.GetTotalMemory(forceFullCollection: true) >> 20, PeakRssBytes() >> 20));
-            }
-
-            File.Delete(journalPath);
-        }
-
-        figures.FingerprintStoreBytes = new FileInfo(Path.Combine(stateDir, "j-benchmarkaaaaaaa.fingerprints")).Length;
-        figures.PeakRssMiB = PeakRssBytes() >> 20;
-        return figures;
-    }
-
-    internal sealed record RoundFigures(int Round, double Seconds, long SentChunks, long UnchangedChunks, long UploadedBytes, long ManifestBytes, long JournalBytes,
-        long LiveHeapMiB, long PeakRssMiB);
-
-    internal sealed class RoundsFigures
-    {
-        public List<RoundFigures> Rounds { get; } = [];
-
-        public long FingerprintStoreBytes { get; set; }
-
-        public long PeakRssMiB { get; set; }
-    }
-
-    /// <summary>Peak resident memory of this process (VmHWM), for the benchmark's memory check.</summary>
+    /// <summary>Peak resident memory of this process (VmHWM), logged with each round and printed by the benchmark.</summary>
     internal static long PeakRssBytes()
     {
         try
@@ -686,7 +564,7 @@ internal sealed partial class RoundRunner(AgentConfig config, ControlPlaneClient
     /// Manifest, then commit marker. The manifest is written from the journal to a file in the state directory and
     /// uploaded from there, so a round of any size is never held in memory.
     /// </summary>
-    private async Task<string> CommitStagingAsync(List<DiskPlan> plans, RoundJournal journal, CancellationToken cancellationToken)
+    internal async Task<string> CommitStagingAsync(List<DiskPlan> plans, RoundJournal journal, CancellationToken cancellationToken)
     {
         var totals = journal.Totals();
         var manifest = new RoundManifest
@@ -735,11 +613,11 @@ internal sealed partial class RoundRunner(AgentConfig config, ControlPlaneClient
     }
 
     private Task UploadAsync(string blobName, byte[] content, int length, CancellationToken cancellationToken) =>
-        _sink is { } sink ? sink(blobName, content, length, cancellationToken) : UploadAsync(blobName, () => new MemoryStream(content, 0, length, writable: false), cancellationToken);
+        Sink is { } sink ? sink(blobName, content, length, cancellationToken) : UploadAsync(blobName, () => new MemoryStream(content, 0, length, writable: false), cancellationToken);
 
     /// <summary>Uploads a file in 8 MiB blocks, two at a time (the SDK's default would send up to 256 MiB in one request).</summary>
     private Task UploadFileAsync(string blobName, string path, CancellationToken cancellationToken) =>
-        _fileSink is { } sink ? sink(blobName, path, cancellationToken) : UploadAsync(blobName, () => File.OpenRead(path), cancellationToken);
+        FileSink is { } sink ? sink(blobName, path, cancellationToken) : UploadAsync(blobName, () => File.OpenRead(path), cancellationToken);
 
     private async Task UploadAsync(string blobName, Func<Stream> content, CancellationToken cancellationToken)
     {
@@ -768,7 +646,7 @@ internal sealed partial class RoundRunner(AgentConfig config, ControlPlaneClient
         }
     }
 
-    private string FingerprintsFile => Path.Combine(stateDir, $"{_jobId}.fingerprints");
+    internal string FingerprintsFile => Path.Combine(stateDir, $"{_jobId}.fingerprints");
 
     /// <summary>
     /// What this round compares with: the base round's fingerprints, from the agent's own store or, when that is gone
@@ -834,7 +712,7 @@ internal sealed partial class RoundRunner(AgentConfig config, ControlPlaneClient
         && baseline.Matches(range.Disk, range.Offset, range.Length, fingerprint, plan.SizeBytes);
 
     /// <summary>The committed round's fingerprints, streamed from its journal into the agent's store.</summary>
-    private void SaveFingerprints(List<DiskPlan> plans, RoundJournal journal) =>
+    internal void SaveFingerprints(List<DiskPlan> plans, RoundJournal journal) =>
         FingerprintStore.Write(FingerprintsFile, _jobId, command.Round, command.ChunkSize, [.. plans.Select(p => p.SizeBytes)],
             journal.Entries().Select(c => (c.Disk, c.Offset, c.Length, c.Fingerprint)));
 
