@@ -41,6 +41,9 @@ internal sealed class DurableEngine : IAsyncDisposable
             WorkerId = JobSteps.HostId,
             ControlQueueVisibilityTimeout = TimeSpan.FromSeconds(options.MessageVisibilitySeconds),
             WorkItemQueueVisibilityTimeout = TimeSpan.FromSeconds(options.MessageVisibilitySeconds),
+            LeaseInterval = TimeSpan.FromSeconds(options.LeaseSeconds),
+            LeaseRenewInterval = TimeSpan.FromSeconds(options.LeaseSeconds / 3.0),
+            LeaseAcquireInterval = TimeSpan.FromSeconds(options.LeaseSeconds / 3.0),
             LoggerFactory = loggerFactory,
         });
         await service.CreateIfNotExistsAsync();

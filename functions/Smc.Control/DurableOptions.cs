@@ -19,11 +19,23 @@ internal sealed class DurableOptions
     /// </summary>
     public int MessageVisibilitySeconds { get; set; } = 60;
 
+    /// <summary>
+    /// How long a host's lease on a control-queue partition lasts without renewal (renewed and sought every third of
+    /// it). A host that crashes keeps its partitions this long: it bounds how soon another host resumes the
+    /// orchestrations there. Durable Task's default, 30 s, is kept; a shorter lease costs more lease writes.
+    /// </summary>
+    public int LeaseSeconds { get; set; } = 30;
+
     public void Validate()
     {
         if (MessageVisibilitySeconds is < 10 or > 600)
         {
             throw new InvalidOperationException("SMC_DURABLE__MESSAGEVISIBILITYSECONDS must be 10–600.");
+        }
+
+        if (LeaseSeconds is < 3 or > 300)
+        {
+            throw new InvalidOperationException("SMC_DURABLE__LEASESECONDS must be 3–300.");
         }
 
         if (MaxQueuePollingSeconds is < 0.1 or > 60)

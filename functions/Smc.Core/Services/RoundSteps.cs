@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Smc.Core.Diagnostics;
 using Smc.Core.Domain;
 using Smc.Core.Errors;
 using Smc.Core.Images;
@@ -277,6 +278,8 @@ public sealed class RoundSteps(
             {
                 return new SliceResult(0, ErrorCodes.StagingPackMissing, $"{e.Message} The manifest names it; nothing was made from the round. Start the job again to upload it anew.");
             }
+
+            await TestHolds.InsideAssemblyAsync(CancellationToken.None);
         }
 
         byte[] plain = ArrayPool<byte>.Shared.Rent(MaxChunkSize);

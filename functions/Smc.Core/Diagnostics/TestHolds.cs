@@ -1,0 +1,33 @@
+using System.Diagnostics;
+using System.Globalization;
+
+namespace Smc.Core.Diagnostics;
+
+/// <summary>
+/// Fault injection for the tests, off unless its variable names a file that exists: with
+/// <c>SMC_TEST_ASSEMBLY_HOLD=FILE</c> the host, inside a slice's assembly (after its first pack is kept, before the
+/// rest), writes <c>FILE.assembling</c> (its process id) and waits while FILE exists, at most a minute — so a test
+/// kills the host exactly there, not wherever a poll happened to land.
+/// </summary>
+public static class TestHolds
+{
+    public const string AssemblyVariable = "SMC_TEST_ASSEMBLY_HOLD";
+
+    /// <summary>Holds inside assembly when <see cref="AssemblyVariable"/> asks for it.</summary>
+    public static Task InsideAssemblyAsync(CancellationToken cancellationToken) => HoldAsync(AssemblyVariable, "assembling", cancellationToken);
+
+    private static async Task HoldAsync(string variable, string reached, CancellationToken cancellationToken)
+    {
+        if (Environment.GetEnvironmentVariable(variable) is not { Length: > 0 } hold || !File.Exists(hold))
+        {
+            return;
+        }
+
+        await File.WriteAllTextAsync($"{hold}.{reached}", Environment.ProcessId.ToString(CultureInfo.InvariantCulture), cancellationToken);
+        var clock = Stopwatch.StartNew();
+        while (File.Exists(hold) && clock.Elapsed < TimeSpan.FromMinutes(1))
+        {
+            await Task.Delay(20, cancellationToken);
+        }
+    }
+}
