@@ -33,7 +33,7 @@ internal static class RunCommand
         int failures = 0;
         Running? running = null;
         bool started = false;
-        var failedAt = new Dictionary<string, DateTimeOffset>();
+        var retryAt = new Dictionary<string, DateTimeOffset>();
 
         // Write trackers of live disks, kept from one round's freeze to the job's next round (no rescan between them).
         using var trackers = new LiveTrackers();
@@ -68,7 +68,7 @@ internal static class RunCommand
                     wait = TimeSpan.FromSeconds(Math.Max(1, response.HeartbeatRate)) - sent.Elapsed;
                     wait = wait < TimeSpan.Zero ? TimeSpan.Zero : wait;
                     StateDirectory.SweepSpools(stateDir, response.Commands.Where(c => c.JobId is not null).Select(c => (c.JobId!, c.Round)), m => Log(log, m));
-                    running = Dispatch(running, response.Commands, config, client, stateDir, log, failedAt, trackers, cancellationToken);
+                    running = Dispatch(running, response.Commands, config, client, stateDir, log, retryAt, trackers, cancellationToken);
                     started |= running is not null;
                     if (running is not null && !running.Task.IsCompleted)
                     {
@@ -130,7 +130,7 @@ internal static class RunCommand
 
     /// <summary>Starts the first pending command if none runs; cancels a running one the control plane withdrew.</summary>
     private static Running? Dispatch(Running? running, List<AgentCommand> commands, AgentConfig config, ControlPlaneClient client, string stateDir,
-        TextWriter log, Dictionary<string, DateTimeOffset> failedAt, LiveTrackers trackers, CancellationToken cancellationToken)
+        TextWriter log, Dictionary<string, DateTimeOffset> retryAt, LiveTrackers trackers, CancellationToken cancellationToken)
     {
         if (running is not null && !running.Task.IsCompleted)
         {
@@ -149,7 +149,7 @@ internal static class RunCommand
             {
                 Exception e = running.Task.Exception!.GetBaseException();
                 Log(log, $"command {running.CommandId} failed: {e.Message}");
-                failedAt[running.CommandId] = DateTimeOffset.UtcNow;
+                retryAt[running.CommandId] = DateTimeOffset.UtcNow + RetryDelay(e);
             }
 
             running.Cancel.Dispose();
@@ -157,7 +157,7 @@ internal static class RunCommand
         }
 
         AgentCommand? next = commands.FirstOrDefault(c => c.Type == AgentCommandTypes.Replicate
-            && (!failedAt.TryGetValue(c.CommandId, out DateTimeOffset at) || at < DateTimeOffset.UtcNow.AddSeconds(-30)));
+            && (!retryAt.TryGetValue(c.CommandId, out DateTimeOffset at) || at <= DateTimeOffset.UtcNow));
         if (next is null)
         {
             return null;
@@ -168,6 +168,18 @@ internal static class RunCommand
         Log(log, $"command {next.CommandId}: replicate {string.Join(", ", next.Disks)}");
         return new Running(next.CommandId, Task.Run(() => runner.RunAsync(cts.Token), cts.Token), cts);
     }
+
+    /// <summary>
+    /// How long a failed command waits before it is taken again while the control plane still offers it: 30 s, so a
+    /// command that fails for good doesn't loop; but a refusal for the job's state (a start right after a stop: the
+    /// command was offered by the ending execution, the new one issues the same round) is a race that the next
+    /// heartbeat settles, so that one is taken again after 2 s.
+    /// </summary>
+    internal static TimeSpan RetryDelay(Exception failure) =>
+        failure is ControlPlaneException { Code: JobStatusRefused } ? TimeSpan.FromSeconds(2) : TimeSpan.FromSeconds(30);
+
+    /// <summary>The control plane's code for "the job's state allows no upload now".</summary>
+    internal const string JobStatusRefused = "OperationDenied.JobStatus";
 
     internal static TimeSpan Backoff(int failures)
     {

@@ -38,7 +38,7 @@ internal sealed class ControlPlane : IDisposable
             ["SMC_CONTROL__HEARTBEATRATESECONDS"] = HeartbeatRateSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["SMC_CONTROL__SOURCERECHECKSECONDS"] = "3",
             ["SMC_CONTROL__MINSYNCINTERVALSECONDS"] = "5",
-            ["SMC_DURABLE__MAXQUEUEPOLLINGSECONDS"] = "1",
+            ["SMC_DURABLE__MAXQUEUEPOLLINGSECONDS"] = "0.2",
             ["SMC_DURABLE__MESSAGEVISIBILITYSECONDS"] = "10",
             ["SMC_DURABLE__LEASESECONDS"] = "6", // a killed host's partitions come free in 6 s, not 30
         };
