@@ -88,6 +88,8 @@ public static class ControlPlaneRegistration
         services.AddSingleton<ImageService>();
         services.AddSingleton<AccessTokenService>();
         services.AddSingleton<SourceServerService>();
+        services.AddSingleton<JobTeardown>();
+        services.AddSingleton<JobExpiry>();
         services.AddSingleton<ReplicationJobService>();
         services.AddSingleton<OverviewService>();
         services.AddSingleton<JobSteps>();

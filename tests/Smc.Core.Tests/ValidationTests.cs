@@ -95,7 +95,7 @@ public sealed class ValidationTests
     [Fact]
     public void BuildJob_Defaults_SmcDefaultsApplied()
     {
-        ReplicationJob job = ReplicationJobService.BuildJob(
+        ReplicationJob job = JobRequests.Build(
             new CreateReplicationJobRequest { SourceId = Ids.New(Ids.SourcePrefix), Name = "web" }, Ids.New(Ids.JobPrefix), DateTimeOffset.UtcNow);
         Assert.Equal((JobStatus.Ready, TargetType.Image, ImageProvider.Local, true, 1), (job.Status, job.TargetType, job.ImageProvider, job.RunOnce, job.MaxNumberOfImageToKeep));
     }
@@ -103,7 +103,7 @@ public sealed class ValidationTests
     [Fact]
     public void BuildJob_IncrementalWithInterval_Accepted()
     {
-        ReplicationJob job = ReplicationJobService.BuildJob(
+        ReplicationJob job = JobRequests.Build(
             new CreateReplicationJobRequest { SourceId = Ids.New(Ids.SourcePrefix), Name = "web", RunOnce = false, SyncInterval = "PT5M", MaxNumberOfImageToKeep = 10 },
             Ids.New(Ids.JobPrefix), DateTimeOffset.UtcNow);
         Assert.False(job.RunOnce);
@@ -112,7 +112,7 @@ public sealed class ValidationTests
 
     [Fact]
     public void BuildJob_SyncIntervalOnRunOnceJob_InvalidFrequency() =>
-        Assert.Equal(ErrorCodes.InvalidFrequency, Assert.Throws<SmcException>(() => ReplicationJobService.BuildJob(
+        Assert.Equal(ErrorCodes.InvalidFrequency, Assert.Throws<SmcException>(() => JobRequests.Build(
             new CreateReplicationJobRequest { SourceId = Ids.New(Ids.SourcePrefix), Name = "web", SyncInterval = "PT1H" }, "j-x", DateTimeOffset.UtcNow)).Code);
 
     [Theory]

@@ -11,6 +11,7 @@ using Smc.Integration.Tests.Infrastructure;
 namespace Smc.Integration.Tests;
 
 /// <summary>Crash the control plane (SIGKILL) mid-job; run several hosts on one storage account.</summary>
+[Collection(Serial.Name)]
 public sealed class DurabilityTests : IDisposable
 {
     private readonly Sandbox _box = new();

@@ -16,6 +16,7 @@ namespace Smc.Integration.Tests;
 /// passes its own check with every row committed before that round's freeze, and the untouched files as they are.
 /// Runs as root: loop devices, mount, FIFREEZE and the block tracepoints.
 /// </summary>
+[Collection(Serial.Name)]
 public sealed class LiveSourceTests(ControlPlaneFixture fx) : IClassFixture<ControlPlaneFixture>
 {
     private static string Writer => Path.Combine(Repo.Root, "tests", "Smc.Integration.Tests", "Tools", "livewriter.py");

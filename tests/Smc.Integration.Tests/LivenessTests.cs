@@ -5,6 +5,7 @@ using Smc.Integration.Tests.Infrastructure;
 namespace Smc.Integration.Tests;
 
 /// <summary>Heartbeats: a silent source becomes Unavailable within 3 × heartbeatRate and Available when it returns.</summary>
+[Collection(Serial.Name)]
 public sealed class LivenessTests(ControlPlaneFixture fx) : IClassFixture<ControlPlaneFixture>
 {
     [Fact]

@@ -71,7 +71,7 @@ public sealed class StagingSecurityTests(ControlPlaneFixture fx) : IClassFixture
         ProtocolAgent agent = await ProtocolAgent.RegisterAsync(control, seed: 170);
         await agent.StartJobAsync();
         string sha = await agent.UploadRoundAsync();
-        const long size = 1536L << 20;
+        const long size = 384L << 20; // 6,144 × the 64 KiB cap; read whole it would take ≥ 384 MiB, over the bound below
         await using (var huge = new RepeatingStream(size))
         {
             await agent.Staging.GetBlobClient(StagingNames.Commit(agent.Round)).UploadAsync(huge, overwrite: true);

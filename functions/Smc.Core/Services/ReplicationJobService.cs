@@ -16,7 +16,7 @@ public sealed class ReplicationJobService(
     IRecordStore<SourceServer> sources,
     IKeyIndex keys,
     IMigrationEngine engine,
-    IStagingStore staging,
+    JobTeardown teardown,
     JobKeys jobKeys,
     Microsoft.Extensions.Options.IOptions<Smc.Core.Options.ControlPlaneOptions> options,
     ICloudImages cloud,
@@ -24,13 +24,11 @@ public sealed class ReplicationJobService(
     RunArchive runArchive,
     TimeProvider clock)
 {
-    private static readonly JsonSerializerOptions HashJson = new(JsonSerializerDefaults.Web);
-
     private TimeSpan MinInterval => TimeSpan.FromSeconds(options.Value.MinSyncIntervalSeconds);
 
     public async Task<CreatedJob> CreateAsync(CreateReplicationJobRequest request, CancellationToken cancellationToken = default)
     {
-        ReplicationJob draft = BuildJob(request, Ids.New(Ids.JobPrefix), clock.GetUtcNow(), MinInterval);
+        ReplicationJob draft = JobRequests.Build(request, Ids.New(Ids.JobPrefix), clock.GetUtcNow(), MinInterval);
         if (draft.ContainerRegistry is { } registry && !registries.Allows(registry))
         {
             throw SmcException.Forbidden(ErrorCodes.RegistryNotAllowed, $"containerRegistry {registry} is not a registry this control plane pushes to (the operator chooses them): {registries.HowToAllow}.");
@@ -53,7 +51,7 @@ public sealed class ReplicationJobService(
         string? tokenClaim = null;
         if (draft.ClientToken is not null)
         {
-            string requestHash = HashOf(request);
+            string requestHash = JobRequests.HashOf(request);
             string held = await keys.ClaimAsync(KeyScopes.JobClientToken, draft.ClientToken, jobId + "|" + requestHash, cancellationToken);
             string[] parts = held.Split('|');
             if (parts[0] != jobId)
@@ -75,7 +73,7 @@ public sealed class ReplicationJobService(
             tokenClaim = held;
         }
 
-        ReplicationJob job = jobId == draft.JobId ? draft : BuildJob(request, jobId, draft.CreatedAt, MinInterval);
+        ReplicationJob job = jobId == draft.JobId ? draft : JobRequests.Build(request, jobId, draft.CreatedAt, MinInterval);
         string holder = await keys.ClaimAsync(KeyScopes.SourceJob, job.SourceId, jobId, cancellationToken);
         if (holder != jobId)
         {
@@ -219,7 +217,7 @@ public sealed class ReplicationJobService(
         }, cancellationToken) ?? throw NotFound(jobId);
 
         await engine.TerminateAsync(jobId, "stopped by operator", cancellationToken);
-        await ReleaseSourceAsync(stored.Value, cancellationToken);
+        await sources.UpdateAsync(stored.Value.SourceId, s => s.ReleaseFrom(jobId), cancellationToken);
         return stored.Value;
     }
 
@@ -251,13 +249,13 @@ public sealed class ReplicationJobService(
             switch (p.Name)
             {
                 case "name":
-                    name = Validate.Name(StringOf(p));
+                    name = Validate.Name(JobRequests.StringOf(p));
                     break;
                 case "description":
-                    description = Validate.Description(StringOf(p)) ?? "";
+                    description = Validate.Description(JobRequests.StringOf(p)) ?? "";
                     break;
                 case "syncInterval":
-                    interval = StringOf(p);
+                    interval = JobRequests.StringOf(p);
                     _ = SyncInterval.Parse(interval, MinInterval);
                     break;
                 case "maxNumberOfImageToKeep":
@@ -325,19 +323,11 @@ public sealed class ReplicationJobService(
             return true;
         }, cancellationToken) ?? throw NotFound(jobId);
 
-        if (wasStatus is JobStatus.Running or JobStatus.Waiting or JobStatus.Deleting or "")
-        {
-            await engine.TerminateAsync(jobId, "job deleted", cancellationToken);
-        }
-
-        await ReleaseSourceAsync(stored.Value, cancellationToken);
-        await keys.ReleaseAsync(KeyScopes.SourceJob, stored.Value.SourceId, jobId, cancellationToken);
+        await teardown.EndAsync(stored.Value, wasStatus, "job deleted", cancellationToken);
         if (stored.Value.ClientToken is not null)
         {
             await keys.ReleaseAsync(KeyScopes.JobClientToken, stored.Value.ClientToken, cancellationToken: cancellationToken);
         }
-
-        await staging.DeleteAsync(jobId, cancellationToken);
 
         // Re-read after the orchestration ended: an export step that ran meanwhile may have started an upload.
         await AbortCloudUploadsAsync((await jobs.GetAsync(jobId, cancellationToken))?.Value ?? stored.Value, cancellationToken);
@@ -385,303 +375,6 @@ public sealed class ReplicationJobService(
             }
         }
     }
-
-    /// <summary>
-    /// Housekeeping: incremental jobs past their <c>validTime</c> become <c>Expired</c> — the orchestration is ended, the
-    /// source released (it may get a new job), staging deleted; kept images stay. Returns how many expired.
-    /// </summary>
-    public async Task<int> ExpireOverdueAsync(CancellationToken cancellationToken = default)
-    {
-        DateTimeOffset now = clock.GetUtcNow();
-        var overdue = new List<string>();
-        await foreach (Stored<ReplicationJob> j in jobs.ListDueAsync(now, cancellationToken))
-        {
-            if (j.Value.ValidTime <= now && !IsEnded(j.Value.Status))
-            {
-                overdue.Add(j.Value.JobId);
-            }
-        }
-
-        int expired = 0;
-        foreach (string jobId in overdue)
-        {
-            string was = "";
-            Stored<ReplicationJob>? stored = await jobs.UpdateAsync(jobId, j =>
-            {
-                if (IsEnded(j.Status))
-                {
-                    return false;
-                }
-
-                was = j.Status;
-                j.Status = JobStatus.Expired;
-                j.BusinessStatus = null;
-                j.NextRoundTime = null;
-                j.EtaSeconds = null;
-                j.Throughput = 0;
-                j.ErrorCode = null;
-                j.StatusInfo = new StatusInfo
-                {
-                    ErrorCode = ErrorCodes.JobExpired,
-                    ErrorMessage = $"The job expired at its validTime {j.ValidTime:u}. Its kept images remain (GET /api/v1/images?jobId={j.JobId}); create a new job to go on migrating this source.",
-                };
-                j.EndTime = now;
-                j.UpdatedAt = now;
-                return true;
-            }, cancellationToken);
-            if (stored is null || was == "")
-            {
-                continue;
-            }
-
-            if (was is JobStatus.Running or JobStatus.Waiting)
-            {
-                await engine.TerminateAsync(jobId, "validTime passed", cancellationToken);
-            }
-
-            await ReleaseSourceAsync(stored.Value, cancellationToken);
-            await keys.ReleaseAsync(KeyScopes.SourceJob, stored.Value.SourceId, jobId, cancellationToken);
-            await staging.DeleteAsync(jobId, cancellationToken);
-            expired++;
-        }
-
-        return expired;
-    }
-
-    private static bool IsEnded(string status) => status is JobStatus.Finished or JobStatus.Expired or JobStatus.Deleting;
-
-    private async Task ReleaseSourceAsync(ReplicationJob job, CancellationToken cancellationToken) =>
-        await sources.UpdateAsync(job.SourceId, s => s.ReleaseFrom(job.JobId), cancellationToken);
-
-    internal static ReplicationJob BuildJob(CreateReplicationJobRequest r, string jobId, DateTimeOffset now, TimeSpan? minInterval = null)
-    {
-        if (string.IsNullOrWhiteSpace(r.SourceId))
-        {
-            throw SmcException.BadRequest(ErrorCodes.MissingParameter, "sourceId is required: the id (s-…) of a registered source server.");
-        }
-
-        if (!Ids.IsWellFormed(r.SourceId, Ids.SourcePrefix))
-        {
-            throw SmcException.NotFound(ErrorCodes.SourceNotFound, $"'{r.SourceId}' is not a source server id (s- followed by 16 characters).");
-        }
-
-        string name = Validate.Name(r.Name);
-        string targetType = r.TargetType ?? TargetType.Image;
-        if (targetType is not (TargetType.Image or TargetType.ContainerImage))
-        {
-            throw SmcException.BadRequest(ErrorCodes.InvalidTargetType, "targetType must be Image or ContainerImage.");
-        }
-
-        string provider = r.ImageProvider ?? ImageProvider.Local;
-        if (provider is not (ImageProvider.Local or ImageProvider.Alibaba))
-        {
-            throw SmcException.BadRequest(ErrorCodes.InvalidImageProvider, "imageProvider must be local (the embedded default) or alibaba.");
-        }
-
-        if (provider == ImageProvider.Alibaba && targetType == TargetType.Image && string.IsNullOrWhiteSpace(r.RegionId))
-        {
-            throw SmcException.BadRequest(ErrorCodes.InvalidRegionId, "regionId is required for imageProvider alibaba, e.g. cn-hangzhou.");
-        }
-
-        if (r.RegionId is not null && (r.RegionId.Length > 64 || !r.RegionId.All(c => char.IsAsciiLetterOrDigit(c) || c == '-')))
-        {
-            throw SmcException.BadRequest(ErrorCodes.InvalidRegionId, "regionId must be a region id such as cn-hangzhou.");
-        }
-
-        if (r.ImageName is not null)
-        {
-            _ = Validate.Name(r.ImageName, ErrorCodes.InvalidImageName, "imageName");
-        }
-
-        CheckLaunch(r, provider, targetType);
-        CheckRuntime(r, targetType);
-
-        if (r.SystemDiskSize is { } gib && gib is < 1 or > 32768)
-        {
-            throw SmcException.BadRequest(ErrorCodes.InvalidSystemDiskSize, "systemDiskSize is in GiB and must be from 1 to 32768.");
-        }
-
-        if (r.SystemDiskParts is { } parts && (parts.Count > 128 || parts.Any(p => p.SizeBytes <= 0 || string.IsNullOrWhiteSpace(p.Device))))
-        {
-            throw SmcException.BadRequest(ErrorCodes.InvalidSystemDiskParts, "systemDiskParts: each needs a device and a sizeBytes greater than 0.");
-        }
-
-        if (r.DataDisks is { } disks && (disks.Count > 16 || disks.Any(d => d.Index < 1 || d.Size is < 1 or > 32768 || d.Parts.Any(p => p.SizeBytes <= 0 || string.IsNullOrWhiteSpace(p.Device)))
-            || disks.Select(d => d.Index).Distinct().Count() != disks.Count))
-        {
-            throw SmcException.BadRequest(ErrorCodes.InvalidDataDisks, "dataDisks: at most 16, distinct index ≥ 1, size 1–32768 GiB, parts with a device and sizeBytes > 0.");
-        }
-
-        bool runOnce = r.RunOnce ?? true;
-        if (!runOnce && r.SyncInterval is null)
-        {
-            throw SmcException.BadRequest(ErrorCodes.InvalidFrequency, "syncInterval is required when runOnce is false, e.g. PT1H.");
-        }
-
-        if (r.SyncInterval is not null)
-        {
-            if (runOnce)
-            {
-                throw SmcException.BadRequest(ErrorCodes.InvalidFrequency, "syncInterval applies to incremental jobs only: set runOnce to false or leave syncInterval out.");
-            }
-
-            _ = SyncInterval.Parse(r.SyncInterval, minInterval);
-        }
-
-        int keep = Validate.Range(r.MaxNumberOfImageToKeep, 1, 10, 1, ErrorCodes.InvalidMaxNumberOfImageToKeep, "maxNumberOfImageToKeep");
-        if (r.ScheduledStartTime is { } at && (at < now.AddMinutes(-1) || at > now.AddDays(30)))
-        {
-            throw SmcException.BadRequest(ErrorCodes.InvalidScheduledStartTime, "scheduledStartTime must be in the next 30 days (ISO-8601 with a time zone, e.g. 2026-12-01T02:00:00Z).");
-        }
-
-        if (r.ValidTime is { } until)
-        {
-            if (runOnce)
-            {
-                throw SmcException.BadRequest(ErrorCodes.InvalidValidTime, "validTime applies to incremental jobs only: set runOnce to false or leave validTime out.");
-            }
-
-            // Sooner than one interval after the start would expire the job before its first incremental round.
-            DateTimeOffset earliest = (r.ScheduledStartTime > now ? r.ScheduledStartTime.Value : now) + (minInterval ?? SyncInterval.Min);
-            if (until < earliest || until > now.AddDays(90))
-            {
-                throw SmcException.BadRequest(ErrorCodes.InvalidValidTime,
-                    $"validTime must be at least one syncInterval floor ({(minInterval ?? SyncInterval.Min).TotalSeconds:0} s) after the start and at most 90 days from now (ISO-8601 with a time zone).");
-            }
-        }
-
-        ReplicationParameters rp = r.ReplicationParameters ?? new ReplicationParameters();
-        if (rp.Threads is < 1 or > 64 || rp.BandwidthLimitKBps is < 0 or > 10_000_000 || rp.CompressLevel is < 0 or > 22)
-        {
-            throw SmcException.BadRequest(ErrorCodes.InvalidReplicationParameters, "replicationParameters: threads 1–64, bandwidthLimitKBps 0 (unlimited)–10000000, compressLevel 0 (off)–22.");
-        }
-
-        if (rp.FreezeWindowSeconds is < 1 or > 60 || rp.HookTimeoutSeconds is < 1 or > 3600 || rp.PreFreezeCommand?.Length > 4096 || rp.PostThawCommand?.Length > 4096
-            || rp.PreFreezeCommand?.Contains('\0', StringComparison.Ordinal) == true || rp.PostThawCommand?.Contains('\0', StringComparison.Ordinal) == true)
-        {
-            throw SmcException.BadRequest(ErrorCodes.InvalidReplicationParameters, "replicationParameters: freezeWindowSeconds 1–60, hookTimeoutSeconds 1–3600, preFreezeCommand and postThawCommand at most 4096 characters.");
-        }
-
-        if (targetType == TargetType.ContainerImage
-            && (string.IsNullOrWhiteSpace(r.ContainerNamespace) || string.IsNullOrWhiteSpace(r.ContainerRepository) || string.IsNullOrWhiteSpace(r.ContainerTag)))
-        {
-            throw SmcException.BadRequest(ErrorCodes.InvalidContainer, "targetType ContainerImage needs containerNamespace, containerRepository and containerTag.");
-        }
-
-        string? registry = null;
-        if (r.ContainerRegistry is not null)
-        {
-            registry = RegistryHost.Normalize(r.ContainerRegistry, out string? registryError)
-                ?? throw SmcException.BadRequest(ErrorCodes.InvalidContainerRegistry, $"containerRegistry: {registryError}, e.g. registry.cn-hangzhou.aliyuncs.com or 10.0.0.5:5000.");
-        }
-
-        if (r.ClientToken is not null && (r.ClientToken.Length is 0 or > 64 || !r.ClientToken.All(char.IsAsciiLetterOrDigit) && r.ClientToken.Any(c => c < 0x21 || c > 0x7e)))
-        {
-            throw SmcException.BadRequest(ErrorCodes.InvalidClientToken, "clientToken must be 1–64 printable ASCII characters.");
-        }
-
-        return new ReplicationJob
-        {
-            JobId = jobId,
-            SourceId = r.SourceId,
-            Name = name,
-            Description = Validate.Description(r.Description),
-            TargetType = targetType,
-            ImageProvider = provider,
-            RegionId = r.RegionId,
-            ImageName = r.ImageName?.Trim(),
-            SystemDiskSize = r.SystemDiskSize,
-            SystemDiskParts = r.SystemDiskParts ?? [],
-            DataDisks = r.DataDisks ?? [],
-            RunOnce = runOnce,
-            SyncInterval = r.SyncInterval,
-            MaxNumberOfImageToKeep = keep,
-            ScheduledStartTime = r.ScheduledStartTime,
-            ValidTime = r.ValidTime,
-            ReplicationParameters = rp,
-            ContainerNamespace = r.ContainerNamespace,
-            ContainerRepository = r.ContainerRepository,
-            ContainerTag = r.ContainerTag,
-            ContainerRegistry = registry,
-            Entrypoint = r.Entrypoint ?? [],
-            Cmd = r.Cmd ?? [],
-            Env = r.Env ?? [],
-            WorkingDir = r.WorkingDir,
-            ExposedPorts = r.ExposedPorts ?? [],
-            ExcludePaths = r.ExcludePaths ?? [],
-            IncludePaths = r.IncludePaths ?? [],
-            LaunchTemplateId = r.LaunchTemplateId,
-            LaunchTemplateVersion = r.LaunchTemplateVersion,
-            InstanceType = r.InstanceType,
-            VSwitchId = r.VSwitchId,
-            SecurityGroupId = r.SecurityGroupId,
-            ClientToken = r.ClientToken,
-            Status = JobStatus.Ready,
-            CreatedAt = now,
-            UpdatedAt = now,
-        };
-    }
-
-    /// <summary>ContainerImage only: entrypoint/cmd/env (at most 64 items of 4096 characters), working dir, ports (1–65535[/tcp|/udp]).</summary>
-    private static void CheckRuntime(CreateReplicationJobRequest r, string targetType)
-    {
-        List<string>?[] lists = [r.Entrypoint, r.Cmd, r.Env, r.ExposedPorts, r.ExcludePaths, r.IncludePaths];
-        if (lists.All(l => l is null) && r.WorkingDir is null)
-        {
-            return;
-        }
-
-        static bool PathOk(string p) =>
-            p.StartsWith('/') && p.TrimEnd('/').Length > 0 && !p.Contains('\0', StringComparison.Ordinal)
-            && p.Split('/', StringSplitOptions.RemoveEmptyEntries).All(part => part is not ("." or ".."));
-
-        bool PortOk(string p)
-        {
-            string[] parts = p.Split('/');
-            return parts.Length <= 2 && int.TryParse(parts[0], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int n) && n is >= 1 and <= 65535
-                && (parts.Length == 1 || parts[1] is "tcp" or "udp");
-        }
-
-        if (targetType != TargetType.ContainerImage
-            || lists.Any(l => l is not null && (l.Count > 64 || l.Any(x => string.IsNullOrEmpty(x) || x.Length > 4096)))
-            || (r.Env?.Any(e => !e.Contains('=', StringComparison.Ordinal)) ?? false)
-            || (r.ExposedPorts?.Any(p => !PortOk(p)) ?? false)
-            || (r.WorkingDir is not null && (!r.WorkingDir.StartsWith('/') || r.WorkingDir.Length > 4096))
-            || new[] { r.ExcludePaths, r.IncludePaths }.Any(l => l?.Any(p => !PathOk(p)) ?? false))
-        {
-            throw SmcException.BadRequest(ErrorCodes.InvalidContainer,
-                "entrypoint, cmd, env (NAME=value), workingDir (absolute), exposedPorts (e.g. 8080 or 53/udp), excludePaths and includePaths (absolute, no '.' or '..' parts, not '/') apply to targetType ContainerImage; at most 64 items each.");
-        }
-    }
-
-    /// <summary>A test launch (provider alibaba only): a launch template, or instance type + vSwitch + security group; ids as ECS writes them.</summary>
-    private static void CheckLaunch(CreateReplicationJobRequest r, string provider, string targetType)
-    {
-        string?[] fields = [r.LaunchTemplateId, r.LaunchTemplateVersion, r.InstanceType, r.VSwitchId, r.SecurityGroupId];
-        if (fields.All(f => f is null))
-        {
-            return;
-        }
-
-        const string Shape = "A test launch takes launchTemplateId (and optionally launchTemplateVersion), or instanceType, vSwitchId and securityGroupId, with imageProvider alibaba.";
-        if (provider != ImageProvider.Alibaba || targetType != TargetType.Image
-            || fields.Any(f => f is not null && (f.Length is 0 or > 128 || !f.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '.' or '_')))
-            || (r.LaunchTemplateId is null && (r.LaunchTemplateVersion is not null || r.InstanceType is null || r.VSwitchId is null || r.SecurityGroupId is null)))
-        {
-            throw SmcException.BadRequest(ErrorCodes.InvalidLaunch, Shape);
-        }
-    }
-
-    private static string HashOf(CreateReplicationJobRequest r) =>
-        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(JsonSerializer.Serialize(r, HashJson))))[..32];
-
-    private static string? StringOf(JsonProperty p) =>
-        p.Value.ValueKind switch
-        {
-            JsonValueKind.String => p.Value.GetString(),
-            JsonValueKind.Null => null,
-            _ => throw SmcException.BadRequest(ErrorCodes.MalformedJson, $"'{p.Name}' must be a string."),
-        };
 
     private static SmcException StatusDenied(ReplicationJob j, string action, string allowed) =>
         SmcException.Conflict(ErrorCodes.JobStatusDenied,

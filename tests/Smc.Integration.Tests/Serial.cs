@@ -1,0 +1,12 @@
+namespace Smc.Integration.Tests;
+
+/// <summary>
+/// Classes that run alone, after the parallel ones: a heartbeat deadline (<see cref="LivenessTests"/>), a timer's due
+/// time across a host crash (<see cref="DurabilityTests"/>), freezes and write bounds on mounted file systems
+/// (<see cref="LiveSourceTests"/>).
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class Serial
+{
+    public const string Name = "Serial";
+}
