@@ -26,6 +26,6 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 
 if [ ! -x node_modules/.bin/azurite ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  echo "setup: npm ci (Azurite, the OpenAPI validator)"
+  echo "setup: npm ci (Azurite, the OpenAPI validator, Alibaba's official clients)"
   npm ci --no-audit --no-fund --loglevel=error
 fi
