@@ -86,6 +86,7 @@ public sealed class RogueRegistryTests
         Assert.False(e.UserError);
         // 3 recoveries in a row allowed: the 4th failed PATCH ends it.
         Assert.Equal(4, registry.Requests.Count(r => r.Method == "PATCH"));
+        Assert.Contains("failed 4 chunk uploads in a row", e.Message);
         Assert.DoesNotContain(registry.Requests, r => r.Method == "PUT");
     }
 
@@ -166,6 +167,9 @@ public sealed class RogueRegistryTests
 
                     (int status, (string Name, string Value)? header, string? body) = respond(seen);
                     using HttpListenerResponse response = context.Response;
+                    // One connection per request: a request sent on a kept-alive connection the listener is closing fails in
+                    // the client's transport, unseen here, and the counts below would depend on that race.
+                    response.KeepAlive = false;
                     response.StatusCode = status;
                     if (header is var (name, value))
                     {
