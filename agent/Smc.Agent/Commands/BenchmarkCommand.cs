@@ -152,15 +152,8 @@ internal static class BenchmarkCommand
         };
         var config = new AgentConfig { Server = "http://127.0.0.1:9", SourceId = "s-benchmark", Credential = "none" };
         using var client = new ControlPlaneClient(config.Server);
-        long packed = 0;
-        var runner = new RoundRunner(config, client, command, stateDir, TextWriter.Null)
-        {
-            Sink = (_, _, length, _) =>
-            {
-                Interlocked.Add(ref packed, length);
-                return Task.CompletedTask;
-            },
-        };
+        var sink = new CountingSink();
+        var runner = new RoundRunner(config, client, command, stateDir, TextWriter.Null, sink);
         Directory.CreateDirectory(stateDir);
         string journalPath = Path.Combine(stateDir, "j-benchmarkaaaaaaa-r0.journal");
         File.Delete(journalPath);
@@ -173,7 +166,7 @@ internal static class BenchmarkCommand
         }
 
         File.Delete(journalPath);
-        return (plans.Sum(p => p.PlannedBytes), packed, clock.Elapsed);
+        return (plans.Sum(p => p.PlannedBytes), sink.Bytes, clock.Elapsed);
     }
 
     /// <summary>
@@ -203,20 +196,8 @@ internal static class BenchmarkCommand
                 PublicKey = Convert.ToBase64String(key.ExportSubjectPublicKeyInfo()),
                 Disks = [disk],
             };
-            long uploaded = 0, manifestBytes = 0;
-            var runner = new RoundRunner(config, client, command, stateDir, TextWriter.Null)
-            {
-                Sink = (_, _, length, _) =>
-                {
-                    Interlocked.Add(ref uploaded, length);
-                    return Task.CompletedTask;
-                },
-                FileSink = (_, path, _) =>
-                {
-                    manifestBytes = new FileInfo(path).Length;
-                    return Task.CompletedTask;
-                },
-            };
+            var sink = new CountingSink();
+            var runner = new RoundRunner(config, client, command, stateDir, TextWriter.Null, sink);
             var clock = Stopwatch.StartNew();
             byte[] dataKey = DataKeys.NewDataKey();
             string journalPath = Path.Combine(stateDir, $"{command.JobId}-r{round}.journal");
@@ -236,7 +217,7 @@ internal static class BenchmarkCommand
                 await runner.PipelineAsync(plans, done, dataKey, fingerprintKey, baseline, journal, new RoundProgress(plans, journal), cancellationToken);
                 journal.MarkCommitted(await runner.CommitStagingAsync(plans, journal, cancellationToken));
                 runner.SaveFingerprints(plans, journal);
-                figures.Rounds.Add(new RoundFigures(round, clock.Elapsed.TotalSeconds, journal.SentChunks, journal.UnchangedChunks, uploaded, manifestBytes,
+                figures.Rounds.Add(new RoundFigures(round, clock.Elapsed.TotalSeconds, journal.SentChunks, journal.UnchangedChunks, sink.Bytes, sink.FileBytes,
                     new FileInfo(journalPath).Length, GC.GetTotalMemory(forceFullCollection: true) >> 20, RoundRunner.PeakRssBytes() >> 20));
             }
 
@@ -258,5 +239,27 @@ internal static class BenchmarkCommand
         public long FingerprintStoreBytes { get; set; }
 
         public long PeakRssMiB { get; set; }
+    }
+
+    /// <summary>A staging stand-in that only counts what would be uploaded (bytes of packs and markers; the manifest file's size).</summary>
+    private sealed class CountingSink : IStagingSink
+    {
+        private long _bytes;
+
+        public long Bytes => Interlocked.Read(ref _bytes);
+
+        public long FileBytes { get; private set; }
+
+        public Task PutAsync(string blobName, byte[] content, int length, CancellationToken cancellationToken)
+        {
+            Interlocked.Add(ref _bytes, length);
+            return Task.CompletedTask;
+        }
+
+        public Task PutFileAsync(string blobName, string path, CancellationToken cancellationToken)
+        {
+            FileBytes = new FileInfo(path).Length;
+            return Task.CompletedTask;
+        }
     }
 }

@@ -17,7 +17,7 @@ namespace Smc.Agent.Replication;
 /// as small stages joined by bounded channels with pooled buffers, then manifest → commit marker → commit.
 /// Resumable through the <see cref="RoundJournal"/>: acknowledged chunks are never sent again.
 /// </summary>
-internal sealed partial class RoundRunner(AgentConfig config, ControlPlaneClient client, AgentCommand command, string stateDir, TextWriter log)
+internal sealed partial class RoundRunner(AgentConfig config, ControlPlaneClient client, AgentCommand command, string stateDir, TextWriter log, IStagingSink? sink = null)
 {
     /// <summary>
     /// Upload streams when the job doesn't say: Azurite reached the same 40–45 MB/s with 1, 4 or 8 parallel
@@ -52,17 +52,18 @@ internal sealed partial class RoundRunner(AgentConfig config, ControlPlaneClient
 
     /// <summary>Write trackers a long-running agent keeps between rounds (null: every round starts its own).</summary>
     public LiveTrackers? Trackers { get; init; }
-    /// <summary>Where packs and the manifest go instead of staging (the benchmark's counting sinks); null: staging.</summary>
-    internal Func<string, byte[], int, CancellationToken, Task>? Sink { get; init; }
-
-    /// <summary>Where files (the manifest) go instead of staging; null: staging.</summary>
-    internal Func<string, string, CancellationToken, Task>? FileSink { get; init; }
 
     private bool _barShown;
-    private StagingCredentials? _credentials;
+    private StagingUploader? _uploader;
     private readonly List<ManifestChunk> _unchangedBatch = [];
-    private BlobContainerClient? _container;
     private long _bytesSent;
+
+    /// <summary>The job's staging container, with its credentials from the control plane.</summary>
+    private StagingUploader Uploader => _uploader ??= new StagingUploader(
+        async ct => await ControlPlaneClient.ShortRetry.ExecuteAsync(async c => await client.StagingCredentialsAsync(config.Credential, _jobId, c), ct), Log);
+
+    /// <summary>Where packs and the manifest go: the one given (the benchmark's counting sink), else staging.</summary>
+    private IStagingSink Staging => sink ?? Uploader;
 
     public async Task<string> RunAsync(CancellationToken cancellationToken)
     {
@@ -150,8 +151,7 @@ internal sealed partial class RoundRunner(AgentConfig config, ControlPlaneClient
             }
 
             byte[] dataKey = Convert.FromBase64String(journal.Header.DataKey);
-            await ContainerAsync(cancellationToken);
-            byte[] fingerprintKey = Convert.FromBase64String(_credentials!.FingerprintKey);
+            byte[] fingerprintKey = Convert.FromBase64String((await Uploader.CredentialsAsync(cancellationToken)).FingerprintKey);
             using FingerprintStore? baseline = await BaselineAsync(cancellationToken);
             using var reporter = new CancellationTokenSource();
             Task reporting = ReportAsync(progress, reporter.Token);
@@ -469,7 +469,7 @@ internal sealed partial class RoundRunner(AgentConfig config, ControlPlaneClient
                     try
                     {
                         await limiter.WaitAsync(p.Length, ct);
-                        await UploadAsync(StagingNames.Pack(command.Round, p.PackId), p.Buffer, p.Length, ct);
+                        await Staging.PutAsync(StagingNames.Pack(command.Round, p.PackId), p.Buffer, p.Length, ct);
                     }
                     finally
                     {
@@ -596,7 +596,7 @@ internal sealed partial class RoundRunner(AgentConfig config, ControlPlaneClient
             sha = Convert.ToHexStringLower(await SHA256.HashDataAsync(file, cancellationToken));
         }
 
-        await UploadFileAsync(StagingNames.Manifest(command.Round), path, cancellationToken);
+        await Staging.PutFileAsync(StagingNames.Manifest(command.Round), path, cancellationToken);
         File.Delete(path);
         var marker = new CommitMarker
         {
@@ -608,42 +608,8 @@ internal sealed partial class RoundRunner(AgentConfig config, ControlPlaneClient
             CommittedAt = DateTimeOffset.UtcNow,
         };
         byte[] markerBytes = StagingJson.Serialize(marker);
-        await UploadAsync(StagingNames.Commit(command.Round), markerBytes, markerBytes.Length, cancellationToken);
+        await Staging.PutAsync(StagingNames.Commit(command.Round), markerBytes, markerBytes.Length, cancellationToken);
         return sha;
-    }
-
-    private Task UploadAsync(string blobName, byte[] content, int length, CancellationToken cancellationToken) =>
-        Sink is { } sink ? sink(blobName, content, length, cancellationToken) : UploadAsync(blobName, () => new MemoryStream(content, 0, length, writable: false), cancellationToken);
-
-    /// <summary>Uploads a file in 8 MiB blocks, two at a time (the SDK's default would send up to 256 MiB in one request).</summary>
-    private Task UploadFileAsync(string blobName, string path, CancellationToken cancellationToken) =>
-        FileSink is { } sink ? sink(blobName, path, cancellationToken) : UploadAsync(blobName, () => File.OpenRead(path), cancellationToken);
-
-    private async Task UploadAsync(string blobName, Func<Stream> content, CancellationToken cancellationToken)
-    {
-        for (int attempt = 1; ; attempt++)
-        {
-            try
-            {
-                BlobContainerClient container = await ContainerAsync(cancellationToken);
-                await using Stream body = content();
-                await container.GetBlockBlobClient(blobName).UploadAsync(body, new Azure.Storage.Blobs.Models.BlobUploadOptions
-                {
-                    TransferOptions = new Azure.Storage.StorageTransferOptions { InitialTransferSize = 8 << 20, MaximumTransferSize = 8 << 20, MaximumConcurrency = 2 },
-                }, cancellationToken);
-                return;
-            }
-            catch (RequestFailedException e) when (e.Status == 403 && attempt < 3)
-            {
-                _credentials = null; // expired SAS: ask for a new one
-            }
-            catch (Exception e) when ((e is RequestFailedException { Status: 0 or 408 or 429 or >= 500 } or HttpRequestException or IOException) && attempt < 30 && !cancellationToken.IsCancellationRequested)
-            {
-                TimeSpan wait = TimeSpan.FromSeconds(Math.Min(30, Math.Pow(2, Math.Min(attempt, 5))));
-                Log($"upload of {blobName} failed ({e.GetType().Name}: {FirstLine(e.Message)}); retry {attempt} in {wait.TotalSeconds:0} s");
-                await Task.Delay(wait, cancellationToken);
-            }
-        }
     }
 
     internal string FingerprintsFile => Path.Combine(stateDir, $"{_jobId}.fingerprints");
@@ -731,17 +697,6 @@ internal sealed partial class RoundRunner(AgentConfig config, ControlPlaneClient
         }
     }
 
-    private async Task<BlobContainerClient> ContainerAsync(CancellationToken cancellationToken)
-    {
-        if (_credentials is null || _container is null || _credentials.ExpiresAt < DateTimeOffset.UtcNow.AddMinutes(5))
-        {
-            _credentials = await ControlPlaneClient.ShortRetry.ExecuteAsync(async ct => await client.StagingCredentialsAsync(config.Credential, _jobId, ct), cancellationToken);
-            _container = new BlobContainerClient(new Uri(_credentials.ContainerUrl), new BlobClientOptions { Retry = { MaxRetries = 2 } });
-        }
-
-        return _container;
-    }
-
     private async Task ReportAsync(RoundProgress progress, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
@@ -794,7 +749,6 @@ internal sealed partial class RoundRunner(AgentConfig config, ControlPlaneClient
         log.WriteLine($"{DateTimeOffset.UtcNow:yyyy-MM-ddTHH:mm:ssZ} {message}");
     }
 
-    private static string FirstLine(string s) => s.Split('\n')[0];
 
     internal static string Human(long bytes) => Commands.InspectCommand.Bytes(bytes);
 
