@@ -8,7 +8,7 @@ internal sealed class RoundProgress
 {
     private readonly long[] _total, _planned, _scanned, _skipped, _uploaded;
     private readonly object _gate = new();
-    private long _uploadedThisRun;
+    private long _uploadedThisRun, _readThisRun;
 
     /// <param name="journal">What a resumed round did already (chunks sent or found unchanged), or null for a new round.</param>
     public RoundProgress(List<DiskPlan> plans, RoundJournal? journal)
@@ -56,6 +56,7 @@ internal sealed class RoundProgress
         lock (_gate)
         {
             _scanned[range.Disk] += range.Length;
+            _readThisRun += range.Length;
         }
     }
 
@@ -67,6 +68,7 @@ internal sealed class RoundProgress
             {
                 _scanned[c.Disk] += c.Length;
                 _uploaded[c.Disk] += c.StoredLength;
+                _readThisRun += c.Length;
             }
 
             _uploadedThisRun += packBytes;
@@ -79,7 +81,10 @@ internal sealed class RoundProgress
         {
             double rate = elapsed.TotalSeconds > 0 ? _uploadedThisRun / elapsed.TotalSeconds : 0;
             long remaining = _total.Sum() - _scanned.Sum();
-            double scanRate = elapsed.TotalSeconds > 0 ? Math.Max(1, (_scanned.Sum() - _skipped.Sum()) / elapsed.TotalSeconds) : 0;
+
+            // The rate is this process's own reading (not what a resumed round's journal covered before it): with
+            // nothing read and sent yet — storage down, a slow first pack — there is no estimate, not one of years.
+            double scanRate = elapsed.TotalSeconds > 0 ? _readThisRun / elapsed.TotalSeconds : 0;
             return new ProgressReport
             {
                 Round = round,

@@ -21,6 +21,10 @@ internal sealed class Azurite : IDisposable
 
     public string ConnectionString { get; }
 
+    /// <summary>This Azurite's queues and tables with blobs served at <paramref name="blobEndpoint"/> (another process, a relay).</summary>
+    public string ConnectionStringWithBlobs(string blobEndpoint) =>
+        System.Text.RegularExpressions.Regex.Replace(ConnectionString, "BlobEndpoint=[^;]*;", $"BlobEndpoint={blobEndpoint};");
+
     /// <param name="location">A folder to keep the data in (so <see cref="RestartAsync"/> keeps it); null = in memory.</param>
     public static async Task<Azurite> StartAsync(string? location = null)
     {
@@ -66,6 +70,17 @@ internal sealed class Azurite : IDisposable
 
     public void Dispose() => _process.Dispose();
 
+    /// <summary>
+    /// Azurite's blob service alone in its own process, on disk under <paramref name="location"/>, so it can be killed
+    /// without taking the queues and tables of the control plane's orchestrations with it.
+    /// </summary>
+    public static async Task<BlobOnly> StartBlobOnlyAsync(string location)
+    {
+        var blob = new BlobOnly(FreePort.Next(), location);
+        await blob.StartAsync();
+        return blob;
+    }
+
     private static async Task<ChildProcess> LaunchAsync(int blob, int queue, int table, string? location)
     {
         string Port(int p) => p.ToString(System.Globalization.CultureInfo.InvariantCulture);
@@ -80,5 +95,42 @@ internal sealed class Azurite : IDisposable
         ChildProcess process = ChildProcess.Start(Repo.Azurite, args);
         await process.WaitForLineAsync("Table service is successfully listening", TimeSpan.FromSeconds(60));
         return process;
+    }
+
+    /// <summary>A blob-only Azurite that a test can SIGKILL and start again on the same port and data.</summary>
+    internal sealed class BlobOnly(int port, string location) : IDisposable
+    {
+        private ChildProcess? _process;
+
+        public int Port { get; } = port;
+
+        /// <summary>Where Azurite keeps its blob metadata (LokiJS, saved every 5 s: see <see cref="SavedSince"/>).</summary>
+        public string MetadataFile => Path.Combine(location, "__azurite_db_blob__.json");
+
+        /// <summary>Where Azurite keeps its extent (blob content) index, saved on the same 5-second timer.</summary>
+        public string ExtentsFile => Path.Combine(location, "__azurite_db_blob_extent__.json");
+
+        public string ConnectionString =>
+            "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;" +
+            "AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;" +
+            $"BlobEndpoint=http://127.0.0.1:{Port}/devstoreaccount1;";
+
+        /// <summary>True once both of Azurite's files were saved after <paramref name="instant"/>.</summary>
+        public bool SavedSince(DateTime instant) =>
+            File.Exists(MetadataFile) && File.Exists(ExtentsFile)
+            && File.GetLastWriteTimeUtc(MetadataFile) > instant && File.GetLastWriteTimeUtc(ExtentsFile) > instant;
+
+        public async Task StartAsync()
+        {
+            string exe = Path.Combine(Path.GetDirectoryName(Repo.Azurite)!, "azurite-blob");
+            string p = Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            _process = ChildProcess.Start(exe, ["--location", location, "--skipApiVersionCheck", "--disableProductStyleUrl", "--loose", "--blobHost", "127.0.0.1", "--blobPort", p]);
+            await _process.WaitForLineAsync("Blob service successfully listens", TimeSpan.FromSeconds(60));
+        }
+
+        /// <summary>SIGKILL: Azurite saves nothing on the way out.</summary>
+        public void Kill() => _process?.Kill();
+
+        public void Dispose() => _process?.Dispose();
     }
 }
