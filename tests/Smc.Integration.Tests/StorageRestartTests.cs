@@ -2,8 +2,8 @@ using System.Net;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Azure.Storage.Blobs;
-using Smc.Wire.Staging;
 using Smc.Integration.Tests.Infrastructure;
+using Smc.Wire.Staging;
 
 namespace Smc.Integration.Tests;
 
