@@ -131,14 +131,6 @@ public sealed class RoundSteps(
             ExcludePaths = container ? job.ExcludePaths : [],
             IncludePaths = container ? job.IncludePaths : [],
         };
-        await sources.UpdateAsync(job.SourceId, s =>
-        {
-            s.PendingCommands.RemoveAll(c => c.CommandId == command.CommandId || c.JobId == job.JobId);
-            s.PendingCommands.Add(command);
-            return true;
-        });
-        signals.Notify(job.SourceId);
-
         DateTimeOffset now = clock.GetUtcNow();
         // Runs the new one pushes out of the record go to the archive first: a crash after the update loses none.
         await runArchive.KeepAsync(job.JobId, job.RunsOverBound(reserve: 1));
@@ -171,6 +163,18 @@ public sealed class RoundSteps(
             return true;
         });
         await runArchive.KeepAsync(job.JobId, leaving);
+
+        // The command goes out only once the job says Syncing: an agent that takes it at once (a long poll is woken
+        // here) asks for staging credentials next, and those are refused to a job still Preparing (seen in CI: the
+        // round's command failed and came back 30 s later). A crash before this line re-runs the activity, which
+        // publishes it then.
+        await sources.UpdateAsync(job.SourceId, s =>
+        {
+            s.PendingCommands.RemoveAll(c => c.CommandId == command.CommandId || c.JobId == job.JobId);
+            s.PendingCommands.Add(command);
+            return true;
+        });
+        signals.Notify(job.SourceId);
         return new PrepareRoundResult(true, null, null, round);
     }
 
