@@ -21,7 +21,7 @@ public sealed partial class SourceReadErrorTests(ControlPlaneFixture fx) : IClas
         string disk = Path.Combine(mount, "eio.img");
         try
         {
-            await WaitUntilAsync(() => File.Exists(disk) || fuse.HasExited, TimeSpan.FromSeconds(30));
+            await Poll.UntilAsync(() => File.Exists(disk) || fuse.HasExited, TimeSpan.FromSeconds(30), () => "FUSE mount did not come up: " + fuse.Output);
             Assert.True(File.Exists(disk), "FUSE mount did not come up: " + fuse.Output);
 
             ApiClient op = fx.Control.Operator();
@@ -86,16 +86,6 @@ public sealed partial class SourceReadErrorTests(ControlPlaneFixture fx) : IClas
         }
 
         throw new InvalidOperationException("data.bin not found in the sample image");
-    }
-
-    private static async Task WaitUntilAsync(Func<bool> condition, TimeSpan timeout)
-    {
-        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(100));
-        DateTime deadline = DateTime.UtcNow + timeout;
-        while (!condition() && DateTime.UtcNow < deadline)
-        {
-            await timer.WaitForNextTickAsync();
-        }
     }
 
     [GeneratedRegex(@"bytes (\d+)–(\d+)")]

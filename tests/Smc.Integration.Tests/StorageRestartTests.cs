@@ -83,13 +83,13 @@ public sealed partial class StorageRestartTests : IDisposable
         StorageRelay.Exchange held = await holding.WaitAsync(TimeSpan.FromSeconds(120));
 
         // Everything sent before the hold is answered (what is left in flight is held mid-body), and Azurite has saved it.
-        await Until(() => relay.InFlight.All(e => e.BodySent < e.ContentLength), TimeSpan.FromSeconds(30), () => string.Join("\n", relay.InFlight));
+        await Poll.UntilAsync(() => relay.InFlight.All(e => e.BodySent < e.ContentLength), TimeSpan.FromSeconds(30), () => string.Join("\n", relay.InFlight));
         long markedAt = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         string marker = "saved-" + Guid.NewGuid().ToString("N");
         BlobContainerClient direct = new BlobServiceClient(blobs.ConnectionString).GetBlobContainerClient("smc-test-marker");
         await direct.CreateIfNotExistsAsync();
         await direct.GetBlobClient(marker).UploadAsync(BinaryData.FromString(marker));
-        await Until(() => Saved(blobs, marker, markedAt), TimeSpan.FromSeconds(30), () => "Azurite did not save its index");
+        await Poll.UntilAsync(() => blobs.HasSaved(marker, markedAt), TimeSpan.FromSeconds(30), () => "Azurite did not save its index");
 
         StorageRelay.Exchange[] acknowledged = [.. relay.Exchanges.Where(e => IsPackPut(e) && e.Status is >= 200 and < 300)];
         Assert.True(held.Held && held.Status is null && held.BodySent < held.ContentLength, held.ToString());
@@ -99,7 +99,7 @@ public sealed partial class StorageRestartTests : IDisposable
 
         // Down for longer than the SDK's own retries of one request (1 + 3 tries): a fifth refused try of one pack is
         // the agent's policy retrying, as it would through a real outage.
-        await Until(() => relay.Exchanges.Where(e => e.Refused && IsPackPut(e)).GroupBy(e => e.Path).Any(g => g.Count() >= 5), TimeSpan.FromSeconds(60), () => string.Join("\n", relay.Exchanges.Where(e => e.Refused)));
+        await Poll.UntilAsync(() => relay.Exchanges.Where(e => e.Refused && IsPackPut(e)).GroupBy(e => e.Path).Any(g => g.Count() >= 5), TimeSpan.FromSeconds(60), () => string.Join("\n", relay.Exchanges.Where(e => e.Refused)));
         await blobs.StartAsync();
 
         JsonNode job = await op.WaitForAsync($"/api/v1/replication-jobs/{jobId}", j => j["status"]!.GetValue<string>() is "Finished" or "InError", TimeSpan.FromSeconds(240));
@@ -125,38 +125,6 @@ public sealed partial class StorageRestartTests : IDisposable
 
     public void Dispose() => _box.Dispose();
 
-    /// <summary>Azurite's blob index on disk names the marker, and its extent index was saved after the marker was written.</summary>
-    private static bool Saved(Azurite.BlobOnly blobs, string marker, long markedAt)
-    {
-        try
-        {
-            return File.Exists(blobs.MetadataFile) && File.ReadAllText(blobs.MetadataFile).Contains(marker, StringComparison.Ordinal)
-                && File.Exists(blobs.ExtentsFile) && LastModified().Matches(File.ReadAllText(blobs.ExtentsFile)).Any(m => long.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) >= markedAt);
-        }
-        catch (IOException)
-        {
-            return false; // being replaced
-        }
-    }
-
-    private static async Task Until(Func<bool> condition, TimeSpan timeout, Func<string> what)
-    {
-        using var cts = new CancellationTokenSource(timeout);
-        while (!condition())
-        {
-            try
-            {
-                await Task.Delay(50, cts.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                throw new TimeoutException(what());
-            }
-        }
-    }
-
-    [GeneratedRegex(@"""lastModifiedInMS"":(\d+)")]
-    private static partial Regex LastModified();
 
     private static long Uploaded(JsonNode job) => job["disks"]?.AsArray().Sum(d => d!["uploadedBytes"]!.GetValue<long>()) ?? 0;
 

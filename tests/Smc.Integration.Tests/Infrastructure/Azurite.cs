@@ -4,8 +4,12 @@ namespace Smc.Integration.Tests.Infrastructure;
 /// A private Azurite (blob, queue, table) on free loopback ports: in memory, or on disk under a folder when it must
 /// survive a restart. Missing Azurite fails the test.
 /// </summary>
-internal sealed class Azurite : IDisposable
+internal sealed partial class Azurite : IDisposable
 {
+    /// <summary>Azurite's one well-known development account.</summary>
+    private const string Account = "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;"
+        + "AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;";
+
     private readonly int _blob, _queue, _table;
     private readonly string? _location;
     private ChildProcess _process;
@@ -14,8 +18,7 @@ internal sealed class Azurite : IDisposable
     {
         (_process, _blob, _queue, _table, _location) = (process, blob, queue, table, location);
         ConnectionString =
-            "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;" +
-            "AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;" +
+            Account +
             $"BlobEndpoint=http://127.0.0.1:{blob}/devstoreaccount1;QueueEndpoint=http://127.0.0.1:{queue}/devstoreaccount1;TableEndpoint=http://127.0.0.1:{table}/devstoreaccount1;";
     }
 
@@ -104,21 +107,34 @@ internal sealed class Azurite : IDisposable
 
         public int Port { get; } = port;
 
-        /// <summary>Where Azurite keeps its blob metadata (LokiJS, saved every 5 s: see <see cref="SavedSince"/>).</summary>
+        /// <summary>Where Azurite keeps its blob metadata (LokiJS, saved every 5 s: see <see cref="HasSaved"/>).</summary>
         public string MetadataFile => Path.Combine(location, "__azurite_db_blob__.json");
 
         /// <summary>Where Azurite keeps its extent (blob content) index, saved on the same 5-second timer.</summary>
         public string ExtentsFile => Path.Combine(location, "__azurite_db_blob_extent__.json");
 
         public string ConnectionString =>
-            "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;" +
-            "AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;" +
+            Account +
             $"BlobEndpoint=http://127.0.0.1:{Port}/devstoreaccount1;";
 
-        /// <summary>True once both of Azurite's files were saved after <paramref name="instant"/>.</summary>
-        public bool SavedSince(DateTime instant) =>
-            File.Exists(MetadataFile) && File.Exists(ExtentsFile)
-            && File.GetLastWriteTimeUtc(MetadataFile) > instant && File.GetLastWriteTimeUtc(ExtentsFile) > instant;
+        /// <summary>
+        /// True once Azurite's files on disk hold a blob written at <paramref name="writtenAtMs"/> (Unix ms) or later:
+        /// its index names <paramref name="blobName"/> and its extent index has an extent modified since then. Both are
+        /// saved whole, so everything Azurite answered before that write is on disk too.
+        /// </summary>
+        public bool HasSaved(string blobName, long writtenAtMs)
+        {
+            try
+            {
+                return File.Exists(MetadataFile) && File.ReadAllText(MetadataFile).Contains(blobName, StringComparison.Ordinal)
+                    && File.Exists(ExtentsFile) && LastModified().Matches(File.ReadAllText(ExtentsFile))
+                        .Any(m => long.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) >= writtenAtMs);
+            }
+            catch (IOException)
+            {
+                return false; // being replaced
+            }
+        }
 
         public async Task StartAsync()
         {
@@ -133,4 +149,7 @@ internal sealed class Azurite : IDisposable
 
         public void Dispose() => _process?.Dispose();
     }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"""lastModifiedInMS"":(\d+)")]
+    private static partial System.Text.RegularExpressions.Regex LastModified();
 }

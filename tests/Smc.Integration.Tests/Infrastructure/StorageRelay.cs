@@ -142,7 +142,7 @@ internal sealed class StorageRelay : IDisposable
         timeout.CancelAfter(TimeSpan.FromSeconds(5));
         try
         {
-            while (head.Count < MaxHead && !EndsHead(head))
+            while (head.Count < MaxHead && System.Runtime.InteropServices.CollectionsMarshal.AsSpan(head).IndexOf("\r\n\r\n"u8) < 0)
             {
                 int n = await client.ReceiveAsync(buffer, SocketFlags.None, timeout.Token);
                 if (n == 0)
@@ -160,10 +160,27 @@ internal sealed class StorageRelay : IDisposable
 
         string text = Encoding.ASCII.GetString([.. head]);
         _exchanges.Enqueue(new Exchange(text.Split("\r\n")[0], 0) { Refused = true });
-        new Connection(client, client).Abort();
+        Reset(client);
     }
 
-    private static bool EndsHead(List<byte> head) => Encoding.ASCII.GetString([.. head]).Contains("\r\n\r\n", StringComparison.Ordinal);
+    /// <summary>The head read byte by byte so far ends with its blank line.</summary>
+    private static bool EndsHead(List<byte> head) =>
+        head.Count >= 4 && head[^1] == '\n' && head[^2] == '\r' && head[^3] == '\n' && head[^4] == '\r';
+
+    /// <summary>Closes with a reset, not an orderly end, so the peer can't mistake it for a complete answer.</summary>
+    private static void Reset(Socket socket)
+    {
+        try
+        {
+            socket.LingerState = new LingerOption(true, 0);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            // already closed
+        }
+
+        socket.Dispose();
+    }
 
     /// <summary>
     /// Copies one direction. Its end (the peer closed its side) is passed on as a half-close, so the other direction
@@ -233,7 +250,7 @@ internal sealed class StorageRelay : IDisposable
         while (take < data.Length)
         {
             c.Head.Add(data[take++]);
-            if (c.Head.Count >= 4 && c.Head[^1] == '\n' && c.Head[^2] == '\r' && c.Head[^3] == '\n' && c.Head[^4] == '\r')
+            if (EndsHead(c.Head))
             {
                 StartRequest(c, Encoding.ASCII.GetString([.. c.Head]));
                 c.Head.Clear();
@@ -344,19 +361,8 @@ internal sealed class StorageRelay : IDisposable
 
         public void Abort()
         {
-            foreach (Socket s in new[] { Client, Server })
-            {
-                try
-                {
-                    s.LingerState = new LingerOption(true, 0); // a reset, not an orderly end
-                }
-                catch (Exception e) when (e is SocketException or ObjectDisposedException)
-                {
-                    // already closed
-                }
-
-                s.Dispose();
-            }
+            Reset(Client);
+            Reset(Server);
         }
     }
 }
