@@ -150,6 +150,8 @@ internal sealed partial class Azurite : IDisposable
         public void Dispose() => _process?.Dispose();
     }
 
-    [System.Text.RegularExpressions.GeneratedRegex(@"""lastModifiedInMS"":(\d+)")]
+    // A new extent carries lastModifiedInMS; an append to an existing one is recorded by Azurite's Loki store under
+    // LastModifyInMS (LokiExtentMetadataStore.updateExtent), leaving lastModifiedInMS at the extent's creation.
+    [System.Text.RegularExpressions.GeneratedRegex(@"""(?:lastModifiedInMS|LastModifyInMS)"":(\d+)")]
     private static partial System.Text.RegularExpressions.Regex LastModified();
 }
