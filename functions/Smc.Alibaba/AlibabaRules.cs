@@ -4,7 +4,7 @@ using Smc.Core.Ports;
 namespace Smc.Alibaba;
 
 /// <summary>
-/// Alibaba Cloud's rules an export follows, kept here rather than in the export's sequence (Smc.Core's ExportSteps asks
+/// Alibaba Cloud's rules an export follows, kept here rather than in the export's sequence (Smc.Core's OssUploadSteps and EcsImportSteps ask
 /// for them through <see cref="ICloudImages"/>): OSS multipart part sizes, ECS image names and architectures, and the
 /// fix-it text for the cloud's refusals.
 /// </summary>

@@ -35,7 +35,7 @@ public sealed class ApiDispatcher(IOperatorAuth operatorAuth, ILogger<ApiDispatc
         }
         catch (Exception e)
         {
-            logger.LogError(e, "Route {Route} failed", route.Name);
+            logger.RouteFailed(e, route.Name);
             return Problem.From(new SmcException(500, ErrorCodes.InternalError, "The control plane failed unexpectedly; nothing was committed by this call. Retry, and report it if it persists."), http.Request.Path).ToResult();
         }
     }

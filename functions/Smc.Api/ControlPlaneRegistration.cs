@@ -44,8 +44,14 @@ public static class ControlPlaneRegistration
         services.AddSingleton<CommandSignals>();
         services.AddSingleton<RunArchive>();
         services.AddSingleton<CommittedRounds>();
-        services.AddSingleton<RoundSteps>();
-        services.AddSingleton<ExportSteps>();
+        services.AddSingleton<RoundIssuer>();
+        services.AddSingleton<SliceAssembly>();
+        services.AddSingleton<ImageRetention>();
+        services.AddSingleton<ImageFinalizer>();
+        services.AddSingleton<CloudExportRecords>();
+        services.AddSingleton<CloudExportCleanup>();
+        services.AddSingleton<OssUploadSteps>();
+        services.AddSingleton<EcsImportSteps>();
         services.AddSingleton<ContainerSteps>();
 
         // Provider alibaba: the account, if one is configured (else jobs asking for it are refused with what to set).

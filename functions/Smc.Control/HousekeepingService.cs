@@ -18,7 +18,7 @@ internal sealed class HousekeepingService(Housekeeping housekeeping, IOptions<Co
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
-                logger.LogWarning("Housekeeping failed, will retry: {Message}", e.Message);
+                logger.HousekeepingFailed(e.Message);
             }
         }
     }

@@ -40,7 +40,7 @@ using var loggerFactory = LoggerFactory.Create(l => l
     .AddFilter("DurableTask", LogLevel.Warning).AddFilter("Microsoft", LogLevel.Warning).AddFilter("Azure", LogLevel.Warning)
     .AddSimpleConsole(o => o.SingleLine = true));
 ILogger startup = loggerFactory.CreateLogger("smc-control");
-startup.LogInformation("Storage account {Account}, task hub {TaskHub}", storage.AccountForLogs(), storage.TaskHubName);
+startup.StorageChosen(storage.AccountForLogs(), storage.TaskHubName);
 
 await using DurableEngine engine = await DurableEngine.StartAsync(storage, durable, loggerFactory, CancellationToken.None);
 builder.Services.AddDurableTaskWorker(b =>
@@ -71,5 +71,5 @@ app.Map("/api/{**rest}", (HttpContext http) =>
     Problem.From(SmcException.NotFound(ErrorCodes.RouteNotFound, $"No route {http.Request.Method} {http.Request.Path}. See GET /api/v1/openapi.json for the routes."), http.Request.Path).ToResult());
 
 app.Lifetime.ApplicationStarted.Register(() =>
-    startup.LogInformation("smc-control listening on {Urls}", string.Join(", ", app.Urls)));
+    startup.Listening(string.Join(", ", app.Urls)));
 await app.RunAsync();

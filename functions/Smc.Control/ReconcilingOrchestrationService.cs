@@ -64,7 +64,7 @@ internal sealed class ReconcilingOrchestrationService(IOrchestrationService inne
 
             if (reason is not null)
             {
-                logger.LogWarning("Orchestration {InstanceId}: dropping {EventType} message, {Reason}", instanceId, message.Event.EventType, reason);
+                logger.MessageDropped(instanceId, message.Event.EventType.ToString(), reason);
                 messages.RemoveAt(i--);
             }
         }

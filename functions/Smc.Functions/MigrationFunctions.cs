@@ -6,85 +6,85 @@ using Smc.Core.Services;
 namespace Smc.Functions;
 
 /// <summary>The orchestrator and activity functions: one per registered task, over the shared code.</summary>
-public sealed class MigrationFunctions(JobSteps steps, RoundSteps rounds, ExportSteps exports, ContainerSteps containers)
+public sealed class MigrationFunctions(JobSteps steps, RoundIssuer rounds, SliceAssembly assembly, ImageFinalizer finalizer, OssUploadSteps uploads, EcsImportSteps imports, ContainerSteps containers)
 {
     [Function(TaskNames.MigrateServerOrchestrator)]
     public Task<MigrationResult> MigrateServerOrchestrator([OrchestrationTrigger] TaskOrchestrationContext context) =>
         new MigrateServerOrchestrator().RunAsync(context, context.GetInput<MigrationInput>()!);
 
     [Function(TaskNames.AcquireSourceActivity)]
-    public Task<AcquireSourceResult> AcquireSourceActivity([ActivityTrigger] AcquireSourceInput input) =>
-        steps.AcquireSourceAsync(input);
+    public Task<AcquireSourceResult> AcquireSourceActivity([ActivityTrigger] AcquireSourceInput input, CancellationToken cancellationToken) =>
+        steps.AcquireSourceAsync(input, cancellationToken);
 
     [Function(TaskNames.EnterWaitingActivity)]
-    public Task<WaitingResult> EnterWaitingActivity([ActivityTrigger] string jobId) =>
-        steps.EnterWaitingAsync(jobId);
+    public Task<WaitingResult> EnterWaitingActivity([ActivityTrigger] string jobId, CancellationToken cancellationToken) =>
+        steps.EnterWaitingAsync(jobId, cancellationToken);
 
     [Function(TaskNames.BeginRoundActivity)]
-    public Task<bool> BeginRoundActivity([ActivityTrigger] string jobId) =>
-        steps.BeginRoundAsync(jobId);
+    public Task<bool> BeginRoundActivity([ActivityTrigger] string jobId, CancellationToken cancellationToken) =>
+        steps.BeginRoundAsync(jobId, cancellationToken);
 
     [Function(TaskNames.FinishRunActivity)]
-    public Task<bool> FinishRunActivity([ActivityTrigger] FinishRunInput input) =>
-        steps.FinishRunAsync(input);
+    public Task<bool> FinishRunActivity([ActivityTrigger] FinishRunInput input, CancellationToken cancellationToken) =>
+        steps.FinishRunAsync(input, cancellationToken);
 
     [Function(TaskNames.PrepareRoundActivity)]
-    public Task<PrepareRoundResult> PrepareRoundActivity([ActivityTrigger] PrepareRoundInput input) =>
-        rounds.PrepareRoundAsync(input);
+    public Task<PrepareRoundResult> PrepareRoundActivity([ActivityTrigger] PrepareRoundInput input, CancellationToken cancellationToken) =>
+        rounds.PrepareRoundAsync(input, cancellationToken);
 
     [Function(TaskNames.CheckSyncActivity)]
-    public Task<CheckSyncResult> CheckSyncActivity([ActivityTrigger] CheckSyncInput input) =>
-        rounds.CheckSyncAsync(input);
+    public Task<CheckSyncResult> CheckSyncActivity([ActivityTrigger] CheckSyncInput input, CancellationToken cancellationToken) =>
+        rounds.CheckSyncAsync(input, cancellationToken);
 
     [Function(TaskNames.VerifyRoundActivity)]
-    public Task<AssemblyPlan> VerifyRoundActivity([ActivityTrigger] VerifyRoundInput input) =>
-        rounds.VerifyRoundAsync(input);
+    public Task<AssemblyPlan> VerifyRoundActivity([ActivityTrigger] VerifyRoundInput input, CancellationToken cancellationToken) =>
+        assembly.VerifyRoundAsync(input, cancellationToken);
 
     [Function(TaskNames.AssembleSliceActivity)]
-    public Task<SliceResult> AssembleSliceActivity([ActivityTrigger] SliceInput input) =>
-        rounds.AssembleSliceAsync(input);
+    public Task<SliceResult> AssembleSliceActivity([ActivityTrigger] SliceInput input, CancellationToken cancellationToken) =>
+        assembly.AssembleSliceAsync(input, cancellationToken);
 
     [Function(TaskNames.FinalizeImageActivity)]
-    public Task<bool> FinalizeImageActivity([ActivityTrigger] FinalizeImageInput input) =>
-        rounds.FinalizeImageAsync(input);
+    public Task<bool> FinalizeImageActivity([ActivityTrigger] FinalizeImageInput input, CancellationToken cancellationToken) =>
+        finalizer.FinalizeImageAsync(input, cancellationToken);
 
     [Function(TaskNames.DiscardImageActivity)]
-    public Task<bool> DiscardImageActivity([ActivityTrigger] DiscardImageInput input) =>
-        rounds.DiscardImageAsync(input);
+    public Task<bool> DiscardImageActivity([ActivityTrigger] DiscardImageInput input, CancellationToken cancellationToken) =>
+        finalizer.DiscardImageAsync(input, cancellationToken);
 
     [Function(TaskNames.PurgeStagingActivity)]
-    public Task<bool> PurgeStagingActivity([ActivityTrigger] string input) =>
-        rounds.PurgeStagingAsync(input);
+    public Task<bool> PurgeStagingActivity([ActivityTrigger] string input, CancellationToken cancellationToken) =>
+        rounds.PurgeStagingAsync(input, cancellationToken);
 
     [Function(TaskNames.BeginExportActivity)]
-    public Task<ExportPlan> BeginExportActivity([ActivityTrigger] ExportInput input) =>
-        exports.BeginAsync(input);
+    public Task<ExportPlan> BeginExportActivity([ActivityTrigger] ExportInput input, CancellationToken cancellationToken) =>
+        uploads.BeginAsync(input, cancellationToken);
 
     [Function(TaskNames.UploadPartsActivity)]
-    public Task<UploadPartsResult> UploadPartsActivity([ActivityTrigger] UploadPartsInput input) =>
-        exports.UploadPartsAsync(input);
+    public Task<UploadPartsResult> UploadPartsActivity([ActivityTrigger] UploadPartsInput input, CancellationToken cancellationToken) =>
+        uploads.UploadPartsAsync(input, cancellationToken);
 
     [Function(TaskNames.CompleteUploadActivity)]
-    public Task<ExportStepResult> CompleteUploadActivity([ActivityTrigger] ExportDiskInput input) =>
-        exports.CompleteUploadAsync(input);
+    public Task<ExportStepResult> CompleteUploadActivity([ActivityTrigger] ExportDiskInput input, CancellationToken cancellationToken) =>
+        uploads.CompleteUploadAsync(input, cancellationToken);
 
     [Function(TaskNames.StartImportActivity)]
-    public Task<ExportStepResult> StartImportActivity([ActivityTrigger] ExportInput input) =>
-        exports.StartImportAsync(input);
+    public Task<ExportStepResult> StartImportActivity([ActivityTrigger] ExportInput input, CancellationToken cancellationToken) =>
+        imports.StartImportAsync(input, cancellationToken);
 
     [Function(TaskNames.CheckImportActivity)]
-    public Task<ImportCheck> CheckImportActivity([ActivityTrigger] ExportInput input) =>
-        exports.CheckImportAsync(input);
+    public Task<ImportCheck> CheckImportActivity([ActivityTrigger] ExportInput input, CancellationToken cancellationToken) =>
+        imports.CheckImportAsync(input, cancellationToken);
 
     [Function(TaskNames.EndExportActivity)]
-    public Task<bool> EndExportActivity([ActivityTrigger] EndExportInput input) =>
-        exports.EndAsync(input);
+    public Task<bool> EndExportActivity([ActivityTrigger] EndExportInput input, CancellationToken cancellationToken) =>
+        imports.EndAsync(input, cancellationToken);
 
     [Function(TaskNames.LaunchInstanceActivity)]
-    public Task<ExportStepResult> LaunchInstanceActivity([ActivityTrigger] string jobId) =>
-        exports.LaunchAsync(jobId);
+    public Task<ExportStepResult> LaunchInstanceActivity([ActivityTrigger] string jobId, CancellationToken cancellationToken) =>
+        imports.LaunchAsync(jobId, cancellationToken);
 
     [Function(TaskNames.PushContainerActivity)]
-    public Task<ExportStepResult> PushContainerActivity([ActivityTrigger] ExportInput input) =>
-        containers.PushAsync(input);
+    public Task<ExportStepResult> PushContainerActivity([ActivityTrigger] ExportInput input, CancellationToken cancellationToken) =>
+        containers.PushAsync(input, cancellationToken);
 }

@@ -113,8 +113,15 @@ public sealed class DurabilityTests : IDisposable
         Assert.Contains(second.Process.Lines, l => l.Contains($"PrepareRoundActivity for {jobId} on host", StringComparison.Ordinal));
     }
 
-    [Fact]
-    public async Task Host_KilledDuringAssembly_NewHostFinishesWithIdenticalImage()
+    /// <summary>
+    /// The host ends inside a slice's assembly: killed (a crash), or stopped (SIGTERM, as a service manager or the Functions
+    /// scale controller does) — then the host's stopping token must reach the step, which gives up at once instead of
+    /// running on while the host tears down. Either way a new host finishes the round with an identical image.
+    /// </summary>
+    [Theory]
+    [InlineData("KILL")]
+    [InlineData("TERM")]
+    public async Task Host_EndedDuringAssembly_NewHostFinishesWithIdenticalImage(string signal)
     {
         using Azurite azurite = await Azurite.StartAsync();
         string hold = _box.File("assembly.hold");
@@ -137,7 +144,16 @@ public sealed class DurabilityTests : IDisposable
         Assert.True(File.Exists(hold + ".assembling"), string.Join('\n', first.Process.Lines));
         Assert.Equal(first.Process.Id, int.Parse(File.ReadAllText(hold + ".assembling"), CultureInfo.InvariantCulture));
         Assert.Equal("Processing", (await op.GetAsync($"/api/v1/replication-jobs/{jobId}")).Json["businessStatus"]!.GetValue<string>());
-        first.Dispose(); // SIGKILL inside assembly
+        if (signal == "TERM")
+        {
+            // The hold lasts while its file exists (up to a minute); the stopping token ends it, and the host exits.
+            first.Process.Terminate();
+            await first.Process.WaitForExitAsync(TimeSpan.FromSeconds(45));
+            Assert.True(File.Exists(hold + ".cancelled"), "the host's stopping token did not reach the assembly step:\n" + first.Process.Output);
+            Assert.True(File.Exists(hold), "the hold was released, not cancelled");
+        }
+
+        first.Dispose(); // SIGKILL inside assembly (or after the stop)
         using ControlPlane second = await ControlPlane.StartAsync(azurite.ConnectionString, urlOverride: url);
 
         JsonNode job = await second.Operator().WaitForAsync($"/api/v1/replication-jobs/{jobId}", j => j["status"]!.GetValue<string>() is "Finished" or "InError", TimeSpan.FromSeconds(240));

@@ -30,7 +30,7 @@ public sealed class RunArchiveTests(ControlPlaneFixture fx) : IClassFixture<Cont
         using ServiceProvider storage = new ServiceCollection().AddSmcAzureStorage(new StorageOptions { ConnectionString = fx.Storage.ConnectionString }).BuildServiceProvider();
         var archive = new RunArchive(storage.GetRequiredService<IKeyIndex>());
 
-        // The rounds as RoundSteps and ContainerSteps record them: archive what would leave, add the run, bound, archive.
+        // The rounds as RoundIssuer and ContainerSteps record them: archive what would leave, add the run, bound, archive.
         var job = new ReplicationJob { JobId = jobId, SourceId = sourceId, Name = "history", MaxNumberOfImageToKeep = 3 };
         List<ContainerLayerRecord> below = [];
         for (int round = 0; round < 500; round++)

@@ -88,7 +88,7 @@ internal static class BatchRoutes
         catch (Exception e) when (e is not OperationCanceledException)
         {
             // One operation's failure (storage, say) is its own: the others' results still reach the caller.
-            call.Get<ILoggerFactory>().CreateLogger("Smc.Api.Batch").LogError(e, "Batch operation {Index} ({Action} {JobId}) failed", index, op.Action, op.JobId);
+            call.Get<ILoggerFactory>().CreateLogger("Smc.Api.Batch").BatchOperationFailed(e, index, op.Action, op.JobId);
             return new BatchResult(index, 500, op.JobId, Problem.From(new SmcException(500, ErrorCodes.InternalError, "This operation failed unexpectedly; the others are unaffected. Retry it (with the same clientToken)."), instance));
         }
     }

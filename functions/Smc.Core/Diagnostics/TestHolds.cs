@@ -7,7 +7,8 @@ namespace Smc.Core.Diagnostics;
 /// Fault injection for the tests, off unless its variable names a file that exists: with
 /// <c>SMC_TEST_ASSEMBLY_HOLD=FILE</c> the host, inside a slice's assembly (after its first pack is kept, before the
 /// rest), writes <c>FILE.assembling</c> (its process id) and waits while FILE exists, at most a minute — so a test
-/// kills the host exactly there, not wherever a poll happened to land.
+/// kills the host exactly there, not wherever a poll happened to land. A hold ended by the cancellation token it was
+/// given (the host stopping) writes <c>FILE.cancelled</c> at that moment, so a test sees the token reached the step.
 /// </summary>
 public static class TestHolds
 {
@@ -23,7 +24,12 @@ public static class TestHolds
             return;
         }
 
-        await File.WriteAllTextAsync($"{hold}.{reached}", Environment.ProcessId.ToString(CultureInfo.InvariantCulture), cancellationToken);
+        // Whole or not at all (written beside, then renamed): a test polling for the file reads the process id, never "".
+        await File.WriteAllTextAsync($"{hold}.{reached}.tmp", Environment.ProcessId.ToString(CultureInfo.InvariantCulture), cancellationToken);
+        File.Move($"{hold}.{reached}.tmp", $"{hold}.{reached}", overwrite: true);
+        // Written inside Cancel() itself, before the host goes on stopping.
+        using CancellationTokenRegistration cancelled = cancellationToken.Register(() =>
+            File.WriteAllText($"{hold}.cancelled", Environment.ProcessId.ToString(CultureInfo.InvariantCulture)));
         var clock = Stopwatch.StartNew();
         while (File.Exists(hold) && clock.Elapsed < TimeSpan.FromMinutes(1))
         {

@@ -1,11 +1,12 @@
 using Microsoft.DurableTask;
+using Microsoft.Extensions.Hosting;
 using Smc.Core.Services;
 
 namespace Smc.Core.Orchestration;
 
-/// <summary>Decrypts, checks and writes one slice of chunks into a destination disk (idempotent: rewriting is harmless).</summary>
-public sealed class AssembleSliceActivity(RoundSteps steps) : TaskActivity<SliceInput, SliceResult>
+/// <summary>Keeps one slice's packs out of staging and checks every chunk of it (idempotent: keeping again is harmless).</summary>
+public sealed class AssembleSliceActivity(SliceAssembly steps, IHostApplicationLifetime host) : TaskActivity<SliceInput, SliceResult>
 {
     public override Task<SliceResult> RunAsync(TaskActivityContext context, SliceInput input) =>
-        steps.AssembleSliceAsync(input);
+        steps.AssembleSliceAsync(input, host.ApplicationStopping);
 }

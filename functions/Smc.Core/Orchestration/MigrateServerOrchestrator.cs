@@ -18,7 +18,7 @@ public sealed class MigrateServerOrchestrator : TaskOrchestrator<MigrationInput,
 
     private const int ActivityAttempts = 5;
 
-    /// <summary>Upload activities of an export in flight at once (each sends <see cref="ExportSteps.PartsPerActivity"/> parts).</summary>
+    /// <summary>Upload activities of an export in flight at once (each sends <see cref="OssUploadSteps.PartsPerActivity"/> parts).</summary>
     private const int UploadActivitiesAtOnce = 4;
 
     internal static readonly TaskOptions ActivityRetry = TaskOptions.FromRetryPolicy(new RetryPolicy(
@@ -220,7 +220,7 @@ public sealed class MigrateServerOrchestrator : TaskOrchestrator<MigrationInput,
         int batches = 0;
         foreach (ExportDiskPlan disk in plan.Disks)
         {
-            List<List<int>> work = [.. disk.Missing.Chunk(ExportSteps.PartsPerActivity).Select(c => c.ToList())];
+            List<List<int>> work = [.. disk.Missing.Chunk(OssUploadSteps.PartsPerActivity).Select(c => c.ToList())];
             for (int i = 0; i < work.Count; i += UploadActivitiesAtOnce)
             {
                 if (batches >= MaxWaitsPerGeneration)

@@ -1,20 +1,21 @@
 using Microsoft.DurableTask;
+using Microsoft.Extensions.Hosting;
 using Smc.Core.Services;
 
 namespace Smc.Core.Orchestration;
 
 /// <summary>After a round's image: an incremental job becomes Waiting until its next round; a one-shot job says so.</summary>
-public sealed class EnterWaitingActivity(JobSteps steps) : TaskActivity<string, WaitingResult>
+public sealed class EnterWaitingActivity(JobSteps steps, IHostApplicationLifetime host) : TaskActivity<string, WaitingResult>
 {
     public override Task<WaitingResult> RunAsync(TaskActivityContext context, string jobId) =>
-        steps.EnterWaitingAsync(jobId);
+        steps.EnterWaitingAsync(jobId, host.ApplicationStopping);
 }
 
 /// <summary>A Waiting job starts its next round (Running, Preparing); false if it is no longer Waiting or Running.</summary>
-public sealed class BeginRoundActivity(JobSteps steps) : TaskActivity<string, bool>
+public sealed class BeginRoundActivity(JobSteps steps, IHostApplicationLifetime host) : TaskActivity<string, bool>
 {
     public override Task<bool> RunAsync(TaskActivityContext context, string jobId) =>
-        steps.BeginRoundAsync(jobId);
+        steps.BeginRoundAsync(jobId, host.ApplicationStopping);
 }
 
 /// <summary><paramref name="Incremental"/>: the job waits for another round, <paramref name="IntervalSeconds"/> from now.</summary>

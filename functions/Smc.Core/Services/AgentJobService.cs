@@ -213,7 +213,7 @@ public sealed class AgentJobService(
     {
         ReplicationJob job = (await OwnAsync(sourceId, jobId, cancellationToken)).Value;
         string? imageId = job.ReplicationJobRuns.FirstOrDefault(r => r.Round == round && r.EndTime is not null)?.ImageId;
-        byte[]? document = imageId is null ? null : await imageStore.GetDocumentAsync(imageId, RoundSteps.FingerprintsDocument, cancellationToken);
+        byte[]? document = imageId is null ? null : await imageStore.GetDocumentAsync(imageId, ImageDocuments.Fingerprints, cancellationToken);
         return document is null
             ? throw SmcException.NotFound(ErrorCodes.RoundNotFound, $"Round {round} of job '{jobId}' has no kept image, so it has no fingerprints to compare with.")
             : StagingJson.Deserialize<RoundFingerprints>(document);
@@ -224,7 +224,7 @@ public sealed class AgentJobService(
     {
         ReplicationJob job = (await OwnAsync(sourceId, jobId, cancellationToken)).Value;
         string? imageId = job.ReplicationJobRuns.FirstOrDefault(r => r.Round == round && r.EndTime is not null)?.ImageId;
-        return (imageId is null ? null : await imageStore.GetDocumentAsync(imageId, RoundSteps.ListingDocument, cancellationToken))
+        return (imageId is null ? null : await imageStore.GetDocumentAsync(imageId, ImageDocuments.Listing, cancellationToken))
             ?? throw SmcException.NotFound(ErrorCodes.RoundNotFound, $"Round {round} of job '{jobId}' has no kept image with a tree listing to compare with.");
     }
 

@@ -35,7 +35,7 @@ public sealed class CommittedRounds(IRecordStore<SourceServer> sources, IStaging
         _cache.Keys.Where(k => k.StartsWith(jobId + "/", StringComparison.Ordinal)).ToList().ForEach(k => _cache.TryRemove(k, out _));
 
     /// <summary>The round loaded and checked (once per process while it is being assembled); a refusal is a <see cref="StagingRefusedException"/>.</summary>
-    internal Task<RoundContext> LoadAsync(ReplicationJob job, int round, string manifestSha256) =>
+    internal Task<RoundContext> LoadAsync(ReplicationJob job, int round, string manifestSha256, CancellationToken cancellationToken) =>
         GetAsync(job.JobId, round, manifestSha256, async () =>
         {
             // What the source reported bounds the manifest: its disks, cut into the smallest chunks, at most MaxManifestBytesPerChunk each.
@@ -43,7 +43,7 @@ public sealed class CommittedRounds(IRecordStore<SourceServer> sources, IStaging
             List<DiskInfo> inventory = source?.Disks ?? [];
             bool container = job.TargetType == TargetType.ContainerImage;
             long inventoryBytes = inventory.Sum(d => Math.Max(0, d.SizeBytes));
-            long maxManifest = Math.Min(MaxManifestBytes, (1L << 20) + (MaxManifestBytesPerChunk * (((container ? Math.Max(inventoryBytes, 1L << 40) : inventoryBytes) / RoundSteps.MinChunkSize) + 16)));
+            long maxManifest = Math.Min(MaxManifestBytes, (1L << 20) + (MaxManifestBytesPerChunk * (((container ? Math.Max(inventoryBytes, 1L << 40) : inventoryBytes) / ChunkGrid.Min) + 16)));
             byte[]? manifestBytes;
             try
             {
@@ -79,9 +79,9 @@ public sealed class CommittedRounds(IRecordStore<SourceServer> sources, IStaging
                 throw new StagingRefusedException(ErrorCodes.StagingManifestInvalid, $"The manifest is for {manifest.JobId} round {manifest.Round}, not {job.JobId} round {round}.");
             }
 
-            if (manifest.ChunkSize is < RoundSteps.MinChunkSize or > RoundSteps.MaxChunkSize || (manifest.ChunkSize & (manifest.ChunkSize - 1)) != 0)
+            if (manifest.ChunkSize is < ChunkGrid.Min or > ChunkGrid.Max || (manifest.ChunkSize & (manifest.ChunkSize - 1)) != 0)
             {
-                throw new StagingRefusedException(ErrorCodes.StagingManifestInvalid, $"chunkSize {manifest.ChunkSize} is not a power of two from {RoundSteps.MinChunkSize} to {RoundSteps.MaxChunkSize}.");
+                throw new StagingRefusedException(ErrorCodes.StagingManifestInvalid, $"chunkSize {manifest.ChunkSize} is not a power of two from {ChunkGrid.Min} to {ChunkGrid.Max}.");
             }
 
             bool incremental = manifest.FormatVersion >= 2 && manifest.BaseRound is not null;
@@ -90,7 +90,7 @@ public sealed class CommittedRounds(IRecordStore<SourceServer> sources, IStaging
                 throw new StagingRefusedException(ErrorCodes.StagingManifestInvalid, "A complete round lists a chunk without a pack.");
             }
 
-            string? baseImageId = incremental ? await LoadBaseAsync(job, manifest) : null;
+            string? baseImageId = incremental ? await LoadBaseAsync(job, manifest, cancellationToken) : null;
 
             byte[] dataKey;
             byte[] fingerprintKey = await keys.EnsureFingerprintKeyAsync(job.JobId);
@@ -180,7 +180,7 @@ public sealed class CommittedRounds(IRecordStore<SourceServer> sources, IStaging
             var mappings = new Dictionary<int, DiskMapping>();
             foreach (ManifestDisk disk in manifest.Disks)
             {
-                mappings[disk.Index] = await PlanDiskAsync(job, round, manifest, disk, byDisk[disk.Index], new ChunkKeys(dataKey, fingerprintKey));
+                mappings[disk.Index] = await PlanDiskAsync(job, round, manifest, disk, byDisk[disk.Index], new ChunkKeys(dataKey, fingerprintKey), cancellationToken);
             }
 
             return new RoundContext
@@ -197,10 +197,10 @@ public sealed class CommittedRounds(IRecordStore<SourceServer> sources, IStaging
     /// The base of an incremental round: the kept image of its base round and that round's fingerprints; every chunk the
     /// agent left out as unchanged must match them.
     /// </summary>
-    private async Task<string> LoadBaseAsync(ReplicationJob job, RoundManifest manifest)
+    private async Task<string> LoadBaseAsync(ReplicationJob job, RoundManifest manifest, CancellationToken cancellationToken)
     {
         ReplicationJobRun? baseRun = job.ReplicationJobRuns.FirstOrDefault(r => r.Round == manifest.BaseRound && r.ImageId is not null && r.EndTime is not null);
-        byte[]? document = baseRun is null ? null : await imageStore.GetDocumentAsync(baseRun.ImageId!, RoundSteps.FingerprintsDocument);
+        byte[]? document = baseRun is null ? null : await imageStore.GetDocumentAsync(baseRun.ImageId!, ImageDocuments.Fingerprints, cancellationToken: cancellationToken);
         if (baseRun is null || document is null)
         {
             throw new StagingRefusedException(ErrorCodes.StagingBaseMissing,
@@ -221,7 +221,7 @@ public sealed class CommittedRounds(IRecordStore<SourceServer> sources, IStaging
         return baseRun.ImageId!;
     }
 
-    private async Task<DiskMapping> PlanDiskAsync(ReplicationJob job, int round, RoundManifest manifest, ManifestDisk disk, int[] order, ChunkKeys chunkKeys)
+    private async Task<DiskMapping> PlanDiskAsync(ReplicationJob job, int round, RoundManifest manifest, ManifestDisk disk, int[] order, ChunkKeys chunkKeys, CancellationToken cancellationToken)
     {
         long wanted = disk.Index == 0
             ? (job.SystemDiskSize is { } gib ? gib * (1L << 30) : disk.SizeBytes)
@@ -245,8 +245,8 @@ public sealed class CommittedRounds(IRecordStore<SourceServer> sources, IStaging
             return new DiskMapping { DestinationSize = RoundUp(wanted), PartitionTable = "none", Map = (o, _) => o, TableWrites = [] };
         }
 
-        byte[] head = await DecodeRangeAsync(job.JobId, round, manifest, disk, order, 0, (int)Math.Min(RoundSteps.MaxChunkSize, disk.SizeBytes), chunkKeys);
-        byte[] tail = await DecodeRangeAsync(job.JobId, round, manifest, disk, order, disk.SizeBytes - GptTailBytes, GptTailBytes, chunkKeys);
+        byte[] head = await DecodeRangeAsync(job.JobId, round, manifest, disk, order, 0, (int)Math.Min(ChunkGrid.Max, disk.SizeBytes), chunkKeys, cancellationToken);
+        byte[] tail = await DecodeRangeAsync(job.JobId, round, manifest, disk, order, disk.SizeBytes - GptTailBytes, GptTailBytes, chunkKeys, cancellationToken);
         LayoutPlan plan;
         try
         {
@@ -268,14 +268,14 @@ public sealed class CommittedRounds(IRecordStore<SourceServer> sources, IStaging
     }
 
     /// <summary>Decodes the source bytes [offset, offset+length) of a disk from its chunks (absent chunks are zero).</summary>
-    private async Task<byte[]> DecodeRangeAsync(string jobId, int round, RoundManifest manifest, ManifestDisk disk, int[] order, long offset, int length, ChunkKeys chunkKeys)
+    private async Task<byte[]> DecodeRangeAsync(string jobId, int round, RoundManifest manifest, ManifestDisk disk, int[] order, long offset, int length, ChunkKeys chunkKeys, CancellationToken cancellationToken)
     {
         byte[] result = new byte[length];
-        byte[] plain = new byte[RoundSteps.MaxChunkSize];
+        byte[] plain = new byte[ChunkGrid.Max];
         foreach (ManifestChunk c in order.Select(i => manifest.Chunks[i]).Where(c => c.Offset < offset + length && c.Offset + c.Length > offset))
         {
             byte[] frame = new byte[c.StoredLength];
-            await staging.ReadRangeAsync(jobId, StagingNames.Pack(round, c.Pack!), c.Position, frame);
+            await staging.ReadRangeAsync(jobId, StagingNames.Pack(round, c.Pack!), c.Position, frame, cancellationToken);
             OpenChunk(frame, jobId, round, c, chunkKeys, plain);
 
             long from = Math.Max(offset, c.Offset), to = Math.Min(offset + length, c.Offset + c.Length);

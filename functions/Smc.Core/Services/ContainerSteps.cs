@@ -23,25 +23,25 @@ public sealed class ContainerSteps(
     TimeProvider clock,
     ILogger<ContainerSteps> logger)
 {
-    public async Task<ExportStepResult> PushAsync(ExportInput input)
+    public async Task<ExportStepResult> PushAsync(ExportInput input, CancellationToken cancellationToken)
     {
-        logger.LogInformation("Activity {Activity} for {JobId} on host {HostId}", TaskNames.PushContainerActivity, input.JobId, JobSteps.HostId);
+        logger.ActivityStarted(TaskNames.PushContainerActivity, input.JobId, JobSteps.HostId);
         int round = input.Round ?? throw new ArgumentException("A round is required.", nameof(input));
-        ReplicationJob? job = (await jobs.GetAsync(input.JobId))?.Value;
+        ReplicationJob? job = (await jobs.GetAsync(input.JobId, cancellationToken))?.Value;
         ReplicationJobRun? run = job?.ReplicationJobRuns.FirstOrDefault(r => r.Round == round);
         if (job is not { TargetType: TargetType.ContainerImage, ContainerRegistry: { Length: > 0 } host } || run?.ImageId is not { } imageId || run.Container is not null)
         {
             return new ExportStepResult(null, null);
         }
 
-        SourceServer? source = (await sources.GetAsync(job.SourceId))?.Value;
+        SourceServer? source = (await sources.GetAsync(job.SourceId, cancellationToken))?.Value;
         string repository = $"{job.ContainerNamespace}/{job.ContainerRepository}";
         List<ContainerLayerRecord> below = run.LayerBase is int layerBase
             ? job.ReplicationJobRuns.FirstOrDefault(r => r.Round == layerBase)?.Container?.Layers ?? []
             : [];
         if (run.LayerBase is not null && below.Count == 0)
         {
-            return await BaseLostAsync(job, host, repository, $"round {run.LayerBase}, which this round's layer was captured against, has no pushed layers on record");
+            return await BaseLostAsync(job, host, repository, $"round {run.LayerBase}, which this round's layer was captured against, has no pushed layers on record", cancellationToken);
         }
 
         var push = new ContainerPush(host, repository, [$"{job.ContainerTag}-r{round}", job.ContainerTag!], source?.Architecture,
@@ -50,7 +50,7 @@ public sealed class ContainerSteps(
             [.. below.Select(l => new ContainerLayer(l.Digest, l.Size, l.DiffId, l.CreatedAt, $"smc-serverless: job {job.JobId}, round {l.Round}, source {job.SourceId}"))]);
         try
         {
-            ContainerPushed pushed = await registry.PushAsync(push, async ct => (await images.OpenDiskAsync(imageId, "0", "raw", ct)).Content);
+            ContainerPushed pushed = await registry.PushAsync(push, async ct => (await images.OpenDiskAsync(imageId, "0", "raw", ct)).Content, cancellationToken);
             List<ReplicationJobRun> leaving = [];
             await jobs.UpdateAsync(job.JobId, j =>
             {
@@ -69,16 +69,15 @@ public sealed class ContainerSteps(
                 leaving = j.BoundRunHistory();
                 j.UpdatedAt = clock.GetUtcNow();
                 return true;
-            });
-            await runArchive.KeepAsync(job.JobId, leaving);
-            logger.LogInformation("Pushed {Registry}/{Repository} {Tags} for {JobId} round {Round}: {Digest} ({Layers} layers, the new one {Bytes} bytes)",
-                host, repository, string.Join(", ", push.Tags), job.JobId, round, pushed.ManifestDigest, below.Count + 1, pushed.Layer.Size);
-            await ApplyRetentionAsync(job.JobId);
+            }, cancellationToken: cancellationToken);
+            await runArchive.KeepAsync(job.JobId, leaving, cancellationToken);
+            logger.ContainerPushed(host, repository, string.Join(", ", push.Tags), job.JobId, round, pushed.ManifestDigest, below.Count + 1, pushed.Layer.Size);
+            await ApplyRetentionAsync(job.JobId, cancellationToken);
             return new ExportStepResult(null, null);
         }
         catch (CloudRequestException e) when (e.Code == "BLOB_UNKNOWN" && below.Count > 0)
         {
-            return await BaseLostAsync(job, host, repository, e.Message);
+            return await BaseLostAsync(job, host, repository, e.Message, cancellationToken);
         }
         catch (CloudRequestException e) when (e.Code is "PUSH_STALLED" or "TLS_FAILED")
         {
@@ -103,9 +102,9 @@ public sealed class ContainerSteps(
     /// older ones are deleted there (manifest and round tag; the layers newer images stand on stay). Best effort: a
     /// registry that doesn't allow deletes keeps them (logged), and a failure never fails the round that was pushed.
     /// </summary>
-    private async Task ApplyRetentionAsync(string jobId)
+    private async Task ApplyRetentionAsync(string jobId, CancellationToken cancellationToken)
     {
-        ReplicationJob? job = (await jobs.GetAsync(jobId))?.Value;
+        ReplicationJob? job = (await jobs.GetAsync(jobId, cancellationToken))?.Value;
         if (job is null)
         {
             return;
@@ -117,15 +116,15 @@ public sealed class ContainerSteps(
             ContainerPushRecord c = old.Container!;
             try
             {
-                if (!await registry.DeleteAsync(c.Registry, c.Repository, c.ManifestDigest))
+                if (!await registry.DeleteAsync(c.Registry, c.Repository, c.ManifestDigest, cancellationToken))
                 {
-                    logger.LogWarning("{Registry} doesn't allow deleting {Repository}@{Digest} (round {Round} of {JobId}); it stays", c.Registry, c.Repository, c.ManifestDigest, old.Round, jobId);
+                    logger.RegistryKeepsImage(c.Registry, c.Repository, c.ManifestDigest, old.Round, jobId);
                     return;
                 }
             }
             catch (CloudRequestException e)
             {
-                logger.LogWarning("Deleting {Repository}@{Digest} (round {Round} of {JobId}) from {Registry} failed: {Message}; the next push tries again", c.Repository, c.ManifestDigest, old.Round, jobId, c.Registry, e.Message);
+                logger.RegistryDeleteFailed(c.Repository, c.ManifestDigest, old.Round, jobId, c.Registry, e.Message);
                 return;
             }
 
@@ -137,13 +136,13 @@ public sealed class ContainerSteps(
                 }
 
                 return true;
-            });
-            logger.LogInformation("Deleted {Registry}/{Repository}@{Digest} (round {Round} of {JobId}): beyond maxNumberOfImageToKeep", c.Registry, c.Repository, c.ManifestDigest, old.Round, jobId);
+            }, cancellationToken: cancellationToken);
+            logger.RegistryImageDeleted(c.Registry, c.Repository, c.ManifestDigest, old.Round, jobId);
         }
     }
 
     /// <summary>The layers under this round are gone: no later round builds on the pushed chain, so the next one captures the whole tree.</summary>
-    private async Task<ExportStepResult> BaseLostAsync(ReplicationJob job, string host, string repository, string why)
+    private async Task<ExportStepResult> BaseLostAsync(ReplicationJob job, string host, string repository, string why, CancellationToken cancellationToken)
     {
         await jobs.UpdateAsync(job.JobId, j =>
         {
@@ -154,7 +153,7 @@ public sealed class ContainerSteps(
 
             j.UpdatedAt = clock.GetUtcNow();
             return true;
-        });
+        }, cancellationToken: cancellationToken);
         return new ExportStepResult(ErrorCodes.RegistryBaseLost,
             $"This round's image can't be pushed to {host}/{repository}: {why}. Start the job again: its next round captures the whole tree and pushes it as a new base layer.");
     }

@@ -12,7 +12,7 @@ public sealed class Housekeeping(SourceServerService sources, AccessTokenService
         int expired = await expiry.ExpireOverdueAsync(cancellationToken);
         if (silent + tokensChanged + expired > 0)
         {
-            logger.LogInformation("Housekeeping: {Silent} source(s) became Unavailable, {Tokens} token status(es) changed, {Expired} job(s) expired", silent, tokensChanged, expired);
+            logger.HousekeepingDone(silent, tokensChanged, expired);
         }
     }
 }

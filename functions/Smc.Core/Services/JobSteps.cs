@@ -21,9 +21,9 @@ public sealed class JobSteps(
     /// <summary>Identifies this process in logs, so work spread over several hosts can be seen.</summary>
     public static readonly string HostId = $"{Environment.MachineName}/{Environment.ProcessId}";
 
-    public async Task<AcquireSourceResult> AcquireSourceAsync(AcquireSourceInput input, CancellationToken cancellationToken = default)
+    public async Task<AcquireSourceResult> AcquireSourceAsync(AcquireSourceInput input, CancellationToken cancellationToken)
     {
-        logger.LogInformation("Activity {Activity} for {JobId} on host {HostId}", TaskNames.AcquireSourceActivity, input.JobId, HostId);
+        logger.ActivityStarted(TaskNames.AcquireSourceActivity, input.JobId, HostId);
         Stored<ReplicationJob>? job = await jobs.GetAsync(input.JobId, cancellationToken);
         if (job is null || job.Value.Status != JobStatus.Running)
         {
@@ -81,10 +81,10 @@ public sealed class JobSteps(
         return new AcquireSourceResult(AcquireOutcome.Wait, source.Value.State, message);
     }
 
-    public async Task<WaitingResult> EnterWaitingAsync(string jobId)
+    public async Task<WaitingResult> EnterWaitingAsync(string jobId, CancellationToken cancellationToken)
     {
-        logger.LogInformation("Activity {Activity} for {JobId} on host {HostId}", TaskNames.EnterWaitingActivity, jobId, HostId);
-        ReplicationJob? current = (await jobs.GetAsync(jobId))?.Value;
+        logger.ActivityStarted(TaskNames.EnterWaitingActivity, jobId, HostId);
+        ReplicationJob? current = (await jobs.GetAsync(jobId, cancellationToken))?.Value;
         if (current is null || current.RunOnce || current.Status is not (JobStatus.Running or JobStatus.Waiting)
             || current.ReplicationJobRuns.MaxBy(r => r.Round)?.Final == true)
         {
@@ -102,20 +102,20 @@ public sealed class JobSteps(
             j.Throughput = 0;
             j.UpdatedAt = clock.GetUtcNow();
             return true;
-        });
+        }, cancellationToken: cancellationToken);
 
         // Between rounds the agent has nothing to do; the job keeps its claim on the source (one unfinished job each).
         if (job is not null)
         {
-            await sources.UpdateAsync(job.Value.SourceId, s => s.ReleaseFrom(jobId));
+            await sources.UpdateAsync(job.Value.SourceId, s => s.ReleaseFrom(jobId), cancellationToken: cancellationToken);
         }
 
         return new WaitingResult(true, seconds);
     }
 
-    public async Task<bool> BeginRoundAsync(string jobId)
+    public async Task<bool> BeginRoundAsync(string jobId, CancellationToken cancellationToken)
     {
-        logger.LogInformation("Activity {Activity} for {JobId} on host {HostId}", TaskNames.BeginRoundActivity, jobId, HostId);
+        logger.ActivityStarted(TaskNames.BeginRoundActivity, jobId, HostId);
         Stored<ReplicationJob>? job = await jobs.UpdateAsync(jobId, j =>
         {
             if (j.Status != JobStatus.Waiting)
@@ -129,13 +129,13 @@ public sealed class JobSteps(
             j.StatusInfo = new StatusInfo();
             j.UpdatedAt = clock.GetUtcNow();
             return true;
-        });
+        }, cancellationToken: cancellationToken);
         return job?.Value.Status == JobStatus.Running;
     }
 
-    public async Task<bool> FinishRunAsync(FinishRunInput input, CancellationToken cancellationToken = default)
+    public async Task<bool> FinishRunAsync(FinishRunInput input, CancellationToken cancellationToken)
     {
-        logger.LogInformation("Activity {Activity} for {JobId} on host {HostId}: {Status} {ErrorCode}", TaskNames.FinishRunActivity, input.JobId, HostId, input.Status, input.ErrorCode);
+        logger.RunFinishing(TaskNames.FinishRunActivity, input.JobId, HostId, input.Status, input.ErrorCode);
         Stored<ReplicationJob>? job = await jobs.UpdateAsync(input.JobId, j =>
         {
             if (j.Status is not (JobStatus.Running or JobStatus.Waiting))

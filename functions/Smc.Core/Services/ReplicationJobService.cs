@@ -20,6 +20,7 @@ public sealed class ReplicationJobService(
     JobKeys jobKeys,
     Microsoft.Extensions.Options.IOptions<Smc.Core.Options.ControlPlaneOptions> options,
     ICloudImages cloud,
+    CloudExportCleanup exportCleanup,
     IRegistryAllowList registries,
     RunArchive runArchive,
     TimeProvider clock)
@@ -341,38 +342,7 @@ public sealed class ReplicationJobService(
     {
         foreach (CloudExport export in job.ReplicationJobRuns.Select(r => r.Export).OfType<CloudExport>())
         {
-            if (export is { Status: CloudExportStatus.Importing, TaskId: { } taskId })
-            {
-                try
-                {
-                    await cloud.CancelImportAsync(export.RegionId, taskId, cancellationToken);
-                }
-                catch (CloudRequestException)
-                {
-                    // Best effort, as below.
-                }
-            }
-
-            foreach (CloudExportDisk disk in export.Disks)
-            {
-                var target = new CloudObject(export.RegionId, disk.Bucket, disk.Key);
-                try
-                {
-                    if (disk.UploadId is not null)
-                    {
-                        await cloud.AbortUploadAsync(target, disk.UploadId, cancellationToken);
-                    }
-                    else if (disk.Uploaded && export.Status != CloudExportStatus.Available && !cloud.KeepObjects)
-                    {
-                        // A whole disk kept for a retried import that will not come.
-                        await cloud.DeleteObjectAsync(target, cancellationToken);
-                    }
-                }
-                catch (CloudRequestException)
-                {
-                    // Best effort: an OSS lifecycle rule for incomplete uploads is the backstop (docs/adr/0006).
-                }
-            }
+            await exportCleanup.AbortAsync(job.JobId, export, forGood: true, cancellationToken);
         }
     }
 

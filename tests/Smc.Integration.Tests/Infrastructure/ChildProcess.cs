@@ -100,11 +100,16 @@ internal sealed class ChildProcess : IDisposable
     }
 
     /// <summary>SIGINT, as Ctrl+C would send.</summary>
-    public void Interrupt()
+    public void Interrupt() => Signal("-INT");
+
+    /// <summary>SIGTERM, as a service manager stopping the process sends.</summary>
+    public void Terminate() => Signal("-TERM");
+
+    private void Signal(string signal)
     {
         if (!_process.HasExited)
         {
-            using Process kill = Process.Start("kill", ["-INT", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+            using Process kill = Process.Start("kill", [signal, _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
             kill.WaitForExit();
         }
     }

@@ -1,0 +1,235 @@
+using Microsoft.Extensions.Logging;
+using Smc.Core.Domain;
+using Smc.Core.Images;
+using Smc.Core.Orchestration;
+using Smc.Core.Ports;
+using Smc.Core.Security;
+using Smc.Disks;
+using Smc.Wire.Inventory;
+using Smc.Wire.Staging;
+
+namespace Smc.Core.Services;
+
+/// <summary>
+/// The end of a round's assembly: its image made from the checked slices (a disk map per destination disk, the record,
+/// the fingerprints the next round compares with, a container job's listing), then retention; or a refused round's
+/// image discarded. Every step is idempotent.
+/// </summary>
+public sealed class ImageFinalizer(
+    IRecordStore<ReplicationJob> jobs,
+    IRecordStore<SourceServer> sources,
+    IRecordStore<LocalImage> images,
+    IImageStore imageStore,
+    ImageService imageService,
+    MasterKey master,
+    CommittedRounds rounds,
+    ImageRetention retention,
+    TimeProvider clock,
+    ILogger<ImageFinalizer> logger)
+{
+    public async Task<bool> FinalizeImageAsync(FinalizeImageInput input, CancellationToken cancellationToken)
+    {
+        logger.ActivityStarted(TaskNames.FinalizeImageActivity, input.JobId, JobSteps.HostId);
+        ReplicationJob job = (await jobs.GetAsync(input.JobId, cancellationToken))?.Value ?? throw new InvalidOperationException($"Job {input.JobId} is gone.");
+        RoundContext context = await rounds.LoadAsync(job, input.Round, input.ManifestSha256, cancellationToken);
+        SourceServer? source = (await sources.GetAsync(job.SourceId, cancellationToken))?.Value;
+        var disks = new List<ImageDisk>();
+        foreach ((int disk, DiskMapping mapping) in context.Mappings.OrderBy(kv => kv.Key))
+        {
+            ImageDiskMap map = await BuildMapAsync(job.JobId, input.Round, context, disk, mapping, cancellationToken);
+            await imageStore.PutDocumentAsync(input.ImageId, ImageDiskMap.DocumentName(disk), map.Serialize(), cancellationToken);
+
+            ManifestDisk md = context.Manifest.Disks.First(d => d.Index == disk);
+            disks.Add(new ImageDisk
+            {
+                Index = disk,
+                SizeBytes = mapping.DestinationSize,
+                PartitionTable = mapping.PartitionTable,
+                Parts = md.Source.Parts.Select(p =>
+                {
+                    PartitionPlacement? placed = mapping.Partitions.FirstOrDefault(x => x.Number == p.Number);
+                    return new Smc.Wire.Inventory.PartitionInfo
+                    {
+                        Number = p.Number,
+                        Device = p.Device,
+                        Path = p.Path,
+                        FileSystem = p.FileSystem,
+                        StartBytes = placed?.DestinationStart ?? p.StartBytes,
+                        SizeBytes = placed?.DestinationSize ?? p.SizeBytes,
+                        UsedBytes = p.UsedBytes,
+                        CanBlock = p.CanBlock,
+                        TypeId = p.TypeId,
+                        PartitionGuid = p.PartitionGuid,
+                        Label = p.Label,
+                        FileSystemId = p.FileSystemId,
+                        Bootable = p.Bootable,
+                    };
+                }).ToList(),
+                WrittenBytes = context.Manifest.Chunks.Where(c => c.Disk == disk).Sum(c => (long)c.Length),
+            });
+        }
+
+        var image = new LocalImage
+        {
+            ImageId = input.ImageId,
+            JobId = job.JobId,
+            SourceId = job.SourceId,
+            ImageName = job.ImageName ?? job.Name,
+            Round = input.Round,
+            Status = "Available",
+            Platform = source?.Platform,
+            Architecture = source?.Architecture,
+            Disks = disks,
+            CreatedAt = clock.GetUtcNow(),
+        };
+        Stored<LocalImage>? existing = await images.GetAsync(input.ImageId, cancellationToken);
+        if (existing is null)
+        {
+            await images.InsertAsync(input.ImageId, image, cancellationToken);
+        }
+        else
+        {
+            await images.ReplaceAsync(input.ImageId, image, existing.ETag, cancellationToken);
+        }
+
+        // The next round's base: this round's fingerprints, beside its image.
+        var fingerprints = new RoundFingerprints
+        {
+            JobId = job.JobId,
+            Round = input.Round,
+            ChunkSize = context.Manifest.ChunkSize,
+            DiskSizes = [.. context.Manifest.Disks.OrderBy(d => d.Index).Select(d => d.SizeBytes)],
+            Chunks = [.. context.Manifest.Chunks.Select(c => new FingerprintEntry { Disk = c.Disk, Offset = c.Offset, Length = c.Length, Fingerprint = c.Fingerprint })],
+        };
+        await imageStore.PutDocumentAsync(input.ImageId, ImageDocuments.Fingerprints, StagingJson.Serialize(fingerprints), cancellationToken);
+        if (job is { TargetType: TargetType.ContainerImage, ContainerRegistry.Length: > 0 })
+        {
+            await SaveListingAsync(job, input.Round, input.ImageId, cancellationToken);
+        }
+
+        long stored = context.Manifest.Chunks.Sum(c => (long)c.StoredLength);
+        long changed = context.Manifest.Chunks.Where(c => c.Pack is not null).Sum(c => (long)c.Length);
+        await jobs.UpdateAsync(job.JobId, j =>
+        {
+            ReplicationJobRun run = j.ReplicationJobRuns.First(r => r.Round == input.Round);
+            run.ImageId = input.ImageId;
+            run.EndTime = clock.GetUtcNow();
+            run.UploadedBytes = stored;
+            run.ChangedBytes = changed;
+            j.BusinessStatus = BusinessStatus.Cleaning;
+            j.Progress = 100;
+            j.EtaSeconds = 0;
+            j.Disks = context.Manifest.Disks.Select(d => new DiskProgress
+            {
+                Index = d.Index,
+                TotalBytes = d.SizeBytes,
+                ScannedBytes = d.SizeBytes,
+                UploadedBytes = context.Manifest.Chunks.Where(c => c.Disk == d.Index).Sum(c => (long)c.StoredLength),
+                SkippedBytes = d.SizeBytes - context.Manifest.Chunks.Where(c => c.Disk == d.Index).Sum(c => (long)c.Length),
+            }).ToList();
+            j.UpdatedAt = clock.GetUtcNow();
+            return true;
+        }, cancellationToken: cancellationToken);
+        await retention.ApplyAsync(job, cancellationToken);
+        return true;
+    }
+
+    /// <summary>
+    /// The listing of the image this round's layer completes: the base round's listing with the layer applied (whiteouts
+    /// remove, entries add). Made before retention can delete the base's image; kept once made (a retried finalize finds it).
+    /// </summary>
+    private async Task SaveListingAsync(ReplicationJob job, int round, string imageId, CancellationToken cancellationToken)
+    {
+        if (await imageStore.GetDocumentAsync(imageId, ImageDocuments.Listing, cancellationToken) is not null)
+        {
+            return;
+        }
+
+        Smc.Files.TreeListing? below = null;
+        if (job.ReplicationJobRuns.First(r => r.Round == round).LayerBase is int layerBase)
+        {
+            string? baseImage = job.ReplicationJobRuns.FirstOrDefault(r => r.Round == layerBase)?.ImageId;
+            byte[]? document = baseImage is null ? null : await imageStore.GetDocumentAsync(baseImage, ImageDocuments.Listing, cancellationToken);
+            if (document is null)
+            {
+                // Nothing to add the layer to: the next round's layer holds the whole tree again.
+                logger.ListingMissing(layerBase, job.JobId, round);
+                return;
+            }
+
+            below = Smc.Files.TreeListing.Deserialize(document);
+        }
+
+        await using Stream tar = (await imageService.OpenDiskAsync(imageId, "0", "raw", cancellationToken)).Content;
+        Smc.Files.TreeListing listing = await Smc.Files.TreeListing.ApplyLayerAsync(below, tar, cancellationToken);
+        await imageStore.PutDocumentAsync(imageId, ImageDocuments.Listing, listing.Serialize(), cancellationToken);
+    }
+
+    public async Task<bool> DiscardImageAsync(DiscardImageInput input, CancellationToken cancellationToken)
+    {
+        logger.ActivityStarted(TaskNames.DiscardImageActivity, input.JobId, JobSteps.HostId);
+        await imageStore.DeleteAsync(input.ImageId, cancellationToken);
+        await images.DeleteAsync(input.ImageId, cancellationToken: cancellationToken);
+        await jobs.UpdateAsync(input.JobId, j =>
+        {
+            foreach (ReplicationJobRun run in j.ReplicationJobRuns.Where(r => r.ImageId == input.ImageId))
+            {
+                run.ImageId = null;
+            }
+
+            return true;
+        }, cancellationToken: cancellationToken);
+
+        // Packs kept for the refused round are garbage now (a new attempt keeps them again from staging).
+        await retention.CollectPacksAsync(input.JobId, cancellationToken);
+        return true;
+    }
+
+    /// <summary>
+    /// A destination disk of this round as references to sealed chunks: those sent this round (in its kept packs), and
+    /// for those it left out as unchanged, the base image's references. Each round's data key goes in sealed with the
+    /// master key, so the image stays readable when the job and its keys are gone.
+    /// </summary>
+    private async Task<ImageDiskMap> BuildMapAsync(string jobId, int round, RoundContext context, int disk, DiskMapping mapping, CancellationToken cancellationToken)
+    {
+        ImageDiskMap? baseMap = null;
+        if (context.BaseImageId is not null)
+        {
+            byte[] document = await imageStore.GetDocumentAsync(context.BaseImageId, ImageDiskMap.DocumentName(disk), cancellationToken)
+                ?? throw new InvalidOperationException($"The base image {context.BaseImageId} of round {round} has no map of disk {disk}.");
+            baseMap = ImageDiskMap.Deserialize(document);
+        }
+
+        Dictionary<long, ImageExtent> fromBase = baseMap?.Extents.ToDictionary(e => e.Source) ?? [];
+        var extents = new List<ImageExtent>();
+        foreach (ManifestChunk c in context.Manifest.Chunks.Where(c => c.Disk == disk))
+        {
+            if (mapping.Map(c.Offset, c.Length) is not long destination)
+            {
+                continue;
+            }
+
+            extents.Add(c.Pack is not null
+                ? new ImageExtent(destination, round, c.Offset, c.Length, c.Pack, c.Position, c.StoredLength)
+                : fromBase[c.Offset] with { Destination = destination });
+        }
+
+        var sealedKeys = new Dictionary<int, string>();
+        foreach (int r in extents.Select(e => e.Round).Distinct())
+        {
+            sealedKeys[r] = r == round
+                ? Convert.ToBase64String(master.Seal(context.Keys.DataKey, ImageDiskMap.KeyContext(jobId, r)))
+                : baseMap!.Keys[r];
+        }
+
+        return new ImageDiskMap
+        {
+            JobId = jobId,
+            Disk = disk,
+            SizeBytes = mapping.DestinationSize,
+            Keys = sealedKeys,
+            Extents = [.. extents.OrderBy(e => e.Destination)],
+            Overlays = [.. mapping.TableWrites.Select(t => new ImageOverlay(t.Offset, t.Bytes))],
+        };
+    }
+}

@@ -1,0 +1,173 @@
+using System.Buffers;
+using Microsoft.Extensions.Logging;
+using Smc.Core.Diagnostics;
+using Smc.Core.Domain;
+using Smc.Core.Errors;
+using Smc.Core.Orchestration;
+using Smc.Core.Ports;
+using Smc.Core.Security;
+using Smc.Wire.Staging;
+
+namespace Smc.Core.Services;
+
+/// <summary>
+/// Assembly of a committed round: verify what the agent committed (loaded and checked by <see cref="CommittedRounds"/>)
+/// and cut it into slices, then keep and check each slice's packs as its own activity. Every step is idempotent.
+/// </summary>
+public sealed class SliceAssembly(
+    IRecordStore<ReplicationJob> jobs,
+    IImageStore imageStore,
+    CommittedRounds rounds,
+    TimeProvider clock,
+    ILogger<SliceAssembly> logger)
+{
+    private const long SliceBytes = 64L << 20;
+    private const int MaxReadBytes = 4 << 20;
+
+    public async Task<AssemblyPlan> VerifyRoundAsync(VerifyRoundInput input, CancellationToken cancellationToken)
+    {
+        logger.ActivityStarted(TaskNames.VerifyRoundActivity, input.JobId, JobSteps.HostId);
+        ReplicationJob? job = (await jobs.GetAsync(input.JobId, cancellationToken))?.Value;
+        if (job is null || job.Status != JobStatus.Running)
+        {
+            return new AssemblyPlan(null, [], ErrorCodes.RoundJobNotRunning, "The job is no longer running.");
+        }
+
+        RoundContext context;
+        try
+        {
+            context = await rounds.LoadAsync(job, input.Round, input.ManifestSha256, cancellationToken);
+        }
+        catch (StagingRefusedException e)
+        {
+            return new AssemblyPlan(null, [], e.Code, e.Message);
+        }
+
+        string imageId = Ids.New(Ids.ImagePrefix);
+        Stored<ReplicationJob> updated = (await jobs.UpdateAsync(job.JobId, j =>
+        {
+            ReplicationJobRun run = j.ReplicationJobRuns.First(r => r.Round == input.Round);
+            run.ImageId ??= imageId;
+            imageId = run.ImageId;
+            j.BusinessStatus = BusinessStatus.Processing;
+            j.UpdatedAt = clock.GetUtcNow();
+            return true;
+        }, cancellationToken: cancellationToken))!;
+
+        var slices = new List<SliceInput>();
+        foreach ((int disk, int[] order) in context.ChunksByDisk)
+        {
+            int first = 0;
+            long bytes = 0;
+            for (int i = 0; i < order.Length; i++)
+            {
+                bytes += context.Manifest.Chunks[order[i]].Length;
+                if (bytes >= SliceBytes || i == order.Length - 1)
+                {
+                    slices.Add(new SliceInput(job.JobId, input.Round, input.ManifestSha256, imageId, disk, first, i - first + 1));
+                    first = i + 1;
+                    bytes = 0;
+                }
+            }
+        }
+
+        return new AssemblyPlan(imageId, slices, null, null);
+    }
+
+    /// <summary>
+    /// One slice of a round: its packs are copied out of staging into the image store (server-side), and every chunk of
+    /// the slice is read back from the kept copy and checked (GCM tag, address, length, fingerprint). Nothing is written
+    /// but the copies: the image reads the kept packs, so what it serves is exactly what was checked here.
+    /// </summary>
+    public async Task<SliceResult> AssembleSliceAsync(SliceInput input, CancellationToken cancellationToken)
+    {
+        logger.ActivityStarted(TaskNames.AssembleSliceActivity, input.JobId, JobSteps.HostId);
+        ReplicationJob job = (await jobs.GetAsync(input.JobId, cancellationToken))?.Value ?? throw new InvalidOperationException($"Job {input.JobId} is gone.");
+        RoundContext context;
+        try
+        {
+            context = await rounds.LoadAsync(job, input.Round, input.ManifestSha256, cancellationToken);
+        }
+        catch (StagingRefusedException e)
+        {
+            return new SliceResult(0, e.Code, e.Message);
+        }
+
+        int[] order = context.ChunksByDisk[input.Disk][input.FirstChunk..(input.FirstChunk + input.ChunkCount)];
+        foreach (string pack in order.Select(i => context.Manifest.Chunks[i].Pack!).Distinct(StringComparer.Ordinal))
+        {
+            try
+            {
+                await imageStore.KeepPackAsync(input.JobId, input.Round, pack, cancellationToken);
+            }
+            catch (InvalidDataException e)
+            {
+                return new SliceResult(0, ErrorCodes.StagingPackMissing, $"{e.Message} The manifest names it; nothing was made from the round. Start the job again to upload it anew.");
+            }
+
+            await TestHolds.InsideAssemblyAsync(cancellationToken);
+        }
+
+        byte[] plain = ArrayPool<byte>.Shared.Rent(ChunkGrid.Max);
+        byte[] packBuffer = ArrayPool<byte>.Shared.Rent(MaxReadBytes + ChunkGrid.Max);
+        long verified = 0;
+        try
+        {
+            int i = 0;
+            while (i < order.Length)
+            {
+                // Read a run of chunks stored back to back in one pack with one ranged read.
+                ManifestChunk head = context.Manifest.Chunks[order[i]];
+                int runEnd = i + 1;
+                long runBytes = head.StoredLength;
+                while (runEnd < order.Length)
+                {
+                    ManifestChunk next = context.Manifest.Chunks[order[runEnd]];
+                    ManifestChunk prev = context.Manifest.Chunks[order[runEnd - 1]];
+                    if (next.Pack != head.Pack || next.Position != prev.Position + prev.StoredLength || runBytes + next.StoredLength > MaxReadBytes)
+                    {
+                        break;
+                    }
+
+                    runBytes += next.StoredLength;
+                    runEnd++;
+                }
+
+                try
+                {
+                    await imageStore.ReadPackAsync(input.JobId, input.Round, head.Pack!, head.Position, packBuffer.AsMemory(0, (int)runBytes), cancellationToken: cancellationToken);
+                }
+                catch (EndOfStreamException)
+                {
+                    return new SliceResult(verified, ErrorCodes.StagingPackTruncated,
+                        $"Pack {head.Pack} of round {input.Round} is shorter than the manifest says (chunk at disk {head.Disk} offset {head.Offset}). Nothing was made from the round; start the job again.");
+                }
+
+                long cursor = 0;
+                for (int k = i; k < runEnd; k++)
+                {
+                    ManifestChunk chunk = context.Manifest.Chunks[order[k]];
+                    try
+                    {
+                        verified += CommittedRounds.OpenChunk(packBuffer.AsSpan((int)cursor, chunk.StoredLength), input.JobId, input.Round, chunk, context.Keys, plain);
+                    }
+                    catch (StagingRefusedException e)
+                    {
+                        return new SliceResult(verified, e.Code, e.Message);
+                    }
+
+                    cursor += chunk.StoredLength;
+                }
+
+                i = runEnd;
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(plain, clearArray: true);
+            ArrayPool<byte>.Shared.Return(packBuffer);
+        }
+
+        return new SliceResult(verified, null, null);
+    }
+}
