@@ -336,13 +336,13 @@ public sealed class LiveVolumeTests : IDisposable
         var plan = DiskPlan.Build(0, pvDevice, (int)Mi, new LiveDisk(pvDevice, new DeviceNumber(7, 254), [volume], 512));
         Assert.True(plan.LogicalVolumes.ContainsKey(volume.DmUuid!));
         string copy = _temp.File("frozen-lv.img");
-        List<RoundRunner.LogSealPlan> seals;
+        List<LogSealPlan> seals;
         using (var readers = new SourceReaders([plan], (int)Mi))
         {
             Tool.Run("fsfreeze", "-f", mount);
             try
             {
-                seals = RoundRunner.PlanSeals([plan], [volume], readers);
+                seals = LogSealPlanner.Plan([plan], [volume], readers);
                 Tool.Run("dd", $"if={pvDevice}", $"of={copy}", "bs=1M", $"skip={lvStart}", "count=320", "iflag=direct,skip_bytes", "status=none");
             }
             finally
@@ -351,7 +351,7 @@ public sealed class LiveVolumeTests : IDisposable
             }
         }
 
-        RoundRunner.LogSealPlan seal = Assert.Single(seals);
+        LogSealPlan seal = Assert.Single(seals);
         Assert.True(seal.NotSealed is null, seal.NotSealed);
         Assert.Throws<InvalidOperationException>(() => Tool.Run("xfs_repair", "-n", "-f", copy)); // the covered log, unsealed
         using (FileStream f = new(copy, FileMode.Open, FileAccess.Write))

@@ -213,10 +213,10 @@ internal static class BenchmarkCommand
             {
                 List<DiskPlan> plans = [DiskPlan.Build(0, disk, chunkSize)];
                 ChunkSet done = journal.DoneChunks(plans);
-                using FingerprintStore? baseline = round == 0 ? null : FingerprintStore.Open(runner.FingerprintsFile);
+                using FingerprintStore? baseline = round == 0 ? null : FingerprintStore.Open(runner.Baseline.FingerprintsFile);
                 await runner.PipelineAsync(plans, done, dataKey, fingerprintKey, baseline, journal, new RoundProgress(plans, journal), cancellationToken);
                 journal.MarkCommitted(await runner.CommitStagingAsync(plans, journal, cancellationToken));
-                runner.SaveFingerprints(plans, journal);
+                runner.Baseline.Save(plans, journal);
                 figures.Rounds.Add(new RoundFigures(round, clock.Elapsed.TotalSeconds, journal.SentChunks, journal.UnchangedChunks, sink.Bytes, sink.FileBytes,
                     new FileInfo(journalPath).Length, GC.GetTotalMemory(forceFullCollection: true) >> 20, RoundRunner.PeakRssBytes() >> 20));
             }

@@ -10,6 +10,7 @@ namespace Smc.Agent.Replication;
 /// chunks, or a batch of chunks found unchanged since the base round. A restarted agent reads it back and sends none
 /// of those chunks again. A torn last line (crash mid-append) is ignored: that pack is simply sent again under a new
 /// name, those unchanged chunks compared again.
+/// <para>Over 400 lines on purpose: one file format — its header, its line kinds, how each is written and how a replay reads them back — kept in one place, so a change to one line kind is made against the others.</para>
 /// </summary>
 /// <remarks>
 /// Memory doesn't grow with the disk: the chunks stay in the file, and what the round needs of them is read back from

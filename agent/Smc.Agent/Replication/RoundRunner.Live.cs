@@ -42,7 +42,7 @@ internal sealed partial class RoundRunner
             passes++;
             pass++;
             journal.BeginPass(pass, chunks);
-            await PipelineAsync(plans, chunks, readers.Read, pass, dataKey, fingerprintKey, baseline, journal, progress, cancellationToken);
+            await Pipeline.RunAsync(plans, chunks, readers.Read, pass, dataKey, fingerprintKey, baseline, journal, progress, cancellationToken);
         }
 
         for (int attempt = 0; ; attempt++)
@@ -128,7 +128,7 @@ internal sealed partial class RoundRunner
         CatchUpPasses = passes,
         FreezeRetries = retries,
         BytesRead = bytesRead,
-        BytesSent = Interlocked.Read(ref _bytesSent),
+        BytesSent = Pipeline.BytesSent,
         FrozenAt = frozen?.FrozenAt,
         FreezeWindowMs = frozen?.WindowMs,
         Volumes = [.. plans.Where(p => p.Live is not null).SelectMany(p => p.Live!.Volumes.Select(v =>
@@ -155,7 +155,7 @@ internal sealed partial class RoundRunner
         journal.BeginPass(pass, frozen.Chunks);
         try
         {
-            await PipelineAsync(plans, frozen.Chunks, frozen.Read, pass, dataKey, fingerprintKey, baseline, journal, progress, cancellationToken);
+            await Pipeline.RunAsync(plans, frozen.Chunks, frozen.Read, pass, dataKey, fingerprintKey, baseline, journal, progress, cancellationToken);
         }
         finally
         {
@@ -216,7 +216,7 @@ internal sealed partial class RoundRunner
                 result.FrozenAt = frozen.FrozenAt;
                 result.Refused = frozen.Refused;
                 HoldWhileFrozen();
-                List<LogSealPlan> seals = PlanSeals(plans, [.. volumes.Where(v => !frozen.Refused.Any(r => r.Volume == v))], readers);
+                List<LogSealPlan> seals = LogSealPlanner.Plan(plans, [.. volumes.Where(v => !frozen.Refused.Any(r => r.Volume == v))], readers);
                 List<ChunkRange>? chunks = what([.. seals.SelectMany(s => s.Writes.Select(w => (s.Disk, w.Offset, w.Bytes.Length)))]);
                 if (chunks is null)
                 {
@@ -294,72 +294,6 @@ internal sealed partial class RoundRunner
             Thread.Sleep(20);
         }
     }
-
-    /// <summary>
-    /// The unmount record and exact superblock counters for each frozen XFS (read from the devices under the freeze), in
-    /// disk offsets; a volume that can't be sealed says why (its image then has a covered log: mountable after a replay).
-    /// </summary>
-    internal static List<LogSealPlan> PlanSeals(List<DiskPlan> plans, List<LiveVolume> frozen, SourceReaders readers)
-    {
-        var seals = new List<LogSealPlan>();
-        foreach (LiveVolume v in frozen.Where(v => v.FileSystem == "xfs"))
-        {
-            DiskPlan plan = plans.First(p => p.Live is { } l && l.Volumes.Contains(v));
-            int disk = plan.Index;
-
-            // Where the file system's bytes are on the disk: after its partition's start, or through its LV's segments.
-            Func<long, long, IReadOnlyList<(long DiskOffset, long At, long Length)>?> map;
-            long size;
-            if (!v.Stacked)
-            {
-                (map, size) = ((offset, length) => [(v.Start + offset, 0, length)], v.Length);
-            }
-            else if (v.DmUuid is { } uuid && plan.LogicalVolumes.TryGetValue(uuid, out var lv))
-            {
-                (map, size) = ((offset, length) => lv.Volume.MapRange(offset, length)?.Select(p => (lv.PvStart + p.PvOffset, p.At, p.Length)).ToList(), lv.Volume.SizeBytes);
-            }
-            else
-            {
-                seals.Add(new LogSealPlan(v, disk, [], "it is on a stacked device the LVM metadata doesn't map"));
-                continue;
-            }
-
-            try
-            {
-                LogSeal seal = XfsLog.PlanSeal((offset, buffer) =>
-                {
-                    if (offset < 0 || offset + buffer.Length > size || map(offset, buffer.Length) is not { } pieces)
-                    {
-                        throw new InvalidDataException($"a read at byte {offset} is outside the file system");
-                    }
-
-                    foreach ((long diskOffset, long at, long length) in pieces)
-                    {
-                        readers.ReadAt(disk, diskOffset, buffer.Slice((int)at, (int)length));
-                    }
-                });
-                var writes = new List<LogSealWrite>();
-                foreach (LogSealWrite w in seal.Writes)
-                {
-                    foreach ((long diskOffset, long at, long length) in map(w.Offset, w.Bytes.Length) ?? throw new InvalidDataException($"a write at byte {w.Offset} is outside the file system"))
-                    {
-                        writes.Add(new LogSealWrite(diskOffset, w.Bytes[(int)at..(int)(at + length)]));
-                    }
-                }
-
-                seals.Add(new LogSealPlan(v, disk, writes, seal.NotSealed));
-            }
-            catch (Exception e) when (e is InvalidDataException or AgentException or OverflowException)
-            {
-                seals.Add(new LogSealPlan(v, disk, [], e.Message));
-            }
-        }
-
-        return seals;
-    }
-
-    /// <summary>A frozen XFS's seal: writes in disk offsets, or why none.</summary>
-    internal sealed record LogSealPlan(LiveVolume Volume, int Disk, IReadOnlyList<LogSealWrite> Writes, string? NotSealed);
 
     private static List<ChunkRange> CatchUpChunks(List<DiskPlan> plans, DirtyCells written) =>
         [.. plans.Where(p => p.Live is not null && p.Index < written.Disks).SelectMany(p => p.CatchUp(written.Of(p.Index)))];

@@ -10,6 +10,7 @@ namespace Smc.Core.Orchestration;
 /// The runbook of one replication job (instance id = job id):
 /// prepare (wait for the source, take it) → sync (the agent uploads a round) → process (verify, assemble
 /// the destination disks) → clean (staging) → finished. Deterministic: time from the context, no I/O.
+/// <para>Over 400 lines on purpose: the one orchestration, read top to bottom as the runbook (a method per stage); spread over files, its replay rules (no I/O, time from the context, task names fixed) would be checked in several places instead of one.</para>
 /// </summary>
 public sealed class MigrateServerOrchestrator : TaskOrchestrator<MigrationInput, MigrationResult>
 {
