@@ -46,20 +46,34 @@ public sealed class OperatorKeyAuth(IKeyIndex keys, TimeProvider clock, TimeSpan
         return presented.Matches(cached.Hash);
     }
 
+    /// <summary>
+    /// The configured operator key, checked (form and strength) — null when none is configured. A host calls it before
+    /// it starts anything, so a bad key stops it at once, before storage is touched.
+    /// </summary>
+    public static Secret? ParseConfigured(string? configured)
+    {
+        if (string.IsNullOrWhiteSpace(configured))
+        {
+            return null;
+        }
+
+        Secret key = Secret.Parse(configured)
+            ?? throw new InvalidOperationException("SMC_ADMIN_KEY must look like 'name.secret' (at least one character each side of a dot), e.g. as printed by a first start.");
+        string secret = key.Reveal()[(key.Reveal().IndexOf('.', StringComparison.Ordinal) + 1)..];
+        if (secret.Length < MinSecretLength || secret.Distinct().Count() < MinDistinctCharacters)
+        {
+            throw new InvalidOperationException(
+                $"SMC_ADMIN_KEY's secret (after the dot) is too weak: it must carry at least 128 bits — {MinSecretLength} or more random characters, {MinDistinctCharacters} or more of them different — e.g. op.$(head -c 24 /dev/urandom | base64 | tr -d '/+='). Or leave it unset: a first start makes one and prints it once.");
+        }
+
+        return key;
+    }
+
     /// <summary>Makes sure an operator key exists; returns a new key to print once, or null when none was made.</summary>
     public async Task<string?> EnsureKeyAsync(string? configured, CancellationToken cancellationToken = default)
     {
-        if (!string.IsNullOrWhiteSpace(configured))
+        if (ParseConfigured(configured) is { } key)
         {
-            Secret key = Secret.Parse(configured)
-                ?? throw new InvalidOperationException("SMC_ADMIN_KEY must look like 'name.secret' (at least one character each side of a dot), e.g. as printed by a first start.");
-            string secret = key.Reveal()[(key.Reveal().IndexOf('.', StringComparison.Ordinal) + 1)..];
-            if (secret.Length < MinSecretLength || secret.Distinct().Count() < MinDistinctCharacters)
-            {
-                throw new InvalidOperationException(
-                    $"SMC_ADMIN_KEY's secret (after the dot) is too weak: it must carry at least 128 bits — {MinSecretLength} or more random characters, {MinDistinctCharacters} or more of them different — e.g. op.$(head -c 24 /dev/urandom | base64 | tr -d '/+='). Or leave it unset: a first start makes one and prints it once.");
-            }
-
             await keys.SetAsync(Scope, KeyName, key.Hash(), cancellationToken);
             _cached = new CachedHash(key.Hash(), clock.GetUtcNow());
             return null;

@@ -42,6 +42,8 @@ using var loggerFactory = LoggerFactory.Create(l => l
 ILogger startup = loggerFactory.CreateLogger("smc-control");
 startup.StorageChosen(storage.AccountForLogs(), storage.TaskHubName);
 
+// A bad operator key stops the host here, before storage or the durable engine is touched.
+OperatorKeyAuth.ParseConfigured(builder.Configuration["ADMIN_KEY"]);
 await using DurableEngine engine = await DurableEngine.StartAsync(storage, durable, loggerFactory, CancellationToken.None);
 builder.Services.AddDurableTaskWorker(b =>
 {

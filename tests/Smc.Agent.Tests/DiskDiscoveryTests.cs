@@ -1,5 +1,4 @@
 using Smc.Agent.Platform;
-using Smc.Disks.Tests.Support;
 
 namespace Smc.Agent.Tests;
 

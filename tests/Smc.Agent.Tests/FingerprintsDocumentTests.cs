@@ -1,6 +1,5 @@
 using System.Text;
 using Smc.Agent.Replication;
-using Smc.Disks.Tests.Support;
 using Smc.Wire.Staging;
 
 namespace Smc.Agent.Tests;

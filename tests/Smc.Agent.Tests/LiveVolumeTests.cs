@@ -2,7 +2,6 @@ using System.Globalization;
 using Smc.Agent.Platform.Live;
 using Smc.Agent.Replication;
 using Smc.Disks;
-using Smc.Disks.Tests.Support;
 
 namespace Smc.Agent.Tests;
 

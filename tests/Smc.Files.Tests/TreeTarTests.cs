@@ -1,4 +1,3 @@
-using Smc.Tests.Shared;
 
 namespace Smc.Files.Tests;
 

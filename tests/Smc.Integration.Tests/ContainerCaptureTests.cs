@@ -2,8 +2,8 @@ using System.Diagnostics;
 using System.Net;
 using System.Text.Json.Nodes;
 using Smc.Integration.Tests.Infrastructure;
-using Smc.Tests.Shared;
-using static Smc.Tests.Shared.OciLayers;
+using Smc.Testing;
+using static Smc.Testing.OciLayers;
 
 namespace Smc.Integration.Tests;
 
@@ -74,7 +74,7 @@ public sealed class ContainerCaptureTests(ControlPlaneFixture fx) : IClassFixtur
     [Fact]
     public async Task ContainerJob_Rounds_EachTagUnpacksToItsRoundsTree_ThroughARegistryCrashMidPush_RetentionDeletesTheOldest()
     {
-        await using Smc.Registry.Tests.DockerRegistry registry = await Smc.Registry.Tests.DockerRegistry.StartAsync(("smc", "push-secret"));
+        await using DockerRegistry registry = await DockerRegistry.StartAsync(("smc", "push-secret"));
         using Azurite azurite = await Azurite.StartAsync();
         using ControlPlane control = await ControlPlane.StartAsync(azurite.ConnectionString, settings: new Dictionary<string, string>
         {
@@ -211,7 +211,7 @@ public sealed class ContainerCaptureTests(ControlPlaneFixture fx) : IClassFixtur
         (Microsoft.AspNetCore.Builder.WebApplication emulator, Uri emulatorUrl) = await Smc.Alibaba.Emulator.AlibabaEmulator.StartAsync(cloud);
         await using (emulator)
         {
-            await using Smc.Registry.Tests.DockerRegistry registry = await Smc.Registry.Tests.DockerRegistry.StartAsync((cloud.AcrUsername, cloud.AcrPassword));
+            await using DockerRegistry registry = await DockerRegistry.StartAsync((cloud.AcrUsername, cloud.AcrPassword));
             using Azurite azurite = await Azurite.StartAsync();
             using ControlPlane control = await ControlPlane.StartAsync(azurite.ConnectionString, settings: new Dictionary<string, string>
             {
@@ -277,7 +277,7 @@ public sealed class ContainerCaptureTests(ControlPlaneFixture fx) : IClassFixtur
     [Fact]
     public async Task ContainerJob_WrongRegistryPassword_EndsInErrorWithTheRegistrysCode()
     {
-        await using Smc.Registry.Tests.DockerRegistry registry = await Smc.Registry.Tests.DockerRegistry.StartAsync(("smc", "push-secret"));
+        await using DockerRegistry registry = await DockerRegistry.StartAsync(("smc", "push-secret"));
         using Azurite azurite = await Azurite.StartAsync();
         using ControlPlane control = await ControlPlane.StartAsync(azurite.ConnectionString, settings: new Dictionary<string, string>
         {

@@ -11,10 +11,10 @@ namespace Smc.Integration.Tests;
 /// </summary>
 public sealed class RoundHistoryTests(ControlPlaneFixture fx) : IClassFixture<ControlPlaneFixture>
 {
-    private const int Rounds = 50;
+    private const int Rounds = 20;
 
     [Fact]
-    public async Task FiftyRounds_HistoryStaysOneRoundLong_AndEveryRoundIsAnImage()
+    public async Task TwentyRounds_HistoryStaysOneRoundLong_AndEveryRoundIsAnImage()
     {
         ApiClient op = fx.Control.Operator();
         ProtocolAgent agent = await ProtocolAgent.RegisterAsync(fx.Control, seed: 50);
@@ -39,8 +39,8 @@ public sealed class RoundHistoryTests(ControlPlaneFixture fx) : IClassFixture<Co
         }
 
         // Each generation overwrites the rows of the one before (rows a longer earlier generation had beyond it stay until
-        // overwritten), so the history holds about one round's events: after 50 rounds no more than twice what it held after
-        // 3 — one history of all rounds would hold 50 times as many.
+        // overwritten), so the history holds about one round's events: after 20 rounds no more than twice what it held after
+        // 3 — one history of all rounds would hold nearly 7 times as many.
         Assert.True(rows.Max() < 2 * rows[2], $"history rows per round: {string.Join(", ", rows)}");
 
         // Every round was an image; retention kept the newest two, equal to the disk.

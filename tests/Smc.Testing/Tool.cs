@@ -1,10 +1,10 @@
 using System.ComponentModel;
 using System.Diagnostics;
 
-namespace Smc.Disks.Tests.Support;
+namespace Smc.Testing;
 
 /// <summary>Runs the real disk tools. A missing tool or a non-zero exit throws (with stderr), so the test fails — never skips.</summary>
-internal static class Tool
+public static class Tool
 {
     private static readonly string[] ExtraDirectories = ["/usr/sbin", "/sbin", "/usr/bin", "/bin"];
 

@@ -3,14 +3,14 @@ using System.Formats.Tar;
 using System.IO.Compression;
 using System.Security.Cryptography;
 
-namespace Smc.Tests.Shared;
+namespace Smc.Testing;
 
 /// <summary>
 /// Test helpers for file-level captures: OCI layers applied to a directory as a container runtime does (whiteouts
 /// remove lower paths, then GNU tar unpacks the entries with owners, modes and xattrs), and a tree described as lines
 /// (path, type, mode, owner, size, content hash, link target, regular files' mtime seconds) that two trees compare by.
 /// </summary>
-internal static class OciLayers
+public static class OciLayers
 {
     public const string WhiteoutPrefix = ".wh.";
 

@@ -2,14 +2,14 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 
-namespace Smc.Registry.Tests;
+namespace Smc.Testing;
 
 /// <summary>
 /// Debian's <c>docker-registry</c> (distribution 2.8) on loopback, from a config of its own (never the packaged one,
 /// which listens on all interfaces): filesystem storage in a temp directory, optionally htpasswd (bcrypt) auth.
 /// <see cref="RestartAsync"/> kills it and starts it again on the same port and storage, as a crashed registry would.
 /// </summary>
-internal sealed class DockerRegistry : IAsyncDisposable
+public sealed class DockerRegistry : IAsyncDisposable
 {
     private readonly string _root;
     private readonly string _config;

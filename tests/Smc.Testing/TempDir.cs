@@ -1,4 +1,4 @@
-namespace Smc.Disks.Tests.Support;
+namespace Smc.Testing;
 
 /// <summary>A fresh directory under the system temp directory, deleted on dispose.</summary>
 public sealed class TempDir : IDisposable

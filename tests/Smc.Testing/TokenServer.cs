@@ -5,7 +5,7 @@ using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json;
 
-namespace Smc.Registry.Tests;
+namespace Smc.Testing;
 
 /// <summary>
 /// A Docker token server (the "token" auth of distribution): checks the Basic login at its realm and issues an RS256 JWT
@@ -13,7 +13,7 @@ namespace Smc.Registry.Tests;
 /// and carried in the token's <c>x5c</c> header. Just enough of the token spec to test the client's Bearer flow against
 /// the real registry.
 /// </summary>
-internal sealed class TokenServer : IDisposable
+public sealed class TokenServer : IDisposable
 {
     public const string Service = "smc-test-registry";
     public const string Issuer = "smc-test-issuer";

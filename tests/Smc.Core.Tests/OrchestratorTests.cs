@@ -1,0 +1,142 @@
+using System.Collections.Concurrent;
+using Microsoft.DurableTask;
+using Microsoft.DurableTask.Client;
+using Microsoft.DurableTask.Testing;
+using Smc.Core.Domain;
+using Smc.Core.Orchestration;
+using Smc.Core.Services;
+
+namespace Smc.Core.Tests;
+
+/// <summary>
+/// The migration orchestrator's branches on the Durable Task in-process test host (its real replay engine), with the
+/// activities scripted: which steps run, in what order, and how the run ends. The steps themselves, and the
+/// orchestration on the Azure Storage backend, are the integration suite's.
+/// </summary>
+public sealed class OrchestratorTests
+{
+    private const string JobId = "j-aaaaaaaaaaaaaaaa";
+
+    [Fact]
+    public async Task OneRound_CommittedAndAssembled_FinalizedPurgedFinished()
+    {
+        var steps = new Steps();
+        MigrationResult result = await RunOneRoundAsync(steps);
+
+        Assert.Equal(JobStatus.Finished, result.Status);
+        Assert.Equal(
+            [TaskNames.BeginExportActivity, TaskNames.AcquireSourceActivity, TaskNames.PrepareRoundActivity, TaskNames.VerifyRoundActivity,
+             TaskNames.AssembleSliceActivity, TaskNames.AssembleSliceActivity, TaskNames.AssembleSliceActivity, TaskNames.FinalizeImageActivity,
+             TaskNames.BeginExportActivity, TaskNames.PushContainerActivity, TaskNames.PurgeStagingActivity, TaskNames.EnterWaitingActivity,
+             TaskNames.LaunchInstanceActivity, TaskNames.FinishRunActivity],
+            steps.Calls.ToArray());
+        Assert.Equal(3 * Steps.SliceBytes, Assert.Single(steps.Finalized).WrittenBytes);
+        Assert.Equal(JobStatus.Finished, Assert.Single(steps.Finished).Status);
+    }
+
+    [Fact]
+    public async Task ASliceRefused_ImageDiscardedNotFinalized_RunInErrorWithTheSlicesCode()
+    {
+        var steps = new Steps { RefuseSlice = 1 };
+        MigrationResult result = await RunOneRoundAsync(steps);
+
+        Assert.Equal(JobStatus.InError, result.Status);
+        Assert.Equal("StagingIntegrity.Tag", result.ErrorCode);
+        Assert.Equal(Steps.ImageId, Assert.Single(steps.Discarded).ImageId);
+        Assert.Empty(steps.Finalized);
+        Assert.DoesNotContain(TaskNames.PurgeStagingActivity, steps.Calls); // staged data is kept for a restart
+        FinishRunInput finish = Assert.Single(steps.Finished);
+        Assert.Equal((JobStatus.InError, "StagingIntegrity.Tag"), (finish.Status, finish.ErrorCode));
+    }
+
+    [Fact]
+    public async Task TheRoundNotVerified_NothingAssembled_RunInErrorWithTheVerifiersCode()
+    {
+        var steps = new Steps { RefuseVerify = true };
+        MigrationResult result = await RunOneRoundAsync(steps);
+
+        Assert.Equal((JobStatus.InError, "StagingIntegrity.ManifestChanged"), (result.Status, result.ErrorCode));
+        Assert.DoesNotContain(TaskNames.AssembleSliceActivity, steps.Calls);
+        Assert.DoesNotContain(TaskNames.DiscardImageActivity, steps.Calls);
+    }
+
+    /// <summary>Starts a one-shot job's orchestration, commits its round as the agent's route would, and waits for the end.</summary>
+    private static async Task<MigrationResult> RunOneRoundAsync(Steps steps)
+    {
+        await using DurableTaskTestHost host = await DurableTaskTestHost.StartAsync(steps.Register);
+        string instance = await host.Client.ScheduleNewOrchestrationInstanceAsync(TaskNames.MigrateServerOrchestrator,
+            new MigrationInput(JobId, RecheckSeconds: 3600) { Version = MigrationInput.CurrentVersion });
+        await steps.Prepared.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        await host.Client.RaiseEventAsync(instance, MigrationEvents.RoundCommitted, new RoundCommit(0, "sha"));
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        OrchestrationMetadata done = await host.Client.WaitForInstanceCompletionAsync(instance, getInputsAndOutputs: true, timeout.Token);
+        Assert.Equal(OrchestrationRuntimeStatus.Completed, done.RuntimeStatus);
+        return done.ReadOutputAs<MigrationResult>()!;
+    }
+
+    /// <summary>The activities, scripted: each records its call; the round has three slices.</summary>
+    private sealed class Steps
+    {
+        public const string ImageId = "m-aaaaaaaaaaaaaaaa";
+        public const long SliceBytes = 64L << 20;
+
+        public ConcurrentQueue<string> Calls { get; } = new();
+
+        public ConcurrentQueue<FinalizeImageInput> Finalized { get; } = new();
+
+        public ConcurrentQueue<DiscardImageInput> Discarded { get; } = new();
+
+        public ConcurrentQueue<FinishRunInput> Finished { get; } = new();
+
+        public TaskCompletionSource Prepared { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public int? RefuseSlice { get; init; }
+
+        public bool RefuseVerify { get; init; }
+
+        public void Register(DurableTaskRegistry r)
+        {
+            r.AddOrchestrator<MigrateServerOrchestrator>();
+            Add<ExportInput, ExportPlan>(r, TaskNames.BeginExportActivity, _ => new ExportPlan(null, [], 0, null, null));
+            Add<AcquireSourceInput, AcquireSourceResult>(r, TaskNames.AcquireSourceActivity, _ => new AcquireSourceResult(AcquireOutcome.Acquired, "InUse", null));
+            Add<PrepareRoundInput, PrepareRoundResult>(r, TaskNames.PrepareRoundActivity, _ =>
+            {
+                Prepared.TrySetResult();
+                return new PrepareRoundResult(true, null, null, 0);
+            });
+            Add<CheckSyncInput, CheckSyncResult>(r, TaskNames.CheckSyncActivity, _ => new CheckSyncResult(SyncOutcome.Continue, null, null));
+            Add<VerifyRoundInput, AssemblyPlan>(r, TaskNames.VerifyRoundActivity, v => RefuseVerify
+                ? new AssemblyPlan(null, [], "StagingIntegrity.ManifestChanged", "changed")
+                : new AssemblyPlan(ImageId, [.. Enumerable.Range(0, 3).Select(i => new SliceInput(JobId, v.Round, v.ManifestSha256, ImageId, 0, i * 64, 64))], null, null));
+            Add<SliceInput, SliceResult>(r, TaskNames.AssembleSliceActivity, s => s.FirstChunk / 64 == RefuseSlice
+                ? new SliceResult(0, "StagingIntegrity.Tag", "a chunk failed its check")
+                : new SliceResult(SliceBytes, null, null));
+            Add<FinalizeImageInput, bool>(r, TaskNames.FinalizeImageActivity, f =>
+            {
+                Finalized.Enqueue(f);
+                return true;
+            });
+            Add<DiscardImageInput, bool>(r, TaskNames.DiscardImageActivity, d =>
+            {
+                Discarded.Enqueue(d);
+                return true;
+            });
+            Add<ExportInput, ExportStepResult>(r, TaskNames.PushContainerActivity, _ => new ExportStepResult(null, null));
+            Add<string, bool>(r, TaskNames.PurgeStagingActivity, _ => true);
+            Add<string, WaitingResult>(r, TaskNames.EnterWaitingActivity, _ => new WaitingResult(false, 0));
+            Add<string, ExportStepResult>(r, TaskNames.LaunchInstanceActivity, _ => new ExportStepResult(null, null));
+            Add<FinishRunInput, bool>(r, TaskNames.FinishRunActivity, f =>
+            {
+                Finished.Enqueue(f);
+                return true;
+            });
+        }
+
+        private void Add<TIn, TOut>(DurableTaskRegistry r, string name, Func<TIn, TOut> body) =>
+            r.AddActivityFunc<TIn, TOut>(name, (_, input) =>
+            {
+                Calls.Enqueue(name);
+                return body(input);
+            });
+    }
+}
