@@ -66,7 +66,7 @@ internal static class ExtAllocation
     }
 
     /// <summary>Reads and verifies all group descriptors (primary copy).</summary>
-    private static ExtGroupDescriptor[] ReadDescriptors(DiskReader reader, long offset, Geometry g)
+    internal static ExtGroupDescriptor[] ReadDescriptors(DiskReader reader, long offset, Geometry g)
     {
         var descriptors = new ExtGroupDescriptor[g.GroupCount];
         var block = new byte[g.BlockSize];
@@ -187,7 +187,7 @@ internal static class ExtAllocation
 
     private static DiskFormatException Corrupt(string message) => new(DiskErrorCodes.CorruptFileSystem, "ext: " + message);
 
-    private enum DescriptorChecksum
+    internal enum DescriptorChecksum
     {
         None,
         Crc16,
@@ -195,7 +195,7 @@ internal static class ExtAllocation
     }
 
     /// <summary>The validated layout of the block groups.</summary>
-    private sealed class Geometry
+    internal sealed class Geometry
     {
         public required int BlockSize { get; init; }
 
