@@ -22,6 +22,9 @@ internal static partial class Logs
     [LoggerMessage(EventId = 1100, Level = LogLevel.Warning, Message = "No listing of round {Base} for {JobId}; round {Round} gets none, and the next round captures the whole tree")]
     public static partial void ListingMissing(this ILogger logger, int @base, string jobId, int round);
 
+    [LoggerMessage(EventId = 1101, Level = LogLevel.Warning, Message = "Boot readiness of image {ImageId} not inspected: {Reason}")]
+    public static partial void BootNotInspected(this ILogger logger, string imageId, string reason);
+
     // 1200–1299: container images in a registry.
     [LoggerMessage(EventId = 1200, Level = LogLevel.Information, Message = "Pushed {Registry}/{Repository} {Tags} for {JobId} round {Round}: {Digest} ({Layers} layers, the new one {Bytes} bytes)")]
     public static partial void ContainerPushed(this ILogger logger, string registry, string repository, string tags, string jobId, int round, string digest, int layers, long bytes);

@@ -24,6 +24,6 @@ public static class DiskErrorCodes
     /// <summary>The source layout cannot be planned yet: MBR extended/logical partitions, or an MBR partition beyond 2^32 sectors.</summary>
     public const string LayoutUnsupported = "InvalidLayout.Unsupported";
 
-    /// <summary>A file system structure is corrupt. Never escapes <see cref="DiskInspector"/>: the partition is then reported without a file system.</summary>
-    internal const string CorruptFileSystem = "FileSystem.Corrupt";
+    /// <summary>A file system structure is corrupt: from <see cref="ExtFileSystem"/>; never from <see cref="DiskInspector"/> (the partition is then reported without a file system).</summary>
+    public const string CorruptFileSystem = "FileSystem.Corrupt";
 }

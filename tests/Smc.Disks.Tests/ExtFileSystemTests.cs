@@ -1,5 +1,5 @@
-using Smc.Disks.Tests.Support;
 using System.Text;
+using Smc.Disks.Tests.Support;
 
 namespace Smc.Disks.Tests;
 

@@ -22,6 +22,15 @@ public sealed class FullCopyTests(ControlPlaneFixture fx) : IClassFixture<Contro
 
         JsonNode image = (await fx.Control.Operator().GetAsync($"/api/v1/images/{imageId}")).Expect(HttpStatusCode.OK).Json;
         Assert.Equal("Available", image["status"]!.GetValue<string>());
+
+        // Boot readiness, read by the control plane from the image's own bytes: UEFI (the disk has an ESP), and the
+        // root file system's fstab names a device that changes on the target.
+        JsonNode readiness = image["bootReadiness"]!;
+        Assert.Equal("UEFI", readiness["bootMode"]!.GetValue<string>());
+        Assert.Equal("fail", readiness["status"]!.GetValue<string>());
+        JsonNode fstab = readiness["checks"]!.AsArray().Single(c => c!["id"]!.GetValue<string>() == "fstab.devices")!;
+        Assert.Equal("fail", fstab["status"]!.GetValue<string>());
+        Assert.Contains("/dev/sda2", fstab["message"]!.GetValue<string>(), StringComparison.Ordinal);
         string destination = fx.Box.File("full-dest.img");
         await DiskFiles.DownloadAsync(fx.Control, $"/api/v1/images/{imageId}/disks/0", destination);
 

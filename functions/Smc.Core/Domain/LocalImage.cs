@@ -23,4 +23,7 @@ public sealed class LocalImage
     public List<ImageDisk> Disks { get; set; } = [];
 
     public DateTimeOffset CreatedAt { get; init; }
+
+    /// <summary>Whether the system disk will boot on the target, read from the image's own bytes (Image jobs; null for container rounds).</summary>
+    public BootReadiness? BootReadiness { get; set; }
 }

@@ -92,6 +92,16 @@ public sealed class ImageFinalizer(
             await images.ReplaceAsync(input.ImageId, image, existing.ETag, cancellationToken);
         }
 
+        if (job.TargetType == TargetType.Image)
+        {
+            BootReadiness readiness = await InspectBootAsync(input.ImageId, cancellationToken);
+            await images.UpdateAsync(input.ImageId, i =>
+            {
+                i.BootReadiness = readiness;
+                return true;
+            }, cancellationToken);
+        }
+
         // The next round's base: this round's fingerprints, beside its image.
         var fingerprints = new RoundFingerprints
         {
@@ -132,6 +142,28 @@ public sealed class ImageFinalizer(
         }, cancellationToken: cancellationToken);
         await retention.ApplyAsync(job, cancellationToken);
         return true;
+    }
+
+    /// <summary>
+    /// The system disk's boot readiness, read through the image itself (what a download serves). An image whose bytes
+    /// can't be made sense of gets a warning, never a failed round: the copy is what the source held.
+    /// </summary>
+    private async Task<BootReadiness> InspectBootAsync(string imageId, CancellationToken cancellationToken)
+    {
+        (Stream content, _) = await imageService.OpenDiskAsync(imageId, "0", "raw", cancellationToken);
+        await using (content)
+        {
+            try
+            {
+                using var reader = new Smc.Disks.DiskReader(content, leaveOpen: true);
+                return await Task.Run(() => BootInspector.Inspect(reader), cancellationToken);
+            }
+            catch (Exception e) when (e is Smc.Disks.DiskFormatException or InvalidDataException or IOException)
+            {
+                logger.BootNotInspected(imageId, e.Message);
+                return new BootReadiness { Checks = [new BootCheck("image.read", BootCheck.Warn, $"The system disk could not be inspected: {e.Message}", null)] };
+            }
+        }
     }
 
     /// <summary>
