@@ -33,6 +33,14 @@ public sealed class BootInspectorTests : IDisposable
     }
 
     [Fact]
+    public void XzInitramfs_NotGuessedAt_WarnsNamingTheCompression()
+    {
+        BootCheck check = Check(Inspect(new Source { Compression = "xz" }), "drivers.virtio");
+        Assert.Equal(BootCheck.Warn, check.Status);
+        Assert.Contains("compressed with xz", check.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void FstabByDeviceName_FailsWithTheFix()
     {
         BootCheck check = Check(Inspect(new Source { FstabSpec = "/dev/sda2" }), "fstab.devices");
@@ -158,8 +166,9 @@ public sealed class BootInspectorTests : IDisposable
         string packed = Path.Combine(_dir.Path, "main.cpio");
         File.WriteAllBytes(packed, mainCpio);
         Tool.Run(source.Compression, "-q", "-f", packed);
-        byte[] compressed = File.ReadAllBytes(packed + (source.Compression == "zstd" ? ".zst" : ".gz"));
-        File.Delete(packed + (source.Compression == "zstd" ? ".zst" : ".gz"));
+        string suffix = source.Compression switch { "zstd" => ".zst", "xz" => ".xz", _ => ".gz" };
+        byte[] compressed = File.ReadAllBytes(packed + suffix);
+        File.Delete(packed + suffix);
         File.Delete(packed);
         return [.. earlyCpio, .. compressed];
     }

@@ -20,6 +20,7 @@ public static class InitramfsReader
     private const int HeaderLength = 110;
 
     /// <summary>The names in <paramref name="initramfs"/>, and the compression of a part that could not be read (null when all was read).</summary>
+    /// <exception cref="InvalidDataException">A corrupt archive or compressed stream.</exception>
     public static (List<string> Names, string? Unreadable) ListNames(byte[] initramfs)
     {
         var names = new List<string>();
@@ -66,8 +67,16 @@ public static class InitramfsReader
             using (decompressed)
             {
                 // A compressed archive is the initramfs's last part (the kernel reads further, but nothing ships it so).
-                while (ReadArchive(decompressed, names, ref budget) > 0)
+                try
                 {
+                    while (ReadArchive(decompressed, names, ref budget) > 0)
+                    {
+                    }
+                }
+                catch (Exception e) when (e is not InvalidDataException)
+                {
+                    // zstd's decoder throws its own exception on corrupt input: one kind of refusal for the caller.
+                    throw new InvalidDataException($"the initramfs's compressed archive is corrupt ({e.Message}).", e);
                 }
             }
 

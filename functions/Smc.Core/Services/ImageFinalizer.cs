@@ -146,7 +146,8 @@ public sealed class ImageFinalizer(
 
     /// <summary>
     /// The system disk's boot readiness, read through the image itself (what a download serves). An image whose bytes
-    /// can't be made sense of gets a warning, never a failed round: the copy is what the source held.
+    /// can't be made sense of gets a warning, never a failed round: the copy is what the source held (so every failure
+    /// of the inspection is caught here, not only the parsers' own refusals).
     /// </summary>
     private async Task<BootReadiness> InspectBootAsync(string imageId, CancellationToken cancellationToken)
     {
@@ -158,7 +159,7 @@ public sealed class ImageFinalizer(
                 using var reader = new Smc.Disks.DiskReader(content, leaveOpen: true);
                 return await Task.Run(() => BootInspector.Inspect(reader), cancellationToken);
             }
-            catch (Exception e) when (e is Smc.Disks.DiskFormatException or InvalidDataException or IOException)
+            catch (Exception e) when (e is not OperationCanceledException)
             {
                 logger.BootNotInspected(imageId, e.Message);
                 return new BootReadiness { Checks = [new BootCheck("image.read", BootCheck.Warn, $"The system disk could not be inspected: {e.Message}", null)] };
