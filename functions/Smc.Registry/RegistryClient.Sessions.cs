@@ -1,12 +1,6 @@
-using System.Collections.Concurrent;
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
-using System.Security.Cryptography;
-using System.Text;
-using System.Text.Json;
-using Polly;
-using Polly.Retry;
 
 namespace Smc.Registry;
 
