@@ -12,5 +12,8 @@ internal static class ExitCodes
     public const int NotRegistered = 6;
     public const int NeedsRoot = 7;
     public const int JobFailed = 8;
+
+    /// <summary><c>check</c> found a <c>fail</c> (after <c>--fix</c>: one is left); <c>migrate</c> did not start because of one.</summary>
+    public const int CheckFailed = 9;
     public const int Interrupted = 130;
 }

@@ -36,6 +36,11 @@ install.SetAction(p => Guard(() => InstallCommand.Install(p.GetValue(config)!, p
 var uninstall = new Command("uninstall", "Stop and remove the systemd unit.") { unitDir, noStart, purge };
 uninstall.SetAction(p => Guard(() => InstallCommand.Uninstall(p.GetValue(config)!, p.GetValue(unitDir)!, !p.GetValue(noStart), p.GetValue(purge), console)));
 
+var checkRoot = new Option<string>("--root") { Description = "The root file system to check: / (default) or a tree mounted elsewhere.", DefaultValueFactory = _ => "/" };
+var fix = new Option<bool>("--fix") { Description = "Apply the safe fixes (fstab and root= by UUID, virtio drivers in the initramfs), backing up every file changed." };
+var check = new Command("check", "Pre-flight: will this server boot on the target? pass/warn/fail with the fix for each finding.") { checkRoot, disk, json, fix };
+check.SetAction(p => Guard(() => CheckCommand.Run(p.GetValue(checkRoot)!, p.GetValue(disk) ?? [], p.GetValue(json), p.GetValue(fix), console, errors)));
+
 var imageName = new Option<string?>("--image-name") { Description = "Name of the image the job makes." };
 var systemDiskSize = new Option<int?>("--system-disk-size") { Description = "Destination system disk size in GiB (default: the source's)." };
 var threads = new Option<int?>("--threads") { Description = "Parallel upload streams (1–64)." };
@@ -131,7 +136,7 @@ var watchdog = new Command("watchdog", "Thaws file systems if the agent dies or 
 watchdog.Hidden = true;
 watchdog.SetAction(p => Smc.Agent.Platform.Live.FreezeWatchdog.RunChild(TimeSpan.FromMilliseconds(p.GetValue(thawAfter)), p.GetValue(thawMounts)!, Console.Error));
 
-var root = new RootCommand("smc-agent — moves this server's disks to SMC Serverless, block by block.") { config, inspect, register, run, migrate, install, uninstall, benchmark, watchdog };
+var root = new RootCommand("smc-agent — moves this server's disks to SMC Serverless, block by block.") { config, inspect, check, register, run, migrate, install, uninstall, benchmark, watchdog };
 // Everything the agent writes (configuration, journals, a container round's tar of the root file system) is its user's
 // alone: files 0600 and directories 0700 whatever umask it was started with (StateDirectory).
 if (!OperatingSystem.IsWindows())

@@ -16,13 +16,14 @@ public sealed class ArchitectureTests
     [InlineData("lib/Smc.Wire", "Smc.Wire.dll", new string[0], new[] { "Smc.", "Azure", "Microsoft.DurableTask", "Microsoft.AspNetCore", "Microsoft.Extensions" })]
     [InlineData("lib/Smc.Disks", "Smc.Disks.dll", new[] { "Smc.Wire" }, new[] { "Smc.Core", "Azure", "Microsoft.DurableTask", "Microsoft.AspNetCore", "Microsoft.Extensions" })]
     [InlineData("lib/Smc.Transfer", "Smc.Transfer.dll", new[] { "ZstdSharp" }, new[] { "Smc.Core", "Smc.Disks", "Azure", "Microsoft.DurableTask", "Microsoft.AspNetCore", "Microsoft.Extensions" })]
-    [InlineData("functions/Smc.Core", "Smc.Core.dll", new[] { "Smc.Wire", "Microsoft.DurableTask.Abstractions" }, new[] { "Azure", "Microsoft.Azure", "Microsoft.AspNetCore", "Smc.Storage", "Smc.Api", "Smc.Control", "Smc.Functions", "Smc.Agent" })]
+    [InlineData("lib/Smc.Boot", "Smc.Boot.dll", new[] { "Smc.Wire", "Smc.Disks", "ZstdSharp" }, new[] { "Smc.Core", "Smc.Transfer", "Azure", "Microsoft.DurableTask", "Microsoft.AspNetCore", "Microsoft.Extensions" })]
+    [InlineData("functions/Smc.Core", "Smc.Core.dll", new[] { "Smc.Wire", "Smc.Boot", "Microsoft.DurableTask.Abstractions" }, new[] { "Azure", "Microsoft.Azure", "Microsoft.AspNetCore", "Smc.Storage", "Smc.Api", "Smc.Control", "Smc.Functions", "Smc.Agent" })]
     [InlineData("functions/Smc.Storage.Azure", "Smc.Storage.Azure.dll", new[] { "Smc.Core", "Azure.Data.Tables" }, new[] { "Smc.Api", "Smc.Control", "Smc.Functions", "Microsoft.AspNetCore", "Smc.Agent" })]
     [InlineData("functions/Smc.Alibaba", "Smc.Alibaba.dll", new[] { "Smc.Core" }, new[] { "Smc.Api", "Smc.Control", "Smc.Functions", "Smc.Agent", "Smc.Storage", "Azure", "Microsoft.AspNetCore" })]
     [InlineData("lib/Smc.Files", "Smc.Files.dll", new string[0], new[] { "Smc.", "Azure", "Microsoft.AspNetCore", "Microsoft.DurableTask", "Microsoft.Extensions" })]
     [InlineData("functions/Smc.Registry", "Smc.Registry.dll", new[] { "Smc.Core" }, new[] { "Smc.Api", "Smc.Control", "Smc.Functions", "Smc.Agent", "Smc.Storage", "Azure", "Microsoft.AspNetCore" })]
     [InlineData("functions/Smc.Api", "Smc.Api.dll", new[] { "Smc.Core", "Smc.Alibaba", "Smc.Registry" }, new[] { "Smc.Control", "Smc.Functions", "Smc.Agent", "Microsoft.Azure.Functions" })]
-    [InlineData("agent/Smc.Agent", "smc-agent.dll", new[] { "Smc.Wire", "Smc.Disks", "Smc.Transfer" }, new[] { "Smc.Core", "Smc.Storage", "Smc.Api", "Microsoft.DurableTask", "Microsoft.AspNetCore" })]
+    [InlineData("agent/Smc.Agent", "smc-agent.dll", new[] { "Smc.Wire", "Smc.Disks", "Smc.Transfer", "Smc.Boot" }, new[] { "Smc.Core", "Smc.Storage", "Smc.Api", "Microsoft.DurableTask", "Microsoft.AspNetCore" })]
     public void Assembly_References_PointInward(string project, string dll, string[] mustReference, string[] mustNotReference)
     {
         string path = Path.Combine(RepoRoot(), project, "bin", Configuration, "net10.0", dll);

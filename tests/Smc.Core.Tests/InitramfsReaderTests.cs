@@ -1,4 +1,4 @@
-using Smc.Core.Images;
+using Smc.Boot;
 
 namespace Smc.Core.Tests;
 
@@ -27,7 +27,7 @@ public sealed class InitramfsReaderTests : IDisposable
 
         expected.AddRange(Directory.EnumerateFileSystemEntries(tree, "*", SearchOption.AllDirectories).Select(p => Path.GetRelativePath(tree, p)));
         string cpio = Path.Combine(_dir.Path, "main.cpio");
-        Tool.RunWithInput("sh", string.Join('\n', expected) + "\n", "-c", $"cd '{tree}' && cpio --quiet -o -H newc > '{cpio}'");
+        File.WriteAllBytes(cpio, BootSample.Cpio(tree));
         Tool.Run(compressor, "-q", "-f", cpio);
         byte[] packed = File.ReadAllBytes(cpio + suffix);
 

@@ -1,4 +1,5 @@
 using Smc.Integration.Tests.Infrastructure;
+using Smc.Testing;
 
 namespace Smc.Integration.Tests;
 

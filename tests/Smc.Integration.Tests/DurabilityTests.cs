@@ -157,8 +157,10 @@ public sealed class DurabilityTests : IDisposable
     public async Task TwoHosts_OneStorage_BothProcessWork()
     {
         using Azurite azurite = await Azurite.StartAsync();
-        using ControlPlane a = await ControlPlane.StartAsync(azurite.ConnectionString);
-        using ControlPlane b = await ControlPlane.StartAsync(azurite.ConnectionString);
+        // Orchestrations are spread over control queues (partitions); two hosts share them only when there are several.
+        var partitions = new Dictionary<string, string> { ["SMC_DURABLE__PARTITIONCOUNT"] = "4" };
+        using ControlPlane a = await ControlPlane.StartAsync(azurite.ConnectionString, settings: partitions);
+        using ControlPlane b = await ControlPlane.StartAsync(azurite.ConnectionString, settings: partitions);
         ApiClient op = a.Operator();
         var (_, code) = await Flows.NewTokenAsync(op, count: 100);
         string image = SampleDisks.Gpt(_box, "fleet.img");

@@ -33,7 +33,7 @@ public sealed class DockerRegistry : IAsyncDisposable
     {
         string root = Path.Combine(Path.GetTempPath(), "smc-registry-" + Guid.NewGuid().ToString("N")[..10]);
         Directory.CreateDirectory(Path.Combine(root, "data"));
-        int port = FreePort();
+        int port = FreePort.Next();
         string auth = "";
         if (basic is { } b)
         {
@@ -156,10 +156,4 @@ public sealed class DockerRegistry : IAsyncDisposable
         await ready.Task.WaitAsync(TimeSpan.FromSeconds(30));
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }

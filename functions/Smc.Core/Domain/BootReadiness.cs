@@ -1,3 +1,5 @@
+using Smc.Wire.Boot;
+
 namespace Smc.Core.Domain;
 
 /// <summary>Whether an image will boot on the target, as <see cref="Images.BootInspector"/> read it from the image's bytes.</summary>
@@ -6,7 +8,7 @@ public sealed class BootReadiness
     public List<BootCheck> Checks { get; init; } = [];
 
     /// <summary><c>fail</c> when any check failed, else <c>warn</c> when any warned, else <c>pass</c>.</summary>
-    public string Status => Checks.Any(c => c.Status == BootCheck.Fail) ? BootCheck.Fail : Checks.Any(c => c.Status == BootCheck.Warn) ? BootCheck.Warn : BootCheck.Pass;
+    public string Status => BootCheck.Worst(Checks);
 
     /// <summary><c>UEFI</c> or <c>BIOS</c>.</summary>
     public string? BootMode { get; init; }
@@ -16,10 +18,4 @@ public sealed class BootReadiness
 
     /// <summary>Its initramfs, when found.</summary>
     public string? Initramfs { get; init; }
-}
-
-/// <summary>One finding: an id (<c>boot.mode</c>, <c>boot.loader</c>, <c>fstab.devices</c>, <c>boot.root</c>, <c>boot.kernel</c>, <c>drivers.virtio</c>…), pass/warn/fail, what was found, and the fix.</summary>
-public sealed record BootCheck(string Id, string Status, string Message, string? Fix)
-{
-    public const string Pass = "pass", Warn = "warn", Fail = "fail";
 }

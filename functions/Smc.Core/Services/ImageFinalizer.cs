@@ -5,6 +5,7 @@ using Smc.Core.Orchestration;
 using Smc.Core.Ports;
 using Smc.Core.Security;
 using Smc.Disks;
+using Smc.Wire.Boot;
 using Smc.Wire.Inventory;
 using Smc.Wire.Staging;
 

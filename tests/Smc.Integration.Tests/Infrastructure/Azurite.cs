@@ -1,3 +1,5 @@
+using Smc.Testing;
+
 namespace Smc.Integration.Tests.Infrastructure;
 
 /// <summary>

@@ -1,3 +1,5 @@
+using Smc.Testing;
+
 namespace Smc.Integration.Tests.Infrastructure;
 
 /// <summary>A real smc-control process against a given storage, with short heartbeat settings for tests.</summary>

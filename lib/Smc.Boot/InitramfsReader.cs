@@ -1,7 +1,7 @@
 using System.IO.Compression;
 using System.Text;
 
-namespace Smc.Core.Images;
+namespace Smc.Boot;
 
 /// <summary>
 /// The file names in an initramfs as distributions ship it: one or more cpio archives (newc, <c>070701</c>/<c>070702</c>)
