@@ -36,10 +36,10 @@ install.SetAction(p => Guard(() => InstallCommand.Install(p.GetValue(config)!, p
 var uninstall = new Command("uninstall", "Stop and remove the systemd unit.") { unitDir, noStart, purge };
 uninstall.SetAction(p => Guard(() => InstallCommand.Uninstall(p.GetValue(config)!, p.GetValue(unitDir)!, !p.GetValue(noStart), p.GetValue(purge), console)));
 
-var checkRoot = new Option<string>("--root") { Description = "The root file system to check: / (default) or a tree mounted elsewhere.", DefaultValueFactory = _ => "/" };
+var checkRoot = new Option<string?>("--root") { Description = "A root file system mounted elsewhere to check (default: this machine's /, or the root file system inside the --disk images)." };
 var fix = new Option<bool>("--fix") { Description = "Apply the safe fixes (fstab and root= by UUID, virtio drivers in the initramfs), backing up every file changed." };
 var check = new Command("check", "Pre-flight: will this server boot on the target? pass/warn/fail with the fix for each finding.") { checkRoot, disk, json, fix };
-check.SetAction(p => Guard(() => CheckCommand.Run(p.GetValue(checkRoot)!, p.GetValue(disk) ?? [], p.GetValue(json), p.GetValue(fix), console, errors)));
+check.SetAction(p => Guard(() => CheckCommand.Run(p.GetValue(checkRoot), p.GetValue(disk) ?? [], p.GetValue(json), p.GetValue(fix), console, errors)));
 
 var imageName = new Option<string?>("--image-name") { Description = "Name of the image the job makes." };
 var systemDiskSize = new Option<int?>("--system-disk-size") { Description = "Destination system disk size in GiB (default: the source's)." };
@@ -67,10 +67,11 @@ var compress = new Option<int?>("--compress-level") { Description = "zstd level 
     ("excludePaths", new("--exclude-path") { Description = "ContainerImage: leave this path out of the capture (repeatable)." }),
     ("includePaths", new("--include-path") { Description = "ContainerImage: capture this path even on another mount (repeatable)." }),
 ];
+var migrateForce = new Option<bool>("--force") { Description = "Migrate even when the pre-flight check finds a fail." };
 var keepImages = new Option<int?>("--max-number-of-image-to-keep") { Description = "Images (rounds) kept, 1–10." };
 var migrate = new Command("migrate", "One-shot migration: register, create the job, run it to the end, print the result.")
 {
-    server, code, disk, name, imageName, systemDiskSize, threads, bandwidth, compress, json, rootDir, keepImages,
+    server, code, disk, name, imageName, systemDiskSize, threads, bandwidth, compress, json, rootDir, keepImages, migrateForce,
 };
 foreach (var (_, flag) in jobText)
 {
@@ -108,7 +109,7 @@ migrate.SetAction((p, ct) =>
 
     return GuardAsync(() => MigrateCommand.RunAsync(
         p.GetValue(server)!, ActivationCode(p.GetValue(code)), p.GetValue(disk) ?? [],
-        new MigrateOptions(p.GetValue(name), p.GetValue(imageName), p.GetValue(systemDiskSize), p.GetValue(threads), p.GetValue(bandwidth), p.GetValue(compress), p.GetValue(json), fields, p.GetValue(rootDir)),
+        new MigrateOptions(p.GetValue(name), p.GetValue(imageName), p.GetValue(systemDiskSize), p.GetValue(threads), p.GetValue(bandwidth), p.GetValue(compress), p.GetValue(json), fields, p.GetValue(rootDir), p.GetValue(migrateForce)),
         p.GetValue(config)!, Console.Error, ct));
 });
 

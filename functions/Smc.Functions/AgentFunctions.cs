@@ -17,6 +17,10 @@ public sealed class AgentFunctions(FunctionsApi api)
     public Task<IActionResult> AgentHeartbeat([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "v1/agent/heartbeat")] HttpRequest request, [DurableClient] DurableTaskClient client, FunctionContext context) =>
         api.RunAsync("AgentHeartbeat", request, client, context);
 
+    [Function("AgentPreflight")]
+    public Task<IActionResult> AgentPreflight([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "v1/agent/preflight")] HttpRequest request, [DurableClient] DurableTaskClient client, FunctionContext context) =>
+        api.RunAsync("AgentPreflight", request, client, context);
+
     [Function("AgentCommands")]
     public Task<IActionResult> AgentCommands([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v1/agent/commands")] HttpRequest request, [DurableClient] DurableTaskClient client, FunctionContext context) =>
         api.RunAsync("AgentCommands", request, client, context);

@@ -160,6 +160,28 @@ public sealed class CheckCommandTests : IDisposable
     }
 
     [Fact]
+    public void DiskImages_AreCheckedFromTheirOwnBytes_AndOneWithoutLinuxOnlyWarns()
+    {
+        var sample = new BootSample { FstabSpec = "/dev/sda2", InInitramfs = ["virtio_pci"] };
+        string disk = sample.BuildDisk(_dir.Path, BootSample.BuildFileSystem(_dir.Path, sample.BuildTree(_dir.Path)));
+
+        (int exit, string output) = Check(null, [disk], json: true);
+
+        Assert.Equal(9, exit);
+        Assert.Equal(("pass", "fail", "pass", "fail"), (Status(output, "boot.loader"), Status(output, "fstab.devices"), Status(output, "boot.root"), Status(output, "drivers.virtio")));
+
+        // A disk of data (an ext4 file system without /etc/fstab, no boot code): nothing to boot, nothing failed.
+        string data = Path.Combine(_dir.Path, "data");
+        Directory.CreateDirectory(data);
+        File.WriteAllText(Path.Combine(data, "readme.txt"), "data");
+        string dataDisk = new BootSample { Grub = false }.BuildDisk(_dir.Path, BootSample.BuildFileSystem(_dir.Path, data));
+        (exit, output) = Check(null, [dataDisk], json: true);
+        Assert.Equal(0, exit);
+        Assert.Equal(("warn", "warn"), (Status(output, "boot.loader"), Status(output, "boot.root")));
+        Assert.Contains("holds /etc/fstab", Finding(output, "boot.root").GetProperty("message").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void TheTable_ShowsEachFindingAndItsFix()
     {
         string root = Mount(BootSample.BuildFileSystem(_dir.Path, new BootSample { FstabSpec = "/dev/sda2" }.BuildTree(_dir.Path)));
@@ -171,7 +193,7 @@ public sealed class CheckCommandTests : IDisposable
         Assert.Contains("Result: fail", output, StringComparison.Ordinal);
     }
 
-    private static (int Exit, string Output) Check(string root, string[] disks, bool json, bool fix = false)
+    private static (int Exit, string Output) Check(string? root, string[] disks, bool json, bool fix = false)
     {
         var output = new StringWriter();
         var errors = new StringWriter();

@@ -53,6 +53,14 @@ public sealed class DashboardTests(ControlPlaneFixture fx) : IClassFixture<Contr
         await Expect(failed.Locator(".error code")).ToHaveTextAsync("SourceNoDisks", new() { Timeout = 30_000 });
         await Expect(failed.Locator(".error div")).ToContainTextAsync("smc-agent inspect");
 
+        // Each source's pre-flight report: the agent's (its sample fstab names /dev/sda2), or none for one registered without.
+        ILocator checkedSource = page.Locator($"tr[data-source='{sourceId}']");
+        await Expect(checkedSource.Locator(".preflight")).ToHaveTextAsync("fail", new() { Timeout = 30_000 });
+        await Expect(checkedSource.Locator(".finding.fail code").First).ToHaveTextAsync("fstab.devices");
+        await Expect(checkedSource.Locator(".finding.fail").First).ToContainTextAsync("/dev/sda2");
+        await Expect(checkedSource).ToContainTextAsync("in use");
+        await Expect(page.Locator($"tr[data-source='{noDisks}']")).ToContainTextAsync("not checked");
+
         // Progress moves while the page stays the same document (auto-refresh, not a reload).
         await page.WaitForFunctionAsync($"() => parseFloat(document.querySelector(\"tr[data-job='{jobId}'] .pct\")?.textContent) > 0", null, new() { Timeout = 60_000 });
         double first = double.Parse((await running.Locator(".pct").TextContentAsync())!.TrimEnd('%'), System.Globalization.CultureInfo.InvariantCulture);

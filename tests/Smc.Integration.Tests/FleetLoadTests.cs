@@ -30,7 +30,7 @@ public sealed class FleetLoadTests(ControlPlaneFixture fx) : IClassFixture<Contr
         var (_, code) = await Flows.NewTokenAsync(op, count: Agents);
         var runs = disks.Select((disk, i) => Task.Factory.StartNew(
             () => Agent.Run("migrate", "--server", fx.Control.Url, "--code", code, "--disk", disk, "--config", fx.Box.File($"fleet-{i:00}.json"),
-                "--name", $"fleet-{i:00}", "--json"),
+                "--name", $"fleet-{i:00}", "--json", "--force"),
             CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default)).ToList();
         var results = await Task.WhenAll(runs);
 

@@ -14,7 +14,7 @@ public sealed class FullCopyTests(ControlPlaneFixture fx) : IClassFixture<Contro
         var (_, code) = await Flows.NewTokenAsync(fx.Control.Operator());
         string config = fx.Box.File("full-agent.json");
 
-        var (exit, stdout, stderr) = Agent.Run("migrate", "--server", fx.Control.Url, "--code", code, "--disk", source, "--config", config, "--image-name", "full", "--json");
+        var (exit, stdout, stderr) = Agent.Run("migrate", "--server", fx.Control.Url, "--code", code, "--disk", source, "--config", config, "--image-name", "full", "--json", "--force");
         Assert.True(exit == 0, $"migrate exited {exit}\n{stdout}\n{stderr}");
         JsonNode job = JsonNode.Parse(stdout)!;
         Assert.Equal("Finished", job["status"]!.GetValue<string>());

@@ -2,6 +2,7 @@ using System.Net;
 using System.Text.Json.Nodes;
 using Azure.Data.Tables;
 using Smc.Integration.Tests.Infrastructure;
+using Smc.Testing;
 
 namespace Smc.Integration.Tests;
 
@@ -130,6 +131,63 @@ public sealed class RegistrationTests(ControlPlaneFixture fx) : IClassFixture<Co
         (await Op.DeleteAsync($"/api/v1/source-servers/{sourceId}")).Expect(HttpStatusCode.NoContent);
         (await agent.PostAsync("/api/v1/agent/heartbeat", new { agentVersion = "t" })).ExpectProblem(HttpStatusCode.Unauthorized, "Unauthorized.AgentCredential");
         (await Op.GetAsync($"/api/v1/source-servers/{sourceId}")).ExpectProblem(HttpStatusCode.NotFound, "InvalidSourceId.NotFound");
+    }
+
+    [Fact]
+    public async Task Register_PostsThePreflightReport_TheSourceShowsIt_AndAReportOutOfBoundsIsRefused()
+    {
+        // A Linux system disk whose fstab names its root by a device name: the check fails it, and says how to fix it.
+        var broken = new BootSample { FstabSpec = "/dev/sda2" };
+        string disk = broken.BuildDisk(fx.Box.Root, BootSample.BuildFileSystem(fx.Box.Root, broken.BuildTree(fx.Box.Root)));
+        var (_, code) = await Flows.NewTokenAsync(Op);
+        var (sourceId, config) = Flows.RegisterAgent(fx.Control, fx.Box, code, disk);
+
+        JsonNode preflight = (await Op.GetAsync($"/api/v1/source-servers/{sourceId}")).Expect(HttpStatusCode.OK).Json["preflight"]!;
+        Assert.Equal("fail", preflight["status"]!.GetValue<string>());
+        JsonNode fstab = preflight["checks"]!.AsArray().Single(c => c!["id"]!.GetValue<string>() == "fstab.devices")!;
+        Assert.Equal("fail", fstab["status"]!.GetValue<string>());
+        Assert.Contains("/dev/sda2", fstab["message"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Contains("UUID=", fstab["fix"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Equal("pass", preflight["checks"]!.AsArray().Single(c => c!["id"]!.GetValue<string>() == "drivers.virtio")!["status"]!.GetValue<string>());
+        Assert.InRange(preflight["estimate"]!["inUseBytes"]!.GetValue<long>(), 300_000, new FileInfo(disk).Length);
+
+        // What the agent sends is bounded and checked against what the control plane knows; a refusal keeps the last report.
+        ApiClient agent = fx.Control.Agent(Flows.Credential(config));
+        object Report(string status, long inUse) => new { checks = new[] { new { id = "boot.mode", status, message = "BIOS", fix = (string?)null } }, estimate = new { inUseBytes = inUse } };
+        (await agent.PostAsync("/api/v1/agent/preflight", Report("maybe", 1))).ExpectProblem(HttpStatusCode.BadRequest, "InvalidParameter.Preflight");
+        (await agent.PostAsync("/api/v1/agent/preflight", Report("pass", new FileInfo(disk).Length + 1))).ExpectProblem(HttpStatusCode.BadRequest, "InvalidParameter.Preflight");
+        (await agent.PostAsync("/api/v1/agent/preflight", new { checks = Array.Empty<object>() })).ExpectProblem(HttpStatusCode.BadRequest, "InvalidParameter.Preflight");
+        Assert.Equal("fail", (await Op.GetAsync($"/api/v1/source-servers/{sourceId}")).Json["preflight"]!["status"]!.GetValue<string>());
+
+        (await agent.PostAsync("/api/v1/agent/preflight", Report("pass", 1 << 20))).Expect(HttpStatusCode.OK);
+        Assert.Equal("pass", (await Op.GetAsync($"/api/v1/source-servers/{sourceId}")).Json["preflight"]!["status"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Migrate_StopsOnAFailedPreflight_BeforeAnythingIsSent_AndForcedTheImageSaysWhatIsWrong()
+    {
+        var broken = new BootSample { InInitramfs = ["virtio_pci"] };
+        string disk = broken.BuildDisk(fx.Box.Root, BootSample.BuildFileSystem(fx.Box.Root, broken.BuildTree(fx.Box.Root)));
+        var (_, code) = await Flows.NewTokenAsync(Op);
+        string config = fx.Box.File($"preflight-{Guid.NewGuid():N}.json");
+
+        var (exit, stdout, stderr) = Agent.Run("migrate", "--server", fx.Control.Url, "--code", code, "--disk", disk, "--config", config, "--json");
+
+        Assert.True(exit == 9, $"exit {exit}: {stdout}{stderr}");
+        Assert.Contains("drivers.virtio", stderr, StringComparison.Ordinal);
+        Assert.Contains("--force", stderr, StringComparison.Ordinal);
+        Assert.False(File.Exists(config), "nothing registered, no job created");
+
+        // Forced, it migrates; the image's own readiness, read by the control plane from its bytes, finds the same fault.
+        (exit, stdout, stderr) = Agent.Run("migrate", "--server", fx.Control.Url, "--code", code, "--disk", disk, "--config", config, "--json", "--force");
+        Assert.True(exit == 0, $"exit {exit}: {stdout}{stderr}");
+        string imageId = JsonNode.Parse(stdout)!["replicationJobRuns"]![0]!["imageId"]!.GetValue<string>();
+        JsonNode readiness = (await Op.GetAsync($"/api/v1/images/{imageId}")).Expect(HttpStatusCode.OK).Json["bootReadiness"]!;
+        JsonNode virtio = readiness["checks"]!.AsArray().Single(c => c!["id"]!.GetValue<string>() == "drivers.virtio")!;
+        Assert.Equal("fail", virtio["status"]!.GetValue<string>());
+        Assert.Contains("virtio_blk, virtio_scsi, virtio_net", virtio["message"]!.GetValue<string>(), StringComparison.Ordinal);
+        JsonNode source = (await Op.GetAsync($"/api/v1/source-servers/{JsonNode.Parse(File.ReadAllText(config))!["sourceId"]!.GetValue<string>()}")).Json;
+        Assert.Equal("fail", source["preflight"]!["status"]!.GetValue<string>());
     }
 
     /// <summary>Moves a token's creation and expiry into the past, straight in table storage (no clock hooks in the product).</summary>

@@ -27,7 +27,7 @@ public sealed partial class SourceReadErrorTests(ControlPlaneFixture fx) : IClas
             ApiClient op = fx.Control.Operator();
             var (_, code) = await Flows.NewTokenAsync(op);
             string config = fx.Box.File("eio-agent.json");
-            var (exit, stdout, stderr) = Agent.Run("migrate", "--server", fx.Control.Url, "--code", code, "--disk", disk, "--config", config, "--json");
+            var (exit, stdout, stderr) = Agent.Run("migrate", "--server", fx.Control.Url, "--code", code, "--disk", disk, "--config", config, "--json", "--force");
 
             Assert.True(exit == 3, $"exit {exit}\n{stdout}\n{stderr}");
             Match said = Region().Match(stdout + stderr);

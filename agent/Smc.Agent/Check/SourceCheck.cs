@@ -45,6 +45,51 @@ internal static class SourceCheck
         }
 
         checks.Add(NetworkRules.Check(tree));
+        return Report(checks, disks, clock);
+    }
+
+    /// <summary>
+    /// The checks on disk images (<c>--disk</c> naming image files, not this machine's disks): their root file system
+    /// read from their own bytes, as the control plane reads an image. A disk with no Linux root warns; nothing fails
+    /// for want of one (a data disk, or an operating system these checks don't read).
+    /// </summary>
+    public static PreflightReport RunOnImages(IReadOnlyList<DiskInfo> disks, IReadOnlyList<string> diskPaths, TimeProvider clock)
+    {
+        var checks = new List<BootCheck>();
+        var readers = new List<DiskReader>();
+        try
+        {
+            var volumes = new List<BootVolume>();
+            for (int i = 0; i < diskPaths.Count; i++)
+            {
+                readers.Add(DiskReader.Open(diskPaths[i]));
+                volumes.AddRange(DiskTrees.Read(readers[i], disks[i], diskPaths[i], checks));
+            }
+
+            bool uefi = BootDisk.IsUefi(disks[0]);
+            checks.Insert(0, BootRules.Pass("boot.mode", uefi ? "UEFI: the boot disk has an EFI system partition." : "BIOS: the boot disk has no EFI system partition."));
+            checks.Insert(1, BootDisk.Loader(readers[0], disks[0], uefi));
+            if (DiskTrees.Root(volumes)?.Tree is not { } rootTree)
+            {
+                checks.Add(DiskTrees.NoRoot(disks, "the disks"));
+                DiskTrees.SoftenLoader(checks);
+            }
+            else
+            {
+                BootRules.CheckTree(rootTree, volumes, spec => BootVolume.Resolve(spec, volumes)?.Tree is { } t ? (t, "/") : null, checks);
+                checks.Add(NetworkRules.Check(rootTree));
+            }
+
+            return Report(checks, disks, clock);
+        }
+        finally
+        {
+            readers.ForEach(r => r.Dispose());
+        }
+    }
+
+    private static PreflightReport Report(List<BootCheck> checks, IReadOnlyList<DiskInfo> disks, TimeProvider clock)
+    {
         checks.Add(DiskLimits.Check(disks));
         return new PreflightReport
         {

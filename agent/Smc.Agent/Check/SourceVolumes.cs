@@ -58,6 +58,52 @@ internal static class SourceVolumes
         return result;
     }
 
+    /// <summary>The device this machine's <c>/</c> is mounted from, as mountinfo names it (the last mount on <c>/</c>); null when unknown.</summary>
+    public static string? RootDevice()
+    {
+        string? device = null;
+        try
+        {
+            foreach (string line in File.ReadLines(MountInfo))
+            {
+                string[] f = line.Split(' ');
+                int dash = Array.IndexOf(f, "-");
+                if (f.Length >= 5 && dash > 0 && dash + 2 < f.Length && f[4] == "/")
+                {
+                    device = BlockDevices.Unescape(f[dash + 2]);
+                }
+            }
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+
+        return device;
+    }
+
+    /// <summary>
+    /// Whether one of <paramref name="disks"/> holds this machine's <c>/</c>: its device, or a partition of it. A root on
+    /// a mapped or RAID device (<c>/dev/mapper</c>, <c>/dev/md</c>) can't be traced to its disk here; then any device of
+    /// this machine given counts.
+    /// </summary>
+    public static bool HoldRoot(IReadOnlyList<string> disks)
+    {
+        string? root = RootDevice();
+        if (root is null || !root.StartsWith("/dev/", StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        string[] devices = [.. disks.Where(d => d.StartsWith("/dev/", StringComparison.Ordinal)).Select(d => new FileInfo(d).LinkTarget is { } t ? Path.GetFullPath(t, "/dev") : d)];
+        if (root.StartsWith("/dev/mapper/", StringComparison.Ordinal) || root.StartsWith("/dev/md", StringComparison.Ordinal) || root.StartsWith("/dev/dm-", StringComparison.Ordinal))
+        {
+            return devices.Length > 0;
+        }
+
+        return devices.Any(d => root == d || (root.StartsWith(d, StringComparison.Ordinal) && root.Length > d.Length && (char.IsDigit(root[d.Length]) || root[d.Length] == 'p')));
+    }
+
     /// <summary>The partitions of <paramref name="disks"/> as volumes (names only: their files are read through mounts).</summary>
     public static IEnumerable<BootVolume> OfDisks(IEnumerable<DiskInfo> disks) =>
         disks.SelectMany(d => d.Parts).Select(p => new BootVolume(p.Device, p.FileSystem, p.FileSystemId, p.Label, p.PartitionGuid));

@@ -6,7 +6,7 @@ namespace Smc.Agent.Commands;
 
 /// <summary>Job options of <c>smc-agent migrate</c>, as kebab-case flags (docs/api.md).</summary>
 internal sealed record MigrateOptions(string? Name, string? ImageName, int? SystemDiskSize, int? Threads, int? BandwidthLimitKBps, int? CompressLevel, bool Json,
-    JsonObject? Fields = null, string? Root = null);
+    JsonObject? Fields = null, string? Root = null, bool Force = false);
 
 /// <summary>
 /// <c>smc-agent migrate</c>: SMC's one-time job. Registers if needed, creates the job for this source (or finds
@@ -18,15 +18,22 @@ internal static class MigrateCommand
     public static async Task<int> RunAsync(string server, string code, IReadOnlyList<string> disks, MigrateOptions options, string configPath, TextWriter log, CancellationToken cancellationToken)
     {
         AgentConfig? config = AgentConfig.Load(configPath);
+        var console = Spectre.Console.AnsiConsole.Create(new Spectre.Console.AnsiConsoleSettings { Out = new Spectre.Console.AnsiConsoleOutput(log) });
+        Smc.Wire.Boot.PreflightReport? preflight = Preflight(disks.Count > 0 ? disks : config?.Disks ?? [], options, console);
         if (config is null)
         {
-            await RegisterCommand.RunAsync(server, code, disks, options.Name, force: false, configPath,
-                Spectre.Console.AnsiConsole.Create(new Spectre.Console.AnsiConsoleSettings { Out = new Spectre.Console.AnsiConsoleOutput(Console.Error) }), cancellationToken, options.Root);
+            await RegisterCommand.RunAsync(server, code, disks, options.Name, force: false, configPath, console, cancellationToken, options.Root, preflight);
             config = AgentConfig.LoadRequired(configPath);
         }
         else if (!string.Equals(config.Server, server.TrimEnd('/'), StringComparison.OrdinalIgnoreCase))
         {
             throw new AgentException(ExitCodes.Usage, $"{configPath} is registered with {config.Server}, not {server}. Use another --config or register again with --force.");
+        }
+
+        else if (preflight is not null)
+        {
+            using var reporter = new ControlPlaneClient(config.Server);
+            await CheckCommand.PostAsync(reporter, config.Credential, preflight, console, cancellationToken);
         }
 
         string clientToken = config.MigrateClientToken ?? Guid.NewGuid().ToString("N");
@@ -154,5 +161,26 @@ internal static class MigrateCommand
         return final.TryGetProperty("errorCode", out JsonElement errorCode) && errorCode.GetString()?.StartsWith("SourceDisk.", StringComparison.Ordinal) == true
             ? ExitCodes.DiskError
             : ExitCodes.JobFailed;
+    }
+
+    /// <summary>
+    /// The pre-flight check before anything is sent (not for a container capture: it boots no kernel): printed, and a
+    /// <c>fail</c> stops the migration (exit 9) unless <c>--force</c>.
+    /// </summary>
+    private static Smc.Wire.Boot.PreflightReport? Preflight(IReadOnlyList<string> disks, MigrateOptions options, Spectre.Console.IAnsiConsole console)
+    {
+        if (options.Root is not null || options.Fields?["targetType"]?.GetValue<string>() == "ContainerImage")
+        {
+            return null;
+        }
+
+        Smc.Wire.Boot.PreflightReport report = CheckCommand.Report(null, disks, console);
+        CheckCommand.Print(report, console);
+        if (report.Status == Smc.Wire.Boot.BootCheck.Fail && !options.Force)
+        {
+            throw new AgentException(ExitCodes.CheckFailed, "The pre-flight check failed: this server would not boot on the target as it is. Fix what it found (smc-agent check --fix does the safe fixes) or pass --force to migrate anyway.");
+        }
+
+        return report;
     }
 }

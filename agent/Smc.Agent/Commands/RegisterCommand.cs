@@ -1,6 +1,7 @@
 using Smc.Agent.Control;
 using Smc.Agent.Platform;
 using Smc.Wire.Agent;
+using Smc.Wire.Boot;
 using Smc.Wire.Inventory;
 using Spectre.Console;
 
@@ -9,7 +10,7 @@ namespace Smc.Agent.Commands;
 /// <summary><c>smc-agent register</c>: trade an activation code for this source's credential, kept 0600 in the config file.</summary>
 internal static class RegisterCommand
 {
-    public static async Task<int> RunAsync(string server, string code, IReadOnlyList<string> disks, string? name, bool force, string configPath, IAnsiConsole console, CancellationToken cancellationToken, string? root = null)
+    public static async Task<int> RunAsync(string server, string code, IReadOnlyList<string> disks, string? name, bool force, string configPath, IAnsiConsole console, CancellationToken cancellationToken, string? root = null, PreflightReport? preflight = null)
     {
         AgentConfig? existing = AgentConfig.Load(configPath);
         if (existing is not null && !force)
@@ -50,6 +51,15 @@ internal static class RegisterCommand
         }.Save(configPath);
 
         console.MarkupLineInterpolated($"Registered as source server [bold]{response.SourceId}[/] with {request.Disks.Count} disk(s); credential saved in {configPath}.");
+
+        // A source captured file by file (--root, a container image) doesn't boot a kernel: no boot checks for it.
+        if (root is null)
+        {
+            preflight ??= CheckCommand.Report(null, disks, console);
+            await CheckCommand.PostAsync(client, response.Credential, preflight, console, cancellationToken);
+            console.WriteLine(CheckCommand.Summary(preflight));
+        }
+
         return ExitCodes.Ok;
     }
 }

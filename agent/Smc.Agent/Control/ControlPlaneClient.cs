@@ -43,6 +43,9 @@ internal sealed class ControlPlaneClient : IDisposable
     public Task<HeartbeatResponse> HeartbeatAsync(string credential, HeartbeatRequest request, CancellationToken cancellationToken = default) =>
         PostAsync<HeartbeatRequest, HeartbeatResponse>(AgentApi.HeartbeatPath, credential, request, cancellationToken);
 
+    public Task PreflightAsync(string credential, Smc.Wire.Boot.PreflightReport report, CancellationToken cancellationToken = default) =>
+        PostAsync<Smc.Wire.Boot.PreflightReport, JsonElement?>(AgentApi.PreflightPath, credential, report, cancellationToken);
+
     public Task<StagingCredentials> StagingCredentialsAsync(string credential, string jobId, CancellationToken cancellationToken = default) =>
         PostAsync<object, StagingCredentials>(AgentApi.StagingCredentialsPath(jobId), credential, new { }, cancellationToken);
 

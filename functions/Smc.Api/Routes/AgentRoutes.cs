@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
+using Smc.Core.Domain;
 using Smc.Core.Errors;
 using Smc.Core.Options;
 using Smc.Core.Ports;
@@ -85,6 +86,12 @@ internal static class AgentRoutes
         {
             HeartbeatRequest request = await call.ReadJsonAsync<HeartbeatRequest>();
             return Results.Json(await call.Get<SourceServerService>().HeartbeatAsync(call.SourceId!, request, call.CancellationToken), ApiJson.Options);
+        });
+        yield return new("AgentPreflight", "POST", "v1/agent/preflight", RouteAuth.Agent, async call =>
+        {
+            Smc.Wire.Boot.PreflightReport report = await call.ReadJsonAsync<Smc.Wire.Boot.PreflightReport>();
+            SourceServer source = await call.Get<SourceServerService>().SavePreflightAsync(call.SourceId!, report, call.CancellationToken);
+            return Results.Json(source.Preflight, ApiJson.Options);
         });
         yield return new("AgentCommands", "GET", "v1/agent/commands", RouteAuth.Agent, async call =>
             Results.Json(new { commands = (await call.Get<SourceServerService>().GetAsync(call.SourceId!, call.CancellationToken)).PendingCommands }, ApiJson.Options));

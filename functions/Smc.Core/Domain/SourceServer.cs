@@ -42,6 +42,9 @@ public sealed class SourceServer
 
     public string? AccessTokenId { get; init; }
 
+    /// <summary>The agent's last pre-flight report (<c>smc-agent check</c>): will this source boot on the target, and the full copy's estimate.</summary>
+    public Smc.Wire.Boot.PreflightReport? Preflight { get; set; }
+
     /// <summary>
     /// Gives the source back from <paramref name="jobId"/>: withdraws its commands and, if the job held the source,
     /// clears the hold (<c>InUse</c> → <c>Available</c>). Returns whether anything changed.

@@ -42,6 +42,7 @@ public static class ErrorCodes
     public const string InvalidClientToken = "InvalidParameter.ClientToken";
     public const string InvalidAgentInfo = "InvalidParameter.AgentInfo";
     public const string InvalidPlatform = "InvalidParameter.Platform";
+    public const string InvalidPreflight = "InvalidParameter.Preflight";
     public const string ReadOnlyField = "InvalidParameter.ReadOnlyField";
 
     public const string AccessTokenNotFound = "InvalidAccessTokenId.NotFound";

@@ -23,32 +23,12 @@ public static class BootInspector
         checks.Add(BootRules.Pass("boot.mode", uefi ? "UEFI: the image has an EFI system partition." : "BIOS: the image has no EFI system partition."));
         checks.Add(BootDisk.Loader(disk, info, uefi));
 
-        var volumes = new List<BootVolume>();
-        foreach (PartitionInfo part in info.Parts)
-        {
-            IFileTree? tree = null;
-            if (part.FileSystem is "ext2" or "ext3" or "ext4")
-            {
-                try
-                {
-                    tree = new ExtFileTree(ExtFileSystem.Open(disk, part.StartBytes, part.SizeBytes));
-                }
-                catch (DiskFormatException e)
-                {
-                    checks.Add(BootRules.Warn("filesystem.read", $"Partition {part.Number} ({part.FileSystem}) can't be read: {e.Message}", null));
-                }
-            }
-
-            string? label = tree is ExtFileTree ext ? ext.FileSystem.Label ?? part.Label : part.Label;
-            volumes.Add(new BootVolume($"partition {part.Number}", part.FileSystem, part.FileSystemId, label, part.PartitionGuid, tree));
-        }
-
+        List<BootVolume> volumes = DiskTrees.Read(disk, info, "the image", checks);
         string mode = uefi ? "UEFI" : "BIOS";
-        BootVolume? root = volumes.FirstOrDefault(v => v.Tree?.IsFile("/etc/fstab") == true);
-        if (root?.Tree is not { } rootTree)
+        if (DiskTrees.Root(volumes)?.Tree is not { } rootTree)
         {
-            string others = string.Join(", ", info.Parts.Where(p => p.FileSystem is not null).Select(p => $"{p.Number}: {p.FileSystem}"));
-            checks.Add(BootRules.Warn("boot.root", $"No ext2/3/4 file system of the image holds /etc/fstab (file systems: {(others.Length == 0 ? "none" : others)}); the root file system was not inspected.", null));
+            checks.Add(DiskTrees.NoRoot([info], "the image"));
+            DiskTrees.SoftenLoader(checks);
             return new BootReadiness { Checks = checks, BootMode = mode };
         }
 

@@ -6,6 +6,7 @@ using Smc.Core.Options;
 using Smc.Core.Ports;
 using Smc.Core.Security;
 using Smc.Wire.Agent;
+using Smc.Wire.Boot;
 using Smc.Wire.Inventory;
 
 namespace Smc.Core.Services;
@@ -170,6 +171,44 @@ public sealed class SourceServerService(
         }
 
         return stored;
+    }
+
+    /// <summary>
+    /// Keeps an agent's pre-flight report on its source, in place of the one before. Every field is bounded (at most 64
+    /// checks with known statuses, short texts, an in-use estimate no larger than the disks the source reported); the
+    /// time is the control plane's own.
+    /// </summary>
+    public async Task<SourceServer> SavePreflightAsync(string sourceId, PreflightReport report, CancellationToken cancellationToken = default)
+    {
+        CheckPreflight(report);
+        Stored<SourceServer> stored = await sources.UpdateAsync(sourceId, s =>
+        {
+            long diskBytes = s.Disks.Sum(d => d.SizeBytes);
+            if (report.Estimate is { } e && s.Disks.Count > 0 && e.InUseBytes > diskBytes)
+            {
+                throw SmcException.BadRequest(ErrorCodes.InvalidPreflight, $"estimate.inUseBytes ({e.InUseBytes}) is more than the {diskBytes} bytes of the disks this source reported.");
+            }
+
+            s.Preflight = new PreflightReport { Checks = report.Checks, Estimate = report.Estimate, CheckedAt = clock.GetUtcNow() };
+            return true;
+        }, cancellationToken) ?? throw SmcException.Unauthorized(ErrorCodes.AgentCredentialMissing, "This source server no longer exists; register the agent again.");
+        return stored.Value;
+    }
+
+    private static void CheckPreflight(PreflightReport report)
+    {
+        if (report.Checks is not { Count: > 0 and <= 64 } || report.Checks.Any(c => c is null
+            || c.Id is null || !System.Text.RegularExpressions.Regex.IsMatch(c.Id, "^[a-z][a-z0-9._-]{0,63}$")
+            || c.Status is not (BootCheck.Pass or BootCheck.Warn or BootCheck.Fail)
+            || string.IsNullOrWhiteSpace(c.Message) || c.Message.Length > 2000 || c.Fix is { Length: > 2000 }))
+        {
+            throw SmcException.BadRequest(ErrorCodes.InvalidPreflight, "checks: 1 to 64, each with an id (a-z, 0-9, '.', '_', '-'; at most 64), a status of pass, warn or fail, a message and an optional fix of at most 2000 characters.");
+        }
+
+        if (report.Estimate is { } e && (e.InUseBytes < 0 || e.UploadBytesPerSecond is < 0 or > 1e12 || double.IsNaN(e.UploadBytesPerSecond ?? 0) || e.FullCopySeconds is < 0))
+        {
+            throw SmcException.BadRequest(ErrorCodes.InvalidPreflight, "estimate: inUseBytes, uploadBytesPerSecond and fullCopySeconds are not negative (a rate at most 1 TB/s).");
+        }
     }
 
     public async Task<SourceServer> GetAsync(string sourceId, CancellationToken cancellationToken = default) =>

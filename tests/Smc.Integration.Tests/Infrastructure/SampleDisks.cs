@@ -18,7 +18,8 @@ internal static class SampleDisks
         string tree = box.File(name + ".tree");
         Directory.CreateDirectory(Path.Combine(tree, "etc"));
         File.WriteAllText(Path.Combine(tree, "etc", "hostname"), "web-1\n");
-        // By device name, as older installers wrote it: the image's boot readiness must flag it (FullCopyTests).
+        // By device name, as older installers wrote it: the image's boot readiness must flag it (FullCopyTests), and the
+        // pre-flight check fails it, so `migrate` of this disk takes --force.
         File.WriteAllText(Path.Combine(tree, "etc", "fstab"), "/dev/sda2 / ext4 errors=remount-ro 0 1\n");
         File.WriteAllBytes(Path.Combine(tree, "data.bin"), Enumerable.Range(0, dataMiB << 20).Select(i => (byte)(i * 7)).ToArray());
 
