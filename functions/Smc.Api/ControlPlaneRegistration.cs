@@ -2,6 +2,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Smc.Alibaba;
+using Smc.Core.Images;
 using Smc.Core.Options;
 using Smc.Core.Ports;
 using Smc.Core.Security;
@@ -16,7 +17,7 @@ public static class ControlPlaneRegistration
 {
     /// <summary>
     /// Registers services, storage adapters and the API dispatcher. Configuration keys follow
-    /// <c>SMC_&lt;SECTION&gt;__&lt;KEY&gt;</c> (sections STORAGE, CONTROL, SECURITY, ALIBABA and REGISTRY).
+    /// <c>SMC_&lt;SECTION&gt;__&lt;KEY&gt;</c> (sections STORAGE, CONTROL, SECURITY, VERIFY, ALIBABA and REGISTRY).
     /// </summary>
     public static IServiceCollection AddSmcControlPlane(this IServiceCollection services, IConfiguration configuration)
     {
@@ -48,6 +49,16 @@ public static class ControlPlaneRegistration
         services.AddSingleton<SliceAssembly>();
         services.AddSingleton<ImageRetention>();
         services.AddSingleton<ImageFinalizer>();
+        services.AddOptions<VerifyOptions>()
+            .Bind(configuration.GetSection("VERIFY"))
+            .Validate(o =>
+            {
+                o.Validate();
+                return true;
+            })
+            .ValidateOnStart();
+        services.AddSingleton<QemuBootTester>();
+        services.AddSingleton<BootVerifier>();
         services.AddSingleton<CloudExportRecords>();
         services.AddSingleton<CloudExportCleanup>();
         services.AddSingleton<OssUploadSteps>();

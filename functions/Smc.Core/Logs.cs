@@ -25,6 +25,9 @@ internal static partial class Logs
     [LoggerMessage(EventId = 1101, Level = LogLevel.Warning, Message = "Boot readiness of image {ImageId} not inspected: {Reason}")]
     public static partial void BootNotInspected(this ILogger logger, string imageId, string reason);
 
+    [LoggerMessage(EventId = 1102, Level = LogLevel.Information, Message = "Boot test of image {ImageId} ({JobId} round {Round}): {Status} in {Seconds} s: {Message}")]
+    public static partial void BootTested(this ILogger logger, string imageId, string jobId, int round, string status, double seconds, string? message);
+
     // 1200–1299: container images in a registry.
     [LoggerMessage(EventId = 1200, Level = LogLevel.Information, Message = "Pushed {Registry}/{Repository} {Tags} for {JobId} round {Round}: {Digest} ({Layers} layers, the new one {Bytes} bytes)")]
     public static partial void ContainerPushed(this ILogger logger, string registry, string repository, string tags, string jobId, int round, string digest, int layers, long bytes);

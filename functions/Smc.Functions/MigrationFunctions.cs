@@ -6,7 +6,7 @@ using Smc.Core.Services;
 namespace Smc.Functions;
 
 /// <summary>The orchestrator and activity functions: one per registered task, over the shared code.</summary>
-public sealed class MigrationFunctions(JobSteps steps, RoundIssuer rounds, SliceAssembly assembly, ImageFinalizer finalizer, OssUploadSteps uploads, EcsImportSteps imports, ContainerSteps containers)
+public sealed class MigrationFunctions(JobSteps steps, RoundIssuer rounds, SliceAssembly assembly, ImageFinalizer finalizer, BootVerifier verifier, OssUploadSteps uploads, EcsImportSteps imports, ContainerSteps containers)
 {
     [Function(TaskNames.MigrateServerOrchestrator)]
     public Task<MigrationResult> MigrateServerOrchestrator([OrchestrationTrigger] TaskOrchestrationContext context) =>
@@ -47,6 +47,10 @@ public sealed class MigrationFunctions(JobSteps steps, RoundIssuer rounds, Slice
     [Function(TaskNames.FinalizeImageActivity)]
     public Task<bool> FinalizeImageActivity([ActivityTrigger] FinalizeImageInput input, CancellationToken cancellationToken) =>
         finalizer.FinalizeImageAsync(input, cancellationToken);
+
+    [Function(TaskNames.VerifyBootActivity)]
+    public Task<bool> VerifyBootActivity([ActivityTrigger] VerifyBootInput input, CancellationToken cancellationToken) =>
+        verifier.VerifyAsync(input.JobId, input.Round, input.ImageId, cancellationToken);
 
     [Function(TaskNames.DiscardImageActivity)]
     public Task<bool> DiscardImageActivity([ActivityTrigger] DiscardImageInput input, CancellationToken cancellationToken) =>

@@ -27,7 +27,7 @@ public sealed class OrchestratorTests
         Assert.Equal(
             [TaskNames.BeginExportActivity, TaskNames.AcquireSourceActivity, TaskNames.PrepareRoundActivity, TaskNames.VerifyRoundActivity,
              TaskNames.AssembleSliceActivity, TaskNames.AssembleSliceActivity, TaskNames.AssembleSliceActivity, TaskNames.FinalizeImageActivity,
-             TaskNames.BeginExportActivity, TaskNames.PushContainerActivity, TaskNames.PurgeStagingActivity, TaskNames.EnterWaitingActivity,
+             TaskNames.VerifyBootActivity, TaskNames.BeginExportActivity, TaskNames.PushContainerActivity, TaskNames.PurgeStagingActivity, TaskNames.EnterWaitingActivity,
              TaskNames.LaunchInstanceActivity, TaskNames.FinishRunActivity],
             steps.Calls.ToArray());
         Assert.Equal(3 * Steps.SliceBytes, Assert.Single(steps.Finalized).WrittenBytes);
@@ -116,6 +116,7 @@ public sealed class OrchestratorTests
                 Finalized.Enqueue(f);
                 return true;
             });
+            Add<VerifyBootInput, bool>(r, TaskNames.VerifyBootActivity, _ => true);
             Add<DiscardImageInput, bool>(r, TaskNames.DiscardImageActivity, d =>
             {
                 Discarded.Enqueue(d);

@@ -31,6 +31,9 @@ public sealed class FullCopyTests(ControlPlaneFixture fx) : IClassFixture<Contro
         JsonNode fstab = readiness["checks"]!.AsArray().Single(c => c!["id"]!.GetValue<string>() == "fstab.devices")!;
         Assert.Equal("fail", fstab["status"]!.GetValue<string>());
         Assert.Contains("/dev/sda2", fstab["message"]!.GetValue<string>(), StringComparison.Ordinal);
+        // Boot tests are off unless the host names qemu (SMC_VERIFY__QEMU): recorded as not run, never guessed.
+        Assert.Equal("NotRun", image["bootTest"]!["status"]!.GetValue<string>());
+        Assert.Equal("NotRun", job["replicationJobRuns"]![0]!["bootTest"]!["status"]!.GetValue<string>());
         string destination = fx.Box.File("full-dest.img");
         await DiskFiles.DownloadAsync(fx.Control, $"/api/v1/images/{imageId}/disks/0", destination);
 

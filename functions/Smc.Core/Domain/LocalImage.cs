@@ -26,4 +26,7 @@ public sealed class LocalImage
 
     /// <summary>Whether the system disk will boot on the target, read from the image's own bytes (Image jobs; null for container rounds).</summary>
     public BootReadiness? BootReadiness { get; set; }
+
+    /// <summary>Whether it booted in a virtual machine (Image jobs; <c>NotRun</c> when boot tests are off; null until tested).</summary>
+    public BootTest? BootTest { get; set; }
 }

@@ -30,6 +30,9 @@ public sealed class ReplicationJobRun
     /// <summary>For provider <c>alibaba</c>: the round's image exported to ECS (null for <c>local</c>).</summary>
     public CloudExport? Export { get; set; }
 
+    /// <summary>The boot test of this round's image (status, message, seconds; the console is on the image).</summary>
+    public BootTest? BootTest { get; set; }
+
     /// <summary>For ContainerImage jobs with a registry: the image pushed for this round.</summary>
     public ContainerPushRecord? Container { get; set; }
 

@@ -179,6 +179,12 @@ public sealed class MigrateServerOrchestrator : TaskOrchestrator<MigrationInput,
         await context.CallActivityAsync<bool>(TaskNames.FinalizeImageActivity,
             new FinalizeImageInput(input.JobId, input.Round, commit.ManifestSha256, plan.ImageId, slices.Sum(s => s.WrittenBytes)), ActivityRetry);
 
+        // 3a. The image boots? (a virtual machine where the host has qemu; NotRun otherwise; never fails the round).
+        if (input.Version >= 2)
+        {
+            await context.CallActivityAsync<bool>(TaskNames.VerifyBootActivity, new VerifyBootInput(input.JobId, input.Round, plan.ImageId), ActivityRetry);
+        }
+
         // 3b. Provider alibaba: the image's disks go to OSS and become an ECS image (nothing to do for local).
         ExportPlan export = input.Version >= 1
             ? await context.CallActivityAsync<ExportPlan>(TaskNames.BeginExportActivity, new ExportInput(input.JobId, input.Round), ActivityRetry)

@@ -15,6 +15,7 @@ public static class MigrationTasks
         registry.AddActivity<VerifyRoundActivity>();
         registry.AddActivity<AssembleSliceActivity>();
         registry.AddActivity<FinalizeImageActivity>();
+        registry.AddActivity<VerifyBootActivity>();
         registry.AddActivity<DiscardImageActivity>();
         registry.AddActivity<PurgeStagingActivity>();
         registry.AddActivity<EnterWaitingActivity>();

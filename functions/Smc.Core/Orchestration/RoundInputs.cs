@@ -49,4 +49,6 @@ public sealed record SliceResult(long WrittenBytes, string? ErrorCode, string? M
 /// <summary>Write the image's disk maps (with the destination partition tables), record the image and the run; job → Cleaning.</summary>
 public sealed record FinalizeImageInput(string JobId, int Round, string ManifestSha256, string ImageId, long WrittenBytes);
 
+public sealed record VerifyBootInput(string JobId, int Round, string ImageId);
+
 public sealed record DiscardImageInput(string JobId, string ImageId);

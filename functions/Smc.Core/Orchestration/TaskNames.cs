@@ -14,6 +14,7 @@ public static class TaskNames
     public const string VerifyRoundActivity = nameof(Orchestration.VerifyRoundActivity);
     public const string AssembleSliceActivity = nameof(Orchestration.AssembleSliceActivity);
     public const string FinalizeImageActivity = nameof(Orchestration.FinalizeImageActivity);
+    public const string VerifyBootActivity = nameof(Orchestration.VerifyBootActivity);
     public const string DiscardImageActivity = nameof(Orchestration.DiscardImageActivity);
     public const string PurgeStagingActivity = nameof(Orchestration.PurgeStagingActivity);
     public const string EnterWaitingActivity = nameof(Orchestration.EnterWaitingActivity);
@@ -32,7 +33,7 @@ public static class TaskNames
     public static readonly IReadOnlyList<string> Activities =
     [
         AcquireSourceActivity, FinishRunActivity, PrepareRoundActivity, CheckSyncActivity, VerifyRoundActivity,
-        AssembleSliceActivity, FinalizeImageActivity, DiscardImageActivity, PurgeStagingActivity, EnterWaitingActivity, BeginRoundActivity,
+        AssembleSliceActivity, FinalizeImageActivity, VerifyBootActivity, DiscardImageActivity, PurgeStagingActivity, EnterWaitingActivity, BeginRoundActivity,
         BeginExportActivity, UploadPartsActivity, CompleteUploadActivity, StartImportActivity, CheckImportActivity, EndExportActivity, LaunchInstanceActivity, PushContainerActivity,
     ];
 }

@@ -1,0 +1,212 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.Extensions.Options;
+using Smc.Boot;
+using Smc.Core.Domain;
+using Smc.Core.Options;
+
+namespace Smc.Core.Images;
+
+/// <summary>
+/// Boots a raw disk in qemu (no network, the disk behind a snapshot overlay so it is never written) and judges from
+/// the serial console whether it reached user space. Two ways: <see cref="BootKernelAsync"/> with the image's own
+/// kernel, initramfs and GRUB arguments, where systemd runs a command from the kernel command line that prints a
+/// one-time marker, the root file system's UUID and whether <c>local-fs.target</c> (every fstab mount) is active, then
+/// powers off; and <see cref="BootFirmwareAsync"/> from the disk's own sectors (BIOS → GRUB → kernel → init) until the
+/// serial console's login prompt. Known failures (kernel panic, the initramfs giving up on its root, emergency mode,
+/// no bootable device) end an attempt at once; anything else at the timeout.
+/// </summary>
+public sealed class QemuBootTester(IOptions<VerifyOptions> options)
+{
+    private const int TailChars = 3000;
+
+    private static readonly string[] KernelFailures =
+    [
+        "Kernel panic", "Gave up waiting for root", "ALERT!", "(initramfs)", "You are in emergency mode", "Give root password for maintenance",
+        "Cannot open access to console",
+    ];
+
+    private static readonly string[] FirmwareFailures = ["No bootable device", "Boot failed", "error: ", .. KernelFailures];
+
+    private readonly VerifyOptions _options = options.Value;
+
+    public bool Enabled => _options.Enabled;
+
+    /// <summary>Boots <paramref name="disk"/> with the kernel and initramfs GRUB names, on its own root; <paramref name="work"/> holds the extracted files.</summary>
+    public async Task<BootAttempt> BootKernelAsync(string disk, BootTarget target, string work, CancellationToken cancellationToken)
+    {
+        string kernel = Path.Combine(work, "kernel");
+        await File.WriteAllBytesAsync(kernel, target.Kernel, cancellationToken);
+        List<string> args = Common(disk);
+        args.AddRange(["-kernel", kernel]);
+        if (target.Initramfs is not null)
+        {
+            string initrd = Path.Combine(work, "initrd");
+            await File.WriteAllBytesAsync(initrd, target.Initramfs, cancellationToken);
+            args.AddRange(["-initrd", initrd]);
+        }
+
+        // The marker is printed upper-cased (tr), so the kernel echoing its own command line can't be mistaken for it.
+        string nonce = RandomNumberGenerator.GetHexString(16, lowercase: true);
+        string begin = $"SMC-BOOT-{nonce.ToUpperInvariant()}-ROOT", end = $"SMC-BOOT-{nonce.ToUpperInvariant()}-END";
+        string command = $"/bin/sh -c 'echo smc-boot-{nonce}-root | tr a-z A-Z; findmnt -no UUID /; systemctl is-active local-fs.target; echo smc-boot-{nonce}-end | tr a-z A-Z'";
+        IEnumerable<string> kept = target.Arguments.Where(a => !a.StartsWith("console=", StringComparison.Ordinal) && !a.StartsWith("rootdelay=", StringComparison.Ordinal) && a is not ("quiet" or "splash") && !a.StartsWith("systemd.", StringComparison.Ordinal));
+        // rootdelay: a root device that never comes fails in 30 s instead of initramfs-tools' 180 (one that exists comes in a few).
+        string cmdline = string.Join(' ', kept) + $" console=ttyS0 panic=-1 rootdelay=30 systemd.run=\"{command}\" systemd.run_success_action=poweroff systemd.run_failure_action=poweroff";
+        args.AddRange(["-append", cmdline]);
+
+        (string? verdict, bool booted, string console, double seconds) = await RunAsync(args, text =>
+        {
+            int at = text.IndexOf(begin, StringComparison.Ordinal);
+            int stop = at < 0 ? -1 : text.IndexOf(end, at, StringComparison.Ordinal);
+            if (stop >= 0)
+            {
+                // Each line as the console shows it, e.g. "[   14.68] sh[218]: 5e0c1a2b-…" or "[   15.56] sh[221]: active".
+                string segment = text[(at + begin.Length)..stop];
+                string[] lines = segment.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+                string? uuid = System.Text.RegularExpressions.Regex.Match(segment, "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}") is { Success: true } m ? m.Value : null;
+                bool mounted = lines.Any(l => l == "active" || l.EndsWith(" active", StringComparison.Ordinal));
+                if (target.RootUuid is not null && !string.Equals(uuid, target.RootUuid, StringComparison.OrdinalIgnoreCase))
+                {
+                    return (false, $"Reached user space, but on root {uuid ?? "(unknown)"}, not the image's {target.RootUuid}.");
+                }
+
+                return mounted
+                    ? (true, $"Reached user space on its own root ({uuid ?? "UUID unknown"}) with every fstab file system mounted (local-fs.target active), in {{0}} s.")
+                    : (false, $"Reached user space on root {uuid}, but local-fs.target is not active: an fstab mount failed ({string.Join(", ", lines)}).");
+            }
+
+            return Failure(text, KernelFailures);
+        }, cancellationToken);
+        return Attempt(BootAttempt.Kernel, verdict, booted, console, seconds);
+    }
+
+    /// <summary>Boots <paramref name="disk"/> from its own sectors with BIOS firmware, until a login prompt on the serial console.</summary>
+    public async Task<BootAttempt> BootFirmwareAsync(string disk, CancellationToken cancellationToken)
+    {
+        (string? verdict, bool booted, string console, double seconds) = await RunAsync(Common(disk), text =>
+            text.Contains(" login:", StringComparison.Ordinal)
+                ? (true, "BIOS → boot loader → kernel → init: the serial console's login prompt came up, in {0} s.")
+                : Failure(text, FirmwareFailures), cancellationToken);
+        return Attempt(BootAttempt.Firmware, verdict, booted, console, seconds);
+    }
+
+    private List<string> Common(string disk) =>
+    [
+        "-accel", _options.Accel, "-m", $"{_options.MemoryMiB}", "-smp", "1", "-display", "none", "-vga", "none", "-no-reboot",
+        "-serial", "stdio", "-monitor", "none", "-nic", "none",
+        "-drive", $"file={disk},if=virtio,format=raw,snapshot=on",
+    ];
+
+    private static (bool, string)? Failure(string text, string[] failures) =>
+        failures.FirstOrDefault(f => text.Contains(f, StringComparison.Ordinal)) is { } found ? (false, $"The console shows \"{found.Trim()}\".") : null;
+
+    private static BootAttempt Attempt(string method, string? verdict, bool booted, string console, double seconds) => new()
+    {
+        Method = method,
+        Status = booted ? BootTest.Booted : BootTest.Failed,
+        Message = (verdict ?? "").Replace("{0}", Math.Round(seconds, 1).ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal),
+        Seconds = Math.Round(seconds, 1),
+        ConsoleTail = Tail(console),
+    };
+
+    /// <summary>Runs qemu until <paramref name="judge"/> gives a verdict on the console so far, qemu exits, or the timeout.</summary>
+    private async Task<(string? Verdict, bool Booted, string Console, double Seconds)> RunAsync(List<string> args, Func<string, (bool Booted, string Message)?> judge, CancellationToken cancellationToken)
+    {
+        var start = new ProcessStartInfo(_options.QemuPath)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+        };
+        args.ForEach(start.ArgumentList.Add);
+        var console = new StringBuilder();
+        Stopwatch clock = Stopwatch.StartNew();
+        Process process;
+        try
+        {
+            process = Process.Start(start) ?? throw new InvalidOperationException("qemu did not start");
+        }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            return ($"qemu could not be started ({_options.QemuPath}: {e.Message}).", false, "", 0);
+        }
+
+        using (process)
+        {
+            Task<string> errors = process.StandardError.ReadToEndAsync(CancellationToken.None);
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(TimeSpan.FromSeconds(_options.TimeoutSeconds));
+            (bool Booted, string Message)? verdict = null;
+            char[] buffer = new char[8192];
+            try
+            {
+                verdict = await WatchAsync(process, console, buffer, judge, timeout.Token);
+                if (verdict is null && timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+                {
+                    verdict = (false, $"No verdict within {_options.TimeoutSeconds} s: the system did not reach user space.");
+                }
+
+                // A failure is seen on its first line; the next ones say more (initramfs-tools names the missing root device).
+                if (verdict is { Booted: false } && !process.HasExited)
+                {
+                    using var drain = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                    drain.CancelAfter(TimeSpan.FromSeconds(3));
+                    await WatchAsync(process, console, buffer, _ => null, drain.Token);
+                }
+            }
+            finally
+            {
+                if (!process.HasExited)
+                {
+                    process.Kill(entireProcessTree: true);
+                }
+
+                await process.WaitForExitAsync(CancellationToken.None);
+            }
+
+            cancellationToken.ThrowIfCancellationRequested();
+            string stderr = (await errors).Trim();
+            verdict ??= (false, $"qemu exited ({process.ExitCode}) before the system reached user space{(stderr.Length > 0 ? ": " + stderr : ".")}");
+            return (verdict.Value.Message, verdict.Value.Booted, console.ToString(), clock.Elapsed.TotalSeconds);
+        }
+    }
+
+    /// <summary>Appends qemu's console output until <paramref name="judge"/> gives a verdict, qemu exits or <paramref name="stop"/> is cancelled (null then).</summary>
+    private static async Task<(bool Booted, string Message)?> WatchAsync(Process process, StringBuilder console, char[] buffer, Func<string, (bool Booted, string Message)?> judge, CancellationToken stop)
+    {
+        try
+        {
+            int read;
+            while ((read = await process.StandardOutput.ReadAsync(buffer, stop)) > 0)
+            {
+                console.Append(buffer, 0, read);
+                if (console.Length > 1 << 20)
+                {
+                    console.Remove(0, console.Length - (1 << 19));
+                }
+
+                if (judge(console.ToString()) is { } verdict)
+                {
+                    return verdict;
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+        }
+
+        return null;
+    }
+
+    /// <summary>The console's last lines, control characters (terminal escapes, carriage returns) removed.</summary>
+    public static string Tail(string console)
+    {
+        string text = console.Length > TailChars * 4 ? console[^(TailChars * 4)..] : console;
+        text = System.Text.RegularExpressions.Regex.Replace(text, @"\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][A-Z0-9]|\r", "");
+        text = new string([.. text.Where(c => c == '\n' || !char.IsControl(c))]);
+        return text.Length > TailChars ? text[^TailChars..] : text;
+    }
+}

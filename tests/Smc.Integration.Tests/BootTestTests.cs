@@ -1,0 +1,136 @@
+using System.Diagnostics;
+using System.Net;
+using System.Text.Json.Nodes;
+using Smc.Integration.Tests.Infrastructure;
+
+namespace Smc.Integration.Tests;
+
+/// <summary>
+/// Will it boot, on real parts: a Debian 12 system made by debootstrap (linux-image-amd64, systemd-sysv, GRUB for BIOS
+/// on a GPT disk; Tools/debian-boot-image.sh, cached by its hash) migrated through a control plane that boots every
+/// Image round's image in qemu (TCG, no KVM here). Healthy, every pre-flight and readiness check passes and the image
+/// boots both with its own kernel (systemd reports its root UUID and local-fs.target) and from its own sectors (BIOS →
+/// GRUB → login prompt on the serial console). With an initramfs that lacks virtio, the check fails and names the
+/// drivers, and the image's readiness and boot test say so — the guest's initramfs gives up on its root. Alone
+/// (Serial): a TCG guest takes a core.
+/// </summary>
+[Collection(Serial.Name)]
+public sealed class BootTestTests(BootTestTests.Fixture fx) : IClassFixture<BootTestTests.Fixture>
+{
+    private const string RootUuid = "5e0c1a2b-3c4d-4e5f-8a9b-0c1d2e3f4a5b";
+
+    [Fact]
+    public async Task ADebianSystem_PassesEveryCheck_AndItsImageBoots_WithItsKernelAndFromItsOwnSectors()
+    {
+        string disk = fx.Debian("virtio");
+        var (exit, stdout, stderr) = Agent.Run("check", "--disk", disk, "--json");
+        Assert.True(exit == 0, $"check exited {exit}: {stdout}{stderr}");
+        JsonNode report = JsonNode.Parse(stdout)!;
+        Assert.True(report["status"]!.GetValue<string>() == "pass", stdout);
+
+        JsonNode job = await fx.MigrateAsync(disk, force: false);
+        string imageId = job["replicationJobRuns"]![0]!["imageId"]!.GetValue<string>();
+        JsonNode image = (await fx.Control.Operator().GetAsync($"/api/v1/images/{imageId}")).Expect(HttpStatusCode.OK).Json;
+        JsonNode readiness = image["bootReadiness"]!;
+        Assert.True(readiness["status"]!.GetValue<string>() == "pass", readiness.ToJsonString());
+
+        JsonNode test = image["bootTest"]!;
+        Assert.True(test["status"]!.GetValue<string>() == "Booted", test.ToJsonString());
+        JsonArray attempts = test["attempts"]!.AsArray();
+        Assert.Equal(["kernel", "firmware"], attempts.Select(a => a!["method"]!.GetValue<string>()));
+        Assert.All(attempts, a => Assert.Equal("Booted", a!["status"]!.GetValue<string>()));
+        Assert.Contains(RootUuid, attempts[0]!["message"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Contains("local-fs.target active", attempts[0]!["message"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Contains("smc-boot login:", attempts[1]!["consoleTail"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Equal("Booted", job["replicationJobRuns"]![0]!["bootTest"]?["status"]?.GetValue<string>()
+            ?? (await fx.Control.Operator().GetAsync($"/api/v1/replication-jobs/{job["jobId"]!.GetValue<string>()}")).Json["replicationJobRuns"]![0]!["bootTest"]!["status"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task AnInitramfsWithoutVirtio_FailsTheCheck_AndTheImagesReadinessAndBootTestSayWhy()
+    {
+        string disk = fx.Debian("no-virtio");
+        var (exit, stdout, _) = Agent.Run("check", "--disk", disk, "--json");
+        Assert.Equal(9, exit);
+        JsonNode virtio = JsonNode.Parse(stdout)!["checks"]!.AsArray().Single(c => c!["id"]!.GetValue<string>() == "drivers.virtio")!;
+        Assert.Equal("fail", virtio["status"]!.GetValue<string>());
+        Assert.Contains("virtio_blk", virtio["message"]!.GetValue<string>(), StringComparison.Ordinal);
+
+        JsonNode job = await fx.MigrateAsync(disk, force: true);
+        Assert.Equal("Finished", job["status"]!.GetValue<string>()); // a failed boot warns, the migration still ends with its image
+        string imageId = job["replicationJobRuns"]![0]!["imageId"]!.GetValue<string>();
+        JsonNode image = (await fx.Control.Operator().GetAsync($"/api/v1/images/{imageId}")).Expect(HttpStatusCode.OK).Json;
+        Assert.Equal("fail", image["bootReadiness"]!["checks"]!.AsArray().Single(c => c!["id"]!.GetValue<string>() == "drivers.virtio")!["status"]!.GetValue<string>());
+
+        JsonNode test = image["bootTest"]!;
+        Assert.True(test["status"]!.GetValue<string>() == "Failed", test.ToJsonString());
+        JsonNode kernel = Assert.Single(test["attempts"]!.AsArray())!;
+        Assert.Equal("Failed", kernel["status"]!.GetValue<string>());
+        string tail = kernel["consoleTail"]!.GetValue<string>();
+        Assert.Contains("Gave up waiting for root", kernel["message"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.True(tail.Contains($"UUID={RootUuid} does not exist", StringComparison.Ordinal), kernel.ToJsonString()); // initramfs-tools: "ALERT! UUID=… does not exist"
+    }
+
+    /// <summary>A control plane whose hosts boot each image (SMC_VERIFY__QEMU), its own Azurite, and the Debian disks.</summary>
+    public sealed class Fixture : IAsyncLifetime
+    {
+        private Azurite? _azurite;
+
+        internal Sandbox Box { get; } = new();
+
+        internal ControlPlane Control { get; private set; } = null!;
+
+        public async Task InitializeAsync()
+        {
+            _azurite = await Azurite.StartAsync();
+            Control = await ControlPlane.StartAsync(_azurite.ConnectionString, settings: new Dictionary<string, string>
+            {
+                ["SMC_VERIFY__QEMU"] = "qemu-system-x86_64",
+                ["SMC_VERIFY__WORKDIRECTORY"] = Box.Root,
+            });
+        }
+
+        /// <summary>The Debian disk (virtio or no-virtio), built by the tools on first use and cached across runs.</summary>
+        internal string Debian(string variant)
+        {
+            string image = Box.File($"debian-{variant}.img");
+            var start = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true };
+            start.ArgumentList.Add(Path.Combine(Repo.Root, "tests", "Smc.Integration.Tests", "Tools", "debian-boot-image.sh"));
+            start.ArgumentList.Add(image);
+            start.ArgumentList.Add(variant);
+            using Process process = Process.Start(start)!;
+            Task<string> errors = process.StandardError.ReadToEndAsync();
+            string output = process.StandardOutput.ReadToEnd();
+            if (!process.WaitForExit(TimeSpan.FromMinutes(10)))
+            {
+                process.Kill(entireProcessTree: true);
+                throw new TimeoutException("debian-boot-image.sh did not finish in 10 minutes.");
+            }
+
+            Assert.True(process.ExitCode == 0, $"debian-boot-image.sh exited {process.ExitCode}: {output}{errors.Result}");
+            return image;
+        }
+
+        internal async Task<JsonNode> MigrateAsync(string disk, bool force)
+        {
+            var (_, code) = await Flows.NewTokenAsync(Control.Operator());
+            List<string> args = ["migrate", "--server", Control.Url, "--code", code, "--disk", disk, "--config", Box.File($"agent-{Guid.NewGuid():N}.json"), "--json"];
+            if (force)
+            {
+                args.Add("--force");
+            }
+
+            var (exit, stdout, stderr) = Agent.Run([.. args]);
+            Assert.True(exit == 0, $"migrate exited {exit}\n{stdout}\n{stderr}");
+            return JsonNode.Parse(stdout)!;
+        }
+
+        public Task DisposeAsync()
+        {
+            Control?.Dispose();
+            _azurite?.Dispose();
+            Box.Dispose();
+            return Task.CompletedTask;
+        }
+    }
+}
