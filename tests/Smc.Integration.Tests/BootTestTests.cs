@@ -71,6 +71,44 @@ public sealed class BootTestTests(BootTestTests.Fixture fx) : IClassFixture<Boot
         Assert.True(tail.Contains($"UUID={RootUuid} does not exist", StringComparison.Ordinal), kernel.ToJsonString()); // initramfs-tools: "ALERT! UUID=… does not exist"
     }
 
+    [Fact]
+    public void CheckFix_OnTheMountedTree_RebuildsItsInitramfsWithVirtio_UnderChroot()
+    {
+        string disk = fx.Debian("no-virtio");
+        // This kernel makes no partition devices for loop devices: the root file system is attached at its offset.
+        string device = Tool.Run("losetup", ["-f", "--show", "-o", $"{4096 * 512}", disk]).Stdout.Trim();
+        string mount = fx.Box.File("fix.mnt");
+        Directory.CreateDirectory(mount);
+        try
+        {
+            Tool.Run("mount", [device, mount]);
+            try
+            {
+                var (exit, stdout, stderr) = Agent.Run("check", "--root", mount, "--json");
+                Assert.True(exit == 9, $"exit {exit}: {stdout}{stderr}");
+
+                (exit, stdout, stderr) = Agent.Run("check", "--root", mount, "--json", "--fix");
+
+                Assert.True(exit == 0, $"exit {exit}: {stdout}{stderr}");
+                JsonNode report = JsonNode.Parse(stdout)!;
+                Assert.Equal("pass", report["checks"]!.AsArray().Single(c => c!["id"]!.GetValue<string>() == "drivers.virtio")!["status"]!.GetValue<string>());
+                JsonNode fix = Assert.Single(report["fixes"]!.AsArray())!;
+                Assert.True(fix["applied"]!.GetValue<bool>(), fix.ToJsonString());
+                Assert.Contains("update-initramfs -u -k", fix["message"]!.GetValue<string>(), StringComparison.Ordinal);
+                Assert.Single(Directory.GetFiles(Path.Combine(mount, "etc", "initramfs-tools"), "modules.smc-backup-*"));
+                Assert.Contains("virtio_blk", File.ReadAllText(Path.Combine(mount, "etc", "initramfs-tools", "modules")), StringComparison.Ordinal);
+            }
+            finally
+            {
+                Tool.Run("umount", [mount]);
+            }
+        }
+        finally
+        {
+            Tool.Run("losetup", ["-d", device]);
+        }
+    }
+
     /// <summary>A control plane whose hosts boot each image (SMC_VERIFY__QEMU), its own Azurite, and the Debian disks.</summary>
     public sealed class Fixture : IAsyncLifetime
     {
