@@ -22,6 +22,7 @@ public sealed class BootInspectorTests : IDisposable
         Assert.True(readiness.Status == BootCheck.Pass, Describe(readiness));
         Assert.Equal(["boot.mode", "boot.loader", "fstab.devices", "boot.root", "boot.kernel", "drivers.virtio"], readiness.Checks.Select(c => c.Id).ToArray());
         Assert.Equal(("BIOS", $"vmlinuz-{BootSample.Version}", $"initrd.img-{BootSample.Version}"), (readiness.BootMode, readiness.Kernel, readiness.Initramfs));
+        Assert.Equal(("Debian GNU/Linux 12 (bookworm)", "Debian"), (readiness.OsName, readiness.Platform)); // what ImportImage is told
     }
 
     [Fact]

@@ -33,6 +33,7 @@ public sealed record BootSample
         Directory.CreateDirectory(Path.Combine(tree, "etc/initramfs-tools"));
         Directory.CreateDirectory(Path.Combine(tree, "boot/grub/i386-pc"));
         Directory.CreateDirectory(Path.Combine(tree, $"lib/modules/{Version}"));
+        File.WriteAllText(Path.Combine(tree, "etc/os-release"), "PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nNAME=\"Debian GNU/Linux\"\nID=debian\n");
         File.WriteAllText(Path.Combine(tree, "etc/fstab"), $"# <file system> <mount point> <type> <options> <dump> <pass>\n{FstabSpec} / ext4 errors=remount-ro 0 1\nproc /proc proc defaults 0 0\n");
         Directory.CreateDirectory(Path.Combine(tree, "etc/default"));
         File.WriteAllText(Path.Combine(tree, "etc/default/grub"),

@@ -16,6 +16,12 @@ public sealed class BootReadiness
     /// <summary>The kernel the boot loader starts (a file name in /boot), when found.</summary>
     public string? Kernel { get; init; }
 
+    /// <summary>The distribution (os-release's PRETTY_NAME), when found.</summary>
+    public string? OsName { get; init; }
+
+    /// <summary>What ECS's ImportImage calls it (<c>Debian</c>, <c>Ubuntu</c>, <c>CentOS</c>…; <c>Others Linux</c> when not on its list).</summary>
+    public string? Platform { get; init; }
+
     /// <summary>Its initramfs, when found.</summary>
     public string? Initramfs { get; init; }
 }

@@ -34,6 +34,7 @@ public static class BootInspector
 
         // /boot on its own file system: that file system's root.
         BootFiles files = BootRules.CheckTree(rootTree, volumes, spec => BootVolume.Resolve(spec, volumes)?.Tree is { } t ? (t, "/") : null, checks);
-        return new BootReadiness { Checks = checks, BootMode = mode, Kernel = files.Kernel, Initramfs = files.Initramfs };
+        (string? osId, string? osName) = OsRelease.Read(rootTree);
+        return new BootReadiness { Checks = checks, BootMode = mode, Kernel = files.Kernel, Initramfs = files.Initramfs, OsName = osName, Platform = OsRelease.EcsPlatform(osId) };
     }
 }

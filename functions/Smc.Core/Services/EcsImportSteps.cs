@@ -47,9 +47,10 @@ public sealed class EcsImportSteps(
             [.. export.Disks.OrderBy(d => d.Index).Select(d => new CloudImportDisk(CloudExports.Target(export, d), "RAW", d.SizeBytes))],
             ClientToken: $"{job.JobId}-r{round}-a{export.ImportAttempt}",
             OSType: windows ? "windows" : "linux",
-            Platform: windows ? "Windows Server 2019" : "Others Linux",
+            // What the image's own bytes say (boot readiness: os-release, the partition table), else the source's report.
+            Platform: windows ? "Windows Server 2019" : image.BootReadiness?.Platform ?? "Others Linux",
             Architecture: architecture,
-            BootMode: uefi || architecture == "arm64" ? "UEFI" : "BIOS",
+            BootMode: image.BootReadiness?.BootMode ?? (uefi || architecture == "arm64" ? "UEFI" : "BIOS"),
             Description: $"SMC Serverless: job {job.JobId}, round {round}, source {job.SourceId}");
         try
         {
