@@ -21,6 +21,10 @@ public sealed class AgentFunctions(FunctionsApi api)
     public Task<IActionResult> AgentPreflight([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "v1/agent/preflight")] HttpRequest request, [DurableClient] DurableTaskClient client, FunctionContext context) =>
         api.RunAsync("AgentPreflight", request, client, context);
 
+    [Function("AgentStagingProbe")]
+    public Task<IActionResult> AgentStagingProbe([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "v1/agent/staging-probe")] HttpRequest request, [DurableClient] DurableTaskClient client, FunctionContext context) =>
+        api.RunAsync("AgentStagingProbe", request, client, context);
+
     [Function("AgentCommands")]
     public Task<IActionResult> AgentCommands([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v1/agent/commands")] HttpRequest request, [DurableClient] DurableTaskClient client, FunctionContext context) =>
         api.RunAsync("AgentCommands", request, client, context);

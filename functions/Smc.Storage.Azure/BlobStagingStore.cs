@@ -91,5 +91,42 @@ internal sealed class BlobStagingStore(BlobServiceClient service) : IStagingStor
     public async Task DeleteAsync(string jobId, CancellationToken cancellationToken = default) =>
         await StorageErrors.Guard(() => Container(jobId).DeleteIfExistsAsync(cancellationToken: cancellationToken));
 
+    public async Task<(Uri ContainerUrl, DateTimeOffset ExpiresAt)> GetProbeUrlAsync(string sourceId, TimeSpan lifetime, CancellationToken cancellationToken = default)
+    {
+        BlobContainerClient container = Probe(sourceId);
+        await StorageErrors.Guard(() => container.CreateIfNotExistsAsync(cancellationToken: cancellationToken));
+        DateTimeOffset expires = DateTimeOffset.UtcNow + lifetime;
+        var sas = new BlobSasBuilder(BlobContainerSasPermissions.Create | BlobContainerSasPermissions.Write, expires)
+        {
+            BlobContainerName = container.Name,
+            Resource = "c",
+            StartsOn = DateTimeOffset.UtcNow.AddMinutes(-5),
+        };
+        return (container.GenerateSasUri(sas), expires);
+    }
+
+    public async Task<long> DeleteProbeAsync(string sourceId, CancellationToken cancellationToken = default)
+    {
+        BlobContainerClient container = Probe(sourceId);
+        long bytes = 0;
+        try
+        {
+            await foreach (BlobItem blob in container.GetBlobsAsync(cancellationToken: cancellationToken))
+            {
+                bytes += blob.Properties.ContentLength ?? 0;
+            }
+        }
+        catch (RequestFailedException e) when (e.Status == 404)
+        {
+            return 0;
+        }
+
+        await StorageErrors.Guard(() => container.DeleteIfExistsAsync(cancellationToken: cancellationToken));
+        return bytes;
+    }
+
     private BlobContainerClient Container(string jobId) => service.GetBlobContainerClient(StagingNames.Container(jobId));
+
+    /// <summary>"probe-" and the source id (s- and 16 characters of a-z2-7): a valid container name no job's can be.</summary>
+    private BlobContainerClient Probe(string sourceId) => service.GetBlobContainerClient("probe-" + sourceId);
 }

@@ -151,12 +151,22 @@ public sealed class RegistrationTests(ControlPlaneFixture fx) : IClassFixture<Co
         Assert.Equal("pass", preflight["checks"]!.AsArray().Single(c => c!["id"]!.GetValue<string>() == "drivers.virtio")!["status"]!.GetValue<string>());
         Assert.InRange(preflight["estimate"]!["inUseBytes"]!.GetValue<long>(), 300_000, new FileInfo(disk).Length);
 
+        // staging.throughput: 16 MiB measured into a probe container of the source's own, which the control plane
+        // counted (a rate without those bytes in storage is refused) and deleted when the report came.
+        JsonNode throughput = preflight["checks"]!.AsArray().Single(c => c!["id"]!.GetValue<string>() == "staging.throughput")!;
+        Assert.True(throughput["status"]!.GetValue<string>() == "pass", throughput.ToJsonString());
+        Assert.True(preflight["estimate"]!["uploadBytesPerSecond"]!.GetValue<double>() > 0);
+        Assert.True(preflight["estimate"]!["fullCopySeconds"]!.GetValue<long>() >= 0);
+        Assert.False((await new Azure.Storage.Blobs.BlobServiceClient(fx.Storage.ConnectionString).GetBlobContainerClient("probe-" + sourceId).ExistsAsync()).Value);
+
         // What the agent sends is bounded and checked against what the control plane knows; a refusal keeps the last report.
         ApiClient agent = fx.Control.Agent(Flows.Credential(config));
         object Report(string status, long inUse) => new { checks = new[] { new { id = "boot.mode", status, message = "BIOS", fix = (string?)null } }, estimate = new { inUseBytes = inUse } };
         (await agent.PostAsync("/api/v1/agent/preflight", Report("maybe", 1))).ExpectProblem(HttpStatusCode.BadRequest, "InvalidParameter.Preflight");
         (await agent.PostAsync("/api/v1/agent/preflight", Report("pass", new FileInfo(disk).Length + 1))).ExpectProblem(HttpStatusCode.BadRequest, "InvalidParameter.Preflight");
         (await agent.PostAsync("/api/v1/agent/preflight", new { checks = Array.Empty<object>() })).ExpectProblem(HttpStatusCode.BadRequest, "InvalidParameter.Preflight");
+        object claimed = new { checks = new[] { new { id = "staging.throughput", status = "pass", message = "fast" } }, estimate = new { inUseBytes = 1, uploadBytesPerSecond = 1e9 } };
+        (await agent.PostAsync("/api/v1/agent/preflight", claimed)).ExpectProblem(HttpStatusCode.BadRequest, "InvalidParameter.Preflight");
         Assert.Equal("fail", (await Op.GetAsync($"/api/v1/source-servers/{sourceId}")).Json["preflight"]!["status"]!.GetValue<string>());
 
         (await agent.PostAsync("/api/v1/agent/preflight", Report("pass", 1 << 20))).Expect(HttpStatusCode.OK);

@@ -33,6 +33,7 @@ internal static class MigrateCommand
         else if (preflight is not null)
         {
             using var reporter = new ControlPlaneClient(config.Server);
+            preflight = await Check.StagingThroughput.AddAsync(preflight, reporter, config.Credential, cancellationToken);
             await CheckCommand.PostAsync(reporter, config.Credential, preflight, console, cancellationToken);
         }
 

@@ -56,6 +56,7 @@ internal static class RegisterCommand
         if (root is null)
         {
             preflight ??= CheckCommand.Report(null, disks, console);
+            preflight = await Check.StagingThroughput.AddAsync(preflight, client, response.Credential, cancellationToken);
             await CheckCommand.PostAsync(client, response.Credential, preflight, console, cancellationToken);
             console.WriteLine(CheckCommand.Summary(preflight));
         }

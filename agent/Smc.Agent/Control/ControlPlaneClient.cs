@@ -46,6 +46,9 @@ internal sealed class ControlPlaneClient : IDisposable
     public Task PreflightAsync(string credential, Smc.Wire.Boot.PreflightReport report, CancellationToken cancellationToken = default) =>
         PostAsync<Smc.Wire.Boot.PreflightReport, JsonElement?>(AgentApi.PreflightPath, credential, report, cancellationToken);
 
+    public Task<StagingProbe> StagingProbeAsync(string credential, CancellationToken cancellationToken = default) =>
+        PostAsync<object, StagingProbe>(AgentApi.StagingProbePath, credential, new { }, cancellationToken);
+
     public Task<StagingCredentials> StagingCredentialsAsync(string credential, string jobId, CancellationToken cancellationToken = default) =>
         PostAsync<object, StagingCredentials>(AgentApi.StagingCredentialsPath(jobId), credential, new { }, cancellationToken);
 

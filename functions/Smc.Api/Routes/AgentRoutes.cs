@@ -93,6 +93,8 @@ internal static class AgentRoutes
             SourceServer source = await call.Get<SourceServerService>().SavePreflightAsync(call.SourceId!, report, call.CancellationToken);
             return Results.Json(source.Preflight, ApiJson.Options);
         });
+        yield return new("AgentStagingProbe", "POST", "v1/agent/staging-probe", RouteAuth.Agent, async call =>
+            Results.Json(await call.Get<SourceServerService>().StagingProbeAsync(call.SourceId!, call.CancellationToken), ApiJson.Options));
         yield return new("AgentCommands", "GET", "v1/agent/commands", RouteAuth.Agent, async call =>
             Results.Json(new { commands = (await call.Get<SourceServerService>().GetAsync(call.SourceId!, call.CancellationToken)).PendingCommands }, ApiJson.Options));
         yield return new("AgentInstallScript", "GET", "v1/agent/install.sh", RouteAuth.ActivationCode, async call =>

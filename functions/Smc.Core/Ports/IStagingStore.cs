@@ -22,6 +22,15 @@ public interface IStagingStore
     Task ReadRangeAsync(string jobId, string blobName, long offset, Memory<byte> destination, CancellationToken cancellationToken = default);
 
     Task DeleteAsync(string jobId, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// A source's throughput probe (<c>staging.throughput</c> of its pre-flight check): a container of its own, not a
+    /// job's, created now; a create/write-only SAS to it valid for <paramref name="lifetime"/>.
+    /// </summary>
+    Task<(Uri ContainerUrl, DateTimeOffset ExpiresAt)> GetProbeUrlAsync(string sourceId, TimeSpan lifetime, CancellationToken cancellationToken = default);
+
+    /// <summary>Deletes a source's probe container; returns the bytes its committed blobs held (0 when there was none).</summary>
+    Task<long> DeleteProbeAsync(string sourceId, CancellationToken cancellationToken = default);
 }
 
 /// <summary>A staging blob is longer than the control plane reads for its kind.</summary>

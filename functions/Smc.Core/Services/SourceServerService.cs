@@ -16,6 +16,7 @@ public sealed class SourceServerService(
     IRecordStore<SourceServer> sources,
     IRecordStore<ReplicationJob> jobs,
     IKeyIndex keys,
+    IStagingStore staging,
     AccessTokenService tokens,
     IMigrationEngine engine,
     CommandSignals signals,
@@ -181,6 +182,14 @@ public sealed class SourceServerService(
     public async Task<SourceServer> SavePreflightAsync(string sourceId, PreflightReport report, CancellationToken cancellationToken = default)
     {
         CheckPreflight(report);
+
+        // A measured rate stands only if the probe's bytes are in storage: counted there, then the probe is deleted.
+        long landed = await staging.DeleteProbeAsync(sourceId, cancellationToken);
+        if (report.Estimate?.UploadBytesPerSecond is not null && landed < StagingProbe.DefaultBytes)
+        {
+            throw SmcException.BadRequest(ErrorCodes.InvalidPreflight, $"estimate.uploadBytesPerSecond was measured, but the staging probe holds {landed} of the {StagingProbe.DefaultBytes} bytes it needs: ask for a probe (POST /api/v1/agent/staging-probe) and upload to it first.");
+        }
+
         Stored<SourceServer> stored = await sources.UpdateAsync(sourceId, s =>
         {
             long diskBytes = s.Disks.Sum(d => d.SizeBytes);
@@ -193,6 +202,14 @@ public sealed class SourceServerService(
             return true;
         }, cancellationToken) ?? throw SmcException.Unauthorized(ErrorCodes.AgentCredentialMissing, "This source server no longer exists; register the agent again.");
         return stored.Value;
+    }
+
+    /// <summary>A throughput probe for the source's pre-flight check: its own container, write-only, for 15 minutes.</summary>
+    public async Task<StagingProbe> StagingProbeAsync(string sourceId, CancellationToken cancellationToken = default)
+    {
+        _ = await GetAsync(sourceId, cancellationToken);
+        (Uri url, DateTimeOffset expires) = await staging.GetProbeUrlAsync(sourceId, TimeSpan.FromMinutes(15), cancellationToken);
+        return new StagingProbe { ContainerUrl = url.ToString(), ExpiresAt = expires, Bytes = StagingProbe.DefaultBytes };
     }
 
     private static void CheckPreflight(PreflightReport report)
@@ -264,6 +281,7 @@ public sealed class SourceServerService(
 
         // Credential first: from here on the agent can't act for this source any more.
         await keys.ReleaseAsync(KeyScopes.AgentCredential, sourceId, cancellationToken: cancellationToken);
+        await staging.DeleteProbeAsync(sourceId, cancellationToken);
         await sources.DeleteAsync(sourceId, cancellationToken: cancellationToken);
     }
 

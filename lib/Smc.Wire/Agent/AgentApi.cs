@@ -11,6 +11,7 @@ public static class AgentApi
     public const string RegisterPath = "api/v1/agent/register";
     public const string HeartbeatPath = "api/v1/agent/heartbeat";
     public const string PreflightPath = "api/v1/agent/preflight";
+    public const string StagingProbePath = "api/v1/agent/staging-probe";
     public const string CommandsPath = "api/v1/agent/commands";
     public const string InstallScriptPath = "api/v1/agent/install.sh";
     public const string DownloadPathPrefix = "api/v1/agent/download/";
