@@ -69,6 +69,12 @@ public sealed class BootTestTests(BootTestTests.Fixture fx) : IClassFixture<Boot
         string tail = kernel["consoleTail"]!.GetValue<string>();
         Assert.Contains("Gave up waiting for root", kernel["message"]!.GetValue<string>(), StringComparison.Ordinal);
         Assert.True(tail.Contains($"UUID={RootUuid} does not exist", StringComparison.Ordinal), kernel.ToJsonString()); // initramfs-tools: "ALERT! UUID=… does not exist"
+
+        // The warning is on the overview (the job finished): one row, with what the attempt found.
+        JsonNode warning = (await fx.Control.Operator().GetAsync("/api/v1/overview")).Json["bootWarnings"]!.AsArray()
+            .Single(w => w!["jobId"]!.GetValue<string>() == job["jobId"]!.GetValue<string>())!;
+        Assert.Equal("BootTest.Failed", warning["errorCode"]!.GetValue<string>());
+        Assert.Contains("Gave up waiting for root", warning["errorMessage"]!.GetValue<string>(), StringComparison.Ordinal);
     }
 
     [Fact]

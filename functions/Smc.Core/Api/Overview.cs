@@ -24,6 +24,9 @@ public sealed class Overview
     /// <summary>Jobs in error, with the code and the message that says what to do.</summary>
     public required List<OverviewJob> Errors { get; init; }
 
+    /// <summary>Jobs whose newest tested image failed its boot test (a warning: the job went on), with what the console showed.</summary>
+    public required List<OverviewJob> BootWarnings { get; init; }
+
     /// <summary>Unfinished incremental jobs with their lag (age of the newest image), ETA, round and next round.</summary>
     public required List<OverviewJob> Incremental { get; init; }
 }

@@ -86,6 +86,9 @@ public static class ErrorCodes
     public const string SourceUnavailable = "SourceUnavailable";
     public const string HeartbeatLost = "SourceUnavailable.HeartbeatLost";
 
+    // A warning on the overview, not a failure: the round's image did not boot in its boot test.
+    public const string BootTestFailed = "BootTest.Failed";
+
     // Failures an agent reports for a round (Smc.Wire's RoundFailureCodes, the only ones it may send).
     public const string SourceDiskReadError = Smc.Wire.Agent.RoundFailureCodes.SourceReadError;
     public const string SourceDiskUnavailable = Smc.Wire.Agent.RoundFailureCodes.SourceUnavailable;

@@ -36,6 +36,9 @@ public sealed class OverviewService(IRecordStore<ReplicationJob> jobs, IRecordSt
                 + (j.Status == JobStatus.Running ? j.Disks.Sum(d => d.UploadedBytes) : 0)),
             Throughput = running.Sum(j => j.Throughput),
             Errors = [.. all.Where(j => j.Status == JobStatus.InError).OrderByDescending(j => j.UpdatedAt).Select(Row)],
+            BootWarnings = [.. all.Select(j => (Job: j, Test: j.ReplicationJobRuns.LastOrDefault(r => r.BootTest is { Status: not BootTest.NotRun })?.BootTest))
+                .Where(t => t.Test?.Status == BootTest.Failed).OrderByDescending(t => t.Job.UpdatedAt)
+                .Select(t => Row(t.Job) with { ErrorCode = Errors.ErrorCodes.BootTestFailed, ErrorMessage = t.Test!.Message })],
             Incremental = [.. all.Where(j => !j.RunOnce && j.Status is not (JobStatus.Finished or JobStatus.Expired or JobStatus.Deleting))
                 .OrderByDescending(j => j.LagSeconds ?? 0).Select(Row)],
         };
