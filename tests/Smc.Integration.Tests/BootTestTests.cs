@@ -78,6 +78,30 @@ public sealed class BootTestTests(BootTestTests.Fixture fx) : IClassFixture<Boot
     }
 
     [Fact]
+    public async Task WithoutABootLoader_TheCheckFails_AndItsKernelBootsButItsOwnSectorsDoNot()
+    {
+        string disk = fx.Debian("no-loader");
+        var (exit, stdout, _) = Agent.Run("check", "--disk", disk, "--json");
+        Assert.Equal(9, exit);
+        JsonNode loader = JsonNode.Parse(stdout)!["checks"]!.AsArray().Single(c => c!["id"]!.GetValue<string>() == "boot.loader")!;
+        Assert.Equal("fail", loader["status"]!.GetValue<string>());
+
+        JsonNode job = await fx.MigrateAsync(disk, force: true);
+        string imageId = job["replicationJobRuns"]![0]!["imageId"]!.GetValue<string>();
+        JsonNode image = (await fx.Control.Operator().GetAsync($"/api/v1/images/{imageId}")).Expect(HttpStatusCode.OK).Json;
+        Assert.Equal("fail", image["bootReadiness"]!["checks"]!.AsArray().Single(c => c!["id"]!.GetValue<string>() == "boot.loader")!["status"]!.GetValue<string>());
+
+        // The system itself is whole (its kernel boots it); the firmware finds nothing to run in the first sector.
+        JsonNode test = image["bootTest"]!;
+        Assert.True(test["status"]!.GetValue<string>() == "Failed", test.ToJsonString());
+        JsonArray attempts = test["attempts"]!.AsArray();
+        Assert.Equal(("kernel", "Booted"), (attempts[0]!["method"]!.GetValue<string>(), attempts[0]!["status"]!.GetValue<string>()));
+        Assert.Equal(("firmware", "Failed"), (attempts[1]!["method"]!.GetValue<string>(), attempts[1]!["status"]!.GetValue<string>()));
+        Assert.Contains("Booting from Hard Disk", attempts[1]!["message"]!.GetValue<string>(), StringComparison.Ordinal); // SeaBIOS's own last line
+        Assert.DoesNotContain("login:", attempts[1]!["consoleTail"]!.GetValue<string>(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void CheckFix_OnTheMountedTree_RebuildsItsInitramfsWithVirtio_UnderChroot()
     {
         string disk = fx.Debian("no-virtio");

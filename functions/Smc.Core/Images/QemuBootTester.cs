@@ -21,6 +21,9 @@ public sealed class QemuBootTester(IOptions<VerifyOptions> options)
 {
     private const int TailChars = 3000;
 
+    /// <summary>A firmware boot whose console says nothing for this long has stopped (a boot sector of zeros hangs silently; GRUB, the kernel and init all write).</summary>
+    private const int FirmwareSilenceSeconds = 30;
+
     private static readonly string[] KernelFailures =
     [
         "Kernel panic", "Gave up waiting for root", "ALERT!", "(initramfs)", "You are in emergency mode", "Give root password for maintenance",
@@ -78,17 +81,23 @@ public sealed class QemuBootTester(IOptions<VerifyOptions> options)
             }
 
             return Failure(text, KernelFailures);
-        }, cancellationToken);
+        }, null, cancellationToken);
         return Attempt(BootAttempt.Kernel, verdict, booted, console, seconds);
     }
 
     /// <summary>Boots <paramref name="disk"/> from its own sectors with BIOS firmware, until a login prompt on the serial console.</summary>
-    public async Task<BootAttempt> BootFirmwareAsync(string disk, CancellationToken cancellationToken)
+    public async Task<BootAttempt> BootFirmwareAsync(string disk, string work, CancellationToken cancellationToken)
     {
-        (string? verdict, bool booted, string console, double seconds) = await RunAsync(Common(disk), text =>
+        // SeaBIOS writes to the serial port when fw_cfg's etc/sercon-port holds the port (little-endian): its own lines
+        // ("Booting from Hard Disk...") show where a boot that goes silent stopped.
+        string sercon = Path.Combine(work, "sercon-port");
+        await File.WriteAllBytesAsync(sercon, [0xF8, 0x03], cancellationToken);
+        List<string> args = Common(disk);
+        args.AddRange(["-fw_cfg", $"name=etc/sercon-port,file={sercon}"]);
+        (string? verdict, bool booted, string console, double seconds) = await RunAsync(args, text =>
             text.Contains(" login:", StringComparison.Ordinal)
                 ? (true, "BIOS → boot loader → kernel → init: the serial console's login prompt came up, in {0} s.")
-                : Failure(text, FirmwareFailures), cancellationToken);
+                : Failure(text, FirmwareFailures), TimeSpan.FromSeconds(FirmwareSilenceSeconds), cancellationToken);
         return Attempt(BootAttempt.Firmware, verdict, booted, console, seconds);
     }
 
@@ -112,7 +121,7 @@ public sealed class QemuBootTester(IOptions<VerifyOptions> options)
     };
 
     /// <summary>Runs qemu until <paramref name="judge"/> gives a verdict on the console so far, qemu exits, or the timeout.</summary>
-    private async Task<(string? Verdict, bool Booted, string Console, double Seconds)> RunAsync(List<string> args, Func<string, (bool Booted, string Message)?> judge, CancellationToken cancellationToken)
+    private async Task<(string? Verdict, bool Booted, string Console, double Seconds)> RunAsync(List<string> args, Func<string, (bool Booted, string Message)?> judge, TimeSpan? silence, CancellationToken cancellationToken)
     {
         var start = new ProcessStartInfo(_options.QemuPath)
         {
@@ -143,8 +152,14 @@ public sealed class QemuBootTester(IOptions<VerifyOptions> options)
             char[] buffer = new char[8192];
             try
             {
-                verdict = await WatchAsync(process, console, buffer, judge, timeout.Token);
-                if (verdict is null && timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+                bool silent;
+                (verdict, silent) = await WatchAsync(process, console, buffer, judge, silence, timeout.Token);
+                if (verdict is null && silent)
+                {
+                    string last = Tail(console.ToString()).TrimEnd().Split('\n').LastOrDefault(l => l.Trim().Length > 0)?.Trim() ?? "(nothing)";
+                    verdict = (false, $"The console stayed silent for {silence!.Value.TotalSeconds:0} s after \"{last}\": the boot stopped there.");
+                }
+                else if (verdict is null && timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
                 {
                     verdict = (false, $"No verdict within {_options.TimeoutSeconds} s: the system did not reach user space.");
                 }
@@ -154,7 +169,7 @@ public sealed class QemuBootTester(IOptions<VerifyOptions> options)
                 {
                     using var drain = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
                     drain.CancelAfter(TimeSpan.FromSeconds(3));
-                    await WatchAsync(process, console, buffer, _ => null, drain.Token);
+                    await WatchAsync(process, console, buffer, _ => null, null, drain.Token);
                 }
             }
             finally
@@ -175,13 +190,34 @@ public sealed class QemuBootTester(IOptions<VerifyOptions> options)
     }
 
     /// <summary>Appends qemu's console output until <paramref name="judge"/> gives a verdict, qemu exits or <paramref name="stop"/> is cancelled (null then).</summary>
-    private static async Task<(bool Booted, string Message)?> WatchAsync(Process process, StringBuilder console, char[] buffer, Func<string, (bool Booted, string Message)?> judge, CancellationToken stop)
+    private static async Task<((bool Booted, string Message)? Verdict, bool Silent)> WatchAsync(Process process, StringBuilder console, char[] buffer, Func<string, (bool Booted, string Message)?> judge, TimeSpan? silence, CancellationToken stop)
     {
         try
         {
-            int read;
-            while ((read = await process.StandardOutput.ReadAsync(buffer, stop)) > 0)
+            while (true)
             {
+                // Each read may wait at most the silence allowed (none: until stop).
+                using var quiet = CancellationTokenSource.CreateLinkedTokenSource(stop);
+                if (silence is { } limit)
+                {
+                    quiet.CancelAfter(limit);
+                }
+
+                int read;
+                try
+                {
+                    read = await process.StandardOutput.ReadAsync(buffer, quiet.Token);
+                }
+                catch (OperationCanceledException) when (quiet.IsCancellationRequested && !stop.IsCancellationRequested)
+                {
+                    return (null, true);
+                }
+
+                if (read == 0)
+                {
+                    break;
+                }
+
                 console.Append(buffer, 0, read);
                 if (console.Length > 1 << 20)
                 {
@@ -190,7 +226,7 @@ public sealed class QemuBootTester(IOptions<VerifyOptions> options)
 
                 if (judge(console.ToString()) is { } verdict)
                 {
-                    return verdict;
+                    return (verdict, false);
                 }
             }
         }
@@ -198,7 +234,7 @@ public sealed class QemuBootTester(IOptions<VerifyOptions> options)
         {
         }
 
-        return null;
+        return (null, false);
     }
 
     /// <summary>The console's last lines, control characters (terminal escapes, carriage returns) removed.</summary>

@@ -79,7 +79,7 @@ public sealed class BootVerifier(
             // didn't, the same kernel from the disk fails the same way, only slower).
             if (target is { SerialConsole: true } && attempts[0].Status == BootTest.Booted)
             {
-                attempts.Add(await tester.BootFirmwareAsync(disk, cancellationToken));
+                attempts.Add(await tester.BootFirmwareAsync(disk, work, cancellationToken));
             }
 
             if (attempts.Count == 0)

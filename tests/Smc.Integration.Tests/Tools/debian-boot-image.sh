@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # A bootable Debian 12 system disk for the boot tests, made with the real tools and cached:
-#   debian-boot-image.sh OUT.img [virtio|no-virtio]
+#   debian-boot-image.sh OUT.img [virtio|no-virtio|no-loader]
 # debootstrap (minbase + linux-image-amd64, systemd-sysv, initramfs-tools) into a tree; fstab and GRUB by UUID, the
 # console on ttyS0; the tree as ext4 (mkfs.ext4 -d) in partition 2 of a GPT disk whose partition 1 is a BIOS boot
 # partition holding GRUB's core image (grub-mkimage -O i386-pc), with boot.img's code in the MBR pointing at it.
 # grub-install is not used: it probes the host's devices. "no-virtio" rebuilds the initramfs with only the modules
-# listed (none of virtio): a system that can't find its disk on a KVM/virtio target.
+# listed (none of virtio): a system that can't find its disk on a KVM/virtio target. "no-loader" leaves GRUB's boot code
+# out of the first sector and the BIOS boot partition: the firmware has nothing to start.
 # The result is cached under /var/cache/smc-tests by this script's hash and the variant; OUT is a sparse copy.
 set -euo pipefail
 OUT=${1:?usage: debian-boot-image.sh OUT.img [virtio|no-virtio]}
@@ -27,6 +28,8 @@ if [ -f "$CACHED" ]; then
   exit 0
 fi
 
+# What an earlier version of this script built is of no further use.
+find "$CACHE" -maxdepth 1 -name 'debian12-*' ! -name "debian12-$KEY-*" -exec rm -rf {} +
 WORK=$(mktemp -d "$CACHE/build.XXXXXX")
 trap 'umount -R "$WORK/root/proc" 2>/dev/null || true; rm -rf "$WORK"' EXIT
 TREE="$CACHE/debian12-$KEY-tree"
@@ -81,7 +84,7 @@ dd if="$WORK/root.fs" of="$WORK/disk.img" bs=1M seek=2 conv=notrunc,sparse statu
 # GRUB for BIOS: core.img in the BIOS boot partition, its first sector (diskboot) told where the rest is; boot.img's
 # code in the MBR (not the partition table) told where core.img starts.
 grub-mkimage -O i386-pc -o "$WORK/core.img" -p "(hd0,gpt2)/boot/grub" biosdisk part_gpt ext2 search_fs_uuid
-python3 - "$WORK/disk.img" "$WORK/core.img" /usr/lib/grub/i386-pc/boot.img <<'PY'
+[ "$VARIANT" = no-loader ] || python3 - "$WORK/disk.img" "$WORK/core.img" /usr/lib/grub/i386-pc/boot.img <<'PY'
 import struct, sys
 disk, core, boot = sys.argv[1], bytearray(open(sys.argv[2], "rb").read()), open(sys.argv[3], "rb").read()
 sectors = (len(core) + 511) // 512
