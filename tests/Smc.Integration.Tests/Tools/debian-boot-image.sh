@@ -33,9 +33,13 @@ find "$CACHE" -maxdepth 1 -name 'debian12-*' ! -name "debian12-$KEY-*" -exec rm 
 WORK=$(mktemp -d "$CACHE/build.XXXXXX")
 trap 'umount -R "$WORK/root/proc" 2>/dev/null || true; rm -rf "$WORK"' EXIT
 TREE="$CACHE/debian12-$KEY-tree"
+# The Debian mirror this machine's apt uses (the one its network allows), else deb.debian.org.
+MIRROR=$(grep -hs '^URIs:' /etc/apt/sources.list.d/*.sources | awk '{print $2}' | grep -v security | grep '/debian$' | head -1 || true)
+MIRROR=${MIRROR:-$(grep -hs '^deb ' /etc/apt/sources.list | awk '{print $2}' | grep '/debian$' | head -1 || true)}
+MIRROR=${MIRROR:-http://deb.debian.org/debian}
 if [ ! -d "$TREE" ]; then
   debootstrap --variant=minbase --include=linux-image-amd64,systemd-sysv,initramfs-tools,udev,kmod \
-    bookworm "$WORK/tree" http://deb.debian.org/debian >"$WORK/debootstrap.log" 2>&1 \
+    bookworm "$WORK/tree" "$MIRROR" >"$WORK/debootstrap.log" 2>&1 \
     || { tail -20 "$WORK/debootstrap.log" >&2; exit 1; }
   rm -rf "$WORK/tree/var/cache/apt/archives/"*.deb "$WORK/tree/usr/share/doc" "$WORK/tree/usr/share/man" "$WORK/tree/usr/share/locale"
   mv "$WORK/tree" "$TREE"
