@@ -21,7 +21,8 @@ public static class BootRules
     /// <summary>The drivers a KVM guest on ECS needs to reach its disk and network.</summary>
     public static readonly string[] VirtioDrivers = ["virtio_blk", "virtio_scsi", "virtio_net", "virtio_pci"];
 
-    private static readonly string[] GrubConfigs = ["grub/grub.cfg", "grub2/grub.cfg"];
+    /// <summary>Where GRUB's configuration is, relative to the directory holding /boot's files.</summary>
+    public static readonly string[] GrubConfigs = ["grub/grub.cfg", "grub2/grub.cfg"];
 
     /// <summary>
     /// Runs the tree checks on <paramref name="root"/> (a tree holding <c>/etc/fstab</c>), adding them to

@@ -12,8 +12,6 @@ public sealed record BootTarget(string KernelName, byte[] Kernel, string? Initra
 {
     public const long MaxKernelBytes = 128L << 20;
 
-    private static readonly string[] GrubConfigs = ["grub/grub.cfg", "grub2/grub.cfg"];
-
     /// <summary>The target, or null with the reason when the disk has no Linux root, GRUB configuration or kernel that can be read.</summary>
     public static (BootTarget? Target, string? Reason) Find(DiskReader disk)
     {
@@ -40,7 +38,7 @@ public sealed record BootTarget(string KernelName, byte[] Kernel, string? Initra
             (boot, bootDir) = (bootTree, "/");
         }
 
-        string? cfg = GrubConfigs.Select(c => BootRules.Join(bootDir, c)).FirstOrDefault(boot.IsFile);
+        string? cfg = BootRules.GrubConfigs.Select(c => BootRules.Join(bootDir, c)).FirstOrDefault(boot.IsFile);
         if (cfg is null)
         {
             return (null, "no GRUB configuration");

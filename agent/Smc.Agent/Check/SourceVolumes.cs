@@ -15,72 +15,28 @@ internal sealed record MountedVolume(string MountPoint, string Device, string Ty
 /// </summary>
 internal static class SourceVolumes
 {
-    internal static string MountInfo { get; set; } = "/proc/self/mountinfo";
-
     public static List<MountedVolume> Mounted(string root)
     {
         string prefix = root.TrimEnd('/');
         var result = new List<MountedVolume>();
-        IEnumerable<string> lines;
-        try
+        foreach (BlockDevices.MountEntry m in BlockDevices.MountEntries())
         {
-            lines = File.ReadAllLines(MountInfo);
-        }
-        catch (IOException)
-        {
-            return result;
-        }
-
-        foreach (string line in lines)
-        {
-            // 36 35 98:0 /mnt1 /mnt2 rw,noatime master:1 - ext3 /dev/root rw,errors=continue
-            string[] f = line.Split(' ');
-            int dash = Array.IndexOf(f, "-");
-            if (f.Length < 5 || dash < 0 || dash + 2 >= f.Length || f[3] != "/")
+            if (m.Root != "/" || !(m.MountPoint == root || prefix.Length == 0 || m.MountPoint.StartsWith(prefix + "/", StringComparison.Ordinal) || m.MountPoint == prefix))
             {
                 continue;
             }
 
-            string mountPoint = BlockDevices.Unescape(f[4]);
-            if (!(mountPoint == root || prefix.Length == 0 || mountPoint.StartsWith(prefix + "/", StringComparison.Ordinal) || mountPoint == prefix))
-            {
-                continue;
-            }
-
-            string device = BlockDevices.Unescape(f[dash + 2]);
-            string type = f[dash + 1];
-            (string? uuid, string? label) = device.StartsWith("/dev/", StringComparison.Ordinal) ? Probe(device) : (null, null);
-            string inTree = prefix.Length == 0 ? mountPoint : mountPoint[prefix.Length..] is { Length: > 0 } rel ? rel : "/";
-            result.RemoveAll(m => m.MountPoint == inTree); // a later mount on the same point hides the earlier one
-            result.Add(new MountedVolume(inTree, device, type, new BootVolume(device, type, uuid, label, null, new DirectoryTree(mountPoint))));
+            (string? uuid, string? label) = m.Source.StartsWith("/dev/", StringComparison.Ordinal) ? Probe(m.Source) : (null, null);
+            string inTree = prefix.Length == 0 ? m.MountPoint : m.MountPoint[prefix.Length..] is { Length: > 0 } rel ? rel : "/";
+            result.RemoveAll(v => v.MountPoint == inTree); // a later mount on the same point hides the earlier one
+            result.Add(new MountedVolume(inTree, m.Source, m.Type, new BootVolume(m.Source, m.Type, uuid, label, null, new DirectoryTree(m.MountPoint))));
         }
 
         return result;
     }
 
     /// <summary>The device this machine's <c>/</c> is mounted from, as mountinfo names it (the last mount on <c>/</c>); null when unknown.</summary>
-    public static string? RootDevice()
-    {
-        string? device = null;
-        try
-        {
-            foreach (string line in File.ReadLines(MountInfo))
-            {
-                string[] f = line.Split(' ');
-                int dash = Array.IndexOf(f, "-");
-                if (f.Length >= 5 && dash > 0 && dash + 2 < f.Length && f[4] == "/")
-                {
-                    device = BlockDevices.Unescape(f[dash + 2]);
-                }
-            }
-        }
-        catch (IOException)
-        {
-            return null;
-        }
-
-        return device;
-    }
+    public static string? RootDevice() => BlockDevices.MountEntries().LastOrDefault(m => m.MountPoint == "/")?.Source;
 
     /// <summary>
     /// Whether one of <paramref name="disks"/> holds this machine's <c>/</c>: its device, or a partition of it. A root on
@@ -95,7 +51,8 @@ internal static class SourceVolumes
             return false;
         }
 
-        string[] devices = [.. disks.Where(d => d.StartsWith("/dev/", StringComparison.Ordinal)).Select(d => new FileInfo(d).LinkTarget is { } t ? Path.GetFullPath(t, "/dev") : d)];
+        // A name under /dev/disk/by-* is a link: compare the device it ends at.
+        string[] devices = [.. disks.Where(d => d.StartsWith("/dev/", StringComparison.Ordinal)).Select(d => File.ResolveLinkTarget(d, returnFinalTarget: true)?.FullName ?? d)];
         if (root.StartsWith("/dev/mapper/", StringComparison.Ordinal) || root.StartsWith("/dev/md", StringComparison.Ordinal) || root.StartsWith("/dev/dm-", StringComparison.Ordinal))
         {
             return devices.Length > 0;

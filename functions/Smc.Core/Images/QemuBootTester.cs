@@ -59,7 +59,7 @@ public sealed class QemuBootTester(IOptions<VerifyOptions> options)
         string cmdline = string.Join(' ', kept) + $" console=ttyS0 panic=-1 rootdelay=30 systemd.run=\"{command}\" systemd.run_success_action=poweroff systemd.run_failure_action=poweroff";
         args.AddRange(["-append", cmdline]);
 
-        (string? verdict, bool booted, string console, double seconds) = await RunAsync(args, text =>
+        (string? verdict, bool? booted, string console, double seconds) = await RunAsync(args, text =>
         {
             int at = text.IndexOf(begin, StringComparison.Ordinal);
             int stop = at < 0 ? -1 : text.IndexOf(end, at, StringComparison.Ordinal);
@@ -94,7 +94,7 @@ public sealed class QemuBootTester(IOptions<VerifyOptions> options)
         await File.WriteAllBytesAsync(sercon, [0xF8, 0x03], cancellationToken);
         List<string> args = Common(disk);
         args.AddRange(["-fw_cfg", $"name=etc/sercon-port,file={sercon}"]);
-        (string? verdict, bool booted, string console, double seconds) = await RunAsync(args, text =>
+        (string? verdict, bool? booted, string console, double seconds) = await RunAsync(args, text =>
             text.Contains(" login:", StringComparison.Ordinal)
                 ? (true, "BIOS → boot loader → kernel → init: the serial console's login prompt came up, in {0} s.")
                 : Failure(text, FirmwareFailures), TimeSpan.FromSeconds(FirmwareSilenceSeconds), cancellationToken);
@@ -111,17 +111,18 @@ public sealed class QemuBootTester(IOptions<VerifyOptions> options)
     private static (bool, string)? Failure(string text, string[] failures) =>
         failures.FirstOrDefault(f => text.Contains(f, StringComparison.Ordinal)) is { } found ? (false, $"The console shows \"{found.Trim()}\".") : null;
 
-    private static BootAttempt Attempt(string method, string? verdict, bool booted, string console, double seconds) => new()
+    /// <param name="booted">null: qemu did not start, so nothing was tested (<c>NotRun</c>, not a failure of the image).</param>
+    private static BootAttempt Attempt(string method, string? verdict, bool? booted, string console, double seconds) => new()
     {
         Method = method,
-        Status = booted ? BootTest.Booted : BootTest.Failed,
+        Status = booted switch { true => BootTest.Booted, false => BootTest.Failed, null => BootTest.NotRun },
         Message = (verdict ?? "").Replace("{0}", Math.Round(seconds, 1).ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal),
         Seconds = Math.Round(seconds, 1),
         ConsoleTail = Tail(console),
     };
 
     /// <summary>Runs qemu until <paramref name="judge"/> gives a verdict on the console so far, qemu exits, or the timeout.</summary>
-    private async Task<(string? Verdict, bool Booted, string Console, double Seconds)> RunAsync(List<string> args, Func<string, (bool Booted, string Message)?> judge, TimeSpan? silence, CancellationToken cancellationToken)
+    private async Task<(string? Verdict, bool? Booted, string Console, double Seconds)> RunAsync(List<string> args, Func<string, (bool Booted, string Message)?> judge, TimeSpan? silence, CancellationToken cancellationToken)
     {
         var start = new ProcessStartInfo(_options.QemuPath)
         {
@@ -140,7 +141,7 @@ public sealed class QemuBootTester(IOptions<VerifyOptions> options)
         }
         catch (System.ComponentModel.Win32Exception e)
         {
-            return ($"qemu could not be started ({_options.QemuPath}: {e.Message}).", false, "", 0);
+            return ($"qemu could not be started ({_options.QemuPath}: {e.Message}); check SMC_VERIFY__QEMU.", null, "", 0);
         }
 
         using (process)

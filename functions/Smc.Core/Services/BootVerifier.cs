@@ -87,6 +87,12 @@ public sealed class BootVerifier(
                 return new BootTest { Status = BootTest.NotRun, Message = $"Nothing to boot: {reason}.", TestedAt = clock.GetUtcNow() };
             }
 
+            // qemu itself missing is this host's configuration, not the image's failure.
+            if (attempts.FirstOrDefault(a => a.Status == BootTest.NotRun) is { } notRun)
+            {
+                return new BootTest { Status = BootTest.NotRun, Message = notRun.Message, Attempts = attempts, TestedAt = clock.GetUtcNow() };
+            }
+
             BootAttempt decisive = attempts.FirstOrDefault(a => a.Status != BootTest.Booted) ?? attempts[^1];
             bool booted = attempts.All(a => a.Status == BootTest.Booted);
             return new BootTest

@@ -137,6 +137,24 @@ internal static class BlockDevices
     public static Dictionary<DeviceNumber, (string MountPoint, string Type)> Mounts()
     {
         var result = new Dictionary<DeviceNumber, (string, string)>();
+        foreach (MountEntry m in MountEntries())
+        {
+            if (m.Device is { Major: not 0 } dev && (m.Root == "/" || !result.ContainsKey(dev)))
+            {
+                result[dev] = (m.MountPoint, m.Type);
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>One line of /proc/self/mountinfo: device number, the root of the mount within its file system, mount point, type, source (unescaped).</summary>
+    public sealed record MountEntry(DeviceNumber? Device, string Root, string MountPoint, string Type, string Source);
+
+    /// <summary>Every mount, in mount order; none when mountinfo can't be read.</summary>
+    public static List<MountEntry> MountEntries()
+    {
+        var result = new List<MountEntry>();
         IEnumerable<string> lines;
         try
         {
@@ -152,14 +170,9 @@ internal static class BlockDevices
             // 36 35 98:0 /mnt1 /mnt2 rw,noatime master:1 - ext3 /dev/root rw,errors=continue
             string[] f = line.Split(' ');
             int dash = Array.IndexOf(f, "-");
-            if (f.Length < 5 || dash < 0 || dash + 1 >= f.Length || DeviceNumber.Parse(f[2]) is not DeviceNumber dev || dev.Major == 0)
+            if (f.Length >= 5 && dash >= 0 && dash + 2 < f.Length)
             {
-                continue;
-            }
-
-            if (f[3] == "/" || !result.ContainsKey(dev))
-            {
-                result[dev] = (Unescape(f[4]), f[dash + 1]);
+                result.Add(new MountEntry(DeviceNumber.Parse(f[2]), Unescape(f[3]), Unescape(f[4]), f[dash + 1], Unescape(f[dash + 2])));
             }
         }
 
