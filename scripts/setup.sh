@@ -9,7 +9,7 @@ for pair in sfdisk:fdisk sgdisk:gdisk mkfs.ext4:e2fsprogs mkfs.xfs:xfsprogs mknt
             blkid:util-linux mkswap:util-linux curl:curl python3:python3 sha256sum:coreutils rsync:rsync \
             docker-registry:docker-registry skopeo:skopeo htpasswd:apache2-utils setfattr:attr chromium:chromium \
             lvm:lvm2 xfs_io:xfsprogs fsfreeze:util-linux losetup:mount cpio:cpio zstd:zstd debootstrap:debootstrap \
-            qemu-system-x86_64:qemu-system-x86 grub-mkimage:grub-common; do
+            qemu-system-x86_64:qemu-system-x86 grub-mkimage:grub-common mcopy:mtools; do
   command -v "${pair%%:*}" >/dev/null 2>&1 || need+=("${pair##*:}")
 done
 # The EIO test serves a disk image through a small FUSE file system (python3-fusepy, which pulls libfuse2) and
@@ -19,9 +19,12 @@ done
 # (never a downloaded browser). The live-source tests (root) use loop devices, mount, fsfreeze and xfs_io's GETFSMAP; the
 # LVM test writes real metadata with lvm2 (without device-mapper). The boot-readiness tests pack initramfs images with cpio
 # and zstd, as distributions do. The boot tests build a Debian system with debootstrap (from the Debian mirror), put
-# GRUB for BIOS on its disk (grub-pc-bin's modules and boot.img) and boot it in qemu (TCG).
+# GRUB for BIOS on its disk (grub-pc-bin's modules and boot.img) or for UEFI on its ESP (grub-efi-amd64-bin's modules,
+# the FAT file system written with mtools, no mount) and boot it in qemu (TCG; OVMF is the UEFI firmware).
 [ -f /usr/lib/python3/dist-packages/fusepy.py ] || need+=(python3-fusepy)
 [ -f /usr/lib/grub/i386-pc/boot.img ] || need+=(grub-pc-bin)
+[ -d /usr/lib/grub/x86_64-efi ] || need+=(grub-efi-amd64-bin)
+[ -f /usr/share/ovmf/OVMF.fd ] || need+=(ovmf)
 if [ ${#need[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
   echo "setup: installing ${need[*]}"

@@ -120,7 +120,11 @@ public static class BootRules
 
             if (BootVolume.IsDeviceName(spec))
             {
-                problems.Add($"{mountPoint} is {spec}, a device name that changes on the target");
+                // The root is found by the kernel's root= and remounted by its mount point, so a boot survives a root
+                // entry by device name (slower, and a later mount -a or fsck still fails); any other entry stops it.
+                problems.Add(mountPoint == "/"
+                    ? $"/ is {spec}, a device name that changes on the target (virtio disks are /dev/vdX): the boot goes on from root=, but fsck and mount -a look for {spec}"
+                    : $"{mountPoint} is {spec}, a device name that changes on the target (virtio disks are /dev/vdX): systemd waits for {spec}, then stops the boot in emergency mode");
             }
             else if (spec.Contains('=', StringComparison.Ordinal) && BootVolume.Resolve(spec, volumes) is null)
             {

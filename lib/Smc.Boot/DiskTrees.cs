@@ -6,7 +6,7 @@ namespace Smc.Boot;
 
 /// <summary>
 /// The file systems of a disk read from its own bytes (no mount, no root): each partition as a <see cref="BootVolume"/>,
-/// ext2/3/4 ones with their tree (<see cref="ExtFileSystem"/>); others are named but not read, never guessed at.
+/// ext2/3/4 and FAT ones with their tree (<see cref="ExtFileSystem"/>, <see cref="FatFileSystem"/>); others are named but not read, never guessed at.
 /// </summary>
 public static class DiskTrees
 {
@@ -26,6 +26,17 @@ public static class DiskTrees
                 catch (DiskFormatException e)
                 {
                     checks.Add(BootRules.Warn("filesystem.read", $"Partition {part.Number} of {name} ({part.FileSystem}) can't be read: {e.Message}", null));
+                }
+            }
+            else if (part.FileSystem == "vfat")
+            {
+                try
+                {
+                    tree = new FatFileTree(FatFileSystem.Open(disk, part.StartBytes, part.SizeBytes));
+                }
+                catch (DiskFormatException e)
+                {
+                    checks.Add(BootRules.Warn("filesystem.read", $"Partition {part.Number} of {name} (vfat) can't be read: {e.Message}", null));
                 }
             }
 

@@ -45,8 +45,23 @@ public sealed class BootInspectorTests : IDisposable
     {
         BootCheck check = Check(Inspect(new BootSample { FstabSpec = "/dev/sda2" }), "fstab.devices");
         Assert.Equal(BootCheck.Fail, check.Status);
-        Assert.Contains("/dev/sda2", check.Message, StringComparison.Ordinal);
+        Assert.Contains("/ is /dev/sda2", check.Message, StringComparison.Ordinal);
+        Assert.Contains("the boot goes on from root=", check.Message, StringComparison.Ordinal); // a hazard, said as such
         Assert.Contains("UUID=", check.Fix, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("EFI/BOOT/BOOTX64.EFI,EFI/debian/grubx64.efi", "pass", "/EFI/BOOT/BOOTX64.EFI")]
+    [InlineData("EFI/debian/shimx64.efi,EFI/debian/grubx64.efi", "warn", "no /EFI/BOOT/BOOTX64.EFI")]
+    [InlineData("", "fail", "No UEFI boot loader")]
+    public void AUefiImage_IsJudgedByTheLoaderOnItsEsp_ReadFromItsFat(string loaders, string status, string message)
+    {
+        BootReadiness readiness = Inspect(new BootSample { Grub = false, EspLoaders = loaders.Split(',', StringSplitOptions.RemoveEmptyEntries) });
+        Assert.Equal("UEFI", readiness.BootMode);
+        BootCheck check = Check(readiness, "boot.loader");
+        Assert.True(check.Status == status, Describe(readiness));
+        Assert.Contains(message, check.Message, StringComparison.Ordinal);
+        Assert.Equal(status == "pass", check.Fix is null);
     }
 
     [Fact]

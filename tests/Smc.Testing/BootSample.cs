@@ -26,6 +26,9 @@ public sealed record BootSample
 
     public bool Initramfs { get; init; } = true;
 
+    /// <summary>Not null: partition 1 is an EFI system partition (FAT, by mkfs.vfat and mtools) holding these loader files, e.g. <c>EFI/BOOT/BOOTX64.EFI</c>.</summary>
+    public string[]? EspLoaders { get; init; }
+
     /// <summary>The tree under <c>dir/tree-*</c>; returns its path.</summary>
     public string BuildTree(string dir)
     {
@@ -64,7 +67,10 @@ public sealed record BootSample
         return root;
     }
 
-    /// <summary>A GPT disk: a 1 MiB BIOS boot partition, then <paramref name="fileSystem"/> at 2 MiB; GRUB's boot code when <see cref="Grub"/>.</summary>
+    /// <summary>
+    /// A GPT disk: a 1 MiB BIOS boot partition (or ESP, with <see cref="EspLoaders"/>), then <paramref name="fileSystem"/>
+    /// at 2 MiB; GRUB's boot code when <see cref="Grub"/>.
+    /// </summary>
     public string BuildDisk(string dir, string fileSystem)
     {
         string disk = Path.Combine(dir, "disk-" + Guid.NewGuid().ToString("N") + ".img");
@@ -73,8 +79,39 @@ public sealed record BootSample
             f.SetLength(new FileInfo(fileSystem).Length + (8 << 20));
         }
 
-        Tool.RunWithInput("sfdisk", "label: gpt\nstart=2048, size=2048, type=21686148-6449-6E6F-744E-656564454649\nstart=4096, type=0FC63DAF-8483-4772-8E79-3D69D8477DE4\n", "-q", disk);
+        string first = EspLoaders is null ? "21686148-6449-6E6F-744E-656564454649" : "C12A7328-F81F-11D2-BA4B-00A0C93EC93B";
+        Tool.RunWithInput("sfdisk", $"label: gpt\nstart=2048, size=2048, type={first}\nstart=4096, type=0FC63DAF-8483-4772-8E79-3D69D8477DE4\n", "-q", disk);
         Tool.Run("dd", $"if={fileSystem}", $"of={disk}", "bs=1M", "seek=2", "conv=notrunc,sparse", "status=none");
+        if (EspLoaders is not null)
+        {
+            string esp = Path.Combine(dir, "esp-" + Guid.NewGuid().ToString("N") + ".img");
+            using (var f = new FileStream(esp, FileMode.CreateNew))
+            {
+                f.SetLength(1 << 20);
+            }
+
+            Tool.Run("mkfs.vfat", "-n", "EFI", esp);
+            string loader = Path.Combine(dir, "loader-" + Guid.NewGuid().ToString("N"));
+            File.WriteAllBytes(loader, new byte[4000]);
+            var made = new HashSet<string>(StringComparer.Ordinal);
+            foreach (string file in EspLoaders)
+            {
+                string folder = "";
+                foreach (string part in file.Split('/')[..^1])
+                {
+                    folder += "/" + part;
+                    if (made.Add(folder))
+                    {
+                        Tool.Run("mmd", "-i", esp, "::" + folder);
+                    }
+                }
+
+                Tool.Run("mcopy", "-i", esp, loader, "::/" + file);
+            }
+
+            Tool.Run("dd", $"if={esp}", $"of={disk}", "bs=1M", "seek=1", "conv=notrunc", "status=none");
+        }
+
         if (Grub)
         {
             // The strings GRUB's boot.img carries in the MBR's code area.

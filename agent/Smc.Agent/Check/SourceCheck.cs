@@ -120,13 +120,7 @@ internal static class SourceCheck
 
         if (uefi)
         {
-            // The firmware starts a loader from the ESP: GRUB, shim, systemd-boot or the removable-media default.
-            string[] loaders = ["grubx64.efi", "shimx64.efi", "systemd-bootx64.efi", "BOOTX64.EFI", "grubaa64.efi", "BOOTAA64.EFI"];
-            string? found = tree.List("/boot/efi/EFI").SelectMany(d => tree.List($"/boot/efi/EFI/{d}").Select(f => $"/boot/efi/EFI/{d}/{f}"))
-                .FirstOrDefault(p => loaders.Contains(Path.GetFileName(p), StringComparer.OrdinalIgnoreCase));
-            return found is not null
-                ? BootRules.Pass("boot.loader", $"UEFI boot loader {found} on the EFI system partition.")
-                : BootRules.Fail("boot.loader", "No UEFI boot loader under /boot/efi/EFI (GRUB, shim or systemd-boot): the firmware has nothing to start.", "Mount the EFI system partition at /boot/efi and install the loader: grub-install --target=x86_64-efi (or bootctl install).");
+            return BootDisk.UefiLoader(tree, "/boot/efi");
         }
 
         if (disks.Count == 0)

@@ -4,7 +4,7 @@ using System.Text;
 namespace Smc.Disks.Tests.Support;
 
 /// <summary>
-/// Puts files into the root directory of a FAT12/16/32 image by hand — mtools is not among the tools the tests may use,
+/// Puts files into the root directory of a FAT12/16/32 image by hand — written before mtools was among the tools here,
 /// and mkfs.vfat cannot populate. Parses only the BPB fields it needs (independently of the library), allocates free
 /// clusters from the first FAT (deliberately leaving one free cluster inside the file to fragment it), writes the chain
 /// into every FAT copy, the data, an 8.3 directory entry and, on FAT32, the FSInfo free count. <c>fsck.vfat</c> checks the result.
