@@ -25,8 +25,11 @@ public static class TestHolds
         }
 
         // Whole or not at all (written beside, then renamed): a test polling for the file reads the process id, never "".
-        await File.WriteAllTextAsync($"{hold}.{reached}.tmp", Environment.ProcessId.ToString(CultureInfo.InvariantCulture), cancellationToken);
-        File.Move($"{hold}.{reached}.tmp", $"{hold}.{reached}", overwrite: true);
+        // Each hold writes its own temporary file: slices assemble in parallel, and two holds truncating one shared
+        // temporary file could rename it while the other had emptied it (seen: the test read "").
+        string temporary = $"{hold}.{reached}.{Guid.NewGuid():N}.tmp";
+        await File.WriteAllTextAsync(temporary, Environment.ProcessId.ToString(CultureInfo.InvariantCulture), cancellationToken);
+        File.Move(temporary, $"{hold}.{reached}", overwrite: true);
         // Written inside Cancel() itself, before the host goes on stopping.
         using CancellationTokenRegistration cancelled = cancellationToken.Register(() =>
             File.WriteAllText($"{hold}.cancelled", Environment.ProcessId.ToString(CultureInfo.InvariantCulture)));
