@@ -5,10 +5,10 @@ namespace Smc.Boot;
 
 /// <summary>
 /// What a disk's GRUB configuration boots, read from the disk's own bytes: the kernel and initramfs files and the
-/// kernel arguments of its first entry, the root file system's UUID, and whether GRUB talks to the serial port (so a
-/// boot from the disk's own sectors can be watched there). What a boot test hands to a virtual machine.
+/// kernel arguments of its first entry, the root file system's UUID, whether GRUB talks to the serial port (so a
+/// boot from the disk's own sectors can be watched there) and whether the disk boots with UEFI (it has an ESP). What a boot test hands to a virtual machine.
 /// </summary>
-public sealed record BootTarget(string KernelName, byte[] Kernel, string? InitramfsName, byte[]? Initramfs, IReadOnlyList<string> Arguments, string? RootUuid, bool SerialConsole)
+public sealed record BootTarget(string KernelName, byte[] Kernel, string? InitramfsName, byte[]? Initramfs, IReadOnlyList<string> Arguments, string? RootUuid, bool SerialConsole, bool Uefi = false)
 {
     public const long MaxKernelBytes = 128L << 20;
 
@@ -62,6 +62,6 @@ public sealed record BootTarget(string KernelName, byte[] Kernel, string? Initra
         string? initrdName = (BootRules.FirstWord(config, "initrd") ?? BootRules.FirstWord(config, "initrdefi")) is { } named ? Path.GetFileName(named) : null;
         byte[]? initramfs = initrdName is not null && boot.IsFile(BootRules.Join(bootDir, initrdName)) ? boot.ReadFile(BootRules.Join(bootDir, initrdName), BootRules.MaxInitramfsBytes) : null;
         bool serial = config.Contains("serial", StringComparison.Ordinal) || config.Contains("console=ttyS", StringComparison.Ordinal);
-        return (new BootTarget(kernelName, boot.ReadFile(kernelPath, MaxKernelBytes), initramfs is null ? null : initrdName, initramfs, linux[2..], root.Uuid, serial), null);
+        return (new BootTarget(kernelName, boot.ReadFile(kernelPath, MaxKernelBytes), initramfs is null ? null : initrdName, initramfs, linux[2..], root.Uuid, serial, BootDisk.IsUefi(info)), null);
     }
 }

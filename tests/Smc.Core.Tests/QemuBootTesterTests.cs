@@ -16,10 +16,46 @@ public sealed class QemuBootTesterTests : IDisposable
         var tester = new QemuBootTester(Microsoft.Extensions.Options.Options.Create(new VerifyOptions { Qemu = Path.Combine(_dir.Path, "no-such-qemu") }));
         var target = new BootTarget("vmlinuz", new byte[16], null, null, ["root=UUID=x", "ro"], null, SerialConsole: false);
 
-        BootAttempt attempt = await tester.BootKernelAsync(_dir.File("disk.raw"), target, _dir.Path, CancellationToken.None);
+        BootAttempt attempt = await tester.BootKernelAsync([_dir.File("disk.raw")], target, _dir.Path, CancellationToken.None);
 
         Assert.Equal(BootTest.NotRun, attempt.Status);
         Assert.Contains("SMC_VERIFY__QEMU", attempt.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AUefiDiskWithoutOvmf_IsNotRun_NamingTheSettingToFix()
+    {
+        var tester = new QemuBootTester(Microsoft.Extensions.Options.Options.Create(new VerifyOptions { Qemu = "true", Ovmf = Path.Combine(_dir.Path, "no-OVMF.fd") }));
+
+        BootAttempt attempt = await tester.BootFirmwareAsync([_dir.File("disk.raw")], _dir.Path, uefi: true, CancellationToken.None);
+
+        Assert.Equal((BootAttempt.Firmware, BootTest.NotRun), (attempt.Method, attempt.Status));
+        Assert.Contains("SMC_VERIFY__OVMF", attempt.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+    public async Task EmergencyMode_FailsTheAttempt_NamingWhatSystemdWaitedFor()
+    {
+        // A stand-in for qemu that replays a console as systemd 252 writes it (the real guest does this in BootTestTests).
+        string qemu = _dir.File("qemu.sh");
+        File.WriteAllText(qemu, """
+            #!/bin/sh
+            printf '[  OK  ] Reached target local-fs-pre.target\r\n'
+            printf '[ TIME ] Timed out waiting for device dev-sda3.device - /dev/sda3.\r\n'
+            printf '[DEPEND] Dependency failed for srv.mount - /srv.\r\n'
+            printf '[DEPEND] Dependency failed for local-fs.target - Local File Systems.\r\n'
+            printf 'You are in emergency mode. After logging in, type "journalctl -xb"\r\n'
+            sleep 30
+            """);
+        File.SetUnixFileMode(qemu, (UnixFileMode)Convert.ToInt32("755", 8));
+        var tester = new QemuBootTester(Microsoft.Extensions.Options.Options.Create(new VerifyOptions { Qemu = qemu }));
+        var target = new BootTarget("vmlinuz", new byte[16], null, null, ["root=UUID=x", "ro"], null, SerialConsole: false);
+
+        BootAttempt attempt = await tester.BootKernelAsync([_dir.File("disk.raw")], target, _dir.Path, CancellationToken.None);
+
+        Assert.Equal(BootTest.Failed, attempt.Status);
+        Assert.Equal("The console shows \"You are in emergency mode\" after systemd timed out waiting for dev-sda3.device; dependency failed for srv.mount - /srv; dependency failed for local-fs.target - Local File Systems.", attempt.Message);
     }
 
     public void Dispose() => _dir.Dispose();

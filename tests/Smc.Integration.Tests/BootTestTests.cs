@@ -1,18 +1,21 @@
 using System.Diagnostics;
 using System.Net;
 using System.Text.Json.Nodes;
+using Microsoft.Playwright;
 using Smc.Integration.Tests.Infrastructure;
+using static Microsoft.Playwright.Assertions;
 
 namespace Smc.Integration.Tests;
 
 /// <summary>
 /// Will it boot, on real parts: a Debian 12 system made by debootstrap (linux-image-amd64, systemd-sysv, GRUB for BIOS
-/// on a GPT disk; Tools/debian-boot-image.sh, cached by its hash) migrated through a control plane that boots every
+/// or UEFI on a GPT disk, a data file system at /srv; Tools/debian-boot-image.sh, cached by its hash) migrated through a control plane that boots every
 /// Image round's image in qemu (TCG, no KVM here). Healthy, every pre-flight and readiness check passes and the image
 /// boots both with its own kernel (systemd reports its root UUID and local-fs.target) and from its own sectors (BIOS →
 /// GRUB → login prompt on the serial console). With an initramfs that lacks virtio, the check fails and names the
-/// drivers, and the image's readiness and boot test say so — the guest's initramfs gives up on its root. Alone
-/// (Serial): a TCG guest takes a core.
+/// drivers, and the image's readiness and boot test say so — the guest's initramfs gives up on its root. With fstab by
+/// device names, systemd waits for /dev/sda3 and stops in emergency mode; a UEFI system boots through OVMF from its
+/// ESP's removable-media path. Alone (Serial): a TCG guest takes a core.
 /// </summary>
 [Collection(Serial.Name)]
 public sealed class BootTestTests(BootTestTests.Fixture fx) : IClassFixture<BootTestTests.Fixture>
@@ -75,6 +78,17 @@ public sealed class BootTestTests(BootTestTests.Fixture fx) : IClassFixture<Boot
             .Single(w => w!["jobId"]!.GetValue<string>() == job["jobId"]!.GetValue<string>())!;
         Assert.Equal("BootTest.Failed", warning["errorCode"]!.GetValue<string>());
         Assert.Contains("Gave up waiting for root", warning["errorMessage"]!.GetValue<string>(), StringComparison.Ordinal);
+
+        // And on the monitoring page, in Chromium: the job's boot badge with what the console showed, the overview's card.
+        int warnings = (await fx.Control.Operator().GetAsync("/api/v1/overview")).Json["bootWarnings"]!.AsArray().Count;
+        using IPlaywright playwright = await Playwright.CreateAsync();
+        await using IBrowser browser = await Browser.LaunchAsync(playwright);
+        IPage page = await browser.NewPageAsync();
+        await Browser.LogInAsync(page, fx.Control);
+        ILocator badge = page.Locator($"tr[data-job='{job["jobId"]!.GetValue<string>()}'] .boot.Failed");
+        await Expect(badge).ToHaveTextAsync("boot: Failed", new() { Timeout = 30_000 });
+        await Expect(badge).ToHaveAttributeAsync("title", new System.Text.RegularExpressions.Regex("Gave up waiting for root"));
+        await Expect(page.Locator("[data-card=boot-warnings] b")).ToHaveTextAsync($"{warnings}");
     }
 
     [Fact]
@@ -102,10 +116,63 @@ public sealed class BootTestTests(BootTestTests.Fixture fx) : IClassFixture<Boot
     }
 
     [Fact]
+    public async Task FstabByDeviceNames_FailsTheCheck_AndItsImageStopsInEmergencyMode_WaitingForTheDevice()
+    {
+        string disk = fx.Debian("fstab-devname");
+        var (exit, stdout, _) = Agent.Run("check", "--disk", disk, "--json");
+        Assert.Equal(9, exit);
+        JsonNode fstab = JsonNode.Parse(stdout)!["checks"]!.AsArray().Single(c => c!["id"]!.GetValue<string>() == "fstab.devices")!;
+        Assert.Equal("fail", fstab["status"]!.GetValue<string>());
+        Assert.Contains("/srv is /dev/sda3", fstab["message"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Contains("/ is /dev/sda2", fstab["message"]!.GetValue<string>(), StringComparison.Ordinal);
+
+        JsonNode job = await fx.MigrateAsync(disk, force: true);
+        string imageId = job["replicationJobRuns"]![0]!["imageId"]!.GetValue<string>();
+        JsonNode image = (await fx.Control.Operator().GetAsync($"/api/v1/images/{imageId}")).Expect(HttpStatusCode.OK).Json;
+        Assert.Equal("fail", image["bootReadiness"]!["checks"]!.AsArray().Single(c => c!["id"]!.GetValue<string>() == "fstab.devices")!["status"]!.GetValue<string>());
+
+        // On a virtio disk /dev/sda3 never appears: systemd gives up on it and the boot stops in emergency mode. The
+        // guest's own console says so, and the attempt names the device.
+        JsonNode test = image["bootTest"]!;
+        Assert.True(test["status"]!.GetValue<string>() == "Failed", test.ToJsonString());
+        JsonNode kernel = Assert.Single(test["attempts"]!.AsArray())!;
+        string message = kernel["message"]!.GetValue<string>();
+        Assert.True(message.Contains("emergency mode", StringComparison.Ordinal) && message.Contains("dev-sda3.device", StringComparison.Ordinal), kernel.ToJsonString());
+        Assert.Contains("Timed out waiting for device dev-sda3.device", kernel["consoleTail"]!.GetValue<string>(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AUefiSystem_PassesItsChecks_AndItsImageBoots_WithItsKernelAndThroughOvmf()
+    {
+        string disk = fx.Debian("uefi");
+        var (exit, stdout, stderr) = Agent.Run("check", "--disk", disk, "--json");
+        Assert.True(exit == 0, $"check exited {exit}: {stdout}{stderr}");
+        JsonNode loader = JsonNode.Parse(stdout)!["checks"]!.AsArray().Single(c => c!["id"]!.GetValue<string>() == "boot.loader")!;
+        Assert.Equal("pass", loader["status"]!.GetValue<string>());
+        Assert.Contains("/EFI/BOOT/BOOTX64.EFI", loader["message"]!.GetValue<string>(), StringComparison.Ordinal); // read from the ESP's FAT
+
+        JsonNode job = await fx.MigrateAsync(disk, force: false);
+        string imageId = job["replicationJobRuns"]![0]!["imageId"]!.GetValue<string>();
+        JsonNode image = (await fx.Control.Operator().GetAsync($"/api/v1/images/{imageId}")).Expect(HttpStatusCode.OK).Json;
+        JsonNode readiness = image["bootReadiness"]!;
+        Assert.True(readiness["status"]!.GetValue<string>() == "pass" && readiness["bootMode"]!.GetValue<string>() == "UEFI", readiness.ToJsonString());
+
+        // OVMF with empty UEFI variables, as a new instance's firmware: it starts the ESP's removable-media path.
+        JsonNode test = image["bootTest"]!;
+        Assert.True(test["status"]!.GetValue<string>() == "Booted", test.ToJsonString());
+        JsonArray attempts = test["attempts"]!.AsArray();
+        Assert.Equal(["kernel", "firmware"], attempts.Select(a => a!["method"]!.GetValue<string>()));
+        Assert.All(attempts, a => Assert.Equal("Booted", a!["status"]!.GetValue<string>()));
+        Assert.StartsWith("UEFI → boot loader", attempts[1]!["message"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Contains("smc-boot login:", attempts[1]!["consoleTail"]!.GetValue<string>(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void CheckFix_OnTheMountedTree_RebuildsItsInitramfsWithVirtio_UnderChroot()
     {
         string disk = fx.Debian("no-virtio");
-        // This kernel makes no partition devices for loop devices: the root file system is attached at its offset.
+        // This kernel makes no partition devices for loop devices: each file system is attached at its offset — the root
+        // (partition 2) and the data file system fstab mounts at /srv (partition 3), mounted there as on the source.
         string device = Tool.Run("losetup", ["-f", "--show", "-o", $"{4096 * 512}", disk]).Stdout.Trim();
         string mount = fx.Box.File("fix.mnt");
         Directory.CreateDirectory(mount);
@@ -114,19 +181,23 @@ public sealed class BootTestTests(BootTestTests.Fixture fx) : IClassFixture<Boot
             Tool.Run("mount", [device, mount]);
             try
             {
-                var (exit, stdout, stderr) = Agent.Run("check", "--root", mount, "--json");
-                Assert.True(exit == 9, $"exit {exit}: {stdout}{stderr}");
-
-                (exit, stdout, stderr) = Agent.Run("check", "--root", mount, "--json", "--fix");
-
-                Assert.True(exit == 0, $"exit {exit}: {stdout}{stderr}");
-                JsonNode report = JsonNode.Parse(stdout)!;
-                Assert.Equal("pass", report["checks"]!.AsArray().Single(c => c!["id"]!.GetValue<string>() == "drivers.virtio")!["status"]!.GetValue<string>());
-                JsonNode fix = Assert.Single(report["fixes"]!.AsArray())!;
-                Assert.True(fix["applied"]!.GetValue<bool>(), fix.ToJsonString());
-                Assert.Contains("update-initramfs -u -k", fix["message"]!.GetValue<string>(), StringComparison.Ordinal);
-                Assert.Single(Directory.GetFiles(Path.Combine(mount, "etc", "initramfs-tools"), "modules.smc-backup-*"));
-                Assert.Contains("virtio_blk", File.ReadAllText(Path.Combine(mount, "etc", "initramfs-tools", "modules")), StringComparison.Ordinal);
+                string data = Tool.Run("losetup", ["-f", "--show", "-o", $"{(4096 + (1400 * 2048)) * 512L}", disk]).Stdout.Trim();
+                try
+                {
+                    Tool.Run("mount", [data, Path.Combine(mount, "srv")]);
+                    try
+                    {
+                        CheckAndFix(mount);
+                    }
+                    finally
+                    {
+                        Tool.Run("umount", [Path.Combine(mount, "srv")]);
+                    }
+                }
+                finally
+                {
+                    Tool.Run("losetup", ["-d", data]);
+                }
             }
             finally
             {
@@ -136,6 +207,23 @@ public sealed class BootTestTests(BootTestTests.Fixture fx) : IClassFixture<Boot
         finally
         {
             Tool.Run("losetup", ["-d", device]);
+        }
+
+        static void CheckAndFix(string mount)
+        {
+            var (exit, stdout, stderr) = Agent.Run("check", "--root", mount, "--json");
+            Assert.True(exit == 9, $"exit {exit}: {stdout}{stderr}");
+
+            (exit, stdout, stderr) = Agent.Run("check", "--root", mount, "--json", "--fix");
+
+            Assert.True(exit == 0, $"exit {exit}: {stdout}{stderr}");
+            JsonNode report = JsonNode.Parse(stdout)!;
+            Assert.Equal("pass", report["checks"]!.AsArray().Single(c => c!["id"]!.GetValue<string>() == "drivers.virtio")!["status"]!.GetValue<string>());
+            JsonNode fix = Assert.Single(report["fixes"]!.AsArray())!;
+            Assert.True(fix["applied"]!.GetValue<bool>(), fix.ToJsonString());
+            Assert.Contains("update-initramfs -u -k", fix["message"]!.GetValue<string>(), StringComparison.Ordinal);
+            Assert.Single(Directory.GetFiles(Path.Combine(mount, "etc", "initramfs-tools"), "modules.smc-backup-*"));
+            Assert.Contains("virtio_blk", File.ReadAllText(Path.Combine(mount, "etc", "initramfs-tools", "modules")), StringComparison.Ordinal);
         }
     }
 
@@ -158,7 +246,7 @@ public sealed class BootTestTests(BootTestTests.Fixture fx) : IClassFixture<Boot
             });
         }
 
-        /// <summary>The Debian disk (virtio or no-virtio), built by the tools on first use and cached across runs.</summary>
+        /// <summary>The Debian disk of a variant (debian-boot-image.sh names them), built by the tools on first use and cached across runs.</summary>
         internal string Debian(string variant)
         {
             string image = Box.File($"debian-{variant}.img");

@@ -13,9 +13,9 @@ namespace Smc.Core.Images;
 /// the serial console whether it reached user space. Two ways: <see cref="BootKernelAsync"/> with the image's own
 /// kernel, initramfs and GRUB arguments, where systemd runs a command from the kernel command line that prints a
 /// one-time marker, the root file system's UUID and whether <c>local-fs.target</c> (every fstab mount) is active, then
-/// powers off; and <see cref="BootFirmwareAsync"/> from the disk's own sectors (BIOS → GRUB → kernel → init) until the
-/// serial console's login prompt. Known failures (kernel panic, the initramfs giving up on its root, emergency mode,
-/// no bootable device) end an attempt at once; anything else at the timeout.
+/// powers off; and <see cref="BootFirmwareAsync"/> from the disk's own sectors (BIOS or UEFI firmware → GRUB → kernel →
+/// init) until the serial console's login prompt. Known failures (kernel panic, the initramfs giving up on its root,
+/// emergency mode, no bootable device, the UEFI shell) end an attempt at once; anything else at the timeout.
 /// </summary>
 public sealed class QemuBootTester(IOptions<VerifyOptions> options)
 {
@@ -24,24 +24,34 @@ public sealed class QemuBootTester(IOptions<VerifyOptions> options)
     /// <summary>A firmware boot whose console says nothing for this long has stopped (a boot sector of zeros hangs silently; GRUB, the kernel and init all write).</summary>
     private const int FirmwareSilenceSeconds = 30;
 
+    /// <summary>OVMF writes nothing to the serial port until its boot manager runs: longer under TCG than SeaBIOS takes.</summary>
+    private const int UefiSilenceSeconds = 90;
+
     private static readonly string[] KernelFailures =
     [
         "Kernel panic", "Gave up waiting for root", "ALERT!", "(initramfs)", "You are in emergency mode", "Give root password for maintenance",
         "Cannot open access to console",
     ];
 
-    private static readonly string[] FirmwareFailures = ["No bootable device", "Boot failed", "error: ", .. KernelFailures];
+    /// <summary>
+    /// What stops a boot from the disk's own sectors: the firmware finding nothing, GRUB giving up (its rescue or command
+    /// prompt, or an entry's error waiting for a key) and the UEFI shell. Not any "error: " GRUB prints — GRUB for UEFI
+    /// says "error: no suitable video mode found." on a machine without a display and boots on; an error that stops it
+    /// is followed by one of these or by silence.
+    /// </summary>
+    private static readonly string[] FirmwareFailures =
+        ["No bootable device", "Boot failed", "grub rescue>", "grub> ", "Press any key to continue", "Shell> ", "UEFI Interactive Shell", .. KernelFailures];
 
     private readonly VerifyOptions _options = options.Value;
 
     public bool Enabled => _options.Enabled;
 
-    /// <summary>Boots <paramref name="disk"/> with the kernel and initramfs GRUB names, on its own root; <paramref name="work"/> holds the extracted files.</summary>
-    public async Task<BootAttempt> BootKernelAsync(string disk, BootTarget target, string work, CancellationToken cancellationToken)
+    /// <summary>Boots the image's <paramref name="disks"/> with the kernel and initramfs GRUB names, on its own root; <paramref name="work"/> holds the extracted files.</summary>
+    public async Task<BootAttempt> BootKernelAsync(IReadOnlyList<string> disks, BootTarget target, string work, CancellationToken cancellationToken)
     {
         string kernel = Path.Combine(work, "kernel");
         await File.WriteAllBytesAsync(kernel, target.Kernel, cancellationToken);
-        List<string> args = Common(disk);
+        List<string> args = Common(disks);
         args.AddRange(["-kernel", kernel]);
         if (target.Initramfs is not null)
         {
@@ -85,31 +95,66 @@ public sealed class QemuBootTester(IOptions<VerifyOptions> options)
         return Attempt(BootAttempt.Kernel, verdict, booted, console, seconds);
     }
 
-    /// <summary>Boots <paramref name="disk"/> from its own sectors with BIOS firmware, until a login prompt on the serial console.</summary>
-    public async Task<BootAttempt> BootFirmwareAsync(string disk, string work, CancellationToken cancellationToken)
+    /// <summary>
+    /// Boots the system disk (the first of <paramref name="disks"/>) from its own sectors, until a login prompt on the serial console: with BIOS firmware
+    /// (SeaBIOS), or with UEFI firmware (OVMF, <see cref="VerifyOptions.Ovmf"/>) for a disk that boots with UEFI. A new
+    /// virtual machine's UEFI variables hold no boot entry, so the firmware starts the ESP's removable-media path, as a
+    /// new cloud instance's does.
+    /// </summary>
+    public async Task<BootAttempt> BootFirmwareAsync(IReadOnlyList<string> disks, string work, bool uefi, CancellationToken cancellationToken)
     {
-        // SeaBIOS writes to the serial port when fw_cfg's etc/sercon-port holds the port (little-endian): its own lines
-        // ("Booting from Hard Disk...") show where a boot that goes silent stopped.
-        string sercon = Path.Combine(work, "sercon-port");
-        await File.WriteAllBytesAsync(sercon, [0xF8, 0x03], cancellationToken);
-        List<string> args = Common(disk);
-        args.AddRange(["-fw_cfg", $"name=etc/sercon-port,file={sercon}"]);
+        List<string> args = Common(disks);
+        if (uefi)
+        {
+            if (!File.Exists(_options.Ovmf))
+            {
+                return Attempt(BootAttempt.Firmware, $"No UEFI firmware at {_options.Ovmf} (SMC_VERIFY__OVMF; Debian's ovmf package): the boot from the image's own sectors was not tried.", null, "", 0);
+            }
+
+            args.AddRange(["-bios", _options.Ovmf]);
+        }
+        else
+        {
+            // SeaBIOS writes to the serial port when fw_cfg's etc/sercon-port holds the port (little-endian): its own lines
+            // ("Booting from Hard Disk...") show where a boot that goes silent stopped.
+            string sercon = Path.Combine(work, "sercon-port");
+            await File.WriteAllBytesAsync(sercon, [0xF8, 0x03], cancellationToken);
+            args.AddRange(["-fw_cfg", $"name=etc/sercon-port,file={sercon}"]);
+        }
+
+        string firmware = uefi ? "UEFI" : "BIOS";
         (string? verdict, bool? booted, string console, double seconds) = await RunAsync(args, text =>
             text.Contains(" login:", StringComparison.Ordinal)
-                ? (true, "BIOS → boot loader → kernel → init: the serial console's login prompt came up, in {0} s.")
-                : Failure(text, FirmwareFailures), TimeSpan.FromSeconds(FirmwareSilenceSeconds), cancellationToken);
+                ? (true, $"{firmware} → boot loader → kernel → init: the serial console's login prompt came up, in {{0}} s.")
+                : Failure(text, FirmwareFailures), TimeSpan.FromSeconds(uefi ? UefiSilenceSeconds : FirmwareSilenceSeconds), cancellationToken);
         return Attempt(BootAttempt.Firmware, verdict, booted, console, seconds);
     }
 
-    private List<string> Common(string disk) =>
+    /// <summary>qemu's arguments for every boot: the image's disks in order (the system disk first, /dev/vda), each behind a snapshot overlay.</summary>
+    private List<string> Common(IReadOnlyList<string> disks) =>
     [
         "-accel", _options.Accel, "-m", $"{_options.MemoryMiB}", "-smp", "1", "-display", "none", "-vga", "none", "-no-reboot",
         "-serial", "stdio", "-monitor", "none", "-nic", "none",
-        "-drive", $"file={disk},if=virtio,format=raw,snapshot=on",
+        .. disks.SelectMany(d => new[] { "-drive", $"file={d},if=virtio,format=raw,snapshot=on" }),
     ];
 
-    private static (bool, string)? Failure(string text, string[] failures) =>
-        failures.FirstOrDefault(f => text.Contains(f, StringComparison.Ordinal)) is { } found ? (false, $"The console shows \"{found.Trim()}\".") : null;
+    /// <summary>The first known failure the console shows, with what systemd said led to it (a device that never came, a unit whose dependency failed).</summary>
+    private static (bool, string)? Failure(string text, string[] failures)
+    {
+        if (failures.FirstOrDefault(f => text.Contains(f, StringComparison.Ordinal)) is not { } found)
+        {
+            return null;
+        }
+
+        string clean = Tail(text[..text.IndexOf(found, StringComparison.Ordinal)]);
+        string[] causes =
+        [
+            .. System.Text.RegularExpressions.Regex.Matches(clean, @"Timed out waiting for device ([^\s]+?)\.?(?=\s)").Select(m => $"timed out waiting for {m.Groups[1].Value}"),
+            .. System.Text.RegularExpressions.Regex.Matches(clean, @"Dependency failed for ([^\r\n]+?)\.?(?=[\r\n])").Select(m => $"dependency failed for {m.Groups[1].Value.Trim()}"),
+        ];
+        string after = causes.Length > 0 ? $" after systemd {string.Join("; ", causes.Distinct().Take(4))}" : "";
+        return (false, $"The console shows \"{found.Trim()}\"{after}.");
+    }
 
     /// <param name="booted">null: qemu did not start, so nothing was tested (<c>NotRun</c>, not a failure of the image).</param>
     private static BootAttempt Attempt(string method, string? verdict, bool? booted, string console, double seconds) => new()

@@ -17,6 +17,9 @@ public sealed class VerifyOptions
 
     public int MemoryMiB { get; set; } = 1024;
 
+    /// <summary>The UEFI firmware for images that boot with UEFI (Debian's <c>ovmf</c> package puts it here); missing, only their kernel is booted.</summary>
+    public string Ovmf { get; set; } = "/usr/share/ovmf/OVMF.fd";
+
     /// <summary>Where the image's system disk is written for the virtual machine (removed after).</summary>
     public string? WorkDirectory { get; set; }
 

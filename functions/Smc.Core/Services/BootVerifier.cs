@@ -10,8 +10,8 @@ using Smc.Disks;
 namespace Smc.Core.Services;
 
 /// <summary>
-/// The automatic boot test of an Image round's image (<see cref="QemuBootTester"/>), after it is made: its system disk
-/// written out as a sparse raw file, then booted with its own kernel and — when its boot loader talks to the serial
+/// The automatic boot test of an Image round's image (<see cref="QemuBootTester"/>), after it is made: its disks (the
+/// system disk first) written out as sparse raw files, then booted with its own kernel and — when its boot loader talks to the serial
 /// port — from its own sectors. The result goes on the image and on the run; a failed boot warns, it never fails the
 /// round. Idempotent: an image tested once is not tested again (a retried activity finds the result).
 /// </summary>
@@ -34,7 +34,7 @@ public sealed class BootVerifier(
         }
 
         BootTest result = tester.Enabled
-            ? await TestAsync(imageId, cancellationToken)
+            ? await TestAsync(image, cancellationToken)
             : new BootTest { Status = BootTest.NotRun, Message = "Boot tests are off on this control plane (SMC_VERIFY__QEMU names no qemu).", TestedAt = clock.GetUtcNow() };
         logger.BootTested(imageId, jobId, round, result.Status, result.Seconds ?? 0, result.Message);
         await images.UpdateAsync(imageId, i =>
@@ -55,31 +55,39 @@ public sealed class BootVerifier(
         return true;
     }
 
-    private async Task<BootTest> TestAsync(string imageId, CancellationToken cancellationToken)
+    private async Task<BootTest> TestAsync(LocalImage image, CancellationToken cancellationToken)
     {
+        string imageId = image.ImageId;
         string work = Path.Combine(options.Value.WorkDirectory ?? Path.GetTempPath(), $"smc-boot-{imageId}-{Guid.NewGuid():N}");
         Directory.CreateDirectory(work);
         try
         {
-            string disk = Path.Combine(work, "disk0.raw");
-            (Stream content, _) = await imageService.OpenDiskAsync(imageId, "0", "raw", cancellationToken);
-            await using (content)
+            // Every disk of the image, the system disk first: fstab may mount file systems of its data disks too.
+            var disks = new List<string>();
+            foreach (ImageDisk imageDisk in image.Disks.OrderBy(d => d.Index))
             {
-                await WriteSparseAsync(content, disk, cancellationToken);
+                string path = Path.Combine(work, $"disk{imageDisk.Index}.raw");
+                (Stream content, _) = await imageService.OpenDiskAsync(imageId, imageDisk.Index.ToString(System.Globalization.CultureInfo.InvariantCulture), "raw", cancellationToken);
+                await using (content)
+                {
+                    await WriteSparseAsync(content, path, cancellationToken);
+                }
+
+                disks.Add(path);
             }
 
-            (BootTarget? target, string? reason) = FindTarget(disk);
+            (BootTarget? target, string? reason) = disks.Count > 0 ? FindTarget(disks[0]) : (null, "the image has no disks");
             var attempts = new List<BootAttempt>();
             if (target is not null)
             {
-                attempts.Add(await tester.BootKernelAsync(disk, target, work, cancellationToken));
+                attempts.Add(await tester.BootKernelAsync(disks, target, work, cancellationToken));
             }
 
             // From its own sectors when the loader shows itself on the serial port, and when the kernel booted (if it
             // didn't, the same kernel from the disk fails the same way, only slower).
             if (target is { SerialConsole: true } && attempts[0].Status == BootTest.Booted)
             {
-                attempts.Add(await tester.BootFirmwareAsync(disk, work, cancellationToken));
+                attempts.Add(await tester.BootFirmwareAsync(disks, work, target.Uefi, cancellationToken));
             }
 
             if (attempts.Count == 0)
@@ -87,19 +95,21 @@ public sealed class BootVerifier(
                 return new BootTest { Status = BootTest.NotRun, Message = $"Nothing to boot: {reason}.", TestedAt = clock.GetUtcNow() };
             }
 
-            // qemu itself missing is this host's configuration, not the image's failure.
-            if (attempts.FirstOrDefault(a => a.Status == BootTest.NotRun) is { } notRun)
+            // qemu itself missing is this host's configuration, not the image's failure; so is a missing UEFI firmware,
+            // which leaves the attempts that ran to decide.
+            List<BootAttempt> ran = [.. attempts.Where(a => a.Status != BootTest.NotRun)];
+            if (ran.Count == 0)
             {
-                return new BootTest { Status = BootTest.NotRun, Message = notRun.Message, Attempts = attempts, TestedAt = clock.GetUtcNow() };
+                return new BootTest { Status = BootTest.NotRun, Message = attempts[0].Message, Attempts = attempts, TestedAt = clock.GetUtcNow() };
             }
 
-            BootAttempt decisive = attempts.FirstOrDefault(a => a.Status != BootTest.Booted) ?? attempts[^1];
-            bool booted = attempts.All(a => a.Status == BootTest.Booted);
+            BootAttempt decisive = ran.FirstOrDefault(a => a.Status != BootTest.Booted) ?? ran[^1];
+            bool booted = ran.All(a => a.Status == BootTest.Booted);
             return new BootTest
             {
                 Status = booted ? BootTest.Booted : BootTest.Failed,
                 Message = string.Join(" ", attempts.Select(a => $"{a.Method}: {a.Message}")),
-                Seconds = Math.Round(attempts.Sum(a => a.Seconds), 1),
+                Seconds = Math.Round(ran.Sum(a => a.Seconds), 1),
                 ConsoleTail = decisive.ConsoleTail,
                 Attempts = attempts,
                 TestedAt = clock.GetUtcNow(),

@@ -1,17 +1,23 @@
 #!/usr/bin/env bash
 # A bootable Debian 12 system disk for the boot tests, made with the real tools and cached:
-#   debian-boot-image.sh OUT.img [virtio|no-virtio|no-loader]
+#   debian-boot-image.sh OUT.img [virtio|no-virtio|no-loader|fstab-devname|uefi]
 # debootstrap (minbase + linux-image-amd64, systemd-sysv, initramfs-tools) into a tree; fstab and GRUB by UUID, the
-# console on ttyS0; the tree as ext4 (mkfs.ext4 -d) in partition 2 of a GPT disk whose partition 1 is a BIOS boot
-# partition holding GRUB's core image (grub-mkimage -O i386-pc), with boot.img's code in the MBR pointing at it.
-# grub-install is not used: it probes the host's devices. "no-virtio" rebuilds the initramfs with only the modules
-# listed (none of virtio): a system that can't find its disk on a KVM/virtio target. "no-loader" leaves GRUB's boot code
-# out of the first sector and the BIOS boot partition: the firmware has nothing to start.
+# console on ttyS0; the tree as ext4 (mkfs.ext4 -d) in partition 2 of a GPT disk, a small ext4 data file system in
+# partition 3 mounted at /srv. BIOS: partition 1 is a BIOS boot partition holding GRUB's core image
+# (grub-mkimage -O i386-pc), with boot.img's code in the MBR pointing at it. grub-install is not used: it probes the
+# host's devices. "no-virtio" rebuilds the initramfs with only the modules listed (none of virtio): a system that can't
+# find its disk on a KVM/virtio target. "no-loader" leaves GRUB's boot code out of the first sector and the BIOS boot
+# partition: the firmware has nothing to start. "fstab-devname" names / and /srv in fstab by /dev/sda2 and /dev/sda3, as
+# older installers did: on a virtio target they are /dev/vda2 and /dev/vda3. "uefi" has an EFI system partition
+# (FAT, written with mtools) as partition 1, mounted at /boot/efi, with GRUB for x86_64-efi (grub-mkimage -O x86_64-efi)
+# at the removable-media path EFI/BOOT/BOOTX64.EFI that firmware without boot entries starts.
 # The result is cached under /var/cache/smc-tests by this script's hash and the variant; OUT is a sparse copy.
 set -euo pipefail
 OUT=${1:?usage: debian-boot-image.sh OUT.img [virtio|no-virtio]}
 VARIANT=${2:-virtio}
 ROOT_UUID=5e0c1a2b-3c4d-4e5f-8a9b-0c1d2e3f4a5b
+DATA_UUID=da7a0003-3c4d-4e5f-8a9b-0c1d2e3f4a5b
+ESP_ID=5EC0B007
 CACHE=${SMC_TEST_CACHE:-/var/cache/smc-tests}
 KEY=$(sha256sum "$0" | cut -c1-16)
 CACHED="$CACHE/debian12-$KEY-$VARIANT.img"
@@ -49,7 +55,13 @@ ROOT="$WORK/root"
 VERSION=$(basename "$(ls "$ROOT"/boot/vmlinuz-* | sort | tail -1)" | sed 's/^vmlinuz-//')
 
 echo "smc-boot" > "$ROOT/etc/hostname"
-printf 'UUID=%s / ext4 errors=remount-ro 0 1\nproc /proc proc defaults 0 0\n' "$ROOT_UUID" > "$ROOT/etc/fstab"
+mkdir -p "$ROOT/srv" "$ROOT/boot/efi"
+case "$VARIANT" in
+  fstab-devname) printf '/dev/sda2 / ext4 errors=remount-ro 0 1\n/dev/sda3 /srv ext4 defaults 0 2\n' > "$ROOT/etc/fstab" ;;
+  *) printf 'UUID=%s / ext4 errors=remount-ro 0 1\nUUID=%s /srv ext4 defaults 0 2\n' "$ROOT_UUID" "$DATA_UUID" > "$ROOT/etc/fstab" ;;
+esac
+[ "$VARIANT" != uefi ] || printf 'UUID=%s-%s /boot/efi vfat umask=0077 0 1\n' "${ESP_ID:0:4}" "${ESP_ID:4:4}" >> "$ROOT/etc/fstab"
+printf 'proc /proc proc defaults 0 0\n' >> "$ROOT/etc/fstab"
 # No password on root: the serial console's login prompt is what a boot from the disk's own sectors is judged by.
 sed -i 's/^root:[^:]*:/root::/' "$ROOT/etc/shadow"
 if [ "$VARIANT" = no-virtio ]; then
@@ -60,8 +72,10 @@ if [ "$VARIANT" = no-virtio ]; then
   umount "$ROOT/proc"
 fi
 
-mkdir -p "$ROOT/boot/grub/i386-pc"
-cp /usr/lib/grub/i386-pc/*.mod /usr/lib/grub/i386-pc/*.lst "$ROOT/boot/grub/i386-pc/"
+GRUB_TARGET=i386-pc
+[ "$VARIANT" != uefi ] || GRUB_TARGET=x86_64-efi
+mkdir -p "$ROOT/boot/grub/$GRUB_TARGET"
+cp /usr/lib/grub/$GRUB_TARGET/*.mod /usr/lib/grub/$GRUB_TARGET/*.lst "$ROOT/boot/grub/$GRUB_TARGET/"
 cat > "$ROOT/boot/grub/grub.cfg" <<EOF
 serial --unit=0 --speed=115200
 terminal_input serial console
@@ -77,13 +91,35 @@ menuentry 'Debian GNU/Linux' {
 EOF
 printf 'GRUB_DEFAULT=0\nGRUB_TIMEOUT=0\nGRUB_CMDLINE_LINUX="console=ttyS0"\nGRUB_TERMINAL=serial\n' > "$ROOT/etc/default/grub"
 
-# The disk: 1 MiB BIOS boot partition at 1 MiB, the root file system from 2 MiB.
+# The disk: partition 1 from 1 MiB (BIOS boot, 1 MiB; or the ESP, 32 MiB), the root file system after it, 16 MiB of
+# data file system at the end.
 ROOT_MIB=1400
-truncate -s $(((ROOT_MIB + 3) * 1024 * 1024)) "$WORK/disk.img"
-printf 'label: gpt\nstart=2048, size=2048, type=21686148-6449-6E6F-744E-656564454649\nstart=4096, type=0FC63DAF-8483-4772-8E79-3D69D8477DE4\n' | sfdisk -q "$WORK/disk.img"
+P1_SECTORS=2048; P1_TYPE=21686148-6449-6E6F-744E-656564454649
+[ "$VARIANT" != uefi ] || { P1_SECTORS=65536; P1_TYPE=C12A7328-F81F-11D2-BA4B-00A0C93EC93B; }
+ROOT_START=$((2048 + P1_SECTORS)); DATA_START=$((ROOT_START + ROOT_MIB * 2048))
+truncate -s $(((DATA_START + 32768 + 2048) * 512)) "$WORK/disk.img"
+printf 'label: gpt\nstart=2048, size=%s, type=%s\nstart=%s, size=%s, type=0FC63DAF-8483-4772-8E79-3D69D8477DE4\nstart=%s, size=32768, type=0FC63DAF-8483-4772-8E79-3D69D8477DE4\n' \
+  "$P1_SECTORS" "$P1_TYPE" "$ROOT_START" $((ROOT_MIB * 2048)) "$DATA_START" | sfdisk -q "$WORK/disk.img"
 truncate -s "${ROOT_MIB}M" "$WORK/root.fs"
 mkfs.ext4 -q -F -U "$ROOT_UUID" -L debian-root -d "$ROOT" "$WORK/root.fs"
-dd if="$WORK/root.fs" of="$WORK/disk.img" bs=1M seek=2 conv=notrunc,sparse status=none
+dd if="$WORK/root.fs" of="$WORK/disk.img" bs=1M seek=$((ROOT_START * 512)) oflag=seek_bytes conv=notrunc,sparse status=none
+mkdir -p "$WORK/data"; echo "data of smc-boot" > "$WORK/data/README"
+truncate -s 16M "$WORK/data.fs"
+mkfs.ext4 -q -F -U "$DATA_UUID" -L debian-data -d "$WORK/data" "$WORK/data.fs"
+dd if="$WORK/data.fs" of="$WORK/disk.img" bs=1M seek=$((DATA_START * 512)) oflag=seek_bytes conv=notrunc,sparse status=none
+
+if [ "$VARIANT" = uefi ]; then
+  # GRUB for UEFI at the removable-media path of a FAT ESP, its prefix the root file system's /boot/grub.
+  grub-mkimage -O x86_64-efi -o "$WORK/BOOTX64.EFI" -p "(hd0,gpt2)/boot/grub" part_gpt ext2 fat search_fs_uuid
+  truncate -s 32M "$WORK/esp.fs"
+  mkfs.vfat -n EFI -i "$ESP_ID" "$WORK/esp.fs" >/dev/null
+  mmd -i "$WORK/esp.fs" ::/EFI ::/EFI/BOOT
+  mcopy -i "$WORK/esp.fs" "$WORK/BOOTX64.EFI" ::/EFI/BOOT/BOOTX64.EFI
+  dd if="$WORK/esp.fs" of="$WORK/disk.img" bs=1M seek=1 conv=notrunc,sparse status=none
+  mv "$WORK/disk.img" "$CACHED.part" && mv "$CACHED.part" "$CACHED"
+  cp --sparse=always "$CACHED" "$OUT"
+  exit 0
+fi
 
 # GRUB for BIOS: core.img in the BIOS boot partition, its first sector (diskboot) told where the rest is; boot.img's
 # code in the MBR (not the partition table) told where core.img starts.
