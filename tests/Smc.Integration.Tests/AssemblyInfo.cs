@@ -4,5 +4,8 @@
 // or that freeze file systems run alone, after the others (the Serial collection).
 [assembly: CollectionBehavior(CollectionBehavior.CollectionPerClass, MaxParallelThreads = 2)]
 
+// The longest classes start first, so none is left running alone at the end (LongestFirst.cs).
+[assembly: TestCollectionOrderer("Smc.Integration.Tests.LongestFirst", "Smc.Integration.Tests")]
+
 // The tests drive Linux tools (sfdisk, mkfs, sh) and Unix file modes.
 [assembly: System.Runtime.Versioning.SupportedOSPlatform("linux")]
