@@ -13,6 +13,7 @@ public static class ApiRoutes
         .. AccessTokenRoutes.All(),
         .. SourceServerRoutes.All(),
         .. ReplicationJobRoutes.All(),
+        .. JobTemplateRoutes.All(),
         .. BatchRoutes.All(),
         .. AgentRoutes.All(),
         .. AgentJobRoutes.All(),

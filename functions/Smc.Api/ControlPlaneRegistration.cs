@@ -108,6 +108,7 @@ public static class ControlPlaneRegistration
         services.AddSingleton<JobTeardown>();
         services.AddSingleton<JobExpiry>();
         services.AddSingleton<ReplicationJobService>();
+        services.AddSingleton<JobTemplateService>();
         services.AddSingleton<OverviewService>();
         services.AddSingleton<JobSteps>();
         services.AddSingleton<Housekeeping>();

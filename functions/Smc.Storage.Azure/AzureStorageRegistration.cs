@@ -21,6 +21,7 @@ public static class AzureStorageRegistration
         services.AddSingleton<IRecordStore<SourceServer>>(sp => new TableRecordStore<SourceServer>(Table(sp, options, "SourceServers")));
         services.AddSingleton<IRecordStore<ReplicationJob>>(sp => new TableRecordStore<ReplicationJob>(Table(sp, options, "ReplicationJobs")));
         services.AddSingleton<IRecordStore<LocalImage>>(sp => new TableRecordStore<LocalImage>(Table(sp, options, "Images")));
+        services.AddSingleton<IRecordStore<JobTemplate>>(sp => new TableRecordStore<JobTemplate>(Table(sp, options, "JobTemplates")));
         services.AddSingleton<IStagingStore>(sp => new BlobStagingStore(sp.GetRequiredService<BlobServiceClient>()));
         services.AddSingleton<IImageStore>(sp => new BlobImageStore(
             sp.GetRequiredService<BlobServiceClient>(),
@@ -37,7 +38,7 @@ public static class AzureStorageRegistration
     {
         StorageOptions options = services.GetRequiredService<StorageOptions>();
         TableServiceClient tables = services.GetRequiredService<TableServiceClient>();
-        foreach (string kind in new[] { "AccessTokens", "SourceServers", "ReplicationJobs", "Keys", "Images" })
+        foreach (string kind in new[] { "AccessTokens", "SourceServers", "ReplicationJobs", "Keys", "Images", "JobTemplates" })
         {
             await StorageErrors.Guard(() => tables.CreateTableIfNotExistsAsync(options.TableName(kind), cancellationToken));
         }

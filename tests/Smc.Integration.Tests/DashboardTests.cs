@@ -24,6 +24,8 @@ public sealed class DashboardTests(ControlPlaneFixture fx) : IClassFixture<Contr
         string failing = await Flows.NewJobAsync(op, noDisks, new { name = "dash-failing" });
         (await op.PostAsync($"/api/v1/replication-jobs/{failing}/start")).Expect(HttpStatusCode.Accepted);
         await op.WaitForAsync($"/api/v1/replication-jobs/{failing}", j => j["status"]!.GetValue<string>() == "InError", TimeSpan.FromSeconds(60));
+        string templateId = (await op.PostAsync("/api/v1/job-templates", new { name = "dash template", values = new { imageName = "{source}-{round}", maxNumberOfImageToKeep = 4 } }))
+            .Expect(HttpStatusCode.Created).Json["templateId"]!.GetValue<string>();
         using ChildProcess agent = Agent.Start("run", "--config", config);
         (await op.PostAsync($"/api/v1/replication-jobs/{jobId}/start")).Expect(HttpStatusCode.Accepted);
 
@@ -56,10 +58,17 @@ public sealed class DashboardTests(ControlPlaneFixture fx) : IClassFixture<Contr
         // Each source's pre-flight report: the agent's (its sample fstab names /dev/sda2), or none for one registered without.
         ILocator checkedSource = page.Locator($"tr[data-source='{sourceId}']");
         await Expect(checkedSource.Locator(".preflight")).ToHaveTextAsync("fail", new() { Timeout = 30_000 });
-        await Expect(checkedSource.Locator(".finding.fail code").First).ToHaveTextAsync("fstab.devices");
-        await Expect(checkedSource.Locator(".finding.fail").First).ToContainTextAsync("/dev/sda2");
+        ILocator fstab = checkedSource.Locator(".finding.fail", new() { HasText = "fstab.devices" });
+        await Expect(fstab.Locator("code")).ToHaveTextAsync("fstab.devices");
+        await Expect(fstab).ToContainTextAsync("/dev/sda2");
         await Expect(checkedSource).ToContainTextAsync("in use");
         await Expect(page.Locator($"tr[data-source='{noDisks}']")).ToContainTextAsync("not checked");
+
+        // Job templates: what a job made from one takes.
+        ILocator template = page.Locator($"tr[data-template='{templateId}']");
+        await Expect(template).ToContainTextAsync("dash template");
+        await Expect(template).ToContainTextAsync("{source}-{round}");
+        await Expect(template.Locator(".made")).ToHaveTextAsync("0");
 
         // Progress moves while the page stays the same document (auto-refresh, not a reload).
         await page.WaitForFunctionAsync($"() => parseFloat(document.querySelector(\"tr[data-job='{jobId}'] .pct\")?.textContent) > 0", null, new() { Timeout = 60_000 });

@@ -74,4 +74,7 @@ public sealed record CreateReplicationJobRequest
     public string? SecurityGroupId { get; init; }
 
     public string? ClientToken { get; init; }
+
+    /// <summary>A job template (<c>jt-…</c>) whose values this job takes; a field given here overrides the template's.</summary>
+    public string? TemplateId { get; init; }
 }

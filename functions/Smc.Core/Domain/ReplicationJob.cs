@@ -19,6 +19,9 @@ public sealed class ReplicationJob : Ports.IDueRecord
 
     public string? ImageName { get; init; }
 
+    /// <summary>The template the job was created from (its values were copied; a later change of the template does not reach it).</summary>
+    public string? TemplateId { get; init; }
+
     /// <summary>GiB; null means the source system disk's size.</summary>
     public int? SystemDiskSize { get; init; }
 

@@ -49,6 +49,8 @@ public static class ErrorCodes
     public const string SourceNotFound = "InvalidSourceId.NotFound";
     public const string JobNotFound = "InvalidJobId.NotFound";
     public const string ImageNotFound = "InvalidImageId.NotFound";
+    public const string TemplateNotFound = "InvalidTemplateId.NotFound";
+    public const string InvalidTemplate = "InvalidParameter.Template";
     public const string RouteNotFound = "InvalidRoute.NotFound";
     public const string MethodNotAllowed = "InvalidRoute.MethodNotAllowed";
 

@@ -12,6 +12,7 @@ public static class Ids
     public const string SourcePrefix = "s";
     public const string JobPrefix = "j";
     public const string ImagePrefix = "m";
+    public const string TemplatePrefix = "jt";
 
     public static string New(string prefix)
     {

@@ -43,7 +43,7 @@ public sealed class EcsImportSteps(
         string architecture = cloud.Architecture(source?.Architecture ?? image.Architecture);
         var request = new CloudImportRequest(
             export.RegionId,
-            cloud.ImageName(job.ImageName ?? job.Name, $"-r{round}" + (export.ImportAttempt > 0 ? $"-a{export.ImportAttempt}" : "")),
+            cloud.ImageName(JobNaming.ImageName(job, round), $"-r{round}" + (export.ImportAttempt > 0 ? $"-a{export.ImportAttempt}" : "")),
             [.. export.Disks.OrderBy(d => d.Index).Select(d => new CloudImportDisk(CloudExports.Target(export, d), "RAW", d.SizeBytes))],
             ClientToken: $"{job.JobId}-r{round}-a{export.ImportAttempt}",
             OSType: windows ? "windows" : "linux",
@@ -213,7 +213,7 @@ public sealed class EcsImportSteps(
         try
         {
             string instanceId = await cloud.LaunchInstanceAsync(new CloudLaunchRequest(export.RegionId, export.ImageId!, $"{jobId}-launch",
-                cloud.ImageName(job.ImageName ?? job.Name, "-test"), job.InstanceType, job.VSwitchId, job.SecurityGroupId, job.LaunchTemplateId, job.LaunchTemplateVersion), cancellationToken);
+                cloud.ImageName(JobNaming.ImageName(job, job.ReplicationJobRuns.Count > 0 ? job.ReplicationJobRuns.Max(r => r.Round) : 0), "-test"), job.InstanceType, job.VSwitchId, job.SecurityGroupId, job.LaunchTemplateId, job.LaunchTemplateVersion), cancellationToken);
             await jobs.UpdateAsync(jobId, j =>
             {
                 j.InstanceId = instanceId;

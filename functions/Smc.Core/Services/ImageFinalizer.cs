@@ -75,7 +75,7 @@ public sealed class ImageFinalizer(
             ImageId = input.ImageId,
             JobId = job.JobId,
             SourceId = job.SourceId,
-            ImageName = job.ImageName ?? job.Name,
+            ImageName = JobNaming.ImageName(job, input.Round),
             Round = input.Round,
             Status = "Available",
             Platform = source?.Platform,

@@ -154,6 +154,7 @@ internal static class JobRequests
             ImageProvider = provider,
             RegionId = r.RegionId,
             ImageName = r.ImageName?.Trim(),
+            TemplateId = r.TemplateId,
             SystemDiskSize = r.SystemDiskSize,
             SystemDiskParts = r.SystemDiskParts ?? [],
             DataDisks = r.DataDisks ?? [],

@@ -23,12 +23,15 @@ public sealed class ReplicationJobService(
     CloudExportCleanup exportCleanup,
     IRegistryAllowList registries,
     RunArchive runArchive,
+    JobTemplateService templates,
     TimeProvider clock)
 {
     private TimeSpan MinInterval => TimeSpan.FromSeconds(options.Value.MinSyncIntervalSeconds);
 
-    public async Task<CreatedJob> CreateAsync(CreateReplicationJobRequest request, CancellationToken cancellationToken = default)
+    public async Task<CreatedJob> CreateAsync(CreateReplicationJobRequest given, CancellationToken cancellationToken = default)
     {
+        // A template's values under the request's own, {source} filled in; a clientToken stands for the request as given.
+        CreateReplicationJobRequest request = await templates.ExpandAsync(given, cancellationToken);
         ReplicationJob draft = JobRequests.Build(request, Ids.New(Ids.JobPrefix), clock.GetUtcNow(), MinInterval);
         if (draft.ContainerRegistry is { } registry && !registries.Allows(registry))
         {
@@ -52,7 +55,7 @@ public sealed class ReplicationJobService(
         string? tokenClaim = null;
         if (draft.ClientToken is not null)
         {
-            string requestHash = JobRequests.HashOf(request);
+            string requestHash = JobRequests.HashOf(given);
             string held = await keys.ClaimAsync(KeyScopes.JobClientToken, draft.ClientToken, jobId + "|" + requestHash, cancellationToken);
             string[] parts = held.Split('|');
             if (parts[0] != jobId)
