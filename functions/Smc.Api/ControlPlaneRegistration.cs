@@ -109,6 +109,7 @@ public static class ControlPlaneRegistration
         services.AddSingleton<JobExpiry>();
         services.AddSingleton<ReplicationJobService>();
         services.AddSingleton<JobTemplateService>();
+        services.AddSingleton<JobPauseService>();
         services.AddSingleton<OverviewService>();
         services.AddSingleton<JobSteps>();
         services.AddSingleton<Housekeeping>();

@@ -24,6 +24,10 @@ public sealed class MigrationFunctions(JobSteps steps, RoundIssuer rounds, Slice
     public Task<bool> BeginRoundActivity([ActivityTrigger] string jobId, CancellationToken cancellationToken) =>
         steps.BeginRoundAsync(jobId, cancellationToken);
 
+    [Function(TaskNames.HoldIfPausedActivity)]
+    public Task<bool> HoldIfPausedActivity([ActivityTrigger] string jobId, CancellationToken cancellationToken) =>
+        steps.HoldIfPausedAsync(jobId, cancellationToken);
+
     [Function(TaskNames.FinishRunActivity)]
     public Task<bool> FinishRunActivity([ActivityTrigger] FinishRunInput input, CancellationToken cancellationToken) =>
         steps.FinishRunAsync(input, cancellationToken);

@@ -41,6 +41,14 @@ public sealed class ReplicationJobFunctions(FunctionsApi api)
     public Task<IActionResult> StopReplicationJob([HttpTrigger(AuthorizationLevel.Function, "post", Route = "v1/replication-jobs/{id}/stop")] HttpRequest request, [DurableClient] DurableTaskClient client, FunctionContext context) =>
         api.RunAsync("StopReplicationJob", request, client, context);
 
+    [Function("PauseReplicationJob")]
+    public Task<IActionResult> PauseReplicationJob([HttpTrigger(AuthorizationLevel.Function, "post", Route = "v1/replication-jobs/{id}/pause")] HttpRequest request, [DurableClient] DurableTaskClient client, FunctionContext context) =>
+        api.RunAsync("PauseReplicationJob", request, client, context);
+
+    [Function("ResumeReplicationJob")]
+    public Task<IActionResult> ResumeReplicationJob([HttpTrigger(AuthorizationLevel.Function, "post", Route = "v1/replication-jobs/{id}/resume")] HttpRequest request, [DurableClient] DurableTaskClient client, FunctionContext context) =>
+        api.RunAsync("ResumeReplicationJob", request, client, context);
+
     [Function("CutoverReplicationJob")]
     public Task<IActionResult> CutoverReplicationJob([HttpTrigger(AuthorizationLevel.Function, "post", Route = "v1/replication-jobs/{id}/cutover")] HttpRequest request, [DurableClient] DurableTaskClient client, FunctionContext context) =>
         api.RunAsync("CutoverReplicationJob", request, client, context);

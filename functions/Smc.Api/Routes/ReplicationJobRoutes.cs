@@ -42,6 +42,10 @@ internal static class ReplicationJobRoutes
             Results.Json(await call.Get<ReplicationJobService>().StartAsync(call.Route("id"), call.CancellationToken), ApiJson.Options, statusCode: 202));
         yield return new("StopReplicationJob", "POST", "v1/replication-jobs/{id}/stop", RouteAuth.Operator, async call =>
             Results.Json(await call.Get<ReplicationJobService>().StopAsync(call.Route("id"), call.CancellationToken), ApiJson.Options, statusCode: 202));
+        yield return new("PauseReplicationJob", "POST", "v1/replication-jobs/{id}/pause", RouteAuth.Operator, async call =>
+            Results.Json(await call.Get<JobPauseService>().PauseAsync(call.Route("id"), call.CancellationToken), ApiJson.Options));
+        yield return new("ResumeReplicationJob", "POST", "v1/replication-jobs/{id}/resume", RouteAuth.Operator, async call =>
+            Results.Json(await call.Get<JobPauseService>().ResumeAsync(call.Route("id"), call.CancellationToken), ApiJson.Options));
         yield return new("CutoverReplicationJob", "POST", "v1/replication-jobs/{id}/cutover", RouteAuth.Operator, async call =>
         {
             CutoverRequest request = await call.ReadJsonOrDefaultAsync(new CutoverRequest());

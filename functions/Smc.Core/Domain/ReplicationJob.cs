@@ -118,6 +118,14 @@ public sealed class ReplicationJob : Ports.IDueRecord
     /// <summary>While Waiting: when the next scheduled round starts (a PATCH of syncInterval moves it).</summary>
     public DateTimeOffset? NextRoundTime { get; set; }
 
+    /// <summary>Incremental jobs: paused (POST …/pause) — no scheduled round starts until resumed; state, images and manual rounds stay.</summary>
+    public bool Paused { get; set; }
+
+    public DateTimeOffset? PausedAt { get; set; }
+
+    /// <summary>While paused: when a scheduled round came due and was held (it runs on resume).</summary>
+    public DateTimeOffset? HeldSince { get; set; }
+
     public int CurrentRound { get; set; }
 
     public List<ReplicationJobRun> ReplicationJobRuns { get; set; } = [];

@@ -353,6 +353,13 @@ public sealed class MigrateServerOrchestrator : TaskOrchestrator<MigrationInput,
         while (again);
 
         bool scheduled = first != syncNow && first != cutover;
+        if (scheduled && input.Version >= 3)
+        {
+            // Paused: the scheduled round waits for resume; a start or a cutover meanwhile still runs its round.
+            first = await HoldWhilePausedAsync(context, input, syncNow, cutover) ?? first;
+            scheduled = first != syncNow && first != cutover;
+        }
+
 #pragma warning disable CA1849 // Cancel of a durable timer is not I/O.
         cts.Cancel();
 #pragma warning restore CA1849
@@ -377,6 +384,33 @@ public sealed class MigrateServerOrchestrator : TaskOrchestrator<MigrationInput,
         });
         return new MigrationResult(input.JobId, JobStatus.Running, null);
     }
+
+    /// <summary>
+    /// While the job is paused (<see cref="HoldIfPausedActivity"/> says so, checked again after every wake-up, since a
+    /// resume event may be stale), waits for a resume, a start or a cutover — or an hour, as a safety net. Null: not
+    /// paused (any more), the scheduled round goes on; else the start or cutover that came.
+    /// </summary>
+    private static async Task<Task?> HoldWhilePausedAsync(TaskOrchestrationContext context, MigrationInput input, Task<string?> syncNow, Task<string?> cutover)
+    {
+        while (await context.CallActivityAsync<bool>(TaskNames.HoldIfPausedActivity, input.JobId, ActivityRetry))
+        {
+            using var cts = new CancellationTokenSource();
+            Task<string?> resumed = context.WaitForExternalEvent<string?>(MigrationEvents.Resumed, cts.Token);
+            Task recheck = context.CreateTimer(context.CurrentUtcDateTime.Add(PausedRecheck), cts.Token);
+            Task woke = await Task.WhenAny(resumed, syncNow, cutover, recheck);
+#pragma warning disable CA1849 // Cancel of a durable timer is not I/O.
+            cts.Cancel();
+#pragma warning restore CA1849
+            if (woke == cutover || woke == syncNow)
+            {
+                return woke;
+            }
+        }
+
+        return null;
+    }
+
+    private static readonly TimeSpan PausedRecheck = TimeSpan.FromHours(1);
 
     /// <summary>A start asks for the round after the one it saw; it is stale once that round has run (older starts carry none).</summary>
     private static bool IsStale(string? requestedRound, int lastRound) =>

@@ -20,6 +20,7 @@ public static class MigrationTasks
         registry.AddActivity<PurgeStagingActivity>();
         registry.AddActivity<EnterWaitingActivity>();
         registry.AddActivity<BeginRoundActivity>();
+        registry.AddActivity<HoldIfPausedActivity>();
         registry.AddActivity<BeginExportActivity>();
         registry.AddActivity<UploadPartsActivity>();
         registry.AddActivity<CompleteUploadActivity>();

@@ -18,5 +18,12 @@ public sealed class BeginRoundActivity(JobSteps steps, IHostApplicationLifetime 
         steps.BeginRoundAsync(jobId, host.ApplicationStopping);
 }
 
+/// <summary>A scheduled round came due: true (and the job records since when it is held) while the job is paused.</summary>
+public sealed class HoldIfPausedActivity(JobSteps steps, IHostApplicationLifetime host) : TaskActivity<string, bool>
+{
+    public override Task<bool> RunAsync(TaskActivityContext context, string jobId) =>
+        steps.HoldIfPausedAsync(jobId, host.ApplicationStopping);
+}
+
 /// <summary><paramref name="Incremental"/>: the job waits for another round, <paramref name="IntervalSeconds"/> from now.</summary>
 public sealed record WaitingResult(bool Incremental, int IntervalSeconds);

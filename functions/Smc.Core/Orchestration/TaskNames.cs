@@ -19,6 +19,7 @@ public static class TaskNames
     public const string PurgeStagingActivity = nameof(Orchestration.PurgeStagingActivity);
     public const string EnterWaitingActivity = nameof(Orchestration.EnterWaitingActivity);
     public const string BeginRoundActivity = nameof(Orchestration.BeginRoundActivity);
+    public const string HoldIfPausedActivity = nameof(Orchestration.HoldIfPausedActivity);
     public const string BeginExportActivity = nameof(Orchestration.BeginExportActivity);
     public const string UploadPartsActivity = nameof(Orchestration.UploadPartsActivity);
     public const string CompleteUploadActivity = nameof(Orchestration.CompleteUploadActivity);
@@ -33,7 +34,7 @@ public static class TaskNames
     public static readonly IReadOnlyList<string> Activities =
     [
         AcquireSourceActivity, FinishRunActivity, PrepareRoundActivity, CheckSyncActivity, VerifyRoundActivity,
-        AssembleSliceActivity, FinalizeImageActivity, VerifyBootActivity, DiscardImageActivity, PurgeStagingActivity, EnterWaitingActivity, BeginRoundActivity,
+        AssembleSliceActivity, FinalizeImageActivity, VerifyBootActivity, DiscardImageActivity, PurgeStagingActivity, EnterWaitingActivity, BeginRoundActivity, HoldIfPausedActivity,
         BeginExportActivity, UploadPartsActivity, CompleteUploadActivity, StartImportActivity, CheckImportActivity, EndExportActivity, LaunchInstanceActivity, PushContainerActivity,
     ];
 }

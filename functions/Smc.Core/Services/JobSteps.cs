@@ -133,6 +133,22 @@ public sealed class JobSteps(
         return job?.Value.Status == JobStatus.Running;
     }
 
+    /// <summary>A scheduled round is due: true while the job is paused, recording <see cref="ReplicationJob.HeldSince"/> once.</summary>
+    public async Task<bool> HoldIfPausedAsync(string jobId, CancellationToken cancellationToken)
+    {
+        Stored<ReplicationJob>? job = await jobs.UpdateAsync(jobId, j =>
+        {
+            if (!j.Paused || j.HeldSince is not null)
+            {
+                return false;
+            }
+
+            j.HeldSince = clock.GetUtcNow();
+            return true;
+        }, cancellationToken: cancellationToken);
+        return job?.Value.Paused == true && job.Value.Status == JobStatus.Waiting;
+    }
+
     public async Task<bool> FinishRunAsync(FinishRunInput input, CancellationToken cancellationToken)
     {
         logger.RunFinishing(TaskNames.FinishRunActivity, input.JobId, HostId, input.Status, input.ErrorCode);

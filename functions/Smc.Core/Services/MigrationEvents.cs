@@ -11,4 +11,7 @@ public static class MigrationEvents
 
     /// <summary>PATCH of syncInterval while Waiting; payload: the new interval in seconds, counted from the start of the wait.</summary>
     public const string IntervalChanged = "IntervalChanged";
+
+    /// <summary>POST …/resume: a scheduled round held by a pause may run (the orchestration checks the job again).</summary>
+    public const string Resumed = "Resumed";
 }
