@@ -15,9 +15,9 @@ namespace Smc.Integration.Tests;
 /// GRUB → login prompt on the serial console). With an initramfs that lacks virtio, the check fails and names the
 /// drivers, and the image's readiness and boot test say so — the guest's initramfs gives up on its root. With fstab by
 /// device names, systemd waits for /dev/sda3 and stops in emergency mode; a UEFI system boots through OVMF from its
-/// ESP's removable-media path. Alone (Serial): a TCG guest takes a core.
+/// ESP's removable-media path. A TCG guest takes a core, so this class starts first (LongestFirst) beside the others,
+/// not after them; its verdicts have no deadline tighter than half a minute of console silence.
 /// </summary>
-[Collection(Serial.Name)]
 public sealed class BootTestTests(BootTestTests.Fixture fx) : IClassFixture<BootTestTests.Fixture>
 {
     private const string RootUuid = "5e0c1a2b-3c4d-4e5f-8a9b-0c1d2e3f4a5b";
