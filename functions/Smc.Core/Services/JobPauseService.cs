@@ -1,7 +1,5 @@
 using Smc.Core.Domain;
-using Smc.Core.Errors;
 using Smc.Core.Ports;
-using Smc.Core.Security;
 
 namespace Smc.Core.Services;
 
@@ -15,12 +13,11 @@ public sealed class JobPauseService(IRecordStore<ReplicationJob> jobs, IMigratio
 {
     public async Task<ReplicationJob> PauseAsync(string jobId, CancellationToken cancellationToken = default)
     {
-        Stored<ReplicationJob> stored = await jobs.UpdateAsync(Check(jobId), j =>
+        Stored<ReplicationJob> stored = await jobs.UpdateAsync(ReplicationJobService.Check(jobId), j =>
         {
             if (j.RunOnce || j.Status is not (JobStatus.Waiting or JobStatus.Running))
             {
-                throw SmcException.Conflict(ErrorCodes.JobStatusDenied,
-                    $"Can't pause job '{j.JobId}' while it is {j.Status}{(j.RunOnce ? " (a one-shot job)" : "")}; allowed for incremental jobs while Waiting or Running.");
+                throw ReplicationJobService.StatusDenied(j, j.RunOnce ? "pause one-shot" : "pause", "an incremental job (runOnce false) is Waiting or Running");
             }
 
             if (j.Paused)
@@ -33,14 +30,14 @@ public sealed class JobPauseService(IRecordStore<ReplicationJob> jobs, IMigratio
             j.HeldSince = null;
             j.UpdatedAt = clock.GetUtcNow();
             return true;
-        }, cancellationToken) ?? throw NotFound(jobId);
+        }, cancellationToken) ?? throw ReplicationJobService.NotFound(jobId);
         return stored.Value;
     }
 
     public async Task<ReplicationJob> ResumeAsync(string jobId, CancellationToken cancellationToken = default)
     {
         bool resumed = false;
-        Stored<ReplicationJob> stored = await jobs.UpdateAsync(Check(jobId), j =>
+        Stored<ReplicationJob> stored = await jobs.UpdateAsync(ReplicationJobService.Check(jobId), j =>
         {
             if (!j.Paused)
             {
@@ -50,7 +47,7 @@ public sealed class JobPauseService(IRecordStore<ReplicationJob> jobs, IMigratio
             (j.Paused, j.PausedAt, j.HeldSince, j.UpdatedAt) = (false, null, null, clock.GetUtcNow());
             resumed = true;
             return true;
-        }, cancellationToken) ?? throw NotFound(jobId);
+        }, cancellationToken) ?? throw ReplicationJobService.NotFound(jobId);
 
         // The orchestration holds a due round only while Waiting; it checks the job again on this event.
         if (resumed && stored.Value.Status == JobStatus.Waiting)
@@ -60,9 +57,4 @@ public sealed class JobPauseService(IRecordStore<ReplicationJob> jobs, IMigratio
 
         return stored.Value;
     }
-
-    private static string Check(string id) => Ids.IsWellFormed(id, Ids.JobPrefix) ? id : throw NotFound(id);
-
-    private static SmcException NotFound(string id) =>
-        SmcException.NotFound(ErrorCodes.JobNotFound, $"No replication job '{id}'. List them with GET /api/v1/replication-jobs.");
 }

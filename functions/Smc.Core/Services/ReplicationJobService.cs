@@ -349,12 +349,14 @@ public sealed class ReplicationJobService(
         }
     }
 
-    private static SmcException StatusDenied(ReplicationJob j, string action, string allowed) =>
+    /// <summary>409 for an action the job's status doesn't allow (also <see cref="JobPauseService"/>'s).</summary>
+    internal static SmcException StatusDenied(ReplicationJob j, string action, string allowed) =>
         SmcException.Conflict(ErrorCodes.JobStatusDenied,
             $"Can't {action} job '{j.JobId}' while it is {j.Status}{(j.BusinessStatus is null ? "" : "/" + j.BusinessStatus)}; allowed when {allowed}.");
 
-    private static string Check(string id) => Ids.IsWellFormed(id, Ids.JobPrefix) ? id : throw NotFound(id);
+    /// <summary>The id when it is a job id's shape, else the 404 a missing job gets (so garbage never reaches storage).</summary>
+    internal static string Check(string id) => Ids.IsWellFormed(id, Ids.JobPrefix) ? id : throw NotFound(id);
 
-    private static SmcException NotFound(string id) =>
+    internal static SmcException NotFound(string id) =>
         SmcException.NotFound(ErrorCodes.JobNotFound, $"No replication job '{id}'. List them with GET /api/v1/replication-jobs.");
 }
