@@ -32,7 +32,7 @@ public sealed class LiveSourceTests(ControlPlaneFixture fx) : IClassFixture<Cont
         using ChildProcess agent = ChildProcess.Start(Repo.AgentExe, ["run", "--config", config], new Dictionary<string, string> { ["SMC_AGENT_TEST_PLAN_HOLD"] = planHold });
         var runs = new List<JsonNode>();
         long inUse = 0;
-        var written = new List<long>(); // sectors written to the device, by the kernel's count, after each round
+        using SectorSampler written = fs.SampleSectorsWritten(); // the kernel's count of what reached the device
         for (int round = 0; round < 3; round++)
         {
             if (round == 1)
@@ -64,7 +64,6 @@ public sealed class LiveSourceTests(ControlPlaneFixture fx) : IClassFixture<Cont
             }
 
             JsonNode run = (await WaitForRoundAsync(op, jobId, round, agent)).Single(r => r["round"]!.GetValue<int>() == round);
-            written.Add(fs.SectorsWritten());
             inUse = round == 0 ? fs.InUseBytes() : inUse;
             runs.Add(run);
             JsonNode c = run["consistency"]!;
@@ -83,14 +82,23 @@ public sealed class LiveSourceTests(ControlPlaneFixture fx) : IClassFixture<Cont
         long sent = runs[0]["consistency"]!["bytesSent"]!.GetValue<long>();
         Assert.True(sent <= 1.1 * inUse, $"round 0 sent {sent} bytes for {inUse} in use");
 
-        // Incremental rounds read only what the tracker saw written since the previous freeze: at most twice what the
-        // kernel counts as written to the device between the two rounds' ends (W), far less than what is in use.
+        // Incremental rounds read only what the tracker saw written since the previous freeze, far less than what is in
+        // use. W is what the kernel counts as written to the device over the round's tracked window — from the previous
+        // round's freeze to the end of this round's — sampled from outside the agent. A round reads in phases (the
+        // pass over the window, each catch-up pass over what was written during the one before, the re-read under the
+        // freeze), each phase whole chunks holding writes of its own sub-window; this writer's writes are local (WAL
+        // appends, the journal, 256 KiB rewrites), so each phase reads at most about W: the hot chunks are read once per
+        // phase. (Measured: 0.6–1.9 × W with one catch-up pass; a bound of 2 × W, taken between the rounds' ends, failed
+        // by 3 % under load — a bound on the phases, not on W alone.)
         for (int round = 1; round < 3; round++)
         {
-            JsonNode c = runs[round]["consistency"]!;
+            JsonNode c = runs[round]["consistency"]!, p = runs[round - 1]["consistency"]!;
+            DateTimeOffset from = p["frozenAt"]!.GetValue<DateTimeOffset>();
+            DateTimeOffset to = c["frozenAt"]!.GetValue<DateTimeOffset>().AddMilliseconds(c["freezeWindowMs"]!.GetValue<long>());
             Assert.True(c["changeDetection"]!.GetValue<string>() == "tracked", runs[round].ToJsonString());
-            long read = c["bytesRead"]!.GetValue<long>(), w = (written[round] - written[round - 1]) * 512;
-            Assert.True(read <= 2 * w, $"round {round} read {read} bytes; the device was written {w} bytes between the rounds");
+            long read = c["bytesRead"]!.GetValue<long>(), w = written.BytesWrittenBetween(from, to);
+            int phases = c["catchUpPasses"]!.GetValue<int>() + 2;
+            Assert.True(read <= phases * w, $"round {round} read {read} bytes in {phases} phases; the device was written {w} bytes from {from:O} to {to:O}");
             Assert.True(read < inUse / 2, $"round {round} read {read} bytes of {inUse} in use");
         }
         Assert.Contains("used blocks from the kernel (GETFSMAP)", agent.Output, StringComparison.Ordinal);

@@ -77,6 +77,12 @@ internal sealed class LiveFileSystem : IDisposable
         long.Parse(File.ReadAllText($"/sys/block/{Path.GetFileName(Device)}/stat").Split(' ', StringSplitOptions.RemoveEmptyEntries)[6], System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>
+    /// Samples <see cref="SectorsWritten"/> every 10 ms until disposed, each sample with the clock read before and after
+    /// it, so a test can bound what the kernel wrote between two instants another process reported (a freeze).
+    /// </summary>
+    public SectorSampler SampleSectorsWritten() => new(this);
+
+    /// <summary>
     /// Bytes in use as the kernel's space map says, read by xfs_io's own GETFSMAP: the size less what it reports free (ext4
     /// leaves ranges of file data out of its records, so adding up the other records would count too little).
     /// </summary>
@@ -104,5 +110,65 @@ internal sealed class LiveFileSystem : IDisposable
         }
 
         Tool.Run("losetup", ["-d", Device], check: false);
+    }
+}
+
+/// <summary>The kernel's count of sectors written to a device, sampled on a timer (<see cref="LiveFileSystem.SampleSectorsWritten"/>).</summary>
+internal sealed class SectorSampler : IDisposable
+{
+    private readonly List<(DateTimeOffset Before, DateTimeOffset After, long Sectors)> _samples = [];
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task _loop;
+
+    internal SectorSampler(LiveFileSystem fs)
+    {
+        _loop = Task.Run(async () =>
+        {
+            using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(10));
+            do
+            {
+                DateTimeOffset before = DateTimeOffset.UtcNow;
+                long sectors = fs.SectorsWritten();
+                DateTimeOffset after = DateTimeOffset.UtcNow;
+                lock (_samples)
+                {
+                    _samples.Add((before, after, sectors));
+                }
+            }
+            while (await timer.WaitForNextTickAsync(_stop.Token).ConfigureAwait(false));
+        });
+    }
+
+    /// <summary>
+    /// An upper bound of the bytes written to the device between <paramref name="from"/> and <paramref name="to"/>: the
+    /// last sample read wholly before <paramref name="from"/> and the first begun after <paramref name="to"/>.
+    /// </summary>
+    public long BytesWrittenBetween(DateTimeOffset from, DateTimeOffset to)
+    {
+        lock (_samples)
+        {
+            var low = _samples.LastOrDefault(s => s.After <= from);
+            var high = _samples.FirstOrDefault(s => s.Before >= to);
+            if (low == default || high == default)
+            {
+                throw new InvalidOperationException($"no samples bracket {from:O} .. {to:O} ({_samples.Count} samples, {_samples[0].Before:O} .. {_samples[^1].After:O})");
+            }
+
+            return (high.Sectors - low.Sectors) * 512;
+        }
+    }
+
+    public void Dispose()
+    {
+        _stop.Cancel();
+        try
+        {
+            _loop.GetAwaiter().GetResult();
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        _stop.Dispose();
     }
 }
