@@ -83,7 +83,8 @@ public sealed class AlibabaCloudImages(HttpClient http, AlibabaOptions options, 
                 request.Platform,
                 request.Architecture,
                 request.BootMode,
-                request.Description), cancellationToken);
+                request.Description,
+                request.Tags), cancellationToken);
             return new CloudImport(started.ImageId, started.TaskId);
         });
 

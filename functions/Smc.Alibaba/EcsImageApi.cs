@@ -17,7 +17,8 @@ internal sealed record ImportImageRequest(
     string Platform = "Others Linux",
     string Architecture = "x86_64",
     string BootMode = "BIOS",
-    string? Description = null);
+    string? Description = null,
+    IReadOnlyDictionary<string, string>? Tags = null);
 
 /// <summary>The started import: the image and its task.</summary>
 internal sealed record ImportedImage(string ImageId, string TaskId);
@@ -43,6 +44,14 @@ internal sealed class EcsImageApi(EcsClient ecs)
         if (request.Description is not null)
         {
             parameters["Description"] = request.Description;
+        }
+
+        int n = 0;
+        foreach ((string key, string value) in request.Tags ?? new Dictionary<string, string>())
+        {
+            n++; // Tag.N, N = 1..20 (docs/alibaba-api.md §4.1)
+            parameters[$"Tag.{n}.Key"] = key;
+            parameters[$"Tag.{n}.Value"] = value;
         }
 
         for (int i = 0; i < request.Disks.Count; i++)

@@ -32,4 +32,7 @@ public sealed class ApiCall(HttpContext http, IServiceProvider services, IReadOn
             : throw new InvalidOperationException($"Route value '{name}' missing.");
 
     public string? Query(string name) => Request.Query.TryGetValue(name, out var v) ? v.ToString() : null;
+
+    /// <summary>Every value of a repeated query parameter (<c>?tag=a&amp;tag=b</c>), in order.</summary>
+    public IEnumerable<string> Queries(string name) => Request.Query.TryGetValue(name, out var v) ? v.Where(x => x is not null).Select(x => x!) : [];
 }

@@ -17,7 +17,8 @@ public sealed record OciRuntime(
     IReadOnlyList<string>? Cmd = null,
     IReadOnlyList<string>? Env = null,
     string? WorkingDir = null,
-    IReadOnlyList<string>? ExposedPorts = null);
+    IReadOnlyList<string>? ExposedPorts = null,
+    IReadOnlyDictionary<string, string>? Labels = null);
 
 /// <summary>One entry of the config's history: when and what made a layer.</summary>
 public sealed record OciHistory(DateTimeOffset Created, string CreatedBy, string? Comment = null);
@@ -89,6 +90,17 @@ public static class OciImage
             }
 
             config["ExposedPorts"] = exposed;
+        }
+
+        if (runtime.Labels is { Count: > 0 } labels)
+        {
+            var map = new JsonObject();
+            foreach ((string key, string value) in labels.OrderBy(l => l.Key, StringComparer.Ordinal))
+            {
+                map[key] = value;
+            }
+
+            config["Labels"] = map;
         }
 
         var root = new JsonObject

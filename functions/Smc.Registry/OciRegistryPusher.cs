@@ -38,7 +38,7 @@ public sealed class OciRegistryPusher(HttpClient http, RegistryOptions options, 
             }
 
             byte[] config = OciImage.Config(OciImage.Architecture(image.Machine), "linux",
-                new OciRuntime(image.Runtime.Entrypoint, image.Runtime.Cmd, image.Runtime.Env, image.Runtime.WorkingDir, image.Runtime.ExposedPorts),
+                new OciRuntime(image.Runtime.Entrypoint, image.Runtime.Cmd, image.Runtime.Env, image.Runtime.WorkingDir, image.Runtime.ExposedPorts, image.Runtime.Labels),
                 [.. image.BaseLayers.Select(l => l.DiffId), diffId],
                 [.. image.BaseLayers.Select(l => new OciHistory(l.Created, l.CreatedBy)), new OciHistory(created, image.History)]);
             string configDigest = await client.PushBlobAsync(image.Repository, config, cancellationToken);

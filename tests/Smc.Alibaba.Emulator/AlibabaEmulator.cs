@@ -25,6 +25,7 @@ public static class AlibabaEmulator
         var oss = new OssEmulator(state);
         state.OpenUploads = () => oss.OpenUploads;
         state.ImageIds = () => images.ImageIds;
+        state.ImageTags = images.TagsOf;
         app.MapMethods("/{bucket}/{**key}", ["GET", "PUT", "POST", "DELETE", "HEAD"], (HttpContext http, string bucket, string key) => oss.HandleAsync(http, bucket, key));
         // Container Registry Personal Edition: the ROA route of GetAuthorizationToken (2016-06-07).
         app.MapGet("/tokens", (HttpContext http) =>

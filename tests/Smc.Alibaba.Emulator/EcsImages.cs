@@ -19,6 +19,8 @@ internal sealed partial class EcsImages(EmulatorState state)
 
     public IReadOnlyCollection<string> ImageIds => [.. _images.Keys];
 
+    public IReadOnlyList<(string Key, string Value)> TagsOf(string imageId) => _images.TryGetValue(imageId, out Image? i) ? i.Tags : [];
+
     public object ImportImage(Dictionary<string, string> p)
     {
         string region = Required(p, "RegionId");
@@ -29,6 +31,7 @@ internal sealed partial class EcsImages(EmulatorState state)
             throw new EcsError(400, "InvalidImageName.Malformed", "The specified image name is wrongly formed.");
         }
 
+        List<(string Key, string Value)> tags = Tags(p);
         string hash = string.Join("&", p.Where(kv => kv.Key != "ClientToken").OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => kv.Key + "=" + kv.Value));
         lock (_gate)
         {
@@ -69,6 +72,7 @@ internal sealed partial class EcsImages(EmulatorState state)
 
             var image = new Image($"m-{Guid.NewGuid():N}"[..22], $"t-{Guid.NewGuid():N}"[..22], name, region, state.Clock.GetUtcNow())
             {
+                Tags = tags,
                 Fails = state.FailImports,
                 Format = p.GetValueOrDefault("DiskDeviceMapping.1.Format") ?? "",
                 Object = $"{bucket}/{key}",
@@ -110,6 +114,7 @@ internal sealed partial class EcsImages(EmulatorState state)
                     OSType = "linux",
                     ImageOwnerAlias = "self",
                     IsSelfShared = "False",
+                    Tags = new { Tag = i.Tags.Select(t => new { TagKey = t.Key, TagValue = t.Value }) },
                     DiskDeviceMappings = new { DiskDeviceMapping = new[] { new { Type = "system", Format = i.Format, ImportOSSBucket = i.Object.Split('/')[0], ImportOSSObject = i.Object[(i.Object.IndexOf('/') + 1)..], Size = "40" } } },
                 }),
             },
@@ -258,8 +263,41 @@ internal sealed partial class EcsImages(EmulatorState state)
     [GeneratedRegex("^[A-Za-z][A-Za-z0-9.:_-]{1,127}$")]
     private static partial Regex ImageName();
 
+    /// <summary>
+    /// <c>Tag.N.Key</c>/<c>Tag.N.Value</c>, N = 1..20 as ECS takes them: a key of 1–128 characters not starting with
+    /// <c>aliyun</c> or <c>acs:</c>, no <c>http://</c>/<c>https://</c> in key or value, a value of at most 128.
+    /// </summary>
+    private static List<(string Key, string Value)> Tags(Dictionary<string, string> p)
+    {
+        var tags = new List<(string, string)>();
+        foreach (string name in p.Keys.Where(k => k.StartsWith("Tag.", StringComparison.Ordinal) && k.EndsWith(".Key", StringComparison.Ordinal)))
+        {
+            if (!int.TryParse(name["Tag.".Length..^".Key".Length], NumberStyles.None, CultureInfo.InvariantCulture, out int n) || n is < 1 or > 20)
+            {
+                throw new EcsError(400, "InvalidTagKey.Malformed", $"{name}: N must be from 1 to 20.");
+            }
+
+            string key = p[name], value = p.GetValueOrDefault($"Tag.{n}.Value") ?? "";
+            if (key.Length is 0 or > 128 || key.StartsWith("aliyun", StringComparison.Ordinal) || key.StartsWith("acs:", StringComparison.Ordinal) || key.Contains("http://", StringComparison.Ordinal) || key.Contains("https://", StringComparison.Ordinal))
+            {
+                throw new EcsError(400, "InvalidTagKey.Malformed", "The specified Tag.n.Key is invalid.");
+            }
+
+            if (value.Length > 128 || value.Contains("http://", StringComparison.Ordinal) || value.Contains("https://", StringComparison.Ordinal))
+            {
+                throw new EcsError(400, "InvalidTagValue.Malformed", "The specified Tag.n.Value is invalid.");
+            }
+
+            tags.Add((key, value));
+        }
+
+        return tags;
+    }
+
     private sealed class Image(string id, string taskId, string name, string region, DateTimeOffset created)
     {
+        public List<(string Key, string Value)> Tags { get; init; } = [];
+
         public string Id { get; } = id;
 
         public string TaskId { get; } = taskId;

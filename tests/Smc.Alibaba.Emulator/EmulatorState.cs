@@ -69,6 +69,9 @@ public sealed class EmulatorState
     /// <summary>The ECS images that exist (any status), by id.</summary>
     public Func<IReadOnlyCollection<string>> ImageIds { get; internal set; } = () => [];
 
+    /// <summary>An image's tags as ImportImage took them (Tag.N.Key/Value), in N order.</summary>
+    public Func<string, IReadOnlyList<(string Key, string Value)>> ImageTags { get; internal set; } = _ => [];
+
     /// <summary>Multipart uploads neither completed nor aborted.</summary>
     public Func<int> OpenUploads { get; internal set; } = () => 0;
 

@@ -140,6 +140,17 @@ public sealed class ImageImportEmulatorTests : EmulatorTest
         Assert.Equal(1, State.Calls["ImportImage"]);
     }
 
+    [Fact]
+    public async Task Tags_ReachTheImageAsTagN_AndAReservedKeyIsRefusedWithEcsCode()
+    {
+        ImportedImage started = await Api.ImportAsync(Request("web-05-r0", "tok-5") with { Tags = new Dictionary<string, string> { ["env"] = "prod", ["owner"] = "" } });
+        Assert.Equal([("env", "prod"), ("owner", "")], State.ImageTags(started.ImageId).OrderBy(t => t.Key, StringComparer.Ordinal));
+
+        var e = await Assert.ThrowsAsync<AlibabaException>(() => Api.ImportAsync(Request("web-06-r0", "tok-6") with { Tags = new Dictionary<string, string> { ["acs:x"] = "1" } }));
+        Assert.Equal("InvalidTagKey.Malformed", e.Code);
+        Assert.Equal(AlibabaErrorKind.UserError, e.Kind);
+    }
+
     private static ImportImageRequest Request(string name, string token) =>
         new("cn-hangzhou", name, [new ImportDisk("migrations", "j-1/disk0.raw", "RAW", 40)], token);
 }

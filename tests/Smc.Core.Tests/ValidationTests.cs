@@ -143,4 +143,46 @@ public sealed class ValidationTests
         Assert.Null(RegistryHost.Normalize(text, out string? error));
         Assert.False(string.IsNullOrEmpty(error));
     }
+
+    [Theory]
+    [InlineData("aliyun-owner", "x")]
+    [InlineData("acs:project", "x")]
+    [InlineData("", "x")]
+    [InlineData("site", "https://example.com")]
+    [InlineData("see http://x", "v")]
+    public void Tags_EcsRules_Refused(string key, string value)
+    {
+        SmcException e = Assert.Throws<SmcException>(() => Tags.Check(new Dictionary<string, string> { [key] = value }));
+        Assert.Equal(ErrorCodes.InvalidTag, e.Code);
+    }
+
+    [Fact]
+    public void Tags_LongKeysAndTooMany_Refused_TwentyAndEmptyValuesAccepted()
+    {
+        Assert.Equal(ErrorCodes.InvalidTag, Assert.Throws<SmcException>(() => Tags.Check(new Dictionary<string, string> { [new string('k', 129)] = "v" })).Code);
+        Assert.Equal(ErrorCodes.InvalidTag, Assert.Throws<SmcException>(() => Tags.Check(Enumerable.Range(0, 21).ToDictionary(i => $"k{i}", _ => "v"))).Code);
+        Assert.Equal(20, Tags.Check(Enumerable.Range(0, 20).ToDictionary(i => $"k{i}", _ => ""))!.Count);
+        Assert.Null(Tags.Check(null));
+    }
+
+    [Fact]
+    public void TagFilter_KeyOrKeyValue_AllMustMatch_SplitAtTheFirstColon()
+    {
+        var tags = new Dictionary<string, string> { ["env"] = "prod", ["app:tier"] = "web", ["url"] = "a:b" };
+        Assert.True(TagFilter.Parse(["env"]).Matches(tags));
+        Assert.True(TagFilter.Parse(["env:prod", "url:a:b"]).Matches(tags));
+        Assert.False(TagFilter.Parse(["env:prod", "team"]).Matches(tags));
+        Assert.False(TagFilter.Parse(["env:Prod"]).Matches(tags));
+        Assert.False(TagFilter.Parse(["app:tier"]).Matches(tags)); // read as key "app", value "tier": a key holding a colon isn't filterable
+        Assert.True(TagFilter.Parse([]).Matches(null));
+        Assert.False(TagFilter.Parse(["env"]).Matches(null));
+        Assert.Equal(ErrorCodes.InvalidTag, Assert.Throws<SmcException>(() => TagFilter.Parse([":prod"])).Code);
+    }
+
+    [Fact]
+    public void Tags_Merge_LaterLayerWins()
+    {
+        Dictionary<string, string> merged = Tags.Merge(new Dictionary<string, string> { ["env"] = "staging", ["dc"] = "fra1" }, null, new Dictionary<string, string> { ["env"] = "prod" });
+        Assert.Equal(["dc=fra1", "env=prod"], merged.OrderBy(t => t.Key, StringComparer.Ordinal).Select(t => $"{t.Key}={t.Value}"));
+    }
 }

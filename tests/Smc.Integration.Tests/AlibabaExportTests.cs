@@ -45,7 +45,12 @@ public sealed class AlibabaExportTests : IAsyncLifetime, IDisposable
     {
         using Azurite azurite = await Azurite.StartAsync();
         using ControlPlane control = await StartControlAsync(azurite, keepObjects: true);
-        var (_, config, jobId) = await Flows.SourceWithJobAsync(control, _box, SampleDisks.Gpt(_box), new { imageProvider = "alibaba", regionId = Region, imageName = "web 01/prod", instanceType = "ecs.g7.large", vSwitchId = "vsw-bp1test", securityGroupId = "sg-bp1test" });
+        var (sourceId, config, jobId) = await Flows.SourceWithJobAsync(control, _box, SampleDisks.Gpt(_box), new
+        {
+            imageProvider = "alibaba", regionId = Region, imageName = "web 01/prod", instanceType = "ecs.g7.large", vSwitchId = "vsw-bp1test", securityGroupId = "sg-bp1test",
+            tags = new Dictionary<string, string> { ["env"] = "prod", ["wave"] = "2" },
+        });
+        (await control.Operator().PatchAsync($"/api/v1/source-servers/{sourceId}", new { tags = new Dictionary<string, string> { ["dc"] = "fra1", ["env"] = "staging" } })).Expect(HttpStatusCode.OK);
 
         // ImportImage is throttled, then fails with a 5xx; one part upload and one completion fail too.
         _cloud.Faults.Enqueue("Throttling@ImportImage");
@@ -62,6 +67,8 @@ public sealed class AlibabaExportTests : IAsyncLifetime, IDisposable
         Assert.Equal("Available", export["status"]!.GetValue<string>());
         string ecsImageId = export["imageId"]!.GetValue<string>();
         Assert.Equal([ecsImageId], _cloud.ImageIds());
+        // The source's tags under the job's (the job's env wins), as ImportImage's Tag.N reached the cloud.
+        Assert.Equal([("dc", "fra1"), ("env", "prod"), ("wave", "2")], _cloud.ImageTags(ecsImageId).OrderBy(t => t.Key, StringComparer.Ordinal));
         Assert.True(_cloud.Calls.GetValueOrDefault("ImportImage") >= 2, "the 5xx'd ImportImage was retried (with its ClientToken)");
         Assert.Equal(0, _cloud.OpenUploads());
 

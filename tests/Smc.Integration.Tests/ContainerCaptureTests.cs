@@ -122,6 +122,7 @@ public sealed class ContainerCaptureTests(ControlPlaneFixture fx) : IClassFixtur
             env = new[] { "MODE=prod" },
             exposedPorts = new[] { "8080" },
             excludePaths = new[] { "/var/cache" },
+            tags = new Dictionary<string, string> { ["team"] = "web", ["env"] = "prod" },
         });
         using ChildProcess agent = Agent.Start("run", "--config", config);
         (await op.PostAsync($"/api/v1/replication-jobs/{jobId}/start")).Expect(HttpStatusCode.Accepted);
@@ -150,6 +151,8 @@ public sealed class ContainerCaptureTests(ControlPlaneFixture fx) : IClassFixtur
         Assert.Equal("/usr/bin/app", imageConfig["config"]!["Entrypoint"]![0]!.GetValue<string>());
         Assert.Equal("MODE=prod", imageConfig["config"]!["Env"]![0]!.GetValue<string>());
         Assert.NotNull(imageConfig["config"]!["ExposedPorts"]!["8080/tcp"]);
+        Assert.Equal("prod", imageConfig["config"]!["Labels"]!["env"]!.GetValue<string>()); // the job's tags, as labels
+        Assert.Equal("web", imageConfig["config"]!["Labels"]!["team"]!.GetValue<string>());
         string round0 = Unpack(image + ":v1", "push-r0-then");
         Assert.Equal(before, OciLayers.Describe(round0));
         Assert.Equal("frontend", Run("getfattr", "--only-values", "-n", "user.smc.role", Path.Combine(round0, "etc/hostname")));

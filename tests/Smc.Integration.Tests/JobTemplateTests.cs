@@ -85,4 +85,54 @@ public sealed class JobTemplateTests(ControlPlaneFixture fx) : IClassFixture<Con
         (await op.DeleteAsync($"/api/v1/job-templates/{templateId}")).Expect(HttpStatusCode.NoContent);
         (await op.GetAsync($"/api/v1/job-templates/{templateId}")).ExpectProblem(HttpStatusCode.NotFound, "InvalidTemplateId.NotFound");
     }
+
+    [Fact]
+    public async Task Tags_OnSourcesJobsAndTemplates_AddUpFromTheTemplate_FilterTheLists_AndBadOnesAreRefused()
+    {
+        ApiClient op = fx.Control.Operator();
+        string marker = Guid.NewGuid().ToString("N")[..8];
+        string templateId = (await op.PostAsync("/api/v1/job-templates", new
+        {
+            name = "tagged " + marker,
+            tags = new Dictionary<string, string> { ["owner"] = marker },
+            values = new { tags = new Dictionary<string, string> { ["env"] = "prod", ["tier"] = "web" } },
+        })).Expect(HttpStatusCode.Created).Json["templateId"]!.GetValue<string>();
+
+        var (_, code) = await Flows.NewTokenAsync(op);
+        var (sourceA, _) = Flows.RegisterAgent(fx.Control, fx.Box, code, SampleDisks.Gpt(fx.Box, $"tags-a-{marker}.img"));
+        (_, code) = await Flows.NewTokenAsync(op);
+        var (sourceB, _) = Flows.RegisterAgent(fx.Control, fx.Box, code, SampleDisks.Gpt(fx.Box, $"tags-b-{marker}.img"));
+        (await op.PatchAsync($"/api/v1/source-servers/{sourceA}", new { tags = new Dictionary<string, string> { ["batch"] = marker, ["dc"] = "fra1" } })).Expect(HttpStatusCode.OK);
+        (await op.PatchAsync($"/api/v1/source-servers/{sourceB}", new { tags = new Dictionary<string, string> { ["batch"] = marker, ["dc"] = "ams2" } })).Expect(HttpStatusCode.OK);
+
+        // The template's job tags under the request's own: env is overridden, tier kept, batch added.
+        string jobA = (await op.PostAsync("/api/v1/replication-jobs", new { sourceId = sourceA, templateId, tags = new Dictionary<string, string> { ["env"] = "staging", ["batch"] = marker } }))
+            .Expect(HttpStatusCode.Created).Json["jobId"]!.GetValue<string>();
+        string jobB = (await op.PostAsync("/api/v1/replication-jobs", new { sourceId = sourceB, templateId, tags = new Dictionary<string, string> { ["batch"] = marker } }))
+            .Expect(HttpStatusCode.Created).Json["jobId"]!.GetValue<string>();
+        JsonNode a = (await op.GetAsync($"/api/v1/replication-jobs/{jobA}")).Json;
+        Assert.Equal("staging", a["tags"]!["env"]!.GetValue<string>());
+        Assert.Equal("web", a["tags"]!["tier"]!.GetValue<string>());
+
+        async Task<string[]> Listed(string path, string array, string id) =>
+            [.. (await op.GetAsync(path)).Expect(HttpStatusCode.OK).Json[array]!.AsArray().Select(x => x![id]!.GetValue<string>()).Order(StringComparer.Ordinal)];
+
+        Assert.Equal(new[] { jobA, jobB }.Order(StringComparer.Ordinal), await Listed($"/api/v1/replication-jobs?tag=batch:{marker}&pageSize=100", "replicationJobs", "jobId"));
+        Assert.Equal([jobB], await Listed($"/api/v1/replication-jobs?tag=batch:{marker}&tag=env:prod&pageSize=100", "replicationJobs", "jobId"));
+        Assert.Equal([sourceA], await Listed($"/api/v1/source-servers?tag=batch:{marker}&tag=dc:fra1&pageSize=100", "sourceServers", "sourceId"));
+        Assert.Equal([templateId], await Listed($"/api/v1/job-templates?tag=owner:{marker}", "jobTemplates", "templateId"));
+        Assert.Equal(new[] { sourceA, sourceB }.Order(StringComparer.Ordinal), await Listed($"/api/v1/source-servers?tag=batch:{marker}&tag=dc&pageSize=100", "sourceServers", "sourceId"));
+
+        // PATCH replaces a job's tags whole.
+        (await op.PatchAsync($"/api/v1/replication-jobs/{jobB}", new { tags = new Dictionary<string, string> { ["batch"] = marker, ["env"] = "retired" } })).Expect(HttpStatusCode.OK);
+        Assert.Empty(await Listed($"/api/v1/replication-jobs?tag=batch:{marker}&tag=env:prod&pageSize=100", "replicationJobs", "jobId"));
+        Assert.Null((await op.GetAsync($"/api/v1/replication-jobs/{jobB}")).Json["tags"]!["tier"]);
+
+        // ECS's rules, refused before anything is stored.
+        Assert.Equal("InvalidParameter.Tag", (await op.PatchAsync($"/api/v1/replication-jobs/{jobB}", new { tags = new Dictionary<string, string> { ["aliyun:reserved"] = "x" } })).Expect(HttpStatusCode.BadRequest).Json["code"]!.GetValue<string>());
+        Assert.Equal("InvalidParameter.Tag", (await op.PatchAsync($"/api/v1/source-servers/{sourceA}", new { tags = Enumerable.Range(0, 21).ToDictionary(i => $"k{i}", i => "v") })).Expect(HttpStatusCode.BadRequest).Json["code"]!.GetValue<string>());
+        Assert.Equal("InvalidParameter.Tag", (await op.GetAsync("/api/v1/replication-jobs?tag=:x")).Expect(HttpStatusCode.BadRequest).Json["code"]!.GetValue<string>());
+        Assert.Equal("retired", (await op.GetAsync($"/api/v1/replication-jobs/{jobB}")).Json["tags"]!["env"]!.GetValue<string>());
+        Assert.Equal("fra1", (await op.GetAsync($"/api/v1/source-servers/{sourceA}")).Json["tags"]!["dc"]!.GetValue<string>());
+    }
 }

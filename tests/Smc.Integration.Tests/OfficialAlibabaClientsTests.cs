@@ -63,7 +63,10 @@ public sealed class OfficialAlibabaClientsTests : IAsyncLifetime, IDisposable
         // ECS: imported, polled (Creating… Available) with the other signature scheme, deleted.
         string imageId = steps.Single(s => s["step"]!.GetValue<string>() == "importImage")["imageId"]!.GetValue<string>();
         Assert.StartsWith("m-", imageId, StringComparison.Ordinal);
-        Assert.Equal("Available", steps.Last(s => s["step"]!.GetValue<string>() == "describeImages")["status"]!.GetValue<string>());
+        JsonNode described = steps.Last(s => s["step"]!.GetValue<string>() == "describeImages");
+        Assert.Equal("Available", described["status"]!.GetValue<string>());
+        // Tag.N as the official client sends it, and Tags.Tag[] as it reads them back.
+        Assert.Equal(["env=prod", "team=db"], described["tags"]!.AsArray().Select(t => t!.GetValue<string>()));
         Assert.Equal(0, steps.Single(s => s["step"]!.GetValue<string>() == "deleteImage")["remaining"]!.GetValue<int>());
         Assert.Equal(1, _cloud.Calls.GetValueOrDefault("ImportImage"));
         Assert.Equal(1, _cloud.Calls.GetValueOrDefault("DeleteImage"));

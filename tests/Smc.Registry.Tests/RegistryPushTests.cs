@@ -20,7 +20,7 @@ public sealed class RegistryPushTests : IDisposable
         await using DockerRegistry registry = await DockerRegistry.StartAsync();
         var client = new RegistryClient(new HttpClient(), registry.Url);
         (byte[] layer, OciLayer described) = await LayerAsync(("etc/motd", "hello\n"u8.ToArray(), UnixFileMode.UserRead | UnixFileMode.UserWrite), ("usr/bin/app", "#!/bin/sh\necho hi\n"u8.ToArray(), (UnixFileMode)0b111_101_101));
-        string manifestDigest = await PushImageAsync(client, "team/app", "v1", layer, described, new OciRuntime(Entrypoint: ["/usr/bin/app"], Env: ["MODE=prod"], ExposedPorts: ["8080"]));
+        string manifestDigest = await PushImageAsync(client, "team/app", "v1", layer, described, new OciRuntime(Entrypoint: ["/usr/bin/app"], Env: ["MODE=prod"], ExposedPorts: ["8080"], Labels: new Dictionary<string, string> { ["env"] = "prod" }));
 
         JsonNode inspect = JsonNode.Parse(DockerRegistry.Run("skopeo", "inspect", "--tls-verify=false", $"docker://{registry.Host}/team/app:v1"))!;
         Assert.Equal("amd64", inspect["Architecture"]!.GetValue<string>());
@@ -29,6 +29,7 @@ public sealed class RegistryPushTests : IDisposable
         JsonNode config = JsonNode.Parse(DockerRegistry.Run("skopeo", "inspect", "--config", "--tls-verify=false", $"docker://{registry.Host}/team/app:v1"))!;
         Assert.Equal("/usr/bin/app", config["config"]!["Entrypoint"]![0]!.GetValue<string>());
         Assert.NotNull(config["config"]!["ExposedPorts"]!["8080/tcp"]);
+        Assert.Equal("prod", config["config"]!["Labels"]!["env"]!.GetValue<string>());
         Assert.Equal(described.DiffId, config["rootfs"]!["diff_ids"]![0]!.GetValue<string>());
 
         string copy = Path.Combine(_dir, "copy");

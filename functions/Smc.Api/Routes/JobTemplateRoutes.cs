@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http;
 using Smc.Core.Api;
+using Smc.Core.Domain;
 using Smc.Core.Services;
 
 namespace Smc.Api.Routes;
@@ -16,7 +17,7 @@ internal static class JobTemplateRoutes
         });
         yield return new("ListJobTemplates", "GET", "v1/job-templates", RouteAuth.Operator, async call =>
         {
-            var page = await call.Get<JobTemplateService>().ListAsync(call.Query("name"), PageRequest.Parse(call.Query("pageNumber"), call.Query("pageSize")), call.CancellationToken);
+            var page = await call.Get<JobTemplateService>().ListAsync(call.Query("name"), PageRequest.Parse(call.Query("pageNumber"), call.Query("pageSize")), TagFilter.Parse(call.Queries("tag")), call.CancellationToken);
             return Results.Json(new { page.TotalCount, page.PageNumber, page.PageSize, jobTemplates = page.Items }, ApiJson.Options);
         });
         yield return new("GetJobTemplate", "GET", "v1/job-templates/{id}", RouteAuth.Operator, async call =>

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http;
 using Smc.Core.Api;
+using Smc.Core.Domain;
 using Smc.Core.Services;
 
 namespace Smc.Api.Routes;
@@ -18,7 +19,7 @@ internal static class ReplicationJobRoutes
         {
             var page = await call.Get<ReplicationJobService>().ListAsync(
                 call.Query("status"), call.Query("sourceId"), call.Query("name"),
-                PageRequest.Parse(call.Query("pageNumber"), call.Query("pageSize")), call.CancellationToken);
+                PageRequest.Parse(call.Query("pageNumber"), call.Query("pageSize")), TagFilter.Parse(call.Queries("tag")), call.Query("waveId"), call.CancellationToken);
             return Results.Json(new { page.TotalCount, page.PageNumber, page.PageSize, replicationJobs = page.Items }, ApiJson.Options);
         });
         yield return new("GetReplicationJob", "GET", "v1/replication-jobs/{id}", RouteAuth.Operator, async call =>

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http;
 using Smc.Core.Api;
+using Smc.Core.Domain;
 using Smc.Core.Services;
 
 namespace Smc.Api.Routes;
@@ -11,7 +12,7 @@ internal static class SourceServerRoutes
         yield return new("ListSourceServers", "GET", "v1/source-servers", RouteAuth.Operator, async call =>
         {
             var page = await call.Get<SourceServerService>().ListAsync(
-                call.Query("state"), call.Query("name"), PageRequest.Parse(call.Query("pageNumber"), call.Query("pageSize")), call.CancellationToken);
+                call.Query("state"), call.Query("name"), PageRequest.Parse(call.Query("pageNumber"), call.Query("pageSize")), TagFilter.Parse(call.Queries("tag")), call.CancellationToken);
             return Results.Json(new { page.TotalCount, page.PageNumber, page.PageSize, sourceServers = page.Items }, ApiJson.Options);
         });
         yield return new("GetSourceServer", "GET", "v1/source-servers/{id}", RouteAuth.Operator, async call =>

@@ -75,6 +75,12 @@ public sealed record CreateReplicationJobRequest
 
     public string? ClientToken { get; init; }
 
+    /// <summary>The job's tags (<see cref="Domain.Tags"/>); with a template, added to the template's (this request's value wins for a key).</summary>
+    public Dictionary<string, string>? Tags { get; init; }
+
+    /// <summary>A wave (<c>wv-…</c>) the job joins when created.</summary>
+    public string? WaveId { get; init; }
+
     /// <summary>A job template (<c>jt-…</c>) whose values this job takes; a field given here overrides the template's.</summary>
     public string? TemplateId { get; init; }
 }

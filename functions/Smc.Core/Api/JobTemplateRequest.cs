@@ -7,6 +7,9 @@ public sealed record JobTemplateRequest
 
     public string? Description { get; init; }
 
+    /// <summary>The template's own tags; on PATCH they replace its tags whole.</summary>
+    public Dictionary<string, string>? Tags { get; init; }
+
     /// <summary>The job fields (as in a create request, without <c>sourceId</c>, <c>templateId</c> and <c>clientToken</c>). On PATCH: replaces the values whole.</summary>
     public CreateReplicationJobRequest? Values { get; init; }
 }

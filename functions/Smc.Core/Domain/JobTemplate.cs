@@ -16,6 +16,9 @@ public sealed class JobTemplate
 
     public string? Description { get; set; }
 
+    /// <summary>The template's own tags (filterable); the tags its jobs get are <c>values.tags</c>.</summary>
+    public Dictionary<string, string> Tags { get; set; } = [];
+
     /// <summary>The job fields it gives: any field of a create request but <c>sourceId</c>, <c>templateId</c> and <c>clientToken</c>.</summary>
     public required CreateReplicationJobRequest Values { get; set; }
 

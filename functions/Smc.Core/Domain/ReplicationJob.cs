@@ -22,6 +22,12 @@ public sealed class ReplicationJob : Ports.IDueRecord
     /// <summary>The template the job was created from (its values were copied; a later change of the template does not reach it).</summary>
     public string? TemplateId { get; init; }
 
+    /// <summary>Tags (<see cref="Domain.Tags"/>): filterable in lists; with its source's, carried to the images it makes. PATCH replaces them.</summary>
+    public Dictionary<string, string> Tags { get; set; } = [];
+
+    /// <summary>The wave the job belongs to (<c>wv-…</c>), if any.</summary>
+    public string? WaveId { get; set; }
+
     /// <summary>GiB; null means the source system disk's size.</summary>
     public int? SystemDiskSize { get; init; }
 

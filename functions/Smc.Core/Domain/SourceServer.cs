@@ -12,6 +12,9 @@ public sealed class SourceServer
 
     public string? Description { get; set; }
 
+    /// <summary>Tags (<see cref="Domain.Tags"/>): filterable; carried, under its jobs' own, to the images made from it.</summary>
+    public Dictionary<string, string> Tags { get; set; } = [];
+
     public string State { get; set; } = SourceState.Available;
 
     public string? AgentVersion { get; set; }

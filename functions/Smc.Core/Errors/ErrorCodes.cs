@@ -51,6 +51,7 @@ public static class ErrorCodes
     public const string ImageNotFound = "InvalidImageId.NotFound";
     public const string TemplateNotFound = "InvalidTemplateId.NotFound";
     public const string InvalidTemplate = "InvalidParameter.Template";
+    public const string InvalidTag = "InvalidParameter.Tag";
     public const string RouteNotFound = "InvalidRoute.NotFound";
     public const string MethodNotAllowed = "InvalidRoute.MethodNotAllowed";
 

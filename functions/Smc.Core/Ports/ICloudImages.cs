@@ -19,7 +19,8 @@ public sealed record CloudImportRequest(
     string Platform,
     string Architecture,
     string BootMode,
-    string? Description);
+    string? Description,
+    IReadOnlyDictionary<string, string>? Tags = null);
 
 /// <summary>A started import: the cloud image and its task.</summary>
 public sealed record CloudImport(string ImageId, string TaskId);

@@ -6,7 +6,8 @@ public sealed record ContainerRuntime(
     IReadOnlyList<string> Cmd,
     IReadOnlyList<string> Env,
     string? WorkingDir,
-    IReadOnlyList<string> ExposedPorts);
+    IReadOnlyList<string> ExposedPorts,
+    IReadOnlyDictionary<string, string>? Labels = null);
 
 /// <summary>A layer already in the registry: its blob (gzip) digest and size, its diff_id (the tar's digest), and its history line.</summary>
 public sealed record ContainerLayer(string Digest, long Size, string DiffId, DateTimeOffset Created, string CreatedBy);

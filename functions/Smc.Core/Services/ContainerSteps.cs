@@ -45,7 +45,7 @@ public sealed class ContainerSteps(
         }
 
         var push = new ContainerPush(host, repository, [$"{job.ContainerTag}-r{round}", job.ContainerTag!], source?.Architecture,
-            new ContainerRuntime(job.Entrypoint, job.Cmd, job.Env, job.WorkingDir, job.ExposedPorts),
+            new ContainerRuntime(job.Entrypoint, job.Cmd, job.Env, job.WorkingDir, job.ExposedPorts, Tags.Merge(source?.Tags, job.Tags)),
             $"smc-serverless: job {job.JobId}, round {round}, source {job.SourceId}",
             [.. below.Select(l => new ContainerLayer(l.Digest, l.Size, l.DiffId, l.CreatedAt, $"smc-serverless: job {job.JobId}, round {l.Round}, source {job.SourceId}"))]);
         try

@@ -51,7 +51,8 @@ public sealed class EcsImportSteps(
             Platform: windows ? "Windows Server 2019" : image.BootReadiness?.Platform ?? "Others Linux",
             Architecture: architecture,
             BootMode: image.BootReadiness?.BootMode ?? (uefi || architecture == "arm64" ? "UEFI" : "BIOS"),
-            Description: $"SMC Serverless: job {job.JobId}, round {round}, source {job.SourceId}");
+            Description: $"SMC Serverless: job {job.JobId}, round {round}, source {job.SourceId}",
+            Tags: Tags.Merge(source?.Tags, job.Tags));
         try
         {
             CloudImport started = await cloud.ImportAsync(request, cancellationToken);

@@ -155,6 +155,7 @@ internal static class JobRequests
             RegionId = r.RegionId,
             ImageName = r.ImageName?.Trim(),
             TemplateId = r.TemplateId,
+            Tags = Tags.Check(r.Tags) ?? [],
             SystemDiskSize = r.SystemDiskSize,
             SystemDiskParts = r.SystemDiskParts ?? [],
             DataDisks = r.DataDisks ?? [],

@@ -29,6 +29,7 @@ public sealed class JobTemplateService(IRecordStore<JobTemplate> templates, IRec
             TemplateId = Ids.New(Ids.TemplatePrefix),
             Name = Validate.Name(request.Name),
             Description = Validate.Description(request.Description),
+            Tags = Tags.Check(request.Tags) ?? [],
             Values = CheckValues(request.Values ?? new CreateReplicationJobRequest()),
             CreatedAt = now,
             UpdatedAt = now,
@@ -37,12 +38,12 @@ public sealed class JobTemplateService(IRecordStore<JobTemplate> templates, IRec
         return template;
     }
 
-    public async Task<Page<JobTemplate>> ListAsync(string? name, PageRequest page, CancellationToken cancellationToken = default)
+    public async Task<Page<JobTemplate>> ListAsync(string? name, PageRequest page, TagFilter? tags = null, CancellationToken cancellationToken = default)
     {
         var all = new List<JobTemplate>();
         await foreach (Stored<JobTemplate> t in templates.ListAsync(cancellationToken))
         {
-            if (name is null || t.Value.Name.Contains(name, StringComparison.OrdinalIgnoreCase))
+            if ((name is null || t.Value.Name.Contains(name, StringComparison.OrdinalIgnoreCase)) && (tags is null || tags.Matches(t.Value.Tags)))
             {
                 all.Add(t.Value);
             }
@@ -60,11 +61,13 @@ public sealed class JobTemplateService(IRecordStore<JobTemplate> templates, IRec
         string? name = request.Name is null ? null : Validate.Name(request.Name);
         string? description = Validate.Description(request.Description);
         CreateReplicationJobRequest? values = request.Values is null ? null : CheckValues(request.Values);
+        Dictionary<string, string>? tags = Tags.Check(request.Tags);
         Stored<JobTemplate> stored = await templates.UpdateAsync(Check(templateId), t =>
         {
             t.Name = name ?? t.Name;
             t.Description = description ?? t.Description;
             t.Values = values ?? t.Values;
+            t.Tags = tags ?? t.Tags;
             t.UpdatedAt = clock.GetUtcNow();
             return true;
         }, cancellationToken: cancellationToken) ?? throw NotFound(templateId);
@@ -96,7 +99,11 @@ public sealed class JobTemplateService(IRecordStore<JobTemplate> templates, IRec
                 merged[field] = value?.DeepClone();
             }
 
-            expanded = merged.Deserialize<CreateReplicationJobRequest>(Json)!;
+            expanded = merged.Deserialize<CreateReplicationJobRequest>(Json)! with
+            {
+                // Tags add up: the template's, then the request's (its value wins for a key).
+                Tags = template.Values.Tags is null && request.Tags is null ? null : Tags.Merge(template.Values.Tags, request.Tags),
+            };
         }
 
         if ((JobNaming.NeedsSource(expanded.Name) || JobNaming.NeedsSource(expanded.ImageName)) && Ids.IsWellFormed(expanded.SourceId, Ids.SourcePrefix))
@@ -114,9 +121,9 @@ public sealed class JobTemplateService(IRecordStore<JobTemplate> templates, IRec
     /// <summary>The values as a job would take them (placeholders filled with examples), or a 400 with the rule's code.</summary>
     private static CreateReplicationJobRequest CheckValues(CreateReplicationJobRequest values)
     {
-        if (values.SourceId is not null || values.TemplateId is not null || values.ClientToken is not null)
+        if (values.SourceId is not null || values.TemplateId is not null || values.ClientToken is not null || values.WaveId is not null)
         {
-            throw SmcException.BadRequest(ErrorCodes.InvalidTemplate, "A template's values can't hold sourceId, templateId or clientToken: each job gives its own.");
+            throw SmcException.BadRequest(ErrorCodes.InvalidTemplate, "A template's values can't hold sourceId, templateId, waveId or clientToken: each job gives its own.");
         }
 
         string? Example(string? text) => JobNaming.WithSource(text, "web-01")?.Replace(JobNaming.Round, "1", StringComparison.Ordinal);

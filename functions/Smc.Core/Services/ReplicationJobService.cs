@@ -125,7 +125,7 @@ public sealed class ReplicationJobService(
         return job;
     }
 
-    public async Task<Page<ReplicationJob>> ListAsync(string? status, string? sourceId, string? name, PageRequest page, CancellationToken cancellationToken = default)
+    public async Task<Page<ReplicationJob>> ListAsync(string? status, string? sourceId, string? name, PageRequest page, TagFilter? tags = null, string? waveId = null, CancellationToken cancellationToken = default)
     {
         if (status is not null && !JobStatus.All.Contains(status))
         {
@@ -137,7 +137,9 @@ public sealed class ReplicationJobService(
         {
             if ((status is null || j.Value.Status == status)
                 && (sourceId is null || j.Value.SourceId == sourceId)
-                && (name is null || j.Value.Name.Contains(name, StringComparison.OrdinalIgnoreCase)))
+                && (name is null || j.Value.Name.Contains(name, StringComparison.OrdinalIgnoreCase))
+                && (waveId is null || j.Value.WaveId == waveId)
+                && (tags is null || tags.Matches(j.Value.Tags)))
             {
                 WithLag(j.Value);
                 all.Add(j.Value);
@@ -248,6 +250,7 @@ public sealed class ReplicationJobService(
 
         string? name = null, description = null, interval = null;
         int? keep = null;
+        Dictionary<string, string>? tags = null;
         foreach (JsonProperty p in patch.EnumerateObject())
         {
             switch (p.Name)
@@ -262,16 +265,19 @@ public sealed class ReplicationJobService(
                     interval = JobRequests.StringOf(p);
                     _ = SyncInterval.Parse(interval, MinInterval);
                     break;
+                case "tags":
+                    tags = Tags.Check(p.Value.ValueKind == JsonValueKind.Object ? p.Value.Deserialize<Dictionary<string, string>>() : throw SmcException.BadRequest(ErrorCodes.InvalidTag, "tags must be an object of key: value strings."));
+                    break;
                 case "maxNumberOfImageToKeep":
                     keep = Validate.Range(p.Value.ValueKind == JsonValueKind.Number && p.Value.TryGetInt32(out int k) ? k : -1, 1, 10, 1, ErrorCodes.InvalidMaxNumberOfImageToKeep, "maxNumberOfImageToKeep");
                     break;
                 default:
                     if (typeof(ReplicationJob).GetProperties().Any(x => JsonNamingPolicy.CamelCase.ConvertName(x.Name) == p.Name))
                     {
-                        throw SmcException.BadRequest(ErrorCodes.ReadOnlyField, $"'{p.Name}' can't be changed after creation. PATCH accepts name, description, syncInterval and maxNumberOfImageToKeep.");
+                        throw SmcException.BadRequest(ErrorCodes.ReadOnlyField, $"'{p.Name}' can't be changed after creation. PATCH accepts name, description, tags, syncInterval and maxNumberOfImageToKeep.");
                     }
 
-                    throw SmcException.BadRequest(ErrorCodes.UnknownField, $"Unknown field '{p.Name}'. PATCH accepts name, description, syncInterval and maxNumberOfImageToKeep.");
+                    throw SmcException.BadRequest(ErrorCodes.UnknownField, $"Unknown field '{p.Name}'. PATCH accepts name, description, tags, syncInterval and maxNumberOfImageToKeep.");
             }
         }
 
@@ -297,6 +303,7 @@ public sealed class ReplicationJobService(
             j.Description = description ?? j.Description;
             j.SyncInterval = interval ?? j.SyncInterval;
             j.MaxNumberOfImageToKeep = keep ?? j.MaxNumberOfImageToKeep;
+            j.Tags = tags ?? j.Tags;
             j.UpdatedAt = clock.GetUtcNow();
             return true;
         }, cancellationToken) ?? throw NotFound(jobId);

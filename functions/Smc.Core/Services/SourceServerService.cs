@@ -231,7 +231,7 @@ public sealed class SourceServerService(
     public async Task<SourceServer> GetAsync(string sourceId, CancellationToken cancellationToken = default) =>
         (await sources.GetAsync(Check(sourceId), cancellationToken) ?? throw NotFound(sourceId)).Value;
 
-    public async Task<Page<SourceServer>> ListAsync(string? state, string? name, PageRequest page, CancellationToken cancellationToken = default)
+    public async Task<Page<SourceServer>> ListAsync(string? state, string? name, PageRequest page, TagFilter? tags = null, CancellationToken cancellationToken = default)
     {
         if (state is not null && !SourceState.All.Contains(state))
         {
@@ -242,7 +242,8 @@ public sealed class SourceServerService(
         await foreach (Stored<SourceServer> s in sources.ListAsync(cancellationToken))
         {
             if ((state is null || s.Value.State == state)
-                && (name is null || s.Value.Name.Contains(name, StringComparison.OrdinalIgnoreCase)))
+                && (name is null || s.Value.Name.Contains(name, StringComparison.OrdinalIgnoreCase))
+                && (tags is null || tags.Matches(s.Value.Tags)))
             {
                 all.Add(s.Value);
             }
@@ -255,10 +256,12 @@ public sealed class SourceServerService(
     {
         string? name = request.Name is null ? null : Validate.Name(request.Name);
         string? description = Validate.Description(request.Description);
+        Dictionary<string, string>? tags = Tags.Check(request.Tags);
         Stored<SourceServer> stored = await sources.UpdateAsync(Check(sourceId), s =>
         {
             s.Name = name ?? s.Name;
             s.Description = description ?? s.Description;
+            s.Tags = tags ?? s.Tags;
             return true;
         }, cancellationToken) ?? throw NotFound(sourceId);
         return stored.Value;

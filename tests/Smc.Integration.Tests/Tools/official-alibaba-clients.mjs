@@ -32,6 +32,7 @@ try {
   const imported = await v3.importImage(new Ecs.ImportImageRequest({
     regionId: region, imageName: 'official-client-image', OSType: 'linux', platform: 'Others Linux', architecture: 'x86_64',
     diskDeviceMapping: [new Ecs.ImportImageRequestDiskDeviceMapping({ OSSBucket: bucket, OSSObject: key, format: 'RAW', diskImageSize: size })],
+    tag: [new Ecs.ImportImageRequestTag({ key: 'env', value: 'prod' }), new Ecs.ImportImageRequestTag({ key: 'team', value: 'db' })],
   }));
   const imageId = imported.body.imageId;
   say({ step: 'importImage', imageId, taskId: imported.body.taskId });
@@ -42,7 +43,8 @@ try {
   for (let i = 0; i < 20 && status !== 'Available' && status !== 'CreateFailed'; i++) {
     const d = await v2.describeImages(new Ecs.DescribeImagesRequest({ regionId: region, imageId, status: 'Creating,Waiting,Available,UnAvailable,CreateFailed' }));
     status = d.body.images.image[0]?.status ?? '';
-    say({ step: 'describeImages', status });
+    const tags = (d.body.images.image[0]?.tags?.tag ?? []).map(t => `${t.tagKey}=${t.tagValue}`);
+    say({ step: 'describeImages', status, tags });
   }
 
   await v3.deleteImage(new Ecs.DeleteImageRequest({ regionId: region, imageId }));
