@@ -14,6 +14,7 @@ public static class ApiRoutes
         .. SourceServerRoutes.All(),
         .. ReplicationJobRoutes.All(),
         .. JobTemplateRoutes.All(),
+        .. WaveRoutes.All(),
         .. BatchRoutes.All(),
         .. AgentRoutes.All(),
         .. AgentJobRoutes.All(),

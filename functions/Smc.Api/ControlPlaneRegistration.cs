@@ -110,6 +110,7 @@ public static class ControlPlaneRegistration
         services.AddSingleton<ReplicationJobService>();
         services.AddSingleton<JobTemplateService>();
         services.AddSingleton<JobPauseService>();
+        services.AddSingleton<WaveService>();
         services.AddSingleton<OverviewService>();
         services.AddSingleton<JobSteps>();
         services.AddSingleton<Housekeeping>();

@@ -6,7 +6,7 @@ using Smc.Core.Services;
 namespace Smc.Functions;
 
 /// <summary>The orchestrator and activity functions: one per registered task, over the shared code.</summary>
-public sealed class MigrationFunctions(JobSteps steps, RoundIssuer rounds, SliceAssembly assembly, ImageFinalizer finalizer, BootVerifier verifier, OssUploadSteps uploads, EcsImportSteps imports, ContainerSteps containers)
+public sealed class MigrationFunctions(JobSteps steps, WaveService waves, RoundIssuer rounds, SliceAssembly assembly, ImageFinalizer finalizer, BootVerifier verifier, OssUploadSteps uploads, EcsImportSteps imports, ContainerSteps containers)
 {
     [Function(TaskNames.MigrateServerOrchestrator)]
     public Task<MigrationResult> MigrateServerOrchestrator([OrchestrationTrigger] TaskOrchestrationContext context) =>
@@ -27,6 +27,14 @@ public sealed class MigrationFunctions(JobSteps steps, RoundIssuer rounds, Slice
     [Function(TaskNames.HoldIfPausedActivity)]
     public Task<bool> HoldIfPausedActivity([ActivityTrigger] string jobId, CancellationToken cancellationToken) =>
         steps.HoldIfPausedAsync(jobId, cancellationToken);
+
+    [Function(TaskNames.TakeWaveSlotActivity)]
+    public Task<Smc.Core.Api.WaveSlotResult> TakeWaveSlotActivity([ActivityTrigger] string jobId, CancellationToken cancellationToken) =>
+        waves.TakeSlotAsync(jobId, cancellationToken);
+
+    [Function(TaskNames.ReleaseWaveSlotActivity)]
+    public Task<List<string>> ReleaseWaveSlotActivity([ActivityTrigger] string jobId, CancellationToken cancellationToken) =>
+        waves.ReleaseSlotAsync(jobId, cancellationToken);
 
     [Function(TaskNames.FinishRunActivity)]
     public Task<bool> FinishRunActivity([ActivityTrigger] FinishRunInput input, CancellationToken cancellationToken) =>

@@ -22,6 +22,7 @@ public static class AzureStorageRegistration
         services.AddSingleton<IRecordStore<ReplicationJob>>(sp => new TableRecordStore<ReplicationJob>(Table(sp, options, "ReplicationJobs")));
         services.AddSingleton<IRecordStore<LocalImage>>(sp => new TableRecordStore<LocalImage>(Table(sp, options, "Images")));
         services.AddSingleton<IRecordStore<JobTemplate>>(sp => new TableRecordStore<JobTemplate>(Table(sp, options, "JobTemplates")));
+        services.AddSingleton<IRecordStore<Wave>>(sp => new TableRecordStore<Wave>(Table(sp, options, "Waves")));
         services.AddSingleton<IStagingStore>(sp => new BlobStagingStore(sp.GetRequiredService<BlobServiceClient>()));
         services.AddSingleton<IImageStore>(sp => new BlobImageStore(
             sp.GetRequiredService<BlobServiceClient>(),
@@ -38,7 +39,7 @@ public static class AzureStorageRegistration
     {
         StorageOptions options = services.GetRequiredService<StorageOptions>();
         TableServiceClient tables = services.GetRequiredService<TableServiceClient>();
-        foreach (string kind in new[] { "AccessTokens", "SourceServers", "ReplicationJobs", "Keys", "Images", "JobTemplates" })
+        foreach (string kind in new[] { "AccessTokens", "SourceServers", "ReplicationJobs", "Keys", "Images", "JobTemplates", "Waves" })
         {
             await StorageErrors.Guard(() => tables.CreateTableIfNotExistsAsync(options.TableName(kind), cancellationToken));
         }

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
 using Microsoft.DurableTask.Testing;
+using Smc.Core.Api;
 using Smc.Core.Domain;
 using Smc.Core.Orchestration;
 using Smc.Core.Services;
@@ -25,10 +26,10 @@ public sealed class OrchestratorTests
 
         Assert.Equal(JobStatus.Finished, result.Status);
         Assert.Equal(
-            [TaskNames.BeginExportActivity, TaskNames.AcquireSourceActivity, TaskNames.PrepareRoundActivity, TaskNames.VerifyRoundActivity,
+            [TaskNames.BeginExportActivity, TaskNames.AcquireSourceActivity, TaskNames.TakeWaveSlotActivity, TaskNames.PrepareRoundActivity, TaskNames.VerifyRoundActivity,
              TaskNames.AssembleSliceActivity, TaskNames.AssembleSliceActivity, TaskNames.AssembleSliceActivity, TaskNames.FinalizeImageActivity,
              TaskNames.VerifyBootActivity, TaskNames.BeginExportActivity, TaskNames.PushContainerActivity, TaskNames.PurgeStagingActivity, TaskNames.EnterWaitingActivity,
-             TaskNames.LaunchInstanceActivity, TaskNames.FinishRunActivity],
+             TaskNames.LaunchInstanceActivity, TaskNames.FinishRunActivity, TaskNames.ReleaseWaveSlotActivity],
             steps.Calls.ToArray());
         Assert.Equal(3 * Steps.SliceBytes, Assert.Single(steps.Finalized).WrittenBytes);
         Assert.Equal(JobStatus.Finished, Assert.Single(steps.Finished).Status);
@@ -60,12 +61,36 @@ public sealed class OrchestratorTests
         Assert.DoesNotContain(TaskNames.DiscardImageActivity, steps.Calls);
     }
 
+    [Fact]
+    public async Task AWaveQueuedRound_IsIssuedOnlyOnceWokenByAFreedSlot_AndGivesItsSlotBackAtTheEnd()
+    {
+        var steps = new Steps { QueuedTakes = 1 };
+        MigrationResult result = await RunOneRoundAsync(steps, async (host, instance) =>
+        {
+            // Queued, with an hour's recheck timer: only the event can let the round go on.
+            await steps.Queued.Task.WaitAsync(TimeSpan.FromSeconds(30));
+            Assert.DoesNotContain(TaskNames.PrepareRoundActivity, steps.Calls);
+            await host.Client.RaiseEventAsync(instance, MigrationEvents.WaveSlotFree, "j-bbbbbbbbbbbbbbbb");
+        });
+
+        Assert.Equal(JobStatus.Finished, result.Status);
+        string[] calls = [.. steps.Calls];
+        Assert.Equal([TaskNames.TakeWaveSlotActivity, TaskNames.TakeWaveSlotActivity, TaskNames.PrepareRoundActivity],
+            calls.Where(c => c is TaskNames.TakeWaveSlotActivity or TaskNames.PrepareRoundActivity));
+        Assert.Equal(TaskNames.ReleaseWaveSlotActivity, calls[^1]);
+    }
+
     /// <summary>Starts a one-shot job's orchestration, commits its round as the agent's route would, and waits for the end.</summary>
-    private static async Task<MigrationResult> RunOneRoundAsync(Steps steps)
+    private static async Task<MigrationResult> RunOneRoundAsync(Steps steps, Func<DurableTaskTestHost, string, Task>? beforePrepared = null)
     {
         await using DurableTaskTestHost host = await DurableTaskTestHost.StartAsync(steps.Register);
         string instance = await host.Client.ScheduleNewOrchestrationInstanceAsync(TaskNames.MigrateServerOrchestrator,
             new MigrationInput(JobId, RecheckSeconds: 3600) { Version = MigrationInput.CurrentVersion });
+        if (beforePrepared is not null)
+        {
+            await beforePrepared(host, instance);
+        }
+
         await steps.Prepared.Task.WaitAsync(TimeSpan.FromSeconds(30));
         await host.Client.RaiseEventAsync(instance, MigrationEvents.RoundCommitted, new RoundCommit(0, "sha"));
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
@@ -93,6 +118,13 @@ public sealed class OrchestratorTests
         public int? RefuseSlice { get; init; }
 
         public bool RefuseVerify { get; init; }
+
+        /// <summary>Takes of a wave slot answered "queued" before one is granted.</summary>
+        public int QueuedTakes { get; init; }
+
+        public TaskCompletionSource Queued { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        private int _takes;
 
         public void Register(DurableTaskRegistry r)
         {
@@ -123,6 +155,17 @@ public sealed class OrchestratorTests
                 return true;
             });
             Add<ExportInput, ExportStepResult>(r, TaskNames.PushContainerActivity, _ => new ExportStepResult(null, null));
+            Add<string, WaveSlotResult>(r, TaskNames.TakeWaveSlotActivity, _ =>
+            {
+                if (Interlocked.Increment(ref _takes) > QueuedTakes)
+                {
+                    return new WaveSlotResult(true);
+                }
+
+                Queued.TrySetResult();
+                return new WaveSlotResult(false);
+            });
+            Add<string, List<string>>(r, TaskNames.ReleaseWaveSlotActivity, _ => []);
             Add<string, bool>(r, TaskNames.PurgeStagingActivity, _ => true);
             Add<string, WaitingResult>(r, TaskNames.EnterWaitingActivity, _ => new WaitingResult(false, 0));
             Add<string, ExportStepResult>(r, TaskNames.LaunchInstanceActivity, _ => new ExportStepResult(null, null));

@@ -185,4 +185,18 @@ public sealed class ValidationTests
         Dictionary<string, string> merged = Tags.Merge(new Dictionary<string, string> { ["env"] = "staging", ["dc"] = "fra1" }, null, new Dictionary<string, string> { ["env"] = "prod" });
         Assert.Equal(["dc=fra1", "env=prod"], merged.OrderBy(t => t.Key, StringComparer.Ordinal).Select(t => $"{t.Key}={t.Value}"));
     }
+
+    [Theory]
+    [InlineData("09:00", "17:00", "2026-12-07T08:59:00Z", false, "2026-12-07T09:00:00Z")]
+    [InlineData("09:00", "17:00", "2026-12-07T09:00:00Z", true, "2026-12-08T09:00:00Z")]
+    [InlineData("09:00", "17:00", "2026-12-07T17:00:00Z", false, "2026-12-08T09:00:00Z")]
+    [InlineData("22:00", "06:00", "2026-12-07T23:30:00Z", true, "2026-12-08T22:00:00Z")]
+    [InlineData("22:00", "06:00", "2026-12-07T05:59:00Z", true, "2026-12-07T22:00:00Z")]
+    [InlineData("22:00", "06:00", "2026-12-07T12:00:00Z", false, "2026-12-07T22:00:00Z")]
+    public void WaveWindow_OpenInsideEachDay_SpanningMidnight_NextOpening(string start, string end, string now, bool open, string next)
+    {
+        var (isOpen, nextOpen) = new WaveWindow(start, end).At(DateTimeOffset.Parse(now, System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal(open, isOpen);
+        Assert.Equal(DateTimeOffset.Parse(next, System.Globalization.CultureInfo.InvariantCulture), nextOpen);
+    }
 }

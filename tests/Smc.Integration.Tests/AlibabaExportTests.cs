@@ -47,7 +47,12 @@ public sealed class AlibabaExportTests : IAsyncLifetime, IDisposable
         using ControlPlane control = await StartControlAsync(azurite, keepObjects: true);
         var (sourceId, config, jobId) = await Flows.SourceWithJobAsync(control, _box, SampleDisks.Gpt(_box), new
         {
-            imageProvider = "alibaba", regionId = Region, imageName = "web 01/prod", instanceType = "ecs.g7.large", vSwitchId = "vsw-bp1test", securityGroupId = "sg-bp1test",
+            imageProvider = "alibaba",
+            regionId = Region,
+            imageName = "web 01/prod",
+            instanceType = "ecs.g7.large",
+            vSwitchId = "vsw-bp1test",
+            securityGroupId = "sg-bp1test",
             tags = new Dictionary<string, string> { ["env"] = "prod", ["wave"] = "2" },
         });
         (await control.Operator().PatchAsync($"/api/v1/source-servers/{sourceId}", new { tags = new Dictionary<string, string> { ["dc"] = "fra1", ["env"] = "staging" } })).Expect(HttpStatusCode.OK);

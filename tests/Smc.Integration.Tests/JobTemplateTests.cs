@@ -95,7 +95,7 @@ public sealed class JobTemplateTests(ControlPlaneFixture fx) : IClassFixture<Con
         {
             name = "tagged " + marker,
             tags = new Dictionary<string, string> { ["owner"] = marker },
-            values = new { tags = new Dictionary<string, string> { ["env"] = "prod", ["tier"] = "web" } },
+            values = new { name = "{source} tagged", tags = new Dictionary<string, string> { ["env"] = "prod", ["tier"] = "web" } },
         })).Expect(HttpStatusCode.Created).Json["templateId"]!.GetValue<string>();
 
         var (_, code) = await Flows.NewTokenAsync(op);
@@ -117,15 +117,15 @@ public sealed class JobTemplateTests(ControlPlaneFixture fx) : IClassFixture<Con
         async Task<string[]> Listed(string path, string array, string id) =>
             [.. (await op.GetAsync(path)).Expect(HttpStatusCode.OK).Json[array]!.AsArray().Select(x => x![id]!.GetValue<string>()).Order(StringComparer.Ordinal)];
 
-        Assert.Equal(new[] { jobA, jobB }.Order(StringComparer.Ordinal), await Listed($"/api/v1/replication-jobs?tag=batch:{marker}&pageSize=100", "replicationJobs", "jobId"));
-        Assert.Equal([jobB], await Listed($"/api/v1/replication-jobs?tag=batch:{marker}&tag=env:prod&pageSize=100", "replicationJobs", "jobId"));
-        Assert.Equal([sourceA], await Listed($"/api/v1/source-servers?tag=batch:{marker}&tag=dc:fra1&pageSize=100", "sourceServers", "sourceId"));
+        Assert.Equal(new[] { jobA, jobB }.Order(StringComparer.Ordinal), await Listed($"/api/v1/replication-jobs?tag=batch:{marker}&pageSize=50", "replicationJobs", "jobId"));
+        Assert.Equal([jobB], await Listed($"/api/v1/replication-jobs?tag=batch:{marker}&tag=env:prod&pageSize=50", "replicationJobs", "jobId"));
+        Assert.Equal([sourceA], await Listed($"/api/v1/source-servers?tag=batch:{marker}&tag=dc:fra1&pageSize=50", "sourceServers", "sourceId"));
         Assert.Equal([templateId], await Listed($"/api/v1/job-templates?tag=owner:{marker}", "jobTemplates", "templateId"));
-        Assert.Equal(new[] { sourceA, sourceB }.Order(StringComparer.Ordinal), await Listed($"/api/v1/source-servers?tag=batch:{marker}&tag=dc&pageSize=100", "sourceServers", "sourceId"));
+        Assert.Equal(new[] { sourceA, sourceB }.Order(StringComparer.Ordinal), await Listed($"/api/v1/source-servers?tag=batch:{marker}&tag=dc&pageSize=50", "sourceServers", "sourceId"));
 
         // PATCH replaces a job's tags whole.
         (await op.PatchAsync($"/api/v1/replication-jobs/{jobB}", new { tags = new Dictionary<string, string> { ["batch"] = marker, ["env"] = "retired" } })).Expect(HttpStatusCode.OK);
-        Assert.Empty(await Listed($"/api/v1/replication-jobs?tag=batch:{marker}&tag=env:prod&pageSize=100", "replicationJobs", "jobId"));
+        Assert.Empty(await Listed($"/api/v1/replication-jobs?tag=batch:{marker}&tag=env:prod&pageSize=50", "replicationJobs", "jobId"));
         Assert.Null((await op.GetAsync($"/api/v1/replication-jobs/{jobB}")).Json["tags"]!["tier"]);
 
         // ECS's rules, refused before anything is stored.

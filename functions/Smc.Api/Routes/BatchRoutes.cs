@@ -11,7 +11,7 @@ namespace Smc.Api.Routes;
 /// <summary>One operation of <c>POST /api/v1/replication-jobs:batch</c> (docs/api.md).</summary>
 public sealed class BatchOperation
 {
-    /// <summary><c>create</c>, <c>start</c>, <c>stop</c>, <c>cutover</c> or <c>delete</c>.</summary>
+    /// <summary><c>create</c>, <c>start</c>, <c>stop</c>, <c>cutover</c>, <c>delete</c>, <c>pause</c> or <c>resume</c>.</summary>
     public string? Action { get; init; }
 
     public string? JobId { get; init; }
@@ -55,41 +55,48 @@ internal static class BatchRoutes
                 throw SmcException.BadRequest(ErrorCodes.InvalidBatch, $"operations must list 1–{MaxOperations} operations.");
             }
 
-            var results = new BatchResult[operations.Count];
-            IEnumerable<IGrouping<string, int>> groups = Enumerable.Range(0, operations.Count)
-                .GroupBy(i => operations[i].Action == "create" || operations[i].JobId is null ? "#" + i : operations[i].JobId!);
-            await Parallel.ForEachAsync(groups, new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = call.CancellationToken }, async (group, _) =>
-            {
-                foreach (int i in group)
-                {
-                    results[i] = await RunAsync(call, i, operations[i]);
-                }
-            });
-            return Results.Json(new { results }, ApiJson.Options);
+            return Results.Json(new { results = await RunAllAsync(call, operations) }, ApiJson.Options);
         });
     }
 
-    private static async Task<BatchResult> RunAsync(ApiCall call, int index, BatchOperation op)
+    /// <summary>Runs the operations (also a wave's actions, one per job): different jobs a few at a time, one job's in order.</summary>
+    internal static async Task<BatchResult[]> RunAllAsync(ApiCall call, IReadOnlyList<BatchOperation> operations)
+    {
+        var results = new BatchResult[operations.Count];
+        IEnumerable<IGrouping<string, int>> groups = Enumerable.Range(0, operations.Count)
+            .GroupBy(i => operations[i].Action == "create" || operations[i].JobId is null ? "#" + i : operations[i].JobId!);
+        await Parallel.ForEachAsync(groups, new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = call.CancellationToken }, async (group, _) =>
+        {
+            foreach (int i in group)
+            {
+                results[i] = await GuardAsync(call, i, operations[i].JobId, () => PerformAsync(call, operations[i]), operations[i].Action);
+            }
+        });
+        return results;
+    }
+
+    /// <summary>One operation's result: its status and job, or the problem its single call would have answered.</summary>
+    internal static async Task<BatchResult> GuardAsync(ApiCall call, int index, string? jobId, Func<Task<(int Status, string? JobId)>> perform, string? action = null)
     {
         string instance = $"{call.Request.Path}#/operations/{index}";
         try
         {
-            (int status, string? jobId) = await PerformAsync(call, op);
-            return new BatchResult(index, status, jobId, null);
+            (int status, string? done) = await perform();
+            return new BatchResult(index, status, done, null);
         }
         catch (SmcException e)
         {
-            return new BatchResult(index, e.Status, op.JobId, Problem.From(e, instance));
+            return new BatchResult(index, e.Status, jobId, Problem.From(e, instance));
         }
         catch (JsonException e)
         {
-            return new BatchResult(index, 400, op.JobId, Problem.From(SmcException.BadRequest(ErrorCodes.MalformedJson, $"operations[{index}].job: {e.Message}"), instance));
+            return new BatchResult(index, 400, jobId, Problem.From(SmcException.BadRequest(ErrorCodes.MalformedJson, $"operations[{index}].job: {e.Message}"), instance));
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
             // One operation's failure (storage, say) is its own: the others' results still reach the caller.
-            call.Get<ILoggerFactory>().CreateLogger("Smc.Api.Batch").BatchOperationFailed(e, index, op.Action, op.JobId);
-            return new BatchResult(index, 500, op.JobId, Problem.From(new SmcException(500, ErrorCodes.InternalError, "This operation failed unexpectedly; the others are unaffected. Retry it (with the same clientToken)."), instance));
+            call.Get<ILoggerFactory>().CreateLogger("Smc.Api.Batch").BatchOperationFailed(e, index, action, jobId);
+            return new BatchResult(index, 500, jobId, Problem.From(new SmcException(500, ErrorCodes.InternalError, "This operation failed unexpectedly; the others are unaffected. Retry it (with the same clientToken)."), instance));
         }
     }
 
@@ -114,9 +121,9 @@ internal static class BatchRoutes
             return (created.Replayed ? 200 : 201, created.JobId);
         }
 
-        if (op.Action is not ("start" or "stop" or "cutover" or "delete"))
+        if (op.Action is not ("start" or "stop" or "cutover" or "delete" or "pause" or "resume"))
         {
-            throw SmcException.BadRequest(ErrorCodes.InvalidBatch, $"Unknown action '{op.Action}': use create, start, stop, cutover or delete.");
+            throw SmcException.BadRequest(ErrorCodes.InvalidBatch, $"Unknown action '{op.Action}': use create, start, stop, cutover, delete, pause or resume.");
         }
 
         if (string.IsNullOrEmpty(op.JobId))
@@ -136,6 +143,8 @@ internal static class BatchRoutes
             "start" => await Accepted(jobs.StartAsync(op.JobId, ct)),
             "stop" => await Accepted(jobs.StopAsync(op.JobId, ct)),
             "cutover" => await Accepted(jobs.CutoverAsync(op.JobId, new CutoverRequest { SyncData = op.SyncData ?? false }, ct)),
+            "pause" => await Ok(call.Get<JobPauseService>().PauseAsync(op.JobId, ct)),
+            "resume" => await Ok(call.Get<JobPauseService>().ResumeAsync(op.JobId, ct)),
             _ => await NoContent(jobs.DeleteAsync(op.JobId, ct)),
         };
         if (receipt is not null)
@@ -149,6 +158,12 @@ internal static class BatchRoutes
         {
             await task;
             return 202;
+        }
+
+        static async Task<int> Ok(Task task)
+        {
+            await task;
+            return 200;
         }
 
         static async Task<int> NoContent(Task task)

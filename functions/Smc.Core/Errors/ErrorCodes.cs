@@ -52,6 +52,10 @@ public static class ErrorCodes
     public const string TemplateNotFound = "InvalidTemplateId.NotFound";
     public const string InvalidTemplate = "InvalidParameter.Template";
     public const string InvalidTag = "InvalidParameter.Tag";
+    public const string WaveNotFound = "InvalidWaveId.NotFound";
+    public const string InvalidWave = "InvalidParameter.Wave";
+    public const string WaveNotEmpty = "OperationDenied.WaveNotEmpty";
+    public const string WaveQueued = "Wave.Queued";
     public const string RouteNotFound = "InvalidRoute.NotFound";
     public const string MethodNotAllowed = "InvalidRoute.MethodNotAllowed";
 

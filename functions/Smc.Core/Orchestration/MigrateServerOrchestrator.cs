@@ -1,5 +1,6 @@
 using System.Globalization;
 using Microsoft.DurableTask;
+using Smc.Core.Api;
 using Smc.Core.Domain;
 using Smc.Core.Errors;
 using Smc.Core.Services;
@@ -94,6 +95,12 @@ public sealed class MigrateServerOrchestrator : TaskOrchestrator<MigrationInput,
         if (early is not null)
         {
             return (early, input);
+        }
+
+        // A wave's cap and window: the round waits for a slot before it is issued.
+        if (input.Version >= 4 && await WaitForWaveSlotAsync(context, input) is { } queuedOut)
+        {
+            return (queuedOut, input);
         }
 
         PrepareRoundResult prepared = await context.CallActivityAsync<PrepareRoundResult>(
@@ -302,6 +309,7 @@ public sealed class MigrateServerOrchestrator : TaskOrchestrator<MigrationInput,
             WaitingResult waiting = await context.CallActivityAsync<WaitingResult>(TaskNames.EnterWaitingActivity, input.JobId, ActivityRetry);
             if (waiting.Incremental)
             {
+                await ReleaseWaveSlotAsync(context, input);
                 return await WaitForNextRoundAsync(context, input, waiting.IntervalSeconds);
             }
         }
@@ -467,6 +475,58 @@ public sealed class MigrateServerOrchestrator : TaskOrchestrator<MigrationInput,
     private static async Task<MigrationResult> FinishAsync(TaskOrchestrationContext context, FinishRunInput finish)
     {
         await context.CallActivityAsync(TaskNames.FinishRunActivity, finish, ActivityRetry);
+        if (context.GetInput<MigrationInput>() is { Version: >= 4 } input)
+        {
+            await ReleaseWaveSlotAsync(context, input);
+        }
+
         return new MigrationResult(finish.JobId, finish.Status, finish.ErrorCode);
+    }
+
+    /// <summary>
+    /// Takes a slot of the job's wave, waiting in its queue while the wave's rounds are at their cap or outside its
+    /// window: woken by a round that ended (<see cref="MigrationEvents.WaveSlotFree"/>), at the window's opening, or by
+    /// the recheck timer (a slot held by a job that ended without giving it back is taken back on a take). Null: go on.
+    /// </summary>
+    private static async Task<MigrationResult?> WaitForWaveSlotAsync(TaskOrchestrationContext context, MigrationInput input)
+    {
+        for (int waits = 0; ; waits++)
+        {
+            WaveSlotResult slot = await context.CallActivityAsync<WaveSlotResult>(TaskNames.TakeWaveSlotActivity, input.JobId, ActivityRetry);
+            if (slot.Granted)
+            {
+                return null;
+            }
+
+            if (slot.JobGone)
+            {
+                return new MigrationResult(input.JobId, MigrationResult.Gone, null);
+            }
+
+            if (waits >= MaxWaitsPerGeneration)
+            {
+                context.ContinueAsNew(input with { Generation = input.Generation + 1 });
+                return new MigrationResult(input.JobId, JobStatus.Running, null);
+            }
+
+            using var cts = new CancellationTokenSource();
+            Task<string?> freed = context.WaitForExternalEvent<string?>(MigrationEvents.WaveSlotFree, cts.Token);
+            DateTime until = slot.RetryAtUtc is { } opens ? TimerStep(context, opens) : context.CurrentUtcDateTime.AddSeconds(input.RecheckSeconds);
+            Task timer = context.CreateTimer(until, cts.Token);
+            await Task.WhenAny(freed, timer);
+#pragma warning disable CA1849 // Cancel of a durable timer is not I/O.
+            cts.Cancel();
+#pragma warning restore CA1849
+        }
+    }
+
+    /// <summary>The round ended: its wave slot goes back, and the first queued rounds of the wave are woken to take it.</summary>
+    private static async Task ReleaseWaveSlotAsync(TaskOrchestrationContext context, MigrationInput input)
+    {
+        List<string> wake = await context.CallActivityAsync<List<string>>(TaskNames.ReleaseWaveSlotActivity, input.JobId, ActivityRetry);
+        foreach (string jobId in wake)
+        {
+            context.SendEvent(jobId, MigrationEvents.WaveSlotFree, input.JobId);
+        }
     }
 }

@@ -21,6 +21,8 @@ public static class MigrationTasks
         registry.AddActivity<EnterWaitingActivity>();
         registry.AddActivity<BeginRoundActivity>();
         registry.AddActivity<HoldIfPausedActivity>();
+        registry.AddActivity<TakeWaveSlotActivity>();
+        registry.AddActivity<ReleaseWaveSlotActivity>();
         registry.AddActivity<BeginExportActivity>();
         registry.AddActivity<UploadPartsActivity>();
         registry.AddActivity<CompleteUploadActivity>();

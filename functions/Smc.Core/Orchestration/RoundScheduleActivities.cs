@@ -1,5 +1,6 @@
 using Microsoft.DurableTask;
 using Microsoft.Extensions.Hosting;
+using Smc.Core.Api;
 using Smc.Core.Services;
 
 namespace Smc.Core.Orchestration;
@@ -27,3 +28,17 @@ public sealed class HoldIfPausedActivity(JobSteps steps, IHostApplicationLifetim
 
 /// <summary><paramref name="Incremental"/>: the job waits for another round, <paramref name="IntervalSeconds"/> from now.</summary>
 public sealed record WaitingResult(bool Incremental, int IntervalSeconds);
+
+/// <summary>Before a round is issued: a slot of the job's wave (granted at once outside a wave), or wait in its queue.</summary>
+public sealed class TakeWaveSlotActivity(WaveService waves, IHostApplicationLifetime host) : TaskActivity<string, WaveSlotResult>
+{
+    public override Task<WaveSlotResult> RunAsync(TaskActivityContext context, string jobId) =>
+        waves.TakeSlotAsync(jobId, host.ApplicationStopping);
+}
+
+/// <summary>A round ended: its wave slot is given back; the answer is the queued jobs to wake.</summary>
+public sealed class ReleaseWaveSlotActivity(WaveService waves, IHostApplicationLifetime host) : TaskActivity<string, List<string>>
+{
+    public override Task<List<string>> RunAsync(TaskActivityContext context, string jobId) =>
+        waves.ReleaseSlotAsync(jobId, host.ApplicationStopping);
+}

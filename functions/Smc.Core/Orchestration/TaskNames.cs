@@ -20,6 +20,8 @@ public static class TaskNames
     public const string EnterWaitingActivity = nameof(Orchestration.EnterWaitingActivity);
     public const string BeginRoundActivity = nameof(Orchestration.BeginRoundActivity);
     public const string HoldIfPausedActivity = nameof(Orchestration.HoldIfPausedActivity);
+    public const string TakeWaveSlotActivity = nameof(Orchestration.TakeWaveSlotActivity);
+    public const string ReleaseWaveSlotActivity = nameof(Orchestration.ReleaseWaveSlotActivity);
     public const string BeginExportActivity = nameof(Orchestration.BeginExportActivity);
     public const string UploadPartsActivity = nameof(Orchestration.UploadPartsActivity);
     public const string CompleteUploadActivity = nameof(Orchestration.CompleteUploadActivity);
@@ -35,6 +37,7 @@ public static class TaskNames
     [
         AcquireSourceActivity, FinishRunActivity, PrepareRoundActivity, CheckSyncActivity, VerifyRoundActivity,
         AssembleSliceActivity, FinalizeImageActivity, VerifyBootActivity, DiscardImageActivity, PurgeStagingActivity, EnterWaitingActivity, BeginRoundActivity, HoldIfPausedActivity,
+        TakeWaveSlotActivity, ReleaseWaveSlotActivity,
         BeginExportActivity, UploadPartsActivity, CompleteUploadActivity, StartImportActivity, CheckImportActivity, EndExportActivity, LaunchInstanceActivity, PushContainerActivity,
     ];
 }

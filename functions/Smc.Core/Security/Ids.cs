@@ -13,6 +13,7 @@ public static class Ids
     public const string JobPrefix = "j";
     public const string ImagePrefix = "m";
     public const string TemplatePrefix = "jt";
+    public const string WavePrefix = "wv";
 
     public static string New(string prefix)
     {

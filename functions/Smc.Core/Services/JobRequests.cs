@@ -156,6 +156,7 @@ internal static class JobRequests
             ImageName = r.ImageName?.Trim(),
             TemplateId = r.TemplateId,
             Tags = Tags.Check(r.Tags) ?? [],
+            WaveId = r.WaveId,
             SystemDiskSize = r.SystemDiskSize,
             SystemDiskParts = r.SystemDiskParts ?? [],
             DataDisks = r.DataDisks ?? [],

@@ -14,4 +14,7 @@ public static class MigrationEvents
 
     /// <summary>POST …/resume: a scheduled round held by a pause may run (the orchestration checks the job again).</summary>
     public const string Resumed = "Resumed";
+
+    /// <summary>A round of the job's wave ended: a queued round may take the slot it freed (the orchestration asks again).</summary>
+    public const string WaveSlotFree = "WaveSlotFree";
 }

@@ -24,6 +24,7 @@ public sealed class ReplicationJobService(
     IRegistryAllowList registries,
     RunArchive runArchive,
     JobTemplateService templates,
+    IRecordStore<Wave> waves,
     TimeProvider clock)
 {
     private TimeSpan MinInterval => TimeSpan.FromSeconds(options.Value.MinSyncIntervalSeconds);
@@ -42,6 +43,11 @@ public sealed class ReplicationJobService(
         {
             throw SmcException.BadRequest(ErrorCodes.AlibabaNotConfigured,
                 "imageProvider alibaba needs an Alibaba Cloud account on the control plane: set SMC_ALIBABA__ACCESSKEYID, SMC_ALIBABA__ACCESSKEYSECRET and SMC_ALIBABA__OSSBUCKET (a bucket in the job's region), or use imageProvider local.");
+        }
+
+        if (draft.WaveId is { } waveId && await waves.GetAsync(WaveService.Check(waveId), cancellationToken) is null)
+        {
+            throw WaveService.NotFound(waveId);
         }
 
         Stored<SourceServer> source = await sources.GetAsync(draft.SourceId, cancellationToken)
@@ -251,6 +257,8 @@ public sealed class ReplicationJobService(
         string? name = null, description = null, interval = null;
         int? keep = null;
         Dictionary<string, string>? tags = null;
+        string? waveId = null;
+        bool setWave = false;
         foreach (JsonProperty p in patch.EnumerateObject())
         {
             switch (p.Name)
@@ -265,6 +273,15 @@ public sealed class ReplicationJobService(
                     interval = JobRequests.StringOf(p);
                     _ = SyncInterval.Parse(interval, MinInterval);
                     break;
+                case "waveId":
+                    setWave = true;
+                    waveId = p.Value.ValueKind == JsonValueKind.Null ? null : WaveService.Check(JobRequests.StringOf(p) ?? "");
+                    if (waveId is not null && await waves.GetAsync(waveId, cancellationToken) is null)
+                    {
+                        throw WaveService.NotFound(waveId);
+                    }
+
+                    break;
                 case "tags":
                     tags = Tags.Check(p.Value.ValueKind == JsonValueKind.Object ? p.Value.Deserialize<Dictionary<string, string>>() : throw SmcException.BadRequest(ErrorCodes.InvalidTag, "tags must be an object of key: value strings."));
                     break;
@@ -274,10 +291,10 @@ public sealed class ReplicationJobService(
                 default:
                     if (typeof(ReplicationJob).GetProperties().Any(x => JsonNamingPolicy.CamelCase.ConvertName(x.Name) == p.Name))
                     {
-                        throw SmcException.BadRequest(ErrorCodes.ReadOnlyField, $"'{p.Name}' can't be changed after creation. PATCH accepts name, description, tags, syncInterval and maxNumberOfImageToKeep.");
+                        throw SmcException.BadRequest(ErrorCodes.ReadOnlyField, $"'{p.Name}' can't be changed after creation. PATCH accepts name, description, tags, waveId, syncInterval and maxNumberOfImageToKeep.");
                     }
 
-                    throw SmcException.BadRequest(ErrorCodes.UnknownField, $"Unknown field '{p.Name}'. PATCH accepts name, description, tags, syncInterval and maxNumberOfImageToKeep.");
+                    throw SmcException.BadRequest(ErrorCodes.UnknownField, $"Unknown field '{p.Name}'. PATCH accepts name, description, tags, waveId, syncInterval and maxNumberOfImageToKeep.");
             }
         }
 
@@ -304,6 +321,7 @@ public sealed class ReplicationJobService(
             j.SyncInterval = interval ?? j.SyncInterval;
             j.MaxNumberOfImageToKeep = keep ?? j.MaxNumberOfImageToKeep;
             j.Tags = tags ?? j.Tags;
+            j.WaveId = setWave ? waveId : j.WaveId;
             j.UpdatedAt = clock.GetUtcNow();
             return true;
         }, cancellationToken) ?? throw NotFound(jobId);
