@@ -84,7 +84,8 @@ public static class ApiCallBody
         }
     }
 
-    private static async Task<byte[]> ReadBytesAsync(ApiCall call)
+    /// <summary>The body as bytes, at most <see cref="MaxBodyBytes"/> (413 past it).</summary>
+    public static async Task<byte[]> ReadBytesAsync(this ApiCall call)
     {
         if (call.Request.ContentLength > MaxBodyBytes)
         {

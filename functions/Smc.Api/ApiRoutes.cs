@@ -15,6 +15,7 @@ public static class ApiRoutes
         .. ReplicationJobRoutes.All(),
         .. JobTemplateRoutes.All(),
         .. WaveRoutes.All(),
+        .. InventoryRoutes.All(),
         .. BatchRoutes.All(),
         .. AgentRoutes.All(),
         .. AgentJobRoutes.All(),

@@ -111,6 +111,7 @@ public static class ControlPlaneRegistration
         services.AddSingleton<JobTemplateService>();
         services.AddSingleton<JobPauseService>();
         services.AddSingleton<WaveService>();
+        services.AddSingleton<InventoryService>();
         services.AddSingleton<OverviewService>();
         services.AddSingleton<JobSteps>();
         services.AddSingleton<Housekeeping>();

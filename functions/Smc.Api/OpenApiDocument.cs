@@ -32,6 +32,7 @@ public static partial class OpenApiDocument
         ["ListJobTemplates"] = (["name", "tag", "pageNumber", "pageSize"], null),
         ["PatchJobTemplate"] = ([], typeof(JobTemplateRequest)),
         ["CreateWave"] = ([], typeof(WaveRequest)),
+        ["ExportInventory"] = (["format", "waveId", "tag"], null),
         ["ListWaves"] = (["name", "tag", "pageNumber", "pageSize"], null),
         ["PatchWave"] = ([], typeof(WaveRequest)),
         ["AddWaveMembers"] = ([], typeof(WaveMembersRequest)),

@@ -56,6 +56,7 @@ public static class ErrorCodes
     public const string InvalidWave = "InvalidParameter.Wave";
     public const string WaveNotEmpty = "OperationDenied.WaveNotEmpty";
     public const string WaveQueued = "Wave.Queued";
+    public const string InvalidImport = "InvalidParameter.Import";
     public const string RouteNotFound = "InvalidRoute.NotFound";
     public const string MethodNotAllowed = "InvalidRoute.MethodNotAllowed";
 

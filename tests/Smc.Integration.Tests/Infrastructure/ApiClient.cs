@@ -22,7 +22,9 @@ internal sealed class ApiClient(string baseUrl, string? operatorKey = null, stri
 
     public Task<Reply> PatchAsync(string path, object body) => SendAsync(HttpMethod.Patch, path, body);
 
-    public async Task<Reply> SendAsync(HttpMethod method, string path, object? body, string? rawBody = null)
+    public Task<Reply> PostTextAsync(string path, string text, string mediaType) => SendAsync(HttpMethod.Post, path, null, text, mediaType);
+
+    public async Task<Reply> SendAsync(HttpMethod method, string path, object? body, string? rawBody = null, string mediaType = "application/json")
     {
         using var request = new HttpRequestMessage(method, BaseUrl + path);
         if (operatorKey is not null)
@@ -38,7 +40,7 @@ internal sealed class ApiClient(string baseUrl, string? operatorKey = null, stri
         string? text = rawBody ?? (body is null ? null : body as string ?? JsonSerializer.Serialize(body, WebJson));
         if (text is not null)
         {
-            request.Content = new StringContent(text, Encoding.UTF8, "application/json");
+            request.Content = new StringContent(text, Encoding.UTF8, mediaType);
         }
 
         using HttpResponseMessage response = await Http.SendAsync(request);
