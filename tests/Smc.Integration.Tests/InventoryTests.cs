@@ -1,7 +1,9 @@
 using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
+using Microsoft.Playwright;
 using Smc.Integration.Tests.Infrastructure;
+using static Microsoft.Playwright.Assertions;
 
 namespace Smc.Integration.Tests;
 
@@ -113,5 +115,59 @@ public sealed class InventoryTests(ControlPlaneFixture fx) : IClassFixture<Contr
         JsonNode fixedField = (await op.PostTextAsync("/api/v1/imports", $"sourceName,runOnce\ninv-{marker}-03,true\n", "text/csv")).Expect(HttpStatusCode.OK).Json;
         Assert.Equal("InvalidParameter.ReadOnlyField", fixedField["results"]![0]!["error"]!["code"]!.GetValue<string>());
         (await op.PostTextAsync("/api/v1/imports", "sourceName,wavve\nx,y\n", "text/csv")).ExpectProblem(HttpStatusCode.BadRequest, "InvalidParameter.Import");
+    }
+
+    [Fact]
+    public async Task TheMonitoringPage_ImportsACsv_ShowsTheWavesRollup_CreatesAJobFromATemplate_AndDownloadsTheExport()
+    {
+        ApiClient op = fx.Control.Operator();
+        string marker = Guid.NewGuid().ToString("N")[..6];
+        string templateId = (await op.PostAsync("/api/v1/job-templates", new { name = $"dash-tpl-{marker}", values = new { name = "{source} dash", runOnce = false, syncInterval = "PT1H" } }))
+            .Expect(HttpStatusCode.Created).Json["templateId"]!.GetValue<string>();
+        string disk = SampleDisks.Gpt(fx.Box, "inventory-dash.img", dataMiB: 1);
+        var (_, code) = await Flows.NewTokenAsync(op, count: 3);
+        string[] ids = new string[3];
+        for (int i = 0; i < 3; i++)
+        {
+            ids[i] = Flows.RegisterAgent(fx.Control, fx.Box, code, disk).SourceId;
+            (await op.PatchAsync($"/api/v1/source-servers/{ids[i]}", new { name = $"dash-{marker}-{i}" })).Expect(HttpStatusCode.OK);
+        }
+
+        string file = fx.Box.File($"dash-{marker}.csv");
+        await File.WriteAllTextAsync(file, $"sourceName,template,wave\ndash-{marker}-0,dash-tpl-{marker},dash wave {marker}\ndash-{marker}-1,dash-tpl-{marker},dash wave {marker}\nnowhere-{marker},dash-tpl-{marker},dash wave {marker}\n");
+
+        using IPlaywright playwright = await Playwright.CreateAsync();
+        await using IBrowser browser = await Browser.LaunchAsync(playwright);
+        IPage page = await browser.NewPageAsync();
+        await Browser.LogInAsync(page, fx.Control);
+
+        // Upload: the summary, and the row that failed with its code.
+        await page.Locator("#import-file").SetInputFilesAsync(file);
+        await page.Locator("#import button[type=submit]").ClickAsync();
+        await Expect(page.Locator("#import-result .summary")).ToHaveTextAsync("2 created, 1 error", new() { Timeout = 30_000 });
+        await Expect(page.Locator("#import-result .row-error[data-row='3'] code")).ToHaveTextAsync("InvalidSourceId.NotFound");
+
+        // The wave the import made, rolled up.
+        string waveId = (await op.GetAsync($"/api/v1/waves?name=dash%20wave%20{marker}")).Json["waves"]![0]!["waveId"]!.GetValue<string>();
+        ILocator wave = page.Locator($"tr[data-wave='{waveId}']");
+        await Expect(wave.Locator(".jobs")).ToHaveTextAsync("2", new() { Timeout = 30_000 });
+        await Expect(wave.Locator(".by-status")).ToContainTextAsync("Ready 2");
+
+        // A job from the template picker, into the wave.
+        await page.Locator("#create-source").SelectOptionAsync(ids[2], new() { Timeout = 30_000 });
+        await page.Locator("#create-template").SelectOptionAsync(templateId);
+        await page.Locator("#create-wave").SelectOptionAsync(waveId);
+        await page.Locator("#create-job button[type=submit]").ClickAsync();
+        await Expect(wave.Locator(".jobs")).ToHaveTextAsync("3", new() { Timeout = 30_000 });
+        JsonNode created = (await op.GetAsync($"/api/v1/replication-jobs?sourceId={ids[2]}")).Json["replicationJobs"]![0]!;
+        Assert.Equal(($"dash-{marker}-2 dash", templateId, waveId), (created["name"]!.GetValue<string>(), created["templateId"]!.GetValue<string>(), created["waveId"]!.GetValue<string>()));
+
+        // The export, as the browser saves it.
+        IDownload download = await page.RunAndWaitForDownloadAsync(() => page.Locator("#export").ClickAsync());
+        string saved = fx.Box.File($"dash-{marker}-export.csv");
+        await download.SaveAsAsync(saved);
+        string[] lines = await File.ReadAllLinesAsync(saved);
+        Assert.StartsWith("sourceId,sourceName,", lines[0], StringComparison.Ordinal);
+        Assert.All(ids, id => Assert.Contains(lines, l => l.StartsWith(id + ",", StringComparison.Ordinal) && l.Contains($"dash wave {marker}", StringComparison.Ordinal)));
     }
 }
