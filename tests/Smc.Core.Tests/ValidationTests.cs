@@ -193,10 +193,38 @@ public sealed class ValidationTests
     [InlineData("22:00", "06:00", "2026-12-07T23:30:00Z", true, "2026-12-08T22:00:00Z")]
     [InlineData("22:00", "06:00", "2026-12-07T05:59:00Z", true, "2026-12-07T22:00:00Z")]
     [InlineData("22:00", "06:00", "2026-12-07T12:00:00Z", false, "2026-12-07T22:00:00Z")]
-    public void WaveWindow_OpenInsideEachDay_SpanningMidnight_NextOpening(string start, string end, string now, bool open, string next)
+    public void DailyWindow_OpenInsideEachDay_SpanningMidnight_NextOpening(string start, string end, string now, bool open, string next)
     {
-        var (isOpen, nextOpen) = new WaveWindow(start, end).At(DateTimeOffset.Parse(now, System.Globalization.CultureInfo.InvariantCulture));
+        var (isOpen, nextOpen) = new DailyWindow(start, end).At(DateTimeOffset.Parse(now, System.Globalization.CultureInfo.InvariantCulture));
         Assert.Equal(open, isOpen);
         Assert.Equal(DateTimeOffset.Parse(next, System.Globalization.CultureInfo.InvariantCulture), nextOpen);
     }
+
+    [Fact]
+    public void Bandwidth_TheJobsScheduleFirst_ThenItsWaves_ElseItsOwnLimit()
+    {
+        var at = (string time) => DateTimeOffset.Parse($"2026-12-07T{time}:00Z", System.Globalization.CultureInfo.InvariantCulture);
+        var job = new ReplicationJob
+        {
+            JobId = "j-aaaaaaaaaaaaaaaa",
+            SourceId = "s-aaaaaaaaaaaaaaaa",
+            Name = "bw",
+            ReplicationParameters = new ReplicationParameters { BandwidthLimitKBps = 500, BandwidthSchedule = [new BandwidthWindow("08:00", "18:00", 2048)] },
+        };
+        var wave = new Wave { WaveId = "wv-aaaaaaaaaaaaaaaa", Name = "w", BandwidthSchedule = [new BandwidthWindow("06:00", "20:00", 100), new BandwidthWindow("22:00", "02:00", 0)] };
+        Assert.Equal(2048, BandwidthSchedule.Effective(job, wave, at("12:00")));
+        Assert.Equal(100, BandwidthSchedule.Effective(job, wave, at("19:00")));
+        Assert.Equal(0, BandwidthSchedule.Effective(job, wave, at("23:30")));
+        Assert.Equal(500, BandwidthSchedule.Effective(job, wave, at("03:00")));
+        Assert.Equal(500, BandwidthSchedule.Effective(job, null, at("19:00")));
+    }
+
+    [Theory]
+    [InlineData("8:00", "18:00", 10)]
+    [InlineData("08:00", "08:00", 10)]
+    [InlineData("08:00", "25:00", 10)]
+    [InlineData("08:00", "18:00", -1)]
+    public void Bandwidth_BadWindows_Refused(string start, string end, int limit) =>
+        Assert.Equal(ErrorCodes.InvalidReplicationParameters, Assert.Throws<SmcException>(() =>
+            BandwidthSchedule.Check([new BandwidthWindow(start, end, limit)], ErrorCodes.InvalidReplicationParameters, "bandwidthSchedule")).Code);
 }

@@ -61,4 +61,38 @@ public sealed class PauseTests(ControlPlaneFixture fx) : IClassFixture<ControlPl
         Assert.False((await op.GetAsync($"/api/v1/replication-jobs/{oneShot}")).Json["paused"]!.GetValue<bool>());
         (await op.PostAsync("/api/v1/replication-jobs/j-aaaaaaaaaaaaaaaa/resume")).ExpectProblem(HttpStatusCode.NotFound, "InvalidJobId.NotFound");
     }
+
+    /// <summary>
+    /// A PATCH of the bandwidth limit reaches a running round (issue 19): 12 MiB of random data at 256 KB/s needs at
+    /// least 48 s of the agent's limiter, so a round that ends well before that had the limit lifted while it ran.
+    /// </summary>
+    [Fact]
+    public async Task ABandwidthPatch_ReachesTheRunningRound_WithinSeconds()
+    {
+        const int randomMiB = 12, limitKBps = 256;
+        ApiClient op = fx.Control.Operator();
+        var (_, config, jobId) = await Flows.SourceWithJobAsync(fx.Control, fx.Box, SampleDisks.GptLarge(fx.Box, "bandwidth.img", randomMiB),
+            new { replicationParameters = new { bandwidthLimitKBps = limitKBps, compressLevel = 0 } });
+        string path = $"/api/v1/replication-jobs/{jobId}";
+        using ChildProcess agent = Agent.Start("run", "--config", config);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        (await op.PostAsync($"{path}/start")).Expect(HttpStatusCode.Accepted);
+
+        // Under way (a progress report came: the disk is being read, its pack held by the limiter), then lifted.
+        JsonNode syncing = await op.WaitForAsync(path, j => j["disks"]!.AsArray().Sum(d => d!["scannedBytes"]!.GetValue<long>()) > 0 || j["status"]!.GetValue<string>() is "Finished" or "InError", TimeSpan.FromSeconds(60));
+        Assert.True(syncing["status"]!.GetValue<string>() == "Running", syncing.ToJsonString());
+        JsonNode patched = (await op.PatchAsync(path, new { replicationParameters = new { bandwidthLimitKBps = 0 } })).Expect(HttpStatusCode.OK).Json;
+        Assert.Equal(0, patched["replicationParameters"]!["bandwidthLimitKBps"]!.GetValue<int>());
+
+        JsonNode done = await op.WaitForAsync(path, j => j["status"]!.GetValue<string>() is "Finished" or "InError", TimeSpan.FromSeconds(120));
+        Assert.True(done["status"]!.GetValue<string>() == "Finished", done.ToJsonString());
+        double floor = (randomMiB << 20) / (limitKBps * 1024.0);
+        Assert.True(clock.Elapsed.TotalSeconds < floor * 0.75, $"the round took {clock.Elapsed.TotalSeconds:0.0} s; held at {limitKBps} KB/s it takes at least {floor:0} s\n{agent.Output}");
+        Assert.Contains("upload limit lifted by the control plane", agent.Output, StringComparison.Ordinal);
+
+        // Only the bandwidth of replicationParameters changes after creation.
+        (await op.PatchAsync(path, new { replicationParameters = new { threads = 4 } })).ExpectProblem(HttpStatusCode.BadRequest, "InvalidParameter.ReadOnlyField");
+        (await op.PatchAsync(path, new { replicationParameters = new { bandwidthSchedule = new[] { new { start = "8:00", end = "18:00", limitKBps = 10 } } } }))
+            .ExpectProblem(HttpStatusCode.BadRequest, "InvalidParameter.ReplicationParameters");
+    }
 }

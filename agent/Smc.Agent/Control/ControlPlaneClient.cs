@@ -75,8 +75,9 @@ internal sealed class ControlPlaneClient : IDisposable
     public async Task<Smc.Files.TreeListing> ListingAsync(string credential, string jobId, int round, CancellationToken cancellationToken = default) =>
         Smc.Files.TreeListing.Deserialize(System.Text.Encoding.UTF8.GetBytes((await SendAsync<object, JsonElement>(HttpMethod.Get, AgentApi.ListingPath(jobId, round), credential, null, cancellationToken)).GetRawText()));
 
-    public Task ProgressAsync(string credential, string jobId, ProgressReport report, CancellationToken cancellationToken = default) =>
-        PostAsync<ProgressReport, JsonElement?>(AgentApi.ProgressPath(jobId), credential, report, cancellationToken);
+    /// <summary>Reports progress; the answer says what the round must do now (its upload limit), or null from an older control plane.</summary>
+    public Task<ProgressAnswer?> ProgressAsync(string credential, string jobId, ProgressReport report, CancellationToken cancellationToken = default) =>
+        PostAsync<ProgressReport, ProgressAnswer?>(AgentApi.ProgressPath(jobId), credential, report, cancellationToken);
 
     public Task FailRoundAsync(string credential, string jobId, int round, RoundFailureRequest request, CancellationToken cancellationToken = default) =>
         PostAsync<RoundFailureRequest, JsonElement?>(AgentApi.FailurePath(jobId, round), credential, request, cancellationToken);

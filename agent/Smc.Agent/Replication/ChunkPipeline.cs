@@ -14,6 +14,9 @@ namespace Smc.Agent.Replication;
 /// </summary>
 internal sealed class ChunkPipeline(AgentCommand command, string jobId, IStagingSink staging, TextWriter log)
 {
+    /// <summary>The round's upload limit, one for all its passes; the control plane may change it mid-round.</summary>
+    public BandwidthLimiter Limiter { get; } = new(command.BandwidthLimitKBps);
+
     /// <summary>
     /// Upload streams when the job doesn't say: Azurite reached the same 40–45 MB/s with 1, 4 or 8 parallel
     /// 4 MiB uploads (measured on these machines), and Azure Blob storage scales with parallel requests; 4 streams of
@@ -69,7 +72,7 @@ internal sealed class ChunkPipeline(AgentCommand command, string jobId, IStaging
         var packs = Channel.CreateBounded<PendingPack>(Math.Min(threads, QueuedPacks));
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         CancellationToken ct = linked.Token;
-        var limiter = new BandwidthLimiter(command.BandwidthLimitKBps);
+        BandwidthLimiter limiter = Limiter;
 
         // Every stage cancels the others when it fails, so one failure (an unreadable block, a refused upload) stops
         // the round at once instead of leaving the stages before it blocked on a full channel.

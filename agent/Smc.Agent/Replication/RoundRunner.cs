@@ -340,7 +340,11 @@ internal sealed partial class RoundRunner(AgentConfig config, ControlPlaneClient
             }
             try
             {
-                await client.ProgressAsync(config.Credential, _jobId, report, cancellationToken);
+                ProgressAnswer? answer = await client.ProgressAsync(config.Credential, _jobId, report, cancellationToken);
+                if (answer?.BandwidthLimitKBps is int limit && Pipeline.Limiter.SetLimit(limit))
+                {
+                    Log(limit == 0 ? "upload limit lifted by the control plane" : $"upload limit now {limit} KB/s (from the control plane)");
+                }
             }
             catch (ControlPlaneException)
             {

@@ -22,8 +22,7 @@ internal static class AgentJobRoutes
         yield return new("AgentProgress", "POST", "v1/agent/jobs/{id}/progress", RouteAuth.Agent, async call =>
         {
             ProgressReport report = await call.ReadJsonAsync<ProgressReport>();
-            await call.Get<AgentJobService>().ProgressAsync(call.SourceId!, call.Route("id"), report, call.CancellationToken);
-            return Results.NoContent();
+            return Results.Json(await call.Get<AgentJobService>().ProgressAsync(call.SourceId!, call.Route("id"), report, call.CancellationToken), ApiJson.Options);
         });
         yield return new("AgentCommitRound", "POST", "v1/agent/jobs/{id}/rounds/{round}/commit", RouteAuth.Agent, async call =>
         {

@@ -94,6 +94,7 @@ internal static class WaveRoutes
         v.Wave.Tags,
         v.Wave.MaxConcurrentRounds,
         v.Wave.Window,
+        v.Wave.BandwidthSchedule,
         v.Wave.CreatedAt,
         v.Wave.UpdatedAt,
         v.Rollup,

@@ -15,7 +15,10 @@ public sealed record WaveRequest
     public int? MaxConcurrentRounds { get; init; }
 
     /// <summary>On PATCH, a window with empty start and end removes it.</summary>
-    public WaveWindow? Window { get; init; }
+    public DailyWindow? Window { get; init; }
+
+    /// <summary>Upload limits by time of day for the wave's jobs; on PATCH, replaces the schedule (an empty list removes it).</summary>
+    public List<BandwidthWindow>? BandwidthSchedule { get; init; }
 }
 
 /// <summary><c>POST /api/v1/waves/{id}/members</c>: jobs to add, by id or by their source (its unfinished job).</summary>

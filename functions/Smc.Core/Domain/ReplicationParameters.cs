@@ -6,8 +6,11 @@ public sealed class ReplicationParameters
     /// <summary>Parallel upload streams (1–64); null lets the agent choose.</summary>
     public int? Threads { get; init; }
 
-    /// <summary>0 = unlimited.</summary>
-    public int BandwidthLimitKBps { get; init; }
+    /// <summary>KB/s, 0 = unlimited: the limit outside the schedule's windows. Changes with PATCH, also mid-round.</summary>
+    public int BandwidthLimitKBps { get; set; }
+
+    /// <summary>Times of day with their own limit (<see cref="Domain.BandwidthSchedule"/>); the first that holds wins.</summary>
+    public List<BandwidthWindow>? BandwidthSchedule { get; set; }
 
     /// <summary>zstd level 1–22; 0 = no compression.</summary>
     public int CompressLevel { get; init; } = 1;

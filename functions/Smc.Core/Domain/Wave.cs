@@ -20,7 +20,10 @@ public sealed class Wave
     public int? MaxConcurrentRounds { get; set; }
 
     /// <summary>When rounds of the wave's jobs may start (UTC, each day); null: any time. A round under way is not stopped at its end.</summary>
-    public WaveWindow? Window { get; set; }
+    public DailyWindow? Window { get; set; }
+
+    /// <summary>Upload limits by time of day for the wave's jobs, under a job's own schedule (<see cref="Domain.BandwidthSchedule"/>).</summary>
+    public List<BandwidthWindow>? BandwidthSchedule { get; set; }
 
     /// <summary>The rounds running under the cap now (a job's slot is taken before its round is issued, given back when it ends).</summary>
     public List<WaveSlot> Slots { get; set; } = [];
@@ -37,7 +40,7 @@ public sealed class Wave
 public sealed record WaveSlot(string JobId, DateTimeOffset Since);
 
 /// <summary>A daily window, <c>HH:mm</c> UTC; a start after the end spans midnight (<c>22:00</c>–<c>06:00</c>).</summary>
-public sealed record WaveWindow(string Start, string End)
+public sealed record DailyWindow(string Start, string End)
 {
     public static bool TryParse(string? text, out TimeSpan time) =>
         TimeSpan.TryParseExact(text, @"hh\:mm", System.Globalization.CultureInfo.InvariantCulture, out time);

@@ -21,6 +21,7 @@ public sealed class AgentJobService(
     JobKeys keys,
     IImageStore imageStore,
     IOptions<SecurityOptions> security,
+    IRecordStore<Wave> waves,
     TimeProvider clock)
 {
     public async Task<ReplicationJob> CreateAndStartAsync(string sourceId, CreateReplicationJobRequest request, CancellationToken cancellationToken = default)
@@ -54,10 +55,11 @@ public sealed class AgentJobService(
         return new StagingCredentials { ContainerUrl = url.ToString(), ExpiresAt = expires, FingerprintKey = Convert.ToBase64String(fingerprintKey) };
     }
 
-    public async Task ProgressAsync(string sourceId, string jobId, ProgressReport report, CancellationToken cancellationToken = default)
+    /// <summary>Records where the round stands; the answer is the job's upload limit now (its schedule, its wave's, its own).</summary>
+    public async Task<ProgressAnswer> ProgressAsync(string sourceId, string jobId, ProgressReport report, CancellationToken cancellationToken = default)
     {
         await OwnAsync(sourceId, jobId, cancellationToken);
-        await jobs.UpdateAsync(jobId, j =>
+        Stored<ReplicationJob>? updated = await jobs.UpdateAsync(jobId, j =>
         {
             if (j.Status != JobStatus.Running || j.BusinessStatus != BusinessStatus.Syncing || j.CurrentRound != report.Round)
             {
@@ -79,6 +81,10 @@ public sealed class AgentJobService(
             j.UpdatedAt = clock.GetUtcNow();
             return true;
         }, cancellationToken);
+
+        ReplicationJob job = updated?.Value ?? throw ReplicationJobService.NotFound(jobId);
+        Wave? wave = job.WaveId is { } waveId ? (await waves.GetAsync(waveId, cancellationToken))?.Value : null;
+        return new ProgressAnswer { BandwidthLimitKBps = BandwidthSchedule.Effective(job, wave, clock.GetUtcNow()) };
     }
 
     /// <summary>The agent wrote a round's commit marker: check it against staging and let the orchestration go on.</summary>

@@ -115,6 +115,7 @@ internal static class JobRequests
         }
 
         ReplicationParameters rp = r.ReplicationParameters ?? new ReplicationParameters();
+        _ = BandwidthSchedule.Check(rp.BandwidthSchedule, ErrorCodes.InvalidReplicationParameters, "replicationParameters.bandwidthSchedule");
         if (rp.Threads is < 1 or > 64 || rp.BandwidthLimitKBps is < 0 or > 10_000_000 || rp.CompressLevel is < 0 or > 22)
         {
             throw SmcException.BadRequest(ErrorCodes.InvalidReplicationParameters, "replicationParameters: threads 1–64, bandwidthLimitKBps 0 (unlimited)–10000000, compressLevel 0 (off)–22.");

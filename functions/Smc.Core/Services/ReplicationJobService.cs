@@ -254,80 +254,21 @@ public sealed class ReplicationJobService(
             throw SmcException.BadRequest(ErrorCodes.MalformedJson, "The body must be a JSON object with the fields to change.");
         }
 
-        string? name = null, description = null, interval = null;
-        int? keep = null;
-        Dictionary<string, string>? tags = null;
-        string? waveId = null;
-        bool setWave = false;
-        foreach (JsonProperty p in patch.EnumerateObject())
+        JobPatch change = JobPatch.Parse(patch, MinInterval);
+        if (change.WaveId is { } waveId && await waves.GetAsync(waveId, cancellationToken) is null)
         {
-            switch (p.Name)
-            {
-                case "name":
-                    name = Validate.Name(JobRequests.StringOf(p));
-                    break;
-                case "description":
-                    description = Validate.Description(JobRequests.StringOf(p)) ?? "";
-                    break;
-                case "syncInterval":
-                    interval = JobRequests.StringOf(p);
-                    _ = SyncInterval.Parse(interval, MinInterval);
-                    break;
-                case "waveId":
-                    setWave = true;
-                    waveId = p.Value.ValueKind == JsonValueKind.Null ? null : WaveService.Check(JobRequests.StringOf(p) ?? "");
-                    if (waveId is not null && await waves.GetAsync(waveId, cancellationToken) is null)
-                    {
-                        throw WaveService.NotFound(waveId);
-                    }
-
-                    break;
-                case "tags":
-                    tags = Tags.Check(p.Value.ValueKind == JsonValueKind.Object ? p.Value.Deserialize<Dictionary<string, string>>() : throw SmcException.BadRequest(ErrorCodes.InvalidTag, "tags must be an object of key: value strings."));
-                    break;
-                case "maxNumberOfImageToKeep":
-                    keep = Validate.Range(p.Value.ValueKind == JsonValueKind.Number && p.Value.TryGetInt32(out int k) ? k : -1, 1, 10, 1, ErrorCodes.InvalidMaxNumberOfImageToKeep, "maxNumberOfImageToKeep");
-                    break;
-                default:
-                    if (typeof(ReplicationJob).GetProperties().Any(x => JsonNamingPolicy.CamelCase.ConvertName(x.Name) == p.Name))
-                    {
-                        throw SmcException.BadRequest(ErrorCodes.ReadOnlyField, $"'{p.Name}' can't be changed after creation. PATCH accepts name, description, tags, waveId, syncInterval and maxNumberOfImageToKeep.");
-                    }
-
-                    throw SmcException.BadRequest(ErrorCodes.UnknownField, $"Unknown field '{p.Name}'. PATCH accepts name, description, tags, waveId, syncInterval and maxNumberOfImageToKeep.");
-            }
+            throw WaveService.NotFound(waveId);
         }
 
         Stored<ReplicationJob> stored = await jobs.UpdateAsync(Check(jobId), j =>
         {
-            if ((interval is not null || keep is not null) && j.Status != JobStatus.Waiting)
-            {
-                throw StatusDenied(j, "change syncInterval or maxNumberOfImageToKeep", "Waiting");
-            }
-
-            if (interval is not null && j.RunOnce)
-            {
-                throw SmcException.BadRequest(ErrorCodes.InvalidFrequency, "syncInterval applies to incremental jobs (runOnce: false) only.");
-            }
-
-            if (interval is not null && j.NextRoundTime is { } next && j.SyncInterval is not null)
-            {
-                // The wait under way is measured anew from its start: next = start of the wait + the new interval.
-                j.NextRoundTime = next - SyncInterval.Parse(j.SyncInterval, TimeSpan.Zero) + SyncInterval.Parse(interval, MinInterval);
-            }
-
-            j.Name = name ?? j.Name;
-            j.Description = description ?? j.Description;
-            j.SyncInterval = interval ?? j.SyncInterval;
-            j.MaxNumberOfImageToKeep = keep ?? j.MaxNumberOfImageToKeep;
-            j.Tags = tags ?? j.Tags;
-            j.WaveId = setWave ? waveId : j.WaveId;
+            change.ApplyTo(j, MinInterval);
             j.UpdatedAt = clock.GetUtcNow();
             return true;
         }, cancellationToken) ?? throw NotFound(jobId);
-        if (interval is not null)
+        if (change.SyncInterval is { } interval)
         {
-            // The orchestration's timer for the next round follows the new interval (it is Waiting: checked above).
+            // The orchestration's timer for the next round follows the new interval (it is Waiting: checked when applied).
             await engine.RaiseEventAsync(jobId, MigrationEvents.IntervalChanged, (int)SyncInterval.Parse(interval, MinInterval).TotalSeconds, cancellationToken);
         }
 

@@ -25,6 +25,7 @@ public sealed class RoundIssuer(
     CommandSignals signals,
     RunArchive runArchive,
     CommittedRounds rounds,
+    IRecordStore<Wave> waves,
     IOptions<ControlPlaneOptions> options,
     TimeProvider clock,
     ILogger<RoundIssuer> logger)
@@ -91,7 +92,7 @@ public sealed class RoundIssuer(
             PublicKey = publicKey,
             ChunkSize = ChunkGrid.Default,
             Threads = job.ReplicationParameters.Threads ?? 0,
-            BandwidthLimitKBps = job.ReplicationParameters.BandwidthLimitKBps,
+            BandwidthLimitKBps = BandwidthSchedule.Effective(job, job.WaveId is { } waveId ? (await waves.GetAsync(waveId, cancellationToken))?.Value : null, clock.GetUtcNow()),
             CompressLevel = job.ReplicationParameters.CompressLevel,
             FreezeWindowSeconds = job.ReplicationParameters.FreezeWindowSeconds,
             PreFreezeCommand = job.ReplicationParameters.PreFreezeCommand,

@@ -29,6 +29,7 @@ public sealed class WaveService(IRecordStore<Wave> waves, IRecordStore<Replicati
             Tags = Tags.Check(request.Tags) ?? [],
             MaxConcurrentRounds = Cap(request.MaxConcurrentRounds, patch: false),
             Window = Window(request.Window),
+            BandwidthSchedule = BandwidthSchedule.Check(request.BandwidthSchedule, ErrorCodes.InvalidWave, "bandwidthSchedule"),
             CreatedAt = now,
             UpdatedAt = now,
         };
@@ -73,7 +74,8 @@ public sealed class WaveService(IRecordStore<Wave> waves, IRecordStore<Replicati
         Dictionary<string, string>? tags = Tags.Check(request.Tags);
         int? cap = Cap(request.MaxConcurrentRounds, patch: true);
         bool clearWindow = request.Window is { Start: null or "", End: null or "" };
-        WaveWindow? window = clearWindow ? null : Window(request.Window);
+        DailyWindow? window = clearWindow ? null : Window(request.Window);
+        List<BandwidthWindow>? schedule = BandwidthSchedule.Check(request.BandwidthSchedule, ErrorCodes.InvalidWave, "bandwidthSchedule");
         Stored<Wave> stored = await waves.UpdateAsync(Check(waveId), w =>
         {
             w.Name = name ?? w.Name;
@@ -81,6 +83,7 @@ public sealed class WaveService(IRecordStore<Wave> waves, IRecordStore<Replicati
             w.Tags = tags ?? w.Tags;
             w.MaxConcurrentRounds = cap is null ? w.MaxConcurrentRounds : cap == 0 ? null : cap;
             w.Window = clearWindow ? null : window ?? w.Window;
+            w.BandwidthSchedule = schedule is null ? w.BandwidthSchedule : schedule.Count == 0 ? null : schedule;
             w.UpdatedAt = clock.GetUtcNow();
             return true;
         }, cancellationToken) ?? throw NotFound(waveId);
@@ -311,8 +314,8 @@ public sealed class WaveService(IRecordStore<Wave> waves, IRecordStore<Replicati
             ? cap
             : throw SmcException.BadRequest(ErrorCodes.InvalidWave, $"maxConcurrentRounds must be from 1 to {MaxCap}{(patch ? " (0 removes the cap)" : "")}.");
 
-    private static WaveWindow? Window(WaveWindow? window) =>
-        window is null || (WaveWindow.TryParse(window.Start, out TimeSpan s) && WaveWindow.TryParse(window.End, out TimeSpan e) && s != e)
+    private static DailyWindow? Window(DailyWindow? window) =>
+        window is null || (DailyWindow.TryParse(window.Start, out TimeSpan s) && DailyWindow.TryParse(window.End, out TimeSpan e) && s != e)
             ? window
             : throw SmcException.BadRequest(ErrorCodes.InvalidWave, "window needs start and end as HH:mm (UTC), not equal; a start after the end spans midnight (22:00–06:00).");
 
