@@ -16,6 +16,7 @@ public static class ApiRoutes
         .. JobTemplateRoutes.All(),
         .. WaveRoutes.All(),
         .. InventoryRoutes.All(),
+        .. AccessKeyRoutes.All(),
         .. BatchRoutes.All(),
         .. AgentRoutes.All(),
         .. AgentJobRoutes.All(),

@@ -112,6 +112,9 @@ public static class ControlPlaneRegistration
         services.AddSingleton<JobPauseService>();
         services.AddSingleton<WaveService>();
         services.AddSingleton<InventoryService>();
+        services.AddSingleton<AccessKeyService>();
+        services.AddSingleton<Smc.Alibaba.Signing.AcsRequestVerifier>();
+        services.AddSingleton<Compat.SmcFacade>();
         services.AddSingleton<OverviewService>();
         services.AddSingleton<JobSteps>();
         services.AddSingleton<Housekeeping>();

@@ -32,6 +32,8 @@ public static partial class OpenApiDocument
         ["ListJobTemplates"] = (["name", "tag", "pageNumber", "pageSize"], null),
         ["PatchJobTemplate"] = ([], typeof(JobTemplateRequest)),
         ["CreateWave"] = ([], typeof(WaveRequest)),
+        ["CreateAccessKey"] = ([], typeof(Routes.CreateAccessKeyRequest)),
+        ["ListAccessKeys"] = (["pageNumber", "pageSize"], null),
         ["ExportInventory"] = (["format", "waveId", "tag"], null),
         ["ListWaves"] = (["name", "tag", "pageNumber", "pageSize"], null),
         ["PatchWave"] = ([], typeof(WaveRequest)),

@@ -69,6 +69,14 @@ foreach (ApiRoute route in ApiRoutes.All)
 }
 
 app.MapGet("/", () => Results.Bytes(Dashboard.Html, "text/html; charset=utf-8"));
+
+// The SMC-compatible API (docs/smc-compat.md): RPC requests signed with an access key, at /smc/ (and /api/smc, as the
+// Functions host serves it).
+Smc.Api.Compat.SmcFacade smc = app.Services.GetRequiredService<Smc.Api.Compat.SmcFacade>();
+foreach (string path in new[] { "/smc", "/api/smc" }) // a route also matches its path with a trailing slash
+{
+    app.MapMethods(path, ["GET", "POST"], (Func<HttpContext, Task<IResult>>)(http => smc.HandleAsync(http)));
+}
 app.Map("/api/{**rest}", (HttpContext http) =>
     Problem.From(SmcException.NotFound(ErrorCodes.RouteNotFound, $"No route {http.Request.Method} {http.Request.Path}. See GET /api/v1/openapi.json for the routes."), http.Request.Path).ToResult());
 

@@ -23,6 +23,7 @@ public static class AzureStorageRegistration
         services.AddSingleton<IRecordStore<LocalImage>>(sp => new TableRecordStore<LocalImage>(Table(sp, options, "Images")));
         services.AddSingleton<IRecordStore<JobTemplate>>(sp => new TableRecordStore<JobTemplate>(Table(sp, options, "JobTemplates")));
         services.AddSingleton<IRecordStore<Wave>>(sp => new TableRecordStore<Wave>(Table(sp, options, "Waves")));
+        services.AddSingleton<IRecordStore<AccessKey>>(sp => new TableRecordStore<AccessKey>(Table(sp, options, "AccessKeys")));
         services.AddSingleton<IStagingStore>(sp => new BlobStagingStore(sp.GetRequiredService<BlobServiceClient>()));
         services.AddSingleton<IImageStore>(sp => new BlobImageStore(
             sp.GetRequiredService<BlobServiceClient>(),
@@ -39,7 +40,7 @@ public static class AzureStorageRegistration
     {
         StorageOptions options = services.GetRequiredService<StorageOptions>();
         TableServiceClient tables = services.GetRequiredService<TableServiceClient>();
-        foreach (string kind in new[] { "AccessTokens", "SourceServers", "ReplicationJobs", "Keys", "Images", "JobTemplates", "Waves" })
+        foreach (string kind in new[] { "AccessTokens", "SourceServers", "ReplicationJobs", "Keys", "Images", "JobTemplates", "Waves", "AccessKeys" })
         {
             await StorageErrors.Guard(() => tables.CreateTableIfNotExistsAsync(options.TableName(kind), cancellationToken));
         }

@@ -57,6 +57,7 @@ public static class ErrorCodes
     public const string WaveNotEmpty = "OperationDenied.WaveNotEmpty";
     public const string WaveQueued = "Wave.Queued";
     public const string InvalidImport = "InvalidParameter.Import";
+    public const string AccessKeyNotFound = "InvalidAccessKeyId.NotFound";
     public const string RouteNotFound = "InvalidRoute.NotFound";
     public const string MethodNotAllowed = "InvalidRoute.MethodNotAllowed";
 

@@ -293,6 +293,7 @@ public sealed class WaveService(IRecordStore<Wave> waves, IRecordStore<Replicati
     private WaveRollup Rollup(Wave wave, IEnumerable<ReplicationJob> members)
     {
         List<ReplicationJob> list = [.. members];
+        HashSet<string> running = [.. list.Where(j => j.Status == JobStatus.Running).Select(j => j.JobId)];
         DateTimeOffset now = clock.GetUtcNow();
         double? maxLag = list.Where(j => !j.RunOnce && JobStatus.IsUnfinished(j.Status))
             .Select(j => j.ReplicationJobRuns.Where(r => r.ImageId is not null && r.EndTime is not null).Select(r => (double?)(now - r.EndTime!.Value).TotalSeconds).Min())
@@ -302,8 +303,9 @@ public sealed class WaveService(IRecordStore<Wave> waves, IRecordStore<Replicati
             list.GroupBy(j => j.Status, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal),
             list.Count == 0 ? 0 : Math.Round(list.Average(j => j.Status == JobStatus.Finished ? 100 : j.Progress), 1),
             maxLag is null ? null : Math.Round(maxLag.Value, 1),
-            wave.Slots.Count,
-            wave.Queue.Count,
+            // A slot or queue place counts while its job runs: one whose round just ended is free, given back or not yet.
+            wave.Slots.Count(s => running.Contains(s.JobId)),
+            wave.Queue.Count(running.Contains),
             [.. list.Where(j => j.StatusInfo.ErrorCode is { } code && code != ErrorCodes.WaveQueued && code != ErrorCodes.SourceUnavailable || j.Status == JobStatus.InError)
                 .Select(j => new WaveMemberError(j.JobId, j.StatusInfo.ErrorCode ?? j.ErrorCode, j.StatusInfo.ErrorMessage))],
             [.. list.OrderBy(j => j.CreatedAt).ThenBy(j => j.JobId, StringComparer.Ordinal).Select(j => j.JobId)]);
