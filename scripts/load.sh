@@ -98,3 +98,21 @@ print(f"Azurite (storage)   : CPU {100 * (az1 - az0) / (wall1 - wall0):.0f}% of 
 print(f"control plane       : CPU {100 * (cpu1 - cpu0) / (wall1 - wall0):.0f}% of one core on average, RSS now {memory('VmRSS:') >> 20} MiB, peak {memory('VmHWM:') >> 20} MiB")
 sys.exit(0 if done == n else 1)
 PY
+
+step "Where the orchestrations' time went: each migration's history (issue 20), per step the mean and p95 over all"
+JOBS=$(curl -fsS -H "$K" "$API/replication-jobs?pageSize=50" | json '" ".join(j["jobId"] for j in d["replicationJobs"])')
+# shellcheck disable=SC2086 # one argument per job id
+dotnet run -c Release scripts/round-breakdown.cs -- "$SMC_STORAGE__CONNECTIONSTRING" smchub $JOBS > "$WORK/breakdown.jsonl"
+python3 - "$WORK/breakdown.jsonl" <<'PY'
+import json, sys
+for line in open(sys.argv[1]):
+    d = json.loads(line)
+    if d.get("summary"):
+        print("\nper migration (%d): %d activity runs in all; span %.0f ms: dispatch + run %.0f ms, orchestrator pickup %.0f ms, timers %.0f ms"
+              % (d["instances"], d["activities"], d["spanMs"], d["dispatchAndRunMs"], d["pickupMs"], d["timersMs"]))
+    elif d["step"].startswith("event "):
+        print("%-28s x%-4d at mean %7.0f ms, p95 %7.0f ms after the generation began" % (d["step"], d["count"], d["meanMs"], d["p95Ms"]))
+    else:
+        print("%-28s x%-4d dispatch+run mean %6.0f ms, p95 %6.0f ms   pickup mean %6.0f ms, p95 %6.0f ms"
+              % (d["step"], d["count"], d["meanMs"], d["p95Ms"], d["meanPickupMs"], d["p95PickupMs"]))
+PY
