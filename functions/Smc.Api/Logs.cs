@@ -10,4 +10,7 @@ internal static partial class Logs
 
     [LoggerMessage(EventId = 2001, Level = LogLevel.Error, Message = "Batch operation {Index} ({Action} {JobId}) failed")]
     public static partial void BatchOperationFailed(this ILogger logger, Exception exception, int index, string? action, string? jobId);
+
+    [LoggerMessage(EventId = 2002, Level = LogLevel.Error, Message = "SMC-compatible API request {RequestId} failed")]
+    public static partial void SmcCallFailed(this ILogger logger, Exception exception, string requestId);
 }

@@ -111,6 +111,15 @@ public sealed class InventoryTests(ControlPlaneFixture fx) : IClassFixture<Contr
         Assert.Equal(["name", "waveId"], result["changed"]!.AsArray().Select(c => c!.GetValue<string>()));
         Assert.Equal($"renamed inv-{marker}-03", (await op.GetAsync($"/api/v1/replication-jobs/{result["jobId"]!.GetValue<string>()}")).Json["name"]!.GetValue<string>());
 
+        // A JSON tag value is taken as it is, with its ";" (only a CSV cell splits on it).
+        JsonNode noted = (await op.PostAsync("/api/v1/imports", new
+        {
+            rows = new object[] { new { sourceName = $"inv-{marker}-05", tags = new Dictionary<string, string> { ["batch"] = marker, ["row"] = "6", ["note"] = "a;b" } } },
+        })).Expect(HttpStatusCode.OK).Json["results"]![0]!;
+        Assert.True(noted["status"]!.GetValue<string>() == "updated", noted.ToJsonString());
+        Assert.Equal(["tags"], noted["changed"]!.AsArray().Select(c => c!.GetValue<string>()));
+        Assert.Equal("a;b", (await op.GetAsync($"/api/v1/replication-jobs/{noted["jobId"]!.GetValue<string>()}")).Json["tags"]!["note"]!.GetValue<string>());
+
         // What can't change on a job, and an unknown column, are refused with what to do.
         JsonNode fixedField = (await op.PostTextAsync("/api/v1/imports", $"sourceName,runOnce\ninv-{marker}-03,true\n", "text/csv")).Expect(HttpStatusCode.OK).Json;
         Assert.Equal("InvalidParameter.ReadOnlyField", fixedField["results"]![0]!["error"]!["code"]!.GetValue<string>());

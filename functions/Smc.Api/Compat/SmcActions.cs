@@ -135,7 +135,7 @@ internal static class SmcActions
     private static DateTimeOffset? Time(SmcParameters p, string name) =>
         p.Str(name) is not { } v ? null
         : DateTimeOffset.TryParse(v, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out DateTimeOffset t) ? t
-        : throw SmcException.BadRequest("InvalidParameter", $"{name} must be a UTC time (yyyy-MM-ddTHH:mm:ssZ), not '{v}'.");
+        : throw SmcException.BadRequest(ErrorCodes.InvalidParameter, $"{name} must be a UTC time (yyyy-MM-ddTHH:mm:ssZ), not '{v}'.");
 
     private static JsonElement ModifyPatch(SmcParameters p)
     {
@@ -174,18 +174,8 @@ internal static class SmcActions
         PageRequest page = PageRequest.Parse(p.Str("PageNumber"), p.Str("PageSize"));
         List<string> ids = p.List("JobId"), sourceIds = p.List("SourceId");
         TagFilter? tags = p.Tags() is { } t ? TagFilter.Parse(t.Select(kv => $"{kv.Key}:{kv.Value}")) : null;
-        var all = new List<ReplicationJob>();
-        for (int number = 1; ; number++)
-        {
-            Page<ReplicationJob> chunk = await jobs.ListAsync(p.Str("Status"), null, p.Str("Name"), new PageRequest(number, PageRequest.MaxPageSize), tags, null, ct);
-            all.AddRange(chunk.Items.Where(j => (ids.Count == 0 || ids.Contains(j.JobId)) && (sourceIds.Count == 0 || sourceIds.Contains(j.SourceId))
-                && (p.Str("BusinessStatus") is not { } business || j.BusinessStatus == business)));
-            if (number * PageRequest.MaxPageSize >= chunk.TotalCount)
-            {
-                break;
-            }
-        }
-
+        List<ReplicationJob> all = [.. (await jobs.FilterAsync(p.Str("Status"), null, p.Str("Name"), tags, null, ct)).Where(j =>
+            (ids.Count == 0 || ids.Contains(j.JobId)) && (sourceIds.Count == 0 || sourceIds.Contains(j.SourceId)) && (p.Str("BusinessStatus") is not { } business || j.BusinessStatus == business))];
         Page<ReplicationJob> shown = page.Apply(all);
         return new JsonObject
         {
@@ -201,17 +191,8 @@ internal static class SmcActions
         PageRequest page = PageRequest.Parse(p.Str("PageNumber"), p.Str("PageSize"));
         List<string> ids = p.List("SourceId");
         TagFilter? tags = p.Tags() is { } t ? TagFilter.Parse(t.Select(kv => $"{kv.Key}:{kv.Value}")) : null;
-        var all = new List<SourceServer>();
-        for (int number = 1; ; number++)
-        {
-            Page<SourceServer> chunk = await sources.ListAsync(p.Str("State"), p.Str("Name"), new PageRequest(number, PageRequest.MaxPageSize), tags, ct);
-            all.AddRange(chunk.Items.Where(s => (ids.Count == 0 || ids.Contains(s.SourceId)) && (p.Str("JobId") is not { } job || s.JobId == job)));
-            if (number * PageRequest.MaxPageSize >= chunk.TotalCount)
-            {
-                break;
-            }
-        }
-
+        List<SourceServer> all = [.. (await sources.FilterAsync(p.Str("State"), p.Str("Name"), tags, ct)).Where(s =>
+            (ids.Count == 0 || ids.Contains(s.SourceId)) && (p.Str("JobId") is not { } job || s.JobId == job))];
         Page<SourceServer> shown = page.Apply(all);
         return new JsonObject
         {

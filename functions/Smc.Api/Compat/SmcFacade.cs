@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Smc.Alibaba.Signing;
 using Smc.Core.Api;
 using Smc.Core.Domain;
@@ -50,6 +51,12 @@ public sealed class SmcFacade(AcsRequestVerifier verifier, AccessKeyService acce
         {
             return Error(requestId, http, e.Status, e.Code, e.Message);
         }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // SMC's shape for the unexpected too, with the request id to find it in the log; no details to the caller.
+            http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Smc.Api.Compat").SmcCallFailed(e, requestId);
+            return Error(requestId, http, 500, ErrorCodes.InternalError, "The request failed unexpectedly; retry it, and if it fails again give the operator this RequestId.");
+        }
     }
 
     private async Task<AcsVerified> VerifyAsync(HttpContext http)
@@ -92,11 +99,11 @@ internal sealed class SmcParameters(IReadOnlyDictionary<string, string> values)
 
     public int? Int(string name) => Str(name) is not { } v ? null
         : int.TryParse(v, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out int n) ? n
-        : throw SmcException.BadRequest("InvalidParameter", $"{name} must be a whole number, not '{v}'.");
+        : throw SmcException.BadRequest(ErrorCodes.InvalidParameter, $"{name} must be a whole number, not '{v}'.");
 
     public bool? Bool(string name) => Str(name) is not { } v ? null
         : bool.TryParse(v, out bool b) ? b
-        : throw SmcException.BadRequest("InvalidParameter", $"{name} must be true or false, not '{v}'.");
+        : throw SmcException.BadRequest(ErrorCodes.InvalidParameter, $"{name} must be true or false, not '{v}'.");
 
     /// <summary><c>Name.1</c>, <c>Name.2</c>… in order (SMC's repeat lists).</summary>
     public List<string> List(string name) =>
@@ -119,7 +126,7 @@ internal sealed class SmcParameters(IReadOnlyDictionary<string, string> values)
     {
         if (values.Keys.FirstOrDefault(k => prefixes.Any(p => k == p || k.StartsWith(p + ".", StringComparison.Ordinal))) is { } given)
         {
-            throw SmcException.BadRequest("InvalidParameter.NotSupported", $"{given} is not supported by this SMC-compatible API (docs/smc-compat.md): leave it out.");
+            throw SmcException.BadRequest(ErrorCodes.ParameterNotSupported, $"{given} is not supported by this SMC-compatible API (docs/smc-compat.md): leave it out.");
         }
     }
 }

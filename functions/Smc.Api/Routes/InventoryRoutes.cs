@@ -117,11 +117,11 @@ internal static class InventoryRoutes
             {
                 JsonValueKind.Null => null,
                 JsonValueKind.String => v.GetString() is { Length: > 0 } text ? text : null,
-                JsonValueKind.Object when column == "tags" => string.Join(';', v.EnumerateObject().Select(t => $"{t.Name}={t.Value}")),
+                JsonValueKind.Object when column == "tags" => null, // read as an object below, not through the CSV cell form
                 _ => v.GetRawText(),
             } : null;
             rows.Add(item.TryGetProperty("tags", out JsonElement tags) && tags.ValueKind == JsonValueKind.Object
-                ? Row(Cell) with { Tags = tags.EnumerateObject().ToDictionary(t => t.Name, t => t.Value.ValueKind == JsonValueKind.String ? t.Value.GetString()! : t.Value.GetRawText(), StringComparer.Ordinal) }
+                ? Row(Cell) with { Tags = new Dictionary<string, string>(tags.EnumerateObject().Select(t => KeyValuePair.Create(t.Name, t.Value.ValueKind == JsonValueKind.String ? t.Value.GetString()! : t.Value.GetRawText())).DistinctBy(t => t.Key), StringComparer.Ordinal) }
                 : Row(Cell));
         }
 

@@ -49,7 +49,7 @@ internal static class WaveRoutes
 
             WaveService waves = call.Get<WaveService>();
             string waveId = call.Route("id");
-            _ = await waves.GetAsync(waveId, call.CancellationToken); // 404 for the whole call, not per member
+            await waves.EnsureExistsAsync(waveId, call.CancellationToken); // 404 for the whole call, not per member
             var results = new List<object>();
             for (int i = 0; i < given.Count; i++)
             {

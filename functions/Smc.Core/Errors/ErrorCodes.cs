@@ -58,6 +58,10 @@ public static class ErrorCodes
     public const string WaveQueued = "Wave.Queued";
     public const string InvalidImport = "InvalidParameter.Import";
     public const string AccessKeyNotFound = "InvalidAccessKeyId.NotFound";
+
+    /// <summary>The SMC-compatible API: a parameter of the wrong kind, and one it does not cover (docs/smc-compat.md).</summary>
+    public const string InvalidParameter = "InvalidParameter";
+    public const string ParameterNotSupported = "InvalidParameter.NotSupported";
     public const string RouteNotFound = "InvalidRoute.NotFound";
     public const string MethodNotAllowed = "InvalidRoute.MethodNotAllowed";
 

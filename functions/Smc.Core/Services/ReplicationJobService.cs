@@ -131,7 +131,11 @@ public sealed class ReplicationJobService(
         return job;
     }
 
-    public async Task<Page<ReplicationJob>> ListAsync(string? status, string? sourceId, string? name, PageRequest page, TagFilter? tags = null, string? waveId = null, CancellationToken cancellationToken = default)
+    public async Task<Page<ReplicationJob>> ListAsync(string? status, string? sourceId, string? name, PageRequest page, TagFilter? tags = null, string? waveId = null, CancellationToken cancellationToken = default) =>
+        page.Apply(await FilterAsync(status, sourceId, name, tags, waveId, cancellationToken));
+
+    /// <summary>Every job the filters let through, newest first, from one pass over the store (what a page is cut from).</summary>
+    public async Task<List<ReplicationJob>> FilterAsync(string? status, string? sourceId, string? name, TagFilter? tags = null, string? waveId = null, CancellationToken cancellationToken = default)
     {
         if (status is not null && !JobStatus.All.Contains(status))
         {
@@ -152,7 +156,7 @@ public sealed class ReplicationJobService(
             }
         }
 
-        return page.Apply(all.OrderByDescending(j => j.CreatedAt).ThenBy(j => j.JobId, StringComparer.Ordinal).ToList());
+        return [.. all.OrderByDescending(j => j.CreatedAt).ThenBy(j => j.JobId, StringComparer.Ordinal)];
     }
 
     /// <summary>Start from Ready/Stopped/InError launches the orchestration; while Waiting it asks for a round now.</summary>

@@ -231,7 +231,11 @@ public sealed class SourceServerService(
     public async Task<SourceServer> GetAsync(string sourceId, CancellationToken cancellationToken = default) =>
         (await sources.GetAsync(Check(sourceId), cancellationToken) ?? throw NotFound(sourceId)).Value;
 
-    public async Task<Page<SourceServer>> ListAsync(string? state, string? name, PageRequest page, TagFilter? tags = null, CancellationToken cancellationToken = default)
+    public async Task<Page<SourceServer>> ListAsync(string? state, string? name, PageRequest page, TagFilter? tags = null, CancellationToken cancellationToken = default) =>
+        page.Apply(await FilterAsync(state, name, tags, cancellationToken));
+
+    /// <summary>Every source the filters let through, newest first, from one pass over the store (what a page is cut from).</summary>
+    public async Task<List<SourceServer>> FilterAsync(string? state, string? name, TagFilter? tags = null, CancellationToken cancellationToken = default)
     {
         if (state is not null && !SourceState.All.Contains(state))
         {
@@ -249,7 +253,7 @@ public sealed class SourceServerService(
             }
         }
 
-        return page.Apply(all.OrderByDescending(s => s.CreatedAt).ThenBy(s => s.SourceId, StringComparer.Ordinal).ToList());
+        return [.. all.OrderByDescending(s => s.CreatedAt).ThenBy(s => s.SourceId, StringComparer.Ordinal)];
     }
 
     public async Task<SourceServer> PatchAsync(string sourceId, PatchSourceServerRequest request, CancellationToken cancellationToken = default)

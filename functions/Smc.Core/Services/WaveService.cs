@@ -60,10 +60,14 @@ public sealed class WaveService(IRecordStore<Wave> waves, IRecordStore<Replicati
         return new WaveView(wave, Rollup(wave, (await MembersAsync([waveId], cancellationToken))[waveId]));
     }
 
+    /// <summary>A 404 unless the wave exists (one record read; no roll-up).</summary>
+    public async Task EnsureExistsAsync(string waveId, CancellationToken cancellationToken = default) =>
+        _ = (await waves.GetAsync(Check(waveId), cancellationToken)) ?? throw NotFound(waveId);
+
     /// <summary>The ids of the wave's jobs, oldest first (what its actions fan out to).</summary>
     public async Task<List<string>> MemberIdsAsync(string waveId, CancellationToken cancellationToken = default)
     {
-        _ = (await waves.GetAsync(Check(waveId), cancellationToken)) ?? throw NotFound(waveId);
+        await EnsureExistsAsync(waveId, cancellationToken);
         return [.. (await MembersAsync([waveId], cancellationToken))[waveId].OrderBy(j => j.CreatedAt).ThenBy(j => j.JobId, StringComparer.Ordinal).Select(j => j.JobId)];
     }
 
@@ -114,7 +118,7 @@ public sealed class WaveService(IRecordStore<Wave> waves, IRecordStore<Replicati
     /// <summary>Puts a job in the wave (moving it from another); null when it is already there.</summary>
     public async Task<ReplicationJob> AddMemberAsync(string waveId, string jobId, CancellationToken cancellationToken = default)
     {
-        _ = (await waves.GetAsync(Check(waveId), cancellationToken)) ?? throw NotFound(waveId);
+        await EnsureExistsAsync(waveId, cancellationToken);
         Stored<ReplicationJob> stored = await jobs.UpdateAsync(ReplicationJobService.Check(jobId), j =>
         {
             if (j.WaveId == waveId)
@@ -179,7 +183,9 @@ public sealed class WaveService(IRecordStore<Wave> waves, IRecordStore<Replicati
             return new WaveSlotResult(true);
         }
 
-        HashSet<string> stale = await NotRunningAsync(waveId, seen.Slots.Select(s => s.JobId).Concat(seen.Queue).Where(id => id != jobId), cancellationToken);
+        // Only what can stand in this round's way is checked: the slots, and the queue ahead of it.
+        int place = seen.Queue.IndexOf(jobId);
+        HashSet<string> stale = await NotRunningAsync(waveId, seen.Slots.Select(s => s.JobId).Concat(place < 0 ? seen.Queue : seen.Queue.Take(place)).Where(id => id != jobId), cancellationToken);
         DateTimeOffset now = clock.GetUtcNow();
         WaveSlotResult result = new(false);
         _ = await waves.UpdateAsync(waveId, w =>
