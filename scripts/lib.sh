@@ -19,7 +19,7 @@ build_and_start() {
   step "Start Azurite (storage emulator) and smc-control"
   local blob queue table
   blob=$(free_port); queue=$(free_port); table=$(free_port)
-  node_modules/.bin/azurite --silent --inMemoryPersistence --skipApiVersionCheck --loose \
+  node_modules/.bin/azurite --silent --inMemoryPersistence ${SMC_AZURITE_ARGS:-} --skipApiVersionCheck --loose \
     --blobHost 127.0.0.1 --blobPort "$blob" --queueHost 127.0.0.1 --queuePort "$queue" --tableHost 127.0.0.1 --tablePort "$table" \
     > "$WORK/azurite.log" 2>&1 & pids+=($!)
   CONN="DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;BlobEndpoint=http://127.0.0.1:$blob/devstoreaccount1;QueueEndpoint=http://127.0.0.1:$queue/devstoreaccount1;TableEndpoint=http://127.0.0.1:$table/devstoreaccount1;"

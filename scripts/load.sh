@@ -27,7 +27,7 @@ CODE=$(curl -fsS -X POST -H "$K" -d "{\"name\":\"load\",\"count\":$((AGENTS + 5)
 
 step "Run $AGENTS agents (smc-agent migrate) at once; poll the API and the dashboard meanwhile"
 python3 - "$SERVER" "$SMC_ADMIN_KEY" "$CODE" "$AGENT_BIN" "$WORK" "$AGENTS" "$CONTROL_PID" "$AZURITE_PID" <<'PY'
-import json, os, statistics, subprocess, sys, threading, time, urllib.request
+import json, os, resource, statistics, subprocess, sys, threading, time, urllib.request
 server, key, code, agent, work, n, pid = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5], int(sys.argv[6]), int(sys.argv[7])
 azurite = int(sys.argv[8])
 tick = os.sysconf("SC_CLK_TCK")
@@ -62,8 +62,12 @@ def pct(values, p):
     values = sorted(values)
     return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
 
+def machine():
+    f = [int(x) for x in open("/proc/stat").readline().split()[1:]]
+    return (sum(f) - f[3] - f[4]) / tick, sum(f) / tick  # busy (not idle, not iowait), all
+
 idle = sample(3)
-cpu0, az0, wall0 = cpu_seconds(), cpu_seconds(azurite), time.time()
+cpu0, az0, wall0, m0 = cpu_seconds(), cpu_seconds(azurite), time.time(), machine()
 results = [None] * n
 def run(i):
     cfg = f"{work}/agent-{i}.json"
@@ -81,7 +85,8 @@ while any(t.is_alive() for t in threads):
     loaded += sample(1)
     dashboard.append(get("/", operator=False))
 for t in threads: t.join()
-cpu1, az1, wall1 = cpu_seconds(), cpu_seconds(azurite), time.time()
+cpu1, az1, wall1, m1 = cpu_seconds(), cpu_seconds(azurite), time.time(), machine()
+children = resource.getrusage(resource.RUSAGE_CHILDREN)
 
 done = sum(1 for r in results if r[0] == "Finished")
 failed = [(i + 1, r[0], r[2]) for i, r in enumerate(results) if r[0] != "Finished"]
@@ -96,6 +101,8 @@ print(f"API latency loaded  : p50 {pct(loaded, 50):.0f} ms, p95 {pct(loaded, 95)
 print(f"dashboard page      : p50 {pct(dashboard, 50):.0f} ms, p95 {pct(dashboard, 95):.0f} ms ({len(dashboard)} loads)")
 print(f"Azurite (storage)   : CPU {100 * (az1 - az0) / (wall1 - wall0):.0f}% of one core on average (node, one thread)")
 print(f"control plane       : CPU {100 * (cpu1 - cpu0) / (wall1 - wall0):.0f}% of one core on average, RSS now {memory('VmRSS:') >> 20} MiB, peak {memory('VmHWM:') >> 20} MiB")
+print(f"agents ({n})         : CPU {children.ru_utime + children.ru_stime:.0f} s in all, {100 * (children.ru_utime + children.ru_stime) / (wall1 - wall0):.0f}% of one core on average")
+print(f"machine             : {100 * (m1[0] - m0[0]) / (m1[1] - m0[1]):.0f}% of its {os.cpu_count()} cores busy on average")
 sys.exit(0 if done == n else 1)
 PY
 

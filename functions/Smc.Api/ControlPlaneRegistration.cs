@@ -38,6 +38,7 @@ public static class ControlPlaneRegistration
             .Validate(o => o.AllowKeyFile || !string.IsNullOrWhiteSpace(o.MasterKey),
                 "SMC_SECURITY__MASTERKEY is required here (base64 of 32 bytes, the same for every instance; in Azure a Key Vault reference).")
             .Validate(o => o.OperatorKeyCacheSeconds is >= 1 and <= 300, "SMC_SECURITY__OPERATORKEYCACHESECONDS must be 1–300.")
+            .Validate(o => o.JobKeySpares is >= 0 and <= 256, "SMC_SECURITY__JOBKEYSPARES must be 0–256.")
             .ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<MasterKey>();

@@ -24,6 +24,13 @@ public sealed class SecurityOptions
     /// </summary>
     public int OperatorKeyCacheSeconds { get; set; } = 30;
 
+    /// <summary>
+    /// Spare job key pairs housekeeping keeps made ahead (<c>SMC_SECURITY__JOBKEYSPARES</c>, 0–256; 0 makes each job's
+    /// pair when its first round is issued). An RSA-3072 pair costs ~0.8 s of a core; a burst of new jobs takes spares
+    /// instead of waiting for primes. Housekeeping makes at most 4 per pass.
+    /// </summary>
+    public int JobKeySpares { get; set; } = 16;
+
     /// <summary>Lifetime of a staging SAS handed to an agent.</summary>
     public int StagingSasMinutes { get; set; } = 60;
 }

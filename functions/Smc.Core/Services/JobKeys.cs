@@ -9,10 +9,21 @@ namespace Smc.Core.Services;
 /// Per-job RSA-3072 key pairs: the public half goes to the agent (it wraps each round's data key), the
 /// private half is sealed with the master key and kept in the key index; it never leaves an activity.
 /// </summary>
+/// <remarks>
+/// Making an RSA-3072 pair costs ~0.8 s of a core (OpenSSL's prime search; measured in docs/performance.md), on the
+/// first round's path of every job: 50 jobs started at once waited 40 s of CPU for their keys. So housekeeping keeps
+/// <see cref="Options.SecurityOptions.JobKeySpares"/> spare pairs made ahead (sealed with the master key like a job's,
+/// under their own associated data), and a job takes one when it has none. A spare is taken by claiming its marker
+/// (an insert, so two jobs never get the same pair); the job's own key is then claimed as before, and the spare and
+/// its marker deleted, in that order. A taker that dies between those steps leaves a marked spare: its job takes it again on retry,
+/// or housekeeping deletes it once the job holds a key.
+/// </remarks>
 public sealed class JobKeys(IKeyIndex keys, MasterKey master)
 {
     private const string Scope = "job-key";
     private const string FingerprintScope = "job-fingerprint-key";
+    private const string SpareScope = "job-key-spare";
+    private const string SpareTakenScope = "job-key-spare-taken";
 
     /// <summary>The job's public key (SubjectPublicKeyInfo, base64), made on first use. Idempotent and race-safe.</summary>
     public async Task<string> EnsurePublicKeyAsync(string jobId, CancellationToken cancellationToken = default)
@@ -20,14 +31,131 @@ public sealed class JobKeys(IKeyIndex keys, MasterKey master)
         string? held = await keys.GetAsync(Scope, jobId, cancellationToken);
         if (held is null)
         {
-            using var rsa = RSA.Create(3072);
-            byte[] sealedPrivate = master.Seal(rsa.ExportPkcs8PrivateKey(), Encoding.UTF8.GetBytes(jobId));
-            string value = Convert.ToBase64String(rsa.ExportSubjectPublicKeyInfo()) + "|" + Convert.ToBase64String(sealedPrivate);
+            (string? spareId, string? value) = await TakeSpareAsync(jobId, cancellationToken);
+            if (value is null)
+            {
+                using var rsa = RSA.Create(3072);
+                value = Pair(rsa, Encoding.UTF8.GetBytes(jobId));
+            }
+
             held = await keys.ClaimAsync(Scope, jobId, value, cancellationToken);
+            if (spareId is not null)
+            {
+                await keys.ReleaseAsync(SpareScope, spareId, cancellationToken: cancellationToken);
+                await keys.ReleaseAsync(SpareTakenScope, spareId, cancellationToken: cancellationToken);
+            }
         }
 
         return held.Split('|')[0];
     }
+
+    /// <summary>
+    /// Makes spare pairs until <paramref name="target"/> are free, at most <paramref name="most"/> in one call (each
+    /// ~0.8 s of a core), and deletes spares whose taker has its key; returns how many it made.
+    /// </summary>
+    public async Task<int> FillSparesAsync(int target, int most, CancellationToken cancellationToken = default)
+    {
+        var taken = new Dictionary<string, string>(StringComparer.Ordinal);
+        await foreach (KeyValuePair<string, string> marker in keys.ListAsync(SpareTakenScope, cancellationToken))
+        {
+            taken[marker.Key] = marker.Value;
+        }
+
+        int free = 0;
+        await foreach (KeyValuePair<string, string> spare in keys.ListAsync(SpareScope, cancellationToken))
+        {
+            if (!taken.TryGetValue(spare.Key, out string? jobId))
+            {
+                free++;
+            }
+            else if (await keys.GetAsync(Scope, jobId, cancellationToken) is not null)
+            {
+                // Its taker died after claiming its key (this spare's or a racing one): the spare is spent.
+                await keys.ReleaseAsync(SpareScope, spare.Key, cancellationToken: cancellationToken);
+                await keys.ReleaseAsync(SpareTakenScope, spare.Key, jobId, cancellationToken);
+            }
+        }
+
+        int made = 0;
+        for (; made < Math.Min(most, target - free); made++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            string spareId = Guid.NewGuid().ToString("N");
+            using var rsa = RSA.Create(3072);
+            await keys.SetAsync(SpareScope, spareId, Pair(rsa, SpareAad(spareId)), cancellationToken);
+        }
+
+        return made;
+    }
+
+    /// <summary>Spare pairs not taken (for the operator's view and the tests).</summary>
+    public async Task<int> CountSparesAsync(CancellationToken cancellationToken = default)
+    {
+        var taken = new HashSet<string>(StringComparer.Ordinal);
+        await foreach (KeyValuePair<string, string> marker in keys.ListAsync(SpareTakenScope, cancellationToken))
+        {
+            taken.Add(marker.Key);
+        }
+
+        int free = 0;
+        await foreach (KeyValuePair<string, string> spare in keys.ListAsync(SpareScope, cancellationToken))
+        {
+            free += taken.Contains(spare.Key) ? 0 : 1;
+        }
+
+        return free;
+    }
+
+    /// <summary>A spare pair for <paramref name="jobId"/>, sealed for it, or nothing when none is free.</summary>
+    private async Task<(string? SpareId, string? Value)> TakeSpareAsync(string jobId, CancellationToken cancellationToken)
+    {
+        await foreach (KeyValuePair<string, string> spare in keys.ListAsync(SpareScope, cancellationToken))
+        {
+            // The claim is the take: an insert, so of two jobs reaching for one spare only one gets it (or this job
+            // again, after a retry).
+            if (await keys.ClaimAsync(SpareTakenScope, spare.Key, jobId, cancellationToken) != jobId)
+            {
+                continue;
+            }
+
+            // Read again under the claim: the listing may be older than another job's whole take, which deletes the
+            // spare before its marker, so a marker claimed anew finds no spare.
+            string? value = await keys.GetAsync(SpareScope, spare.Key, cancellationToken);
+            if (value is null)
+            {
+                await keys.ReleaseAsync(SpareTakenScope, spare.Key, jobId, cancellationToken);
+                continue;
+            }
+
+            string[] parts = value.Split('|');
+            byte[] pkcs8 = master.Open(Convert.FromBase64String(parts[1]), SpareAad(spare.Key));
+            try
+            {
+                return (spare.Key, parts[0] + "|" + Convert.ToBase64String(master.Seal(pkcs8, Encoding.UTF8.GetBytes(jobId))));
+            }
+            finally
+            {
+                CryptographicOperations.ZeroMemory(pkcs8);
+            }
+        }
+
+        return (null, null);
+    }
+
+    private string Pair(RSA rsa, byte[] aad)
+    {
+        byte[] pkcs8 = rsa.ExportPkcs8PrivateKey();
+        try
+        {
+            return Convert.ToBase64String(rsa.ExportSubjectPublicKeyInfo()) + "|" + Convert.ToBase64String(master.Seal(pkcs8, aad));
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(pkcs8);
+        }
+    }
+
+    private static byte[] SpareAad(string spareId) => Encoding.UTF8.GetBytes("job-key-spare:" + spareId);
 
     /// <summary>Opens the job's private key; the caller disposes it.</summary>
     public async Task<RSA> OpenPrivateKeyAsync(string jobId, CancellationToken cancellationToken = default)

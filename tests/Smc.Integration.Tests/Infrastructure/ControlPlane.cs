@@ -43,6 +43,9 @@ internal sealed class ControlPlane : IDisposable
             ["SMC_DURABLE__MAXQUEUEPOLLINGSECONDS"] = "0.2",
             ["SMC_DURABLE__MESSAGEVISIBILITYSECONDS"] = "10",
             ["SMC_DURABLE__LEASESECONDS"] = "6", // a killed host's partitions come free in 6 s, not 30
+            // No spare job key pairs: each host would make 16 at start (~0.8 s of a core each) beside the other tests.
+            // JobKeySpareTests covers the spares.
+            ["SMC_SECURITY__JOBKEYSPARES"] = "0",
         };
         if (operatorKey is not null)
         {
