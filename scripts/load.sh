@@ -9,9 +9,13 @@ ROOT="$PWD"
 bash scripts/setup.sh
 WORK="$ROOT/.artifacts/load"
 source scripts/lib.sh
+AGENTS="${SMC_LOAD_AGENTS:-50}"
+# Spare job key pairs made before the agents start, as an operator who plans a wave of N sets (README:
+# SMC_SECURITY__JOBKEYSPARES); SMC_LOAD_SPARES=0 measures a cold burst, each job making its own RSA-3072 pair.
+SPARES="${SMC_LOAD_SPARES:-$AGENTS}"
+export SMC_SECURITY__JOBKEYSPARES="$SPARES"
 build_and_start
 AZURITE_PID="${pids[0]}"; CONTROL_PID="${pids[1]}"
-AGENTS="${SMC_LOAD_AGENTS:-50}"
 
 step "Build one small source disk (GPT, 64 MiB: ext4 with 6 MiB of files) and copy it for each of $AGENTS agents"
 TEMPLATE="$WORK/template.img"
@@ -24,6 +28,11 @@ python3 -c "import sys; sys.stdout.write('log line for the load exercise\n' * 70
 mkfs.ext4 -q -F -d "$WORK/tree" -E offset=$((2048 * 512)) "$TEMPLATE" 62M
 for i in $(seq 1 "$AGENTS"); do cp --sparse=always "$TEMPLATE" "$WORK/disk-$i.img"; done
 CODE=$(curl -fsS -X POST -H "$K" -d "{\"name\":\"load\",\"count\":$((AGENTS + 5)),\"timeToLiveInDays\":1}" "$API/access-tokens" | json 'd["accessTokenCode"]')
+
+step "Wait for $SPARES spare job key pairs (housekeeping makes them ahead, 4 per pass)"
+T0=$(date +%s.%N)
+until [ "$(curl -fsS -H "$K" "$API/overview" | json 'd["jobKeySpares"]')" -ge "$SPARES" ]; do sleep 1; done
+echo "$SPARES spares ready after $(python3 -c "import time; print(round(time.time() - $T0, 1))") s"
 
 step "Run $AGENTS agents (smc-agent migrate) at once; poll the API and the dashboard meanwhile"
 python3 - "$SERVER" "$SMC_ADMIN_KEY" "$CODE" "$AGENT_BIN" "$WORK" "$AGENTS" "$CONTROL_PID" "$AZURITE_PID" <<'PY'

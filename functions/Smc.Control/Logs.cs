@@ -12,6 +12,15 @@ internal static partial class Logs
     [LoggerMessage(EventId = 3002, Level = LogLevel.Warning, Message = "Housekeeping failed, will retry: {Message}")]
     public static partial void HousekeepingFailed(this ILogger logger, string message);
 
+    [LoggerMessage(EventId = 3004, Level = LogLevel.Information, Message = "Made {Count} spare job key pair(s)")]
+    public static partial void SpareKeysMade(this ILogger logger, int count);
+
+    [LoggerMessage(EventId = 3005, Level = LogLevel.Warning, Message = "Making spare job key pairs failed, will retry: {Message}")]
+    public static partial void SpareKeysFailed(this ILogger logger, string message);
+
+    [LoggerMessage(EventId = 3006, Level = LogLevel.Warning, Message = "Could not lower the spare-key thread's priority (errno {Errno}); its primes compete with the rest")]
+    public static partial void SpareKeysNotNiced(this ILogger logger, int errno);
+
     [LoggerMessage(EventId = 3003, Level = LogLevel.Warning, Message = "Orchestration {InstanceId}: dropping {EventType} message, {Reason}")]
     public static partial void MessageDropped(this ILogger logger, string instanceId, string eventType, string reason);
 }

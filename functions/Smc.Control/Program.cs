@@ -30,6 +30,7 @@ builder.Services.AddSingleton(sp => new OperatorKeyAuth(sp.GetRequiredService<Sm
     TimeSpan.FromSeconds(sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<Smc.Core.Options.SecurityOptions>>().Value.OperatorKeyCacheSeconds)));
 builder.Services.AddSingleton<IOperatorAuth>(sp => sp.GetRequiredService<OperatorKeyAuth>());
 builder.Services.AddHostedService<HousekeepingService>();
+builder.Services.AddHostedService<SpareKeyService>();
 
 var storage = new StorageOptions();
 builder.Configuration.GetSection("STORAGE").Bind(storage);

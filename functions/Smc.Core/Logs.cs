@@ -15,8 +15,8 @@ internal static partial class Logs
     [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "Activity {Activity} for {JobId} on host {HostId}: {Status} {ErrorCode}")]
     public static partial void RunFinishing(this ILogger logger, string activity, string jobId, string hostId, string status, string? errorCode);
 
-    [LoggerMessage(EventId = 1002, Level = LogLevel.Information, Message = "Housekeeping: {Silent} source(s) became Unavailable, {Tokens} token status(es) changed, {Expired} job(s) expired, {Spares} spare job key pair(s) made")]
-    public static partial void HousekeepingDone(this ILogger logger, int silent, int tokens, int expired, int spares);
+    [LoggerMessage(EventId = 1002, Level = LogLevel.Information, Message = "Housekeeping: {Silent} source(s) became Unavailable, {Tokens} token status(es) changed, {Expired} job(s) expired")]
+    public static partial void HousekeepingDone(this ILogger logger, int silent, int tokens, int expired);
 
     // 1100–1199: rounds and images.
     [LoggerMessage(EventId = 1100, Level = LogLevel.Warning, Message = "No listing of round {Base} for {JobId}; round {Round} gets none, and the next round captures the whole tree")]

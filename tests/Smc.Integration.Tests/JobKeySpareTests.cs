@@ -85,6 +85,34 @@ public sealed class JobKeySpareTests
         Assert.Empty(await ListAsync(index, "job-key-spare-taken"));
     }
 
+    [Fact]
+    public async Task TheStandaloneHost_MakesItsSparesOnAThreadAtTheLowestPriority_AndTheOverviewCountsThem()
+    {
+        using Azurite azurite = await Azurite.StartAsync();
+        using ControlPlane control = await ControlPlane.StartAsync(azurite.ConnectionString, settings: new Dictionary<string, string> { ["SMC_SECURITY__JOBKEYSPARES"] = "2" });
+        ApiClient op = control.Operator();
+        int spares = 0;
+        for (int i = 0; i < 600 && spares < 2; i++)
+        {
+            spares = (await op.GetAsync("/api/v1/overview")).Expect(System.Net.HttpStatusCode.OK).Json["jobKeySpares"]!.GetValue<int>();
+            if (spares < 2)
+            {
+                await Task.Delay(100); // polling the host's progress, not standing in for a synchronisation
+            }
+        }
+
+        Assert.Equal(2, spares);
+
+        // The maker thread, as the kernel sees it: its name and its nice value (field 19 of /proc/PID/task/TID/stat).
+        var threads = Directory.GetDirectories($"/proc/{control.Process.Id}/task")
+            .Select(t => (Name: File.ReadAllText(Path.Combine(t, "comm")).Trim(), Stat: File.ReadAllText(Path.Combine(t, "stat"))))
+            .ToList();
+        var maker = threads.Where(t => t.Name == "smc-spare-keys").ToList();
+        Assert.True(maker.Count == 1, "threads: " + string.Join(", ", threads.Select(t => t.Name)));
+        Assert.Equal("19", maker[0].Stat[(maker[0].Stat.LastIndexOf(')') + 2)..].Split(' ')[16]);
+        Assert.All(threads.Where(t => t.Name != "smc-spare-keys"), t => Assert.Equal("0", t.Stat[(t.Stat.LastIndexOf(')') + 2)..].Split(' ')[16]));
+    }
+
     private static async Task<ServiceProvider> ServicesAsync(Azurite azurite)
     {
         ServiceProvider services = new ServiceCollection()

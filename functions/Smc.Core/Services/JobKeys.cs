@@ -51,9 +51,27 @@ public sealed class JobKeys(IKeyIndex keys, MasterKey master)
 
     /// <summary>
     /// Makes spare pairs until <paramref name="target"/> are free, at most <paramref name="most"/> in one call (each
-    /// ~0.8 s of a core), and deletes spares whose taker has its key; returns how many it made.
+    /// ~0.8 s of a core); returns how many it made. The standalone host makes them on a low-priority thread instead
+    /// (<see cref="SparesWantedAsync"/>, <see cref="NewPair"/>, <see cref="AddSpareAsync"/>).
     /// </summary>
     public async Task<int> FillSparesAsync(int target, int most, CancellationToken cancellationToken = default)
+    {
+        int wanted = Math.Min(most, await SparesWantedAsync(target, cancellationToken));
+        for (int i = 0; i < wanted; i++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            using RSA rsa = NewPair();
+            await AddSpareAsync(rsa, cancellationToken);
+        }
+
+        return Math.Max(0, wanted);
+    }
+
+    /// <summary>
+    /// How many spares are missing from <paramref name="target"/> (0 or more); deletes, on the way, spares whose taker
+    /// died after its job got a key.
+    /// </summary>
+    public async Task<int> SparesWantedAsync(int target, CancellationToken cancellationToken = default)
     {
         var taken = new Dictionary<string, string>(StringComparer.Ordinal);
         await foreach (KeyValuePair<string, string> marker in keys.ListAsync(SpareTakenScope, cancellationToken))
@@ -76,16 +94,22 @@ public sealed class JobKeys(IKeyIndex keys, MasterKey master)
             }
         }
 
-        int made = 0;
-        for (; made < Math.Min(most, target - free); made++)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            string spareId = Guid.NewGuid().ToString("N");
-            using var rsa = RSA.Create(3072);
-            await keys.SetAsync(SpareScope, spareId, Pair(rsa, SpareAad(spareId)), cancellationToken);
-        }
+        return Math.Max(0, target - free);
+    }
 
-        return made;
+    /// <summary>A new RSA-3072 pair, its primes found now (on the calling thread: the CPU-heavy part).</summary>
+    public static RSA NewPair()
+    {
+        var rsa = RSA.Create(3072);
+        _ = rsa.ExportSubjectPublicKeyInfo();
+        return rsa;
+    }
+
+    /// <summary>Keeps <paramref name="rsa"/> as a spare pair, sealed with the master key.</summary>
+    public Task AddSpareAsync(RSA rsa, CancellationToken cancellationToken = default)
+    {
+        string spareId = Guid.NewGuid().ToString("N");
+        return keys.SetAsync(SpareScope, spareId, Pair(rsa, SpareAad(spareId)), cancellationToken);
     }
 
     /// <summary>Spare pairs not taken (for the operator's view and the tests).</summary>

@@ -5,7 +5,7 @@ using Smc.Core.Ports;
 namespace Smc.Core.Services;
 
 /// <summary>The overview of every source and job: counts, bytes moved, throughput, errors, lag of incremental jobs.</summary>
-public sealed class OverviewService(IRecordStore<ReplicationJob> jobs, IRecordStore<SourceServer> sources, ReplicationJobService jobService)
+public sealed class OverviewService(IRecordStore<ReplicationJob> jobs, IRecordStore<SourceServer> sources, ReplicationJobService jobService, JobKeys jobKeys)
 {
     public async Task<Overview> GetAsync(CancellationToken cancellationToken = default)
     {
@@ -35,6 +35,7 @@ public sealed class OverviewService(IRecordStore<ReplicationJob> jobs, IRecordSt
             BytesMoved = all.Sum(j => j.ReplicationJobRuns.Where(r => r.EndTime is not null).Sum(r => r.UploadedBytes)
                 + (j.Status == JobStatus.Running ? j.Disks.Sum(d => d.UploadedBytes) : 0)),
             Throughput = running.Sum(j => j.Throughput),
+            JobKeySpares = await jobKeys.CountSparesAsync(cancellationToken),
             Errors = [.. all.Where(j => j.Status == JobStatus.InError).OrderByDescending(j => j.UpdatedAt).Select(Row)],
             BootWarnings = [.. all.Select(j => (Job: j, Test: j.ReplicationJobRuns.LastOrDefault(r => r.BootTest is { Status: not BootTest.NotRun })?.BootTest))
                 .Where(t => t.Test?.Status == BootTest.Failed).OrderByDescending(t => t.Job.UpdatedAt)
