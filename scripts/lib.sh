@@ -11,7 +11,11 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 build_and_start() {
   step "Build the control plane and publish the single-file agent"
   export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
-  dotnet build functions/Smc.Control -c Release -v quiet -nologo | grep -E " error |rror CS" || true
+  # ReadyToRun, tiered compilation off: the host starts with its code compiled and keeps that code, instead of
+  # JIT-compiling and re-compiling it under the first jobs' load (a fresh host spent a quarter of its CPU in the JIT
+  # during scripts/load.sh; docs/performance.md).
+  dotnet publish functions/Smc.Control -c Release -r linux-x64 --self-contained false -p:PublishReadyToRun=true -p:TieredCompilation=false \
+    -o .artifacts/control -v quiet -nologo | grep -E " error |rror CS" || true
   dotnet publish agent/Smc.Agent -c Release -r linux-x64 --self-contained -o .artifacts/agent/linux-x64 -v quiet -nologo | grep -E " error |rror CS" || true
   AGENT_BIN="$ROOT/.artifacts/agent/linux-x64/smc-agent"
   ls -l "$AGENT_BIN"
@@ -30,7 +34,7 @@ build_and_start() {
   local port=7071
   (echo > /dev/tcp/127.0.0.1/7071) 2>/dev/null && port=$(free_port)
   SERVER="http://127.0.0.1:$port"
-  dotnet functions/Smc.Control/bin/Release/net10.0/smc-control.dll --urls "$SERVER" > "$WORK/smc-control.log" 2>&1 & pids+=($!)
+  dotnet .artifacts/control/smc-control.dll --urls "$SERVER" > "$WORK/smc-control.log" 2>&1 & pids+=($!)
   for _ in $(seq 1 120); do grep -q "smc-control listening" "$WORK/smc-control.log" && break; sleep 0.5; done
   grep -q "smc-control listening" "$WORK/smc-control.log" || { cat "$WORK/smc-control.log"; exit 1; }
   echo "smc-control on $SERVER (log: $WORK/smc-control.log)"

@@ -29,7 +29,7 @@ mkfs.ext4 -q -F -d "$WORK/tree" -E offset=$((2048 * 512)) "$TEMPLATE" 62M
 for i in $(seq 1 "$AGENTS"); do cp --sparse=always "$TEMPLATE" "$WORK/disk-$i.img"; done
 CODE=$(curl -fsS -X POST -H "$K" -d "{\"name\":\"load\",\"count\":$((AGENTS + 5)),\"timeToLiveInDays\":1}" "$API/access-tokens" | json 'd["accessTokenCode"]')
 
-step "Wait for $SPARES spare job key pairs (housekeeping makes them ahead, 4 per pass)"
+step "Wait for $SPARES spare job key pairs (smc-control makes them ahead on a nice-19 thread)"
 T0=$(date +%s.%N)
 until [ "$(curl -fsS -H "$K" "$API/overview" | json 'd["jobKeySpares"]')" -ge "$SPARES" ]; do sleep 1; done
 echo "$SPARES spares ready after $(python3 -c "import time; print(round(time.time() - $T0, 1))") s"

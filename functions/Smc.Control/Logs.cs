@@ -12,8 +12,8 @@ internal static partial class Logs
     [LoggerMessage(EventId = 3002, Level = LogLevel.Warning, Message = "Housekeeping failed, will retry: {Message}")]
     public static partial void HousekeepingFailed(this ILogger logger, string message);
 
-    [LoggerMessage(EventId = 3004, Level = LogLevel.Information, Message = "Made {Count} spare job key pair(s)")]
-    public static partial void SpareKeysMade(this ILogger logger, int count);
+    [LoggerMessage(EventId = 3004, Level = LogLevel.Information, Message = "Made {Count} spare job key pair(s): {Target} ready")]
+    public static partial void SpareKeysMade(this ILogger logger, int count, int target);
 
     [LoggerMessage(EventId = 3005, Level = LogLevel.Warning, Message = "Making spare job key pairs failed, will retry: {Message}")]
     public static partial void SpareKeysFailed(this ILogger logger, string message);

@@ -7,8 +7,8 @@ namespace Smc.Control;
 
 /// <summary>
 /// Keeps <see cref="SecurityOptions.JobKeySpares"/> spare job key pairs made ahead (<see cref="JobKeys"/>), finding
-/// their primes on a thread of its own at the lowest CPU priority (nice 19, Linux): they are made from CPU nothing else
-/// wants. Made in the housekeeping's rhythm instead, they competed with the burst they were for — a 50-job load still
+/// their primes on a thread of its own at the lowest CPU priority (nice 19, Linux), and not while jobs are taking
+/// them: they are made from CPU nothing else wants. Made in the housekeeping's rhythm instead, they competed with the burst they were for — a 50-job load still
 /// spent a third of the host's CPU refilling them (docs/performance.md). Written by hand: .NET's
 /// <see cref="Thread.Priority"/> is ignored on Linux, so the thread sets its own nice value with <c>setpriority</c>.
 /// </summary>
@@ -48,21 +48,30 @@ internal sealed partial class SpareKeyService(JobKeys jobKeys, IOptions<Security
         }
 
         CancellationToken stopping = _stopping.Token;
+        int wantedBefore = int.MaxValue, made = 0;
         while (!stopping.IsCancellationRequested)
         {
             try
             {
-                // Storage calls block this thread (it has nothing else to do); the primes are found on it.
+                // Storage calls block this thread (it has nothing else to do); the primes are found on it. While jobs
+                // are taking spares (more wanted than at the last look) it makes none: the burst they are for has the
+                // CPU, and the refill comes after it, one pair per look.
                 int wanted = jobKeys.SparesWantedAsync(security.Value.JobKeySpares, stopping).GetAwaiter().GetResult();
-                for (int i = 0; i < wanted && !stopping.IsCancellationRequested; i++)
+                bool taking = wanted > wantedBefore;
+                wantedBefore = wanted;
+                if (wanted > 0 && !taking)
                 {
                     using System.Security.Cryptography.RSA rsa = JobKeys.NewPair();
                     jobKeys.AddSpareAsync(rsa, stopping).GetAwaiter().GetResult();
-                }
+                    wantedBefore = wanted - 1;
+                    made++;
+                    if (wanted == 1) // the pool is full again
+                    {
+                        logger.SpareKeysMade(made, security.Value.JobKeySpares);
+                        made = 0;
+                    }
 
-                if (wanted > 0)
-                {
-                    logger.SpareKeysMade(wanted);
+                    continue;
                 }
             }
             catch (Exception e) when (e is not OperationCanceledException)
