@@ -118,6 +118,7 @@ public static class ControlPlaneRegistration
         services.AddSingleton<Compat.SmcFacade>();
         services.AddSingleton<OverviewService>();
         services.AddSingleton<JobSteps>();
+        services.AddSingleton<RoundEndSteps>();
         services.AddSingleton<Housekeeping>();
         services.AddSingleton<IMigrationEngine, DurableMigrationEngine>();
         services.AddSingleton<ApiDispatcher>();

@@ -6,7 +6,7 @@ using Smc.Core.Services;
 namespace Smc.Functions;
 
 /// <summary>The orchestrator and activity functions: one per registered task, over the shared code.</summary>
-public sealed class MigrationFunctions(JobSteps steps, WaveService waves, RoundIssuer rounds, SliceAssembly assembly, ImageFinalizer finalizer, BootVerifier verifier, OssUploadSteps uploads, EcsImportSteps imports, ContainerSteps containers)
+public sealed class MigrationFunctions(JobSteps steps, WaveService waves, RoundIssuer rounds, SliceAssembly assembly, ImageFinalizer finalizer, BootVerifier verifier, OssUploadSteps uploads, EcsImportSteps imports, ContainerSteps containers, RoundEndSteps ends)
 {
     [Function(TaskNames.MigrateServerOrchestrator)]
     public Task<MigrationResult> MigrateServerOrchestrator([OrchestrationTrigger] TaskOrchestrationContext context) =>
@@ -67,6 +67,18 @@ public sealed class MigrationFunctions(JobSteps steps, WaveService waves, RoundI
     [Function(TaskNames.DiscardImageActivity)]
     public Task<bool> DiscardImageActivity([ActivityTrigger] DiscardImageInput input, CancellationToken cancellationToken) =>
         finalizer.DiscardImageAsync(input, cancellationToken);
+
+    [Function(TaskNames.ImageOutputsActivity)]
+    public Task<ImageOutputs> ImageOutputsActivity([ActivityTrigger] VerifyBootInput input, CancellationToken cancellationToken) =>
+        ends.ImageOutputsAsync(input, cancellationToken);
+
+    [Function(TaskNames.CleanUpRoundActivity)]
+    public Task<CleanUpResult> CleanUpRoundActivity([ActivityTrigger] CleanUpInput input, CancellationToken cancellationToken) =>
+        ends.CleanUpAsync(input, cancellationToken);
+
+    [Function(TaskNames.EndRunActivity)]
+    public Task<EndRunResult> EndRunActivity([ActivityTrigger] EndRunInput input, CancellationToken cancellationToken) =>
+        ends.EndRunAsync(input, cancellationToken);
 
     [Function(TaskNames.PurgeStagingActivity)]
     public Task<bool> PurgeStagingActivity([ActivityTrigger] string input, CancellationToken cancellationToken) =>

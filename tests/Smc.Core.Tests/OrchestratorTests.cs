@@ -19,10 +19,41 @@ public sealed class OrchestratorTests
     private const string JobId = "j-aaaaaaaaaaaaaaaa";
 
     [Fact]
-    public async Task OneRound_CommittedAndAssembled_FinalizedPurgedFinished()
+    public async Task OneRound_CommittedAndAssembled_FinalizedPurgedFinished_InTwelveActivities()
     {
         var steps = new Steps();
         MigrationResult result = await RunOneRoundAsync(steps);
+
+        Assert.Equal(JobStatus.Finished, result.Status);
+        Assert.Equal(
+            [TaskNames.BeginExportActivity, TaskNames.AcquireSourceActivity, TaskNames.TakeWaveSlotActivity, TaskNames.PrepareRoundActivity, TaskNames.VerifyRoundActivity,
+             TaskNames.AssembleSliceActivity, TaskNames.AssembleSliceActivity, TaskNames.AssembleSliceActivity, TaskNames.FinalizeImageActivity,
+             TaskNames.ImageOutputsActivity, TaskNames.CleanUpRoundActivity, TaskNames.EndRunActivity],
+            steps.Calls.ToArray());
+        Assert.Equal(3 * Steps.SliceBytes, Assert.Single(steps.Finalized).WrittenBytes);
+        EndRunInput end = Assert.Single(steps.Ended);
+        Assert.True(end.Launch);
+        Assert.Equal(JobStatus.Finished, end.Finish.Status);
+    }
+
+    [Fact]
+    public async Task APushRefused_RunEndsInErrorWithThePushCode_WithoutATestLaunch()
+    {
+        var steps = new Steps { RefusePush = true };
+        MigrationResult result = await RunOneRoundAsync(steps);
+
+        Assert.Equal((JobStatus.InError, "Registry.Denied"), (result.Status, result.ErrorCode));
+        Assert.DoesNotContain(TaskNames.CleanUpRoundActivity, steps.Calls); // staged data is kept for a restart
+        EndRunInput end = Assert.Single(steps.Ended);
+        Assert.False(end.Launch);
+        Assert.Equal((JobStatus.InError, "Registry.Denied"), (end.Finish.Status, end.Finish.ErrorCode));
+    }
+
+    [Fact]
+    public async Task OneRound_OfAVersion4History_ReplaysTheStepsItRecorded()
+    {
+        var steps = new Steps();
+        MigrationResult result = await RunOneRoundAsync(steps, version: 4);
 
         Assert.Equal(JobStatus.Finished, result.Status);
         Assert.Equal(
@@ -46,7 +77,7 @@ public sealed class OrchestratorTests
         Assert.Equal(Steps.ImageId, Assert.Single(steps.Discarded).ImageId);
         Assert.Empty(steps.Finalized);
         Assert.DoesNotContain(TaskNames.PurgeStagingActivity, steps.Calls); // staged data is kept for a restart
-        FinishRunInput finish = Assert.Single(steps.Finished);
+        FinishRunInput finish = Assert.Single(steps.Ended).Finish;
         Assert.Equal((JobStatus.InError, "StagingIntegrity.Tag"), (finish.Status, finish.ErrorCode));
     }
 
@@ -77,15 +108,15 @@ public sealed class OrchestratorTests
         string[] calls = [.. steps.Calls];
         Assert.Equal([TaskNames.TakeWaveSlotActivity, TaskNames.TakeWaveSlotActivity, TaskNames.PrepareRoundActivity],
             calls.Where(c => c is TaskNames.TakeWaveSlotActivity or TaskNames.PrepareRoundActivity));
-        Assert.Equal(TaskNames.ReleaseWaveSlotActivity, calls[^1]);
+        Assert.Equal(TaskNames.EndRunActivity, calls[^1]); // which gives the slot back (WaveTests: the cap holds with real jobs)
     }
 
     /// <summary>Starts a one-shot job's orchestration, commits its round as the agent's route would, and waits for the end.</summary>
-    private static async Task<MigrationResult> RunOneRoundAsync(Steps steps, Func<DurableTaskTestHost, string, Task>? beforePrepared = null)
+    private static async Task<MigrationResult> RunOneRoundAsync(Steps steps, Func<DurableTaskTestHost, string, Task>? beforePrepared = null, int version = MigrationInput.CurrentVersion)
     {
         await using DurableTaskTestHost host = await DurableTaskTestHost.StartAsync(steps.Register);
         string instance = await host.Client.ScheduleNewOrchestrationInstanceAsync(TaskNames.MigrateServerOrchestrator,
-            new MigrationInput(JobId, RecheckSeconds: 3600) { Version = MigrationInput.CurrentVersion });
+            new MigrationInput(JobId, RecheckSeconds: 3600) { Version = version });
         if (beforePrepared is not null)
         {
             await beforePrepared(host, instance);
@@ -112,6 +143,10 @@ public sealed class OrchestratorTests
         public ConcurrentQueue<DiscardImageInput> Discarded { get; } = new();
 
         public ConcurrentQueue<FinishRunInput> Finished { get; } = new();
+
+        public ConcurrentQueue<EndRunInput> Ended { get; } = new();
+
+        public bool RefusePush { get; init; }
 
         public TaskCompletionSource Prepared { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -173,6 +208,14 @@ public sealed class OrchestratorTests
             {
                 Finished.Enqueue(f);
                 return true;
+            });
+            Add<VerifyBootInput, ImageOutputs>(r, TaskNames.ImageOutputsActivity, _ => new ImageOutputs(new ExportPlan(null, [], 0, null, null),
+                RefusePush ? new ExportStepResult("Registry.Denied", "the registry refused the push") : new ExportStepResult(null, null)));
+            Add<CleanUpInput, CleanUpResult>(r, TaskNames.CleanUpRoundActivity, _ => new CleanUpResult(false, 0, []));
+            Add<EndRunInput, EndRunResult>(r, TaskNames.EndRunActivity, e =>
+            {
+                Ended.Enqueue(e);
+                return new EndRunResult(e.Finish.ErrorCode, []);
             });
         }
 

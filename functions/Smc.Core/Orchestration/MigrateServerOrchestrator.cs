@@ -186,6 +186,21 @@ public sealed class MigrateServerOrchestrator : TaskOrchestrator<MigrationInput,
         await context.CallActivityAsync<bool>(TaskNames.FinalizeImageActivity,
             new FinalizeImageInput(input.JobId, input.Round, commit.ManifestSha256, plan.ImageId, slices.Sum(s => s.WrittenBytes)), ActivityRetry);
 
+        if (input.Version >= 5)
+        {
+            // 3a–3c in one activity: boot test, then the export plan or the push.
+            ImageOutputs outputs = await context.CallActivityAsync<ImageOutputs>(
+                TaskNames.ImageOutputsActivity, new VerifyBootInput(input.JobId, input.Round, plan.ImageId), ActivityRetry);
+            if (outputs.Export.Round is not null || outputs.Export.ErrorCode is not null)
+            {
+                return await ExportStageAsync(context, input with { Stage = MigrationStage.Export, Generation = 0 }, outputs.Export);
+            }
+
+            return outputs.Pushed?.ErrorCode is not null
+                ? await FinishAsync(context, new FinishRunInput(input.JobId, JobStatus.InError, outputs.Pushed.ErrorCode, outputs.Pushed.Message))
+                : await AfterImageAsync(context, input);
+        }
+
         // 3a. The image boots? (a virtual machine where the host has qemu; NotRun otherwise; never fails the round).
         if (input.Version >= 2)
         {
@@ -300,6 +315,18 @@ public sealed class MigrateServerOrchestrator : TaskOrchestrator<MigrationInput,
     /// <summary>4. Cleaning, then the next round's wait (incremental jobs) or the end.</summary>
     private static async Task<MigrationResult> AfterImageAsync(TaskOrchestrationContext context, MigrationInput input)
     {
+        if (input.Version >= 5)
+        {
+            CleanUpResult cleaned = await context.CallActivityAsync<CleanUpResult>(TaskNames.CleanUpRoundActivity, new CleanUpInput(input.JobId, input.Final), ActivityRetry);
+            if (!cleaned.Incremental)
+            {
+                return await FinishedAsync(context, input);
+            }
+
+            Wake(context, input.JobId, cleaned.Wake);
+            return await WaitForNextRoundAsync(context, input, cleaned.IntervalSeconds);
+        }
+
         // 4. Cleaning: staging is no longer needed once the round is an image.
         await context.CallActivityAsync<bool>(TaskNames.PurgeStagingActivity, input.JobId, ActivityRetry);
 
@@ -466,6 +493,11 @@ public sealed class MigrateServerOrchestrator : TaskOrchestrator<MigrationInput,
     /// <summary>The job is done: its test launch first, if it asked for one (a refused launch is reported, the job still Finished).</summary>
     private static async Task<MigrationResult> FinishedAsync(TaskOrchestrationContext context, MigrationInput input)
     {
+        if (input.Version >= 5)
+        {
+            return await EndRunAsync(context, new FinishRunInput(input.JobId, JobStatus.Finished, null, null), launch: true);
+        }
+
         ExportStepResult launched = input.Version >= 1
             ? await context.CallActivityAsync<ExportStepResult>(TaskNames.LaunchInstanceActivity, input.JobId, ActivityRetry)
             : new ExportStepResult(null, null);
@@ -474,6 +506,11 @@ public sealed class MigrateServerOrchestrator : TaskOrchestrator<MigrationInput,
 
     private static async Task<MigrationResult> FinishAsync(TaskOrchestrationContext context, FinishRunInput finish)
     {
+        if (context.GetInput<MigrationInput>() is { Version: >= 5 })
+        {
+            return await EndRunAsync(context, finish, launch: false);
+        }
+
         await context.CallActivityAsync(TaskNames.FinishRunActivity, finish, ActivityRetry);
         if (context.GetInput<MigrationInput>() is { Version: >= 4 } input)
         {
@@ -521,12 +558,22 @@ public sealed class MigrateServerOrchestrator : TaskOrchestrator<MigrationInput,
     }
 
     /// <summary>The round ended: its wave slot goes back, and the first queued rounds of the wave are woken to take it.</summary>
-    private static async Task ReleaseWaveSlotAsync(TaskOrchestrationContext context, MigrationInput input)
+    private static async Task ReleaseWaveSlotAsync(TaskOrchestrationContext context, MigrationInput input) =>
+        Wake(context, input.JobId, await context.CallActivityAsync<List<string>>(TaskNames.ReleaseWaveSlotActivity, input.JobId, ActivityRetry));
+
+    /// <summary>Version 5: the run's end (test launch, record, wave slot) in one activity, then the wave's queued rounds woken.</summary>
+    private static async Task<MigrationResult> EndRunAsync(TaskOrchestrationContext context, FinishRunInput finish, bool launch)
     {
-        List<string> wake = await context.CallActivityAsync<List<string>>(TaskNames.ReleaseWaveSlotActivity, input.JobId, ActivityRetry);
-        foreach (string jobId in wake)
+        EndRunResult ended = await context.CallActivityAsync<EndRunResult>(TaskNames.EndRunActivity, new EndRunInput(finish, launch), ActivityRetry);
+        Wake(context, finish.JobId, ended.Wake);
+        return new MigrationResult(finish.JobId, finish.Status, ended.ErrorCode);
+    }
+
+    private static void Wake(TaskOrchestrationContext context, string freedBy, List<string> jobIds)
+    {
+        foreach (string jobId in jobIds)
         {
-            context.SendEvent(jobId, MigrationEvents.WaveSlotFree, input.JobId);
+            context.SendEvent(jobId, MigrationEvents.WaveSlotFree, freedBy);
         }
     }
 }

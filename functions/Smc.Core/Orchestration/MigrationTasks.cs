@@ -31,5 +31,8 @@ public static class MigrationTasks
         registry.AddActivity<EndExportActivity>();
         registry.AddActivity<LaunchInstanceActivity>();
         registry.AddActivity<PushContainerActivity>();
+        registry.AddActivity<ImageOutputsActivity>();
+        registry.AddActivity<CleanUpRoundActivity>();
+        registry.AddActivity<EndRunActivity>();
     }
 }

@@ -30,6 +30,9 @@ public static class TaskNames
     public const string EndExportActivity = nameof(Orchestration.EndExportActivity);
     public const string LaunchInstanceActivity = nameof(Orchestration.LaunchInstanceActivity);
     public const string PushContainerActivity = nameof(Orchestration.PushContainerActivity);
+    public const string ImageOutputsActivity = nameof(Orchestration.ImageOutputsActivity);
+    public const string CleanUpRoundActivity = nameof(Orchestration.CleanUpRoundActivity);
+    public const string EndRunActivity = nameof(Orchestration.EndRunActivity);
 
     public static readonly IReadOnlyList<string> Orchestrators = [MigrateServerOrchestrator];
 
@@ -39,5 +42,6 @@ public static class TaskNames
         AssembleSliceActivity, FinalizeImageActivity, VerifyBootActivity, DiscardImageActivity, PurgeStagingActivity, EnterWaitingActivity, BeginRoundActivity, HoldIfPausedActivity,
         TakeWaveSlotActivity, ReleaseWaveSlotActivity,
         BeginExportActivity, UploadPartsActivity, CompleteUploadActivity, StartImportActivity, CheckImportActivity, EndExportActivity, LaunchInstanceActivity, PushContainerActivity,
+        ImageOutputsActivity, CleanUpRoundActivity, EndRunActivity,
     ];
 }
