@@ -137,9 +137,13 @@ public sealed class RegistrationTests(ControlPlaneFixture fx) : IClassFixture<Co
     public async Task Register_PostsThePreflightReport_TheSourceShowsIt_AndAReportOutOfBoundsIsRefused()
     {
         // A Linux system disk whose fstab names its root by a device name: the check fails it, and says how to fix it.
+        // 72 MiB of data: over the 64 MiB under which the agent doesn't measure the upload rate.
         var broken = new BootSample { FstabSpec = "/dev/sda2" };
-        string disk = broken.BuildDisk(fx.Box.Root, BootSample.BuildFileSystem(fx.Box.Root, broken.BuildTree(fx.Box.Root)));
-        var (_, code) = await Flows.NewTokenAsync(Op);
+        string tree = broken.BuildTree(fx.Box.Root);
+        Directory.CreateDirectory(Path.Combine(tree, "srv"));
+        File.WriteAllBytes(Path.Combine(tree, "srv", "data.bin"), System.Security.Cryptography.RandomNumberGenerator.GetBytes(72 << 20));
+        string disk = broken.BuildDisk(fx.Box.Root, BootSample.BuildFileSystem(fx.Box.Root, tree, sizeMiB: 128));
+        var (_, code) = await Flows.NewTokenAsync(Op, count: 2);
         var (sourceId, config) = Flows.RegisterAgent(fx.Control, fx.Box, code, disk);
 
         JsonNode preflight = (await Op.GetAsync($"/api/v1/source-servers/{sourceId}")).Expect(HttpStatusCode.OK).Json["preflight"]!;
@@ -158,6 +162,17 @@ public sealed class RegistrationTests(ControlPlaneFixture fx) : IClassFixture<Co
         Assert.True(preflight["estimate"]!["uploadBytesPerSecond"]!.GetValue<double>() > 0);
         Assert.True(preflight["estimate"]!["fullCopySeconds"]!.GetValue<long>() >= 0);
         Assert.False((await new Azure.Storage.Blobs.BlobServiceClient(fx.Storage.ConnectionString).GetBlobContainerClient("probe-" + sourceId).ExistsAsync()).Value);
+
+        // A small source (a few MiB in use) isn't probed: the check says so, no rate is claimed, no probe container made.
+        var small = new BootSample();
+        string smallDisk = small.BuildDisk(fx.Box.Root, BootSample.BuildFileSystem(fx.Box.Root, small.BuildTree(fx.Box.Root)));
+        var (smallId, _) = Flows.RegisterAgent(fx.Control, fx.Box, code, smallDisk);
+        JsonNode smallPreflight = (await Op.GetAsync($"/api/v1/source-servers/{smallId}")).Expect(HttpStatusCode.OK).Json["preflight"]!;
+        JsonNode notMeasured = smallPreflight["checks"]!.AsArray().Single(c => c!["id"]!.GetValue<string>() == "staging.throughput")!;
+        Assert.Equal("pass", notMeasured["status"]!.GetValue<string>());
+        Assert.StartsWith("Not measured", notMeasured["message"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Null(smallPreflight["estimate"]!["uploadBytesPerSecond"]);
+        Assert.False((await new Azure.Storage.Blobs.BlobServiceClient(fx.Storage.ConnectionString).GetBlobContainerClient("probe-" + smallId).ExistsAsync()).Value);
 
         // What the agent sends is bounded and checked against what the control plane knows; a refusal keeps the last report.
         ApiClient agent = fx.Control.Agent(Flows.Credential(config));
