@@ -5,8 +5,11 @@ namespace Smc.Integration.Tests.Infrastructure;
 /// <summary>Runs a command to completion; a non-zero exit (or a missing tool) fails the test with its output.</summary>
 internal static class Tool
 {
-    public static (int ExitCode, string Stdout, string Stderr) Run(string file, IEnumerable<string> args, IDictionary<string, string>? env = null, bool check = true, string? stdin = null)
+    /// <param name="hangAfter">The hang guard (3 minutes unless given): not a timing assertion, a bound on waiting.</param>
+    public static (int ExitCode, string Stdout, string Stderr) Run(string file, IEnumerable<string> args, IDictionary<string, string>? env = null, bool check = true, string? stdin = null,
+        TimeSpan? hangAfter = null)
     {
+        TimeSpan bound = hangAfter ?? TimeSpan.FromMinutes(3);
         var psi = new ProcessStartInfo(file)
         {
             RedirectStandardOutput = true,
@@ -34,10 +37,10 @@ internal static class Tool
         }
 
         p.StandardInput.Close();
-        if (!p.WaitForExit(TimeSpan.FromMinutes(3)))
+        if (!p.WaitForExit(bound))
         {
             p.Kill(true);
-            throw new TimeoutException($"{file} {string.Join(' ', args)} did not finish in 3 minutes.");
+            throw new TimeoutException($"{file} {string.Join(' ', args)} did not finish in {bound.TotalMinutes:0} minutes.");
         }
 
         p.WaitForExit();
