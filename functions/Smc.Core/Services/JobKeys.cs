@@ -73,12 +73,7 @@ public sealed class JobKeys(IKeyIndex keys, MasterKey master)
     /// </summary>
     public async Task<int> SparesWantedAsync(int target, CancellationToken cancellationToken = default)
     {
-        var taken = new Dictionary<string, string>(StringComparer.Ordinal);
-        await foreach (KeyValuePair<string, string> marker in keys.ListAsync(SpareTakenScope, cancellationToken))
-        {
-            taken[marker.Key] = marker.Value;
-        }
-
+        Dictionary<string, string> taken = await TakenAsync(cancellationToken);
         int free = 0;
         await foreach (KeyValuePair<string, string> spare in keys.ListAsync(SpareScope, cancellationToken))
         {
@@ -115,19 +110,26 @@ public sealed class JobKeys(IKeyIndex keys, MasterKey master)
     /// <summary>Spare pairs not taken (for the operator's view and the tests).</summary>
     public async Task<int> CountSparesAsync(CancellationToken cancellationToken = default)
     {
-        var taken = new HashSet<string>(StringComparer.Ordinal);
-        await foreach (KeyValuePair<string, string> marker in keys.ListAsync(SpareTakenScope, cancellationToken))
-        {
-            taken.Add(marker.Key);
-        }
-
+        Dictionary<string, string> taken = await TakenAsync(cancellationToken);
         int free = 0;
         await foreach (KeyValuePair<string, string> spare in keys.ListAsync(SpareScope, cancellationToken))
         {
-            free += taken.Contains(spare.Key) ? 0 : 1;
+            free += taken.ContainsKey(spare.Key) ? 0 : 1;
         }
 
         return free;
+    }
+
+    /// <summary>The spares' take markers: spare id → the job that claimed it.</summary>
+    private async Task<Dictionary<string, string>> TakenAsync(CancellationToken cancellationToken)
+    {
+        var taken = new Dictionary<string, string>(StringComparer.Ordinal);
+        await foreach (KeyValuePair<string, string> marker in keys.ListAsync(SpareTakenScope, cancellationToken))
+        {
+            taken[marker.Key] = marker.Value;
+        }
+
+        return taken;
     }
 
     /// <summary>A spare pair for <paramref name="jobId"/>, sealed for it, or nothing when none is free.</summary>
