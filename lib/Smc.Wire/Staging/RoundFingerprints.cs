@@ -5,7 +5,7 @@ namespace Smc.Wire.Staging;
 /// Kept by the agent after each commit and by the control plane beside the round's image; served to an agent that
 /// lost its copy (<c>GET /api/v1/agent/jobs/{jobId}/rounds/{round}/fingerprints</c>).
 /// </summary>
-public sealed class RoundFingerprints
+public sealed class RoundFingerprints : IChunkedDocument<FingerprintEntry>
 {
     public required string JobId { get; set; }
 

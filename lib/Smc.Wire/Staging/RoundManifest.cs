@@ -7,7 +7,7 @@ namespace Smc.Wire.Staging;
 /// Uploaded as <see cref="StagingNames.Manifest"/> after all the round's packs and before the commit marker
 /// (docs/wire-format.md, "Manifest").
 /// </summary>
-public sealed class RoundManifest : IVersionedDocument
+public sealed class RoundManifest : IVersionedDocument, IChunkedDocument<ManifestChunk>
 {
     /// <summary>The manifest format this code writes; readers accept every version from 1 to this one.</summary>
     public const int CurrentFormatVersion = 2;

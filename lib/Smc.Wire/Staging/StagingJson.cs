@@ -8,8 +8,8 @@ namespace Smc.Wire.Staging;
 /// </summary>
 public static class StagingJson
 {
-    private const string FormatVersionName = "formatVersion";
-    private const string ChunksName = "chunks";
+    internal const string FormatVersionName = "formatVersion";
+    internal const string ChunksName = "chunks";
 
     /// <summary>The serializer options of the staging documents; read-only.</summary>
     public static JsonSerializerOptions Options { get; } = CreateOptions();
@@ -29,18 +29,7 @@ public static class StagingJson
         string name = typeof(T).Name;
         if (maxVersion > 0)
         {
-            int? version = ReadFormatVersion(utf8Json, name);
-            if (version is null)
-            {
-                throw new InvalidDataException($"The {name} has no '{FormatVersionName}'.");
-            }
-
-            if (version < 1 || version > maxVersion)
-            {
-                throw new InvalidDataException(
-                    $"The {name} has {FormatVersionName} {version}; this reader supports 1 to {maxVersion}. " +
-                    "A newer agent or control plane wrote it: upgrade the reader.");
-            }
+            CheckFormatVersion(ReadFormatVersion(utf8Json, name) ?? throw new InvalidDataException($"The {name} has no '{FormatVersionName}'."), name, maxVersion);
         }
 
         T? value;
@@ -61,11 +50,19 @@ public static class StagingJson
     /// (<paramref name="head"/>'s own chunk list is ignored), so a writer never holds a big round's chunks in memory.
     /// The bytes are those <see cref="Serialize{T}"/> writes for the same manifest with those chunks.
     /// </summary>
-    public static void WriteManifest(Stream output, RoundManifest head, IEnumerable<ManifestChunk> chunks)
+    public static void WriteManifest(Stream output, RoundManifest head, IEnumerable<ManifestChunk> chunks) =>
+        WriteChunked(output, head, chunks);
+
+    /// <summary>
+    /// Writes a document with a <c>chunks</c> array (a manifest, a round's fingerprints) with the chunks taken from
+    /// <paramref name="chunks"/> as they come; the bytes are those <see cref="Serialize{T}"/> writes for the same document.
+    /// </summary>
+    public static void WriteChunked<THead, TChunk>(Stream output, THead head, IEnumerable<TChunk> chunks)
+        where THead : IChunkedDocument<TChunk>
     {
         // The head is serialized as usual with no chunks, and the chunks are written between its "chunks" brackets: the
         // serializer's own bytes for everything else (a JsonNode round trip would escape differently, e.g. '+' in dates).
-        List<ManifestChunk> own = head.Chunks;
+        List<TChunk> own = head.Chunks;
         head.Chunks = [];
         byte[] json;
         try
@@ -80,7 +77,7 @@ public static class StagingJson
         (int open, int close) = ChunksArray(json);
         output.Write(json, 0, open + 1);
         bool first = true;
-        foreach (ManifestChunk chunk in chunks)
+        foreach (TChunk chunk in chunks)
         {
             if (!first)
             {
@@ -93,6 +90,46 @@ public static class StagingJson
 
         output.Write(json, close, json.Length - close);
     }
+
+    /// <summary>
+    /// Reads a document with a <c>chunks</c> array from a stream without holding its chunks: each is handed to
+    /// <paramref name="onChunk"/> as it is read, and the document is returned with an empty chunk list. Memory is one
+    /// buffer (a value longer than <see cref="MaxValueBytes"/> is refused) and the document's head, whatever the
+    /// number of chunks. The format version is checked as <see cref="Deserialize{T}"/> does, as soon as it is read.
+    /// </summary>
+    /// <exception cref="InvalidDataException">The stream is not such a document, or its format version is not supported.</exception>
+    public static async Task<THead> ReadChunkedAsync<THead, TChunk>(Stream input, Action<TChunk> onChunk, CancellationToken cancellationToken = default)
+        where THead : class, IChunkedDocument<TChunk>
+    {
+        using var parser = new ChunkedParser<TChunk>(typeof(THead).Name, MaxFormatVersion(typeof(THead)), onChunk);
+        byte[] buffer = new byte[1 << 16];
+        int held = 0;
+        while (true)
+        {
+            if (held == buffer.Length)
+            {
+                if (buffer.Length >= MaxValueBytes)
+                {
+                    throw new InvalidDataException($"The {typeof(THead).Name} has a value longer than {MaxValueBytes} bytes.");
+                }
+
+                Array.Resize(ref buffer, buffer.Length * 2);
+            }
+
+            int n = await input.ReadAsync(buffer.AsMemory(held), cancellationToken);
+            held += n;
+            int consumed = parser.Feed(buffer.AsSpan(0, held), isFinalBlock: n == 0);
+            buffer.AsSpan(consumed, held - consumed).CopyTo(buffer);
+            held -= consumed;
+            if (n == 0)
+            {
+                return Deserialize<THead>(parser.Head());
+            }
+        }
+    }
+
+    /// <summary>The longest single value (a chunk, a head property) <see cref="ReadChunkedAsync"/> reads.</summary>
+    public const int MaxValueBytes = 16 << 20;
 
     /// <summary>Where the top-level "chunks" array's '[' and ']' are in a serialized manifest.</summary>
     private static (int Open, int Close) ChunksArray(byte[] json)
@@ -112,7 +149,18 @@ public static class StagingJson
         throw new InvalidOperationException("A serialized manifest without a chunks array.");
     }
 
-    private static int MaxFormatVersion(Type type)
+    /// <summary>Refuses a format version this reader does not support.</summary>
+    internal static void CheckFormatVersion(int version, string name, int maxVersion)
+    {
+        if (version < 1 || version > maxVersion)
+        {
+            throw new InvalidDataException(
+                $"The {name} has {FormatVersionName} {version}; this reader supports 1 to {maxVersion}. " +
+                "A newer agent or control plane wrote it: upgrade the reader.");
+        }
+    }
+
+    internal static int MaxFormatVersion(Type type)
     {
         if (type == typeof(RoundManifest))
         {
