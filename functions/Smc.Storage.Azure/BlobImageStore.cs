@@ -101,6 +101,26 @@ internal sealed class BlobImageStore(BlobServiceClient service, BlobContainerCli
         await StorageErrors.Guard(() => container.GetBlobClient($"{imageId}/{name}").UploadAsync(new BinaryData(content), overwrite: true, cancellationToken));
     }
 
+    public async Task PutDocumentAsync(string imageId, string name, Stream content, CancellationToken cancellationToken = default)
+    {
+        await StorageErrors.Guard(() => container.GetBlobClient($"{imageId}/{name}").UploadAsync(content, overwrite: true, cancellationToken));
+    }
+
+    public async Task<Stream?> OpenDocumentAsync(string imageId, string name, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            return (await StorageErrors.Guard(() => container.GetBlobClient($"{imageId}/{name}").DownloadStreamingAsync(cancellationToken: cancellationToken))).Value.Content;
+        }
+        catch (RequestFailedException e) when (e.Status == 404)
+        {
+            return null;
+        }
+    }
+
+    public async Task<bool> DocumentExistsAsync(string imageId, string name, CancellationToken cancellationToken = default) =>
+        (await StorageErrors.Guard(() => container.GetBlobClient($"{imageId}/{name}").ExistsAsync(cancellationToken))).Value;
+
     public async Task<byte[]?> GetDocumentAsync(string imageId, string name, CancellationToken cancellationToken = default)
     {
         try

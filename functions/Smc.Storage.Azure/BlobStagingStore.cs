@@ -28,25 +28,24 @@ internal sealed class BlobStagingStore(BlobServiceClient service) : IStagingStor
 
     public async Task<byte[]?> ReadAsync(string jobId, string blobName, long maxBytes, CancellationToken cancellationToken = default)
     {
+        await using Stream? s = await OpenReadAsync(jobId, blobName, maxBytes, cancellationToken);
+        if (s is null)
+        {
+            return null;
+        }
+
+        using var buffer = new MemoryStream();
+        await s.CopyToAsync(buffer, cancellationToken);
+        return buffer.ToArray();
+    }
+
+    public async Task<Stream?> OpenReadAsync(string jobId, string blobName, long maxBytes, CancellationToken cancellationToken = default)
+    {
         try
         {
             BlobDownloadStreamingResult r = (await StorageErrors.Guard(() => Container(jobId).GetBlobClient(blobName).DownloadStreamingAsync(
                 new BlobDownloadOptions { Range = new HttpRange(0, maxBytes + 1) }, cancellationToken))).Value;
-            await using Stream s = r.Content;
-            using var buffer = new MemoryStream();
-            byte[] piece = new byte[81920];
-            int n;
-            while ((n = await s.ReadAsync(piece, cancellationToken)) > 0)
-            {
-                if (buffer.Length + n > maxBytes)
-                {
-                    throw new StagingBlobTooLargeException(blobName, maxBytes);
-                }
-
-                buffer.Write(piece, 0, n);
-            }
-
-            return buffer.ToArray();
+            return new BoundedReadStream(r.Content, blobName, maxBytes);
         }
         catch (RequestFailedException e) when (e.Status == 404)
         {
@@ -54,7 +53,7 @@ internal sealed class BlobStagingStore(BlobServiceClient service) : IStagingStor
         }
         catch (RequestFailedException e) when (e.Status == 416)
         {
-            return []; // an empty blob: no range to read
+            return new MemoryStream([], writable: false); // an empty blob: no range to read
         }
     }
 

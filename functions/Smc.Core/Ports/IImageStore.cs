@@ -21,8 +21,17 @@ public interface IImageStore
     /// <summary>Stores a document beside the image; replaces any earlier one.</summary>
     Task PutDocumentAsync(string imageId, string name, byte[] content, CancellationToken cancellationToken = default);
 
-    /// <summary>A document stored with <see cref="PutDocumentAsync"/>, or null.</summary>
+    /// <summary>Stores a document beside the image from a stream read to its end (a big one is never held whole); replaces any earlier one.</summary>
+    Task PutDocumentAsync(string imageId, string name, Stream content, CancellationToken cancellationToken = default);
+
+    /// <summary>A document stored with <see cref="PutDocumentAsync(string, string, byte[], CancellationToken)"/>, or null.</summary>
     Task<byte[]?> GetDocumentAsync(string imageId, string name, CancellationToken cancellationToken = default);
+
+    /// <summary>A document as a stream read from the store as it is consumed, or null when there is none.</summary>
+    Task<Stream?> OpenDocumentAsync(string imageId, string name, CancellationToken cancellationToken = default);
+
+    /// <summary>Whether the document exists (nothing of it is read).</summary>
+    Task<bool> DocumentExistsAsync(string imageId, string name, CancellationToken cancellationToken = default);
 
     /// <summary>Deletes the image's documents (its packs go with <see cref="DeletePacksAsync"/> once no image uses them).</summary>
     Task DeleteAsync(string imageId, CancellationToken cancellationToken = default);

@@ -15,6 +15,13 @@ public interface IStagingStore
     /// </summary>
     Task<byte[]?> ReadAsync(string jobId, string blobName, long maxBytes, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// A blob (a manifest) read as it is consumed, with <see cref="ReadAsync"/>'s bound: one ranged read of at most
+    /// <paramref name="maxBytes"/> + 1 bytes, and reading past <paramref name="maxBytes"/> throws
+    /// <see cref="StagingBlobTooLargeException"/>. Null when it does not exist.
+    /// </summary>
+    Task<Stream?> OpenReadAsync(string jobId, string blobName, long maxBytes, CancellationToken cancellationToken = default);
+
     /// <summary>A blob's length; null when it does not exist.</summary>
     Task<long?> LengthAsync(string jobId, string blobName, CancellationToken cancellationToken = default);
 

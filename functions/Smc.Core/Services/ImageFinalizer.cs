@@ -40,7 +40,7 @@ public sealed class ImageFinalizer(
             ImageDiskMap map = await BuildMapAsync(job.JobId, input.Round, context, disk, mapping, cancellationToken);
             await imageStore.PutDocumentAsync(input.ImageId, ImageDiskMap.DocumentName(disk), map.Serialize(), cancellationToken);
 
-            ManifestDisk md = context.Manifest.Disks.First(d => d.Index == disk);
+            ManifestDisk md = context.Head.Disks.First(d => d.Index == disk);
             disks.Add(new ImageDisk
             {
                 Index = disk,
@@ -66,7 +66,7 @@ public sealed class ImageFinalizer(
                         Bootable = p.Bootable,
                     };
                 }).ToList(),
-                WrittenBytes = context.Manifest.Chunks.Where(c => c.Disk == disk).Sum(c => (long)c.Length),
+                WrittenBytes = context.Index.Totals(disk).Bytes,
             });
         }
 
@@ -103,23 +103,28 @@ public sealed class ImageFinalizer(
             }, cancellationToken);
         }
 
-        // The next round's base: this round's fingerprints, beside its image.
+        // The next round's base: this round's fingerprints, beside its image (written to a local file a chunk at a time, then uploaded).
         var fingerprints = new RoundFingerprints
         {
             JobId = job.JobId,
             Round = input.Round,
-            ChunkSize = context.Manifest.ChunkSize,
-            DiskSizes = [.. context.Manifest.Disks.OrderBy(d => d.Index).Select(d => d.SizeBytes)],
-            Chunks = [.. context.Manifest.Chunks.Select(c => new FingerprintEntry { Disk = c.Disk, Offset = c.Offset, Length = c.Length, Fingerprint = c.Fingerprint })],
+            ChunkSize = context.Head.ChunkSize,
+            DiskSizes = [.. context.Head.Disks.OrderBy(d => d.Index).Select(d => d.SizeBytes)],
         };
-        await imageStore.PutDocumentAsync(input.ImageId, ImageDocuments.Fingerprints, StagingJson.Serialize(fingerprints), cancellationToken);
+        await using (var file = new FileStream(Path.Combine(Path.GetTempPath(), $"smc-fingerprints-{Guid.NewGuid():N}.json"), FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1 << 16, FileOptions.DeleteOnClose))
+        {
+            StagingJson.WriteChunked(file, fingerprints, context.Index.All().Select(c => new FingerprintEntry { Disk = c.Disk, Offset = c.Offset, Length = c.Length, Fingerprint = c.FingerprintHex }));
+            file.Position = 0;
+            await imageStore.PutDocumentAsync(input.ImageId, ImageDocuments.Fingerprints, file, cancellationToken);
+        }
+
         if (job is { TargetType: TargetType.ContainerImage, ContainerRegistry.Length: > 0 })
         {
             await SaveListingAsync(job, input.Round, input.ImageId, cancellationToken);
         }
 
-        long stored = context.Manifest.Chunks.Sum(c => (long)c.StoredLength);
-        long changed = context.Manifest.Chunks.Where(c => c.Pack is not null).Sum(c => (long)c.Length);
+        long stored = context.Index.Disks.Sum(d => context.Index.Totals(d).StoredBytes);
+        long changed = context.Index.Disks.Sum(d => context.Index.Totals(d).SentBytes);
         await jobs.UpdateAsync(job.JobId, j =>
         {
             ReplicationJobRun run = j.ReplicationJobRuns.First(r => r.Round == input.Round);
@@ -130,13 +135,13 @@ public sealed class ImageFinalizer(
             j.BusinessStatus = BusinessStatus.Cleaning;
             j.Progress = 100;
             j.EtaSeconds = 0;
-            j.Disks = context.Manifest.Disks.Select(d => new DiskProgress
+            j.Disks = context.Head.Disks.Select(d => new DiskProgress
             {
                 Index = d.Index,
                 TotalBytes = d.SizeBytes,
                 ScannedBytes = d.SizeBytes,
-                UploadedBytes = context.Manifest.Chunks.Where(c => c.Disk == d.Index).Sum(c => (long)c.StoredLength),
-                SkippedBytes = d.SizeBytes - context.Manifest.Chunks.Where(c => c.Disk == d.Index).Sum(c => (long)c.Length),
+                UploadedBytes = context.Index.Totals(d.Index).StoredBytes,
+                SkippedBytes = d.SizeBytes - context.Index.Totals(d.Index).Bytes,
             }).ToList();
             j.UpdatedAt = clock.GetUtcNow();
             return true;
@@ -174,7 +179,7 @@ public sealed class ImageFinalizer(
     /// </summary>
     private async Task SaveListingAsync(ReplicationJob job, int round, string imageId, CancellationToken cancellationToken)
     {
-        if (await imageStore.GetDocumentAsync(imageId, ImageDocuments.Listing, cancellationToken) is not null)
+        if (await imageStore.DocumentExistsAsync(imageId, ImageDocuments.Listing, cancellationToken))
         {
             return;
         }
@@ -236,15 +241,15 @@ public sealed class ImageFinalizer(
 
         Dictionary<long, ImageExtent> fromBase = baseMap?.Extents.ToDictionary(e => e.Source) ?? [];
         var extents = new List<ImageExtent>();
-        foreach (ManifestChunk c in context.Manifest.Chunks.Where(c => c.Disk == disk))
+        foreach (ChunkRecord c in context.Index.All(disk))
         {
             if (mapping.Map(c.Offset, c.Length) is not long destination)
             {
                 continue;
             }
 
-            extents.Add(c.Pack is not null
-                ? new ImageExtent(destination, round, c.Offset, c.Length, c.Pack, c.Position, c.StoredLength)
+            extents.Add(c.Sent
+                ? new ImageExtent(destination, round, c.Offset, c.Length, c.PackId, c.Position, c.StoredLength)
                 : fromBase[c.Offset] with { Destination = destination });
         }
 

@@ -4,18 +4,20 @@ using Smc.Wire.Staging;
 namespace Smc.Core.Services;
 
 /// <summary>
-/// What assembling one committed round needs (<see cref="CommittedRounds"/> loads it once per process): the manifest
-/// (checked against its recorded hash), the unwrapped data key and the fingerprint key, and each disk's chunk order and
-/// destination layout.
+/// What assembling one committed round needs (<see cref="CommittedRounds"/> loads it once per process): the manifest's
+/// head (checked, with its chunks, against the recorded hash), its chunks in a <see cref="ChunkIndex"/> on local disk,
+/// the unwrapped data key and the fingerprint key, and each disk's destination layout. The index's files go back when
+/// the context is collected (a context may still be in use by a slice when the cache lets go of it).
 /// </summary>
 internal sealed class RoundContext
 {
-    public required RoundManifest Manifest { get; init; }
+    /// <summary>The manifest without its chunks (<see cref="RoundManifest.Chunks"/> is empty: they are in <see cref="Index"/>).</summary>
+    public required RoundManifest Head { get; init; }
 
     public required ChunkKeys Keys { get; init; }
 
-    /// <summary>Per manifest disk index: indices of the chunks sent (with a pack), sorted by source offset.</summary>
-    public required Dictionary<int, int[]> ChunksByDisk { get; init; }
+    /// <summary>Every chunk of the round, checked, by disk and offset; those sent apart.</summary>
+    public required ChunkIndex Index { get; init; }
 
     public required Dictionary<int, DiskMapping> Mappings { get; init; }
 

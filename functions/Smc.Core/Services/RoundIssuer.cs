@@ -70,14 +70,14 @@ public sealed class RoundIssuer(
         {
             ReplicationJobRun? lastDone = job.ReplicationJobRuns.Where(r => r.EndTime is not null && r.ImageId is not null && r.Round < round).MaxBy(r => r.Round);
             baseRound = lastDone is not null && await images.GetAsync(lastDone.ImageId!, cancellationToken: cancellationToken) is not null
-                && await imageStore.GetDocumentAsync(lastDone.ImageId!, ImageDocuments.Fingerprints, cancellationToken: cancellationToken) is not null
-                && await imageStore.GetDocumentAsync(lastDone.ImageId!, ImageDiskMap.DocumentName(0), cancellationToken: cancellationToken) is not null ? lastDone.Round : null;
+                && await imageStore.DocumentExistsAsync(lastDone.ImageId!, ImageDocuments.Fingerprints, cancellationToken)
+                && await imageStore.DocumentExistsAsync(lastDone.ImageId!, ImageDiskMap.DocumentName(0), cancellationToken) ? lastDone.Round : null;
         }
         else
         {
             ReplicationJobRun? pushed = job.ReplicationJobRuns.Where(r => r.EndTime is not null && r.Container is { BaseLost: false } && r.ImageId is not null && r.Round < round).MaxBy(r => r.Round);
             layerBase = open is not null ? open.LayerBase
-                : pushed is not null && await imageStore.GetDocumentAsync(pushed.ImageId!, ImageDocuments.Listing, cancellationToken: cancellationToken) is not null ? pushed.Round : null;
+                : pushed is not null && await imageStore.DocumentExistsAsync(pushed.ImageId!, ImageDocuments.Listing, cancellationToken) ? pushed.Round : null;
         }
 
         string publicKey = await keys.EnsurePublicKeyAsync(job.JobId, cancellationToken);

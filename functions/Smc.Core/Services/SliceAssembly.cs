@@ -54,20 +54,23 @@ public sealed class SliceAssembly(
             return true;
         }, cancellationToken: cancellationToken))!;
 
+        // A slice: the disk's sent chunks [first, first + count) by offset, up to SliceBytes of plaintext.
         var slices = new List<SliceInput>();
-        foreach ((int disk, int[] order) in context.ChunksByDisk)
+        foreach (int disk in context.Index.Disks)
         {
-            int first = 0;
-            long bytes = 0;
-            for (int i = 0; i < order.Length; i++)
+            int first = 0, i = 0;
+            long bytes = 0, sent = context.Index.Totals(disk).Sent;
+            foreach (ChunkRecord chunk in context.Index.Sent(disk))
             {
-                bytes += context.Manifest.Chunks[order[i]].Length;
-                if (bytes >= SliceBytes || i == order.Length - 1)
+                bytes += chunk.Length;
+                if (bytes >= SliceBytes || i == sent - 1)
                 {
                     slices.Add(new SliceInput(job.JobId, input.Round, input.ManifestSha256, imageId, disk, first, i - first + 1));
                     first = i + 1;
                     bytes = 0;
                 }
+
+                i++;
             }
         }
 
@@ -93,8 +96,8 @@ public sealed class SliceAssembly(
             return new SliceResult(0, e.Code, e.Message);
         }
 
-        int[] order = context.ChunksByDisk[input.Disk][input.FirstChunk..(input.FirstChunk + input.ChunkCount)];
-        foreach (string pack in order.Select(i => context.Manifest.Chunks[i].Pack!).Distinct(StringComparer.Ordinal))
+        ChunkRecord[] order = context.Index.Sent(input.Disk, input.FirstChunk, input.ChunkCount);
+        foreach (string pack in order.Select(c => c.PackId).Distinct(StringComparer.Ordinal))
         {
             try
             {
@@ -117,13 +120,13 @@ public sealed class SliceAssembly(
             while (i < order.Length)
             {
                 // Read a run of chunks stored back to back in one pack with one ranged read.
-                ManifestChunk head = context.Manifest.Chunks[order[i]];
+                ChunkRecord head = order[i];
                 int runEnd = i + 1;
                 long runBytes = head.StoredLength;
                 while (runEnd < order.Length)
                 {
-                    ManifestChunk next = context.Manifest.Chunks[order[runEnd]];
-                    ManifestChunk prev = context.Manifest.Chunks[order[runEnd - 1]];
+                    ref readonly ChunkRecord next = ref order[runEnd];
+                    ref readonly ChunkRecord prev = ref order[runEnd - 1];
                     if (next.Pack != head.Pack || next.Position != prev.Position + prev.StoredLength || runBytes + next.StoredLength > MaxReadBytes)
                     {
                         break;
@@ -135,18 +138,18 @@ public sealed class SliceAssembly(
 
                 try
                 {
-                    await imageStore.ReadPackAsync(input.JobId, input.Round, head.Pack!, head.Position, packBuffer.AsMemory(0, (int)runBytes), cancellationToken: cancellationToken);
+                    await imageStore.ReadPackAsync(input.JobId, input.Round, head.PackId, head.Position, packBuffer.AsMemory(0, (int)runBytes), cancellationToken: cancellationToken);
                 }
                 catch (EndOfStreamException)
                 {
                     return new SliceResult(verified, ErrorCodes.StagingPackTruncated,
-                        $"Pack {head.Pack} of round {input.Round} is shorter than the manifest says (chunk at disk {head.Disk} offset {head.Offset}). Nothing was made from the round; start the job again.");
+                        $"Pack {head.PackId} of round {input.Round} is shorter than the manifest says (chunk at disk {head.Disk} offset {head.Offset}). Nothing was made from the round; start the job again.");
                 }
 
                 long cursor = 0;
                 for (int k = i; k < runEnd; k++)
                 {
-                    ManifestChunk chunk = context.Manifest.Chunks[order[k]];
+                    ref readonly ChunkRecord chunk = ref order[k];
                     try
                     {
                         verified += CommittedRounds.OpenChunk(packBuffer.AsSpan((int)cursor, chunk.StoredLength), input.JobId, input.Round, chunk, context.Keys, plain);
