@@ -16,10 +16,10 @@ public sealed class ChunkIndexTests
     [Fact]
     public void Sorted_SeveralSpilledRunsInRandomOrder_ComeBackByDiskThenOffset()
     {
-        int count = (ChunkSorter.RunRecords * 3) + 17;
+        int count = (RecordSorter<ChunkRecord>.RunRecords * 3) + 17;
         var random = new Random(20);
         List<(int Disk, long Offset)> keys = [.. Enumerable.Range(0, count).Select(i => (i % 3, (long)i << 20)).OrderBy(_ => random.Next())];
-        using var sorter = new ChunkSorter();
+        using var sorter = new RecordSorter<ChunkRecord>(ChunkRecord.Compare);
         foreach ((int disk, long offset) in keys)
         {
             sorter.Add(new ChunkRecord { Disk = disk, Offset = offset, Length = 512, Position = offset + disk });
@@ -34,9 +34,9 @@ public sealed class ChunkIndexTests
     [Fact]
     public void RecordFile_LeavesNoNameInTheTempDirectory()
     {
-        int Files() => Directory.GetFiles(Path.GetTempPath(), "smc-chunks-*").Length;
+        int Files() => Directory.GetFiles(Path.GetTempPath(), "smc-records-*").Length;
         int before = Files();
-        using var file = new RecordFile();
+        using var file = new RecordFile<ChunkRecord>();
         file.Append(new ChunkRecord { Offset = 7 });
         file.Seal();
 
@@ -59,8 +59,10 @@ public sealed class ChunkIndexTests
         Assert.Equal(chunks.Where(c => c.Disk == 0).Sum(c => (long)c.Length), index.Totals(0).Bytes);
         Assert.Equal(sent0.Sum(c => (long)c.Length), index.Totals(0).SentBytes);
         Assert.Equal(0, index.Totals(1).Sent);
-        Assert.Equal(sent0.Skip(4000).Take(123).Select(c => c.Offset), index.Sent(0, 4000, 123).Select(c => c.Offset));
-        Assert.Throws<ArgumentOutOfRangeException>(() => index.Sent(0, sent0.Count - 1, 2));
+        var slice = new ChunkRecord[123];
+        index.Sent(0, 4000, slice);
+        Assert.Equal(sent0.Skip(4000).Take(123).Select(c => c.Offset), slice.Select(c => c.Offset));
+        Assert.Throws<ArgumentOutOfRangeException>(() => index.Sent(0, sent0.Count - 1, new ChunkRecord[2]));
         foreach ((long offset, long length) in new[] { (0L, 1L), (100_000L, 300_000L), (655_360_000L - 10, 10L), (1L << 40, 5L) })
         {
             Assert.Equal(

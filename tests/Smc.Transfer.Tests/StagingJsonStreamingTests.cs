@@ -80,13 +80,13 @@ public sealed class StagingJsonStreamingTests
     [Fact]
     public async Task ReadChunked_ValueLongerThanTheBound_RefusedWithoutReadingOn()
     {
-        byte[] json = Encoding.UTF8.GetBytes("{\"formatVersion\":1,\"chunks\":[{\"fingerprint\":\"" + new string('a', StagingJson.MaxValueBytes) + "\"}]}");
+        byte[] json = Encoding.UTF8.GetBytes("{\"formatVersion\":1,\"chunks\":[{\"fingerprint\":\"" + new string('a', JsonArrayStream.MaxValueBytes) + "\"}]}");
         var stream = new TrickleStream(json, 1 << 20);
 
         var e = await Assert.ThrowsAsync<InvalidDataException>(() => StagingJson.ReadChunkedAsync<RoundManifest, ManifestChunk>(stream, _ => { }));
 
         Assert.Contains("longer than", e.Message, StringComparison.Ordinal);
-        Assert.True(stream.Position <= StagingJson.MaxValueBytes + (1 << 20), $"read {stream.Position} bytes");
+        Assert.True(stream.Position <= JsonArrayStream.MaxValueBytes + (1 << 20), $"read {stream.Position} bytes");
     }
 
     /// <summary>Hands out at most a few bytes per read, so values straddle every read boundary.</summary>

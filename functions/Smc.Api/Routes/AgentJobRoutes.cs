@@ -31,7 +31,7 @@ internal static class AgentJobRoutes
             return Results.Accepted();
         });
         yield return new("AgentRoundFingerprints", "GET", "v1/agent/jobs/{id}/rounds/{round}/fingerprints", RouteAuth.Agent, async call =>
-            Results.Json(await call.Get<AgentJobService>().FingerprintsAsync(call.SourceId!, call.Route("id"), RoundNumber(call), call.CancellationToken), Smc.Wire.Staging.StagingJson.Options));
+            Results.Stream(await call.Get<AgentJobService>().FingerprintsAsync(call.SourceId!, call.Route("id"), RoundNumber(call), call.CancellationToken), "application/json"));
         yield return new("AgentRoundListing", "GET", "v1/agent/jobs/{id}/rounds/{round}/listing", RouteAuth.Agent, async call =>
             Results.Bytes(await call.Get<AgentJobService>().ListingAsync(call.SourceId!, call.Route("id"), RoundNumber(call), call.CancellationToken), "application/json"));
         yield return new("AgentFailRound", "POST", "v1/agent/jobs/{id}/rounds/{round}/failure", RouteAuth.Agent, async call =>

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Smc.Wire.Staging;
 
 namespace Smc.Core.Images;
 
@@ -42,7 +43,38 @@ public sealed class ImageDiskMap
         return map.FormatVersion == CurrentFormatVersion ? map : throw new InvalidDataException($"Image map format version {map.FormatVersion} is not known here.");
     }
 
+    /// <summary>
+    /// Writes the map with its extents taken from <paramref name="extents"/> as they come (by destination), so a disk of
+    /// millions of chunks is never held whole; <paramref name="head"/>'s own extent list must be empty.
+    /// </summary>
+    public static void Write(Stream output, ImageDiskMap head, IEnumerable<ImageExtent> extents)
+    {
+        if (head.Extents.Count != 0)
+        {
+            throw new ArgumentException("The head of a streamed map has no extents of its own.", nameof(head));
+        }
+
+        JsonArrayStream.Write(output, head.Serialize(), ExtentsName, extents, Json);
+    }
+
+    /// <summary>Reads a map, handing each extent to <paramref name="onExtent"/> as it is read; returns the map without them.</summary>
+    /// <exception cref="InvalidDataException">Not a map this code knows.</exception>
+    public static async Task<ImageDiskMap> ReadAsync(Stream input, Action<ImageExtent> onExtent, CancellationToken cancellationToken)
+    {
+        byte[] head = await JsonArrayStream.ReadAsync(input, ExtentsName, Json, onExtent, "image map", CurrentFormatVersion, cancellationToken);
+        try
+        {
+            return Deserialize(head);
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"The image map is not valid JSON of its schema: {e.Message}", e);
+        }
+    }
+
     public static string DocumentName(int disk) => $"disk{disk}.map.json";
+
+    private const string ExtentsName = "extents";
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
     {

@@ -6,28 +6,29 @@ namespace Smc.Core.Images;
 /// <summary>
 /// A destination disk read out of its image's kept packs: a seekable, read-only stream of <see cref="ImageDiskMap.SizeBytes"/>
 /// bytes that opens each chunk as it is reached (one ranged read of its sealed frame, AES-GCM, zstd), writes the
-/// partition-table overlays over it, and reads zero where no chunk is. Holds one decoded chunk at a time.
+/// partition-table overlays over it, and reads zero where no chunk is. Holds one decoded chunk at a time; the map's
+/// extents stay in their <see cref="ExtentTable"/> (a local file), which the stream owns.
 /// </summary>
 public sealed class PackedDiskStream : ReadOnlySeekableStream
 {
     private readonly ImageDiskMap _map;
+    private readonly ExtentTable _extents;
     private readonly IReadOnlyDictionary<int, byte[]> _dataKeys;
     private readonly IImageStore _store;
-    private readonly long[] _starts;
     private readonly byte[] _frame;
     private readonly byte[] _plain;
-    private int _decoded = -1;
+    private long _decoded = -1;
 
+    /// <param name="map">The map's head (its extents are in <paramref name="extents"/>).</param>
     /// <param name="dataKeys">Each round's data key, unsealed from <see cref="ImageDiskMap.Keys"/>.</param>
-    public PackedDiskStream(ImageDiskMap map, IReadOnlyDictionary<int, byte[]> dataKeys, IImageStore store)
+    internal PackedDiskStream(ImageDiskMap map, ExtentTable extents, IReadOnlyDictionary<int, byte[]> dataKeys, IImageStore store)
     {
         _map = map;
+        _extents = extents;
         _dataKeys = dataKeys;
         _store = store;
-        _starts = [.. map.Extents.Select(e => e.Destination)];
-        int largest = map.Extents.Count == 0 ? 0 : map.Extents.Max(e => Math.Max(e.Length, e.StoredLength));
-        _frame = new byte[largest + ChunkCodec.HeaderSize];
-        _plain = new byte[Math.Max(largest, 1)];
+        _frame = new byte[extents.Largest + ChunkCodec.HeaderSize];
+        _plain = new byte[Math.Max(extents.Largest, 1)];
     }
 
     public override long Length => _map.SizeBytes;
@@ -47,11 +48,11 @@ public sealed class PackedDiskStream : ReadOnlySeekableStream
         while (filled < count)
         {
             long at = Position + filled;
-            int index = ExtentAt(at);
+            long index = _extents.Find(at);
             if (index >= 0)
             {
-                ImageExtent extent = _map.Extents[index];
-                await DecodeAsync(index, cancellationToken);
+                ExtentRecord extent = _extents[index];
+                await DecodeAsync(index, extent, cancellationToken);
                 int n = (int)Math.Min(count - filled, extent.End - at);
                 _plain.AsSpan((int)(at - extent.Destination), n).CopyTo(target.Span[filled..]);
                 filled += n;
@@ -59,8 +60,8 @@ public sealed class PackedDiskStream : ReadOnlySeekableStream
             else
             {
                 // Zero up to the next extent (or the end of this read).
-                int next = ~index;
-                long until = next < _starts.Length ? _starts[next] : Length;
+                long next = ~index;
+                long until = next < _extents.Count ? _extents[next].Destination : Length;
                 int n = (int)Math.Min(count - filled, until - at);
                 target.Span.Slice(filled, n).Clear();
                 filled += n;
@@ -80,20 +81,17 @@ public sealed class PackedDiskStream : ReadOnlySeekableStream
         return count;
     }
 
-    /// <summary>The extent holding <paramref name="at"/>, or the complement of the next extent's index when none does.</summary>
-    private int ExtentAt(long at)
+    protected override void Dispose(bool disposing)
     {
-        int i = Array.BinarySearch(_starts, at);
-        if (i >= 0)
+        if (disposing)
         {
-            return i;
+            _extents.Dispose();
         }
 
-        int before = ~i - 1;
-        return before >= 0 && at < _map.Extents[before].End ? before : i;
+        base.Dispose(disposing);
     }
 
-    private async Task DecodeAsync(int index, CancellationToken cancellationToken)
+    private async Task DecodeAsync(long index, ExtentRecord e, CancellationToken cancellationToken)
     {
         if (_decoded == index)
         {
@@ -101,9 +99,8 @@ public sealed class PackedDiskStream : ReadOnlySeekableStream
         }
 
         _decoded = -1;
-        ImageExtent e = _map.Extents[index];
         Memory<byte> frame = _frame.AsMemory(0, e.StoredLength);
-        await _store.ReadPackAsync(_map.JobId, e.Round, e.Pack, e.Position, frame, cancellationToken);
+        await _store.ReadPackAsync(_map.JobId, e.Round, e.PackId, e.Position, frame, cancellationToken);
         if (!_dataKeys.TryGetValue(e.Round, out byte[]? key))
         {
             throw new InvalidDataException($"The image map has no data key for round {e.Round}.");

@@ -214,15 +214,16 @@ public sealed class AgentJobService(
         await sources.UpdateAsync(sourceId, s => s.PendingCommands.RemoveAll(c => c.JobId == jobId && c.Round == round) > 0, cancellationToken);
     }
 
-    /// <summary>The fingerprints of a committed round of the agent's own job (for an agent that lost its local copy).</summary>
-    public async Task<RoundFingerprints> FingerprintsAsync(string sourceId, string jobId, int round, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// The fingerprints of a committed round of the agent's own job (for an agent that lost its local copy): the
+    /// <see cref="RoundFingerprints"/> document as it was stored, streamed from the image store (tens of MB for a big disk).
+    /// </summary>
+    public async Task<Stream> FingerprintsAsync(string sourceId, string jobId, int round, CancellationToken cancellationToken = default)
     {
         ReplicationJob job = (await OwnAsync(sourceId, jobId, cancellationToken)).Value;
         string? imageId = job.ReplicationJobRuns.FirstOrDefault(r => r.Round == round && r.EndTime is not null)?.ImageId;
-        byte[]? document = imageId is null ? null : await imageStore.GetDocumentAsync(imageId, ImageDocuments.Fingerprints, cancellationToken);
-        return document is null
-            ? throw SmcException.NotFound(ErrorCodes.RoundNotFound, $"Round {round} of job '{jobId}' has no kept image, so it has no fingerprints to compare with.")
-            : StagingJson.Deserialize<RoundFingerprints>(document);
+        return (imageId is null ? null : await imageStore.OpenDocumentAsync(imageId, ImageDocuments.Fingerprints, cancellationToken))
+            ?? throw SmcException.NotFound(ErrorCodes.RoundNotFound, $"Round {round} of job '{jobId}' has no kept image, so it has no fingerprints to compare with.");
     }
 
     /// <summary>The tree listing of a pushed file-level round of the agent's own job (for an agent that lost its local copy).</summary>

@@ -2,13 +2,13 @@ namespace Smc.Core.Services;
 
 /// <summary>
 /// A committed round's chunks as <see cref="CommittedRounds"/> checked them, in (disk, offset) order, in two local
-/// <see cref="RecordFile"/>s: every chunk, and those sent this round (what assembly reads). The heap holds per-disk
+/// <see cref="RecordFile{T}"/>s: every chunk, and those sent this round (what assembly reads). The heap holds per-disk
 /// totals only, so a round's size costs the host disk space, not memory. Built by <see cref="Add"/> in order, then read
 /// from any number of threads.
 /// </summary>
 internal sealed class ChunkIndex : IDisposable
 {
-    private readonly RecordFile _all = new(), _sent = new();
+    private readonly RecordFile<ChunkRecord> _all = new(), _sent = new();
     private readonly SortedDictionary<int, DiskChunks> _disks = [];
 
     /// <summary>The disks that have chunks, ascending.</summary>
@@ -53,18 +53,16 @@ internal sealed class ChunkIndex : IDisposable
     /// <summary>The chunks of a disk sent this round, by offset.</summary>
     public IEnumerable<ChunkRecord> Sent(int disk) => Totals(disk) is var d ? _sent.Sequence(d.FirstSent, d.Sent) : [];
 
-    /// <summary>Sent chunks [first, first + count) of a disk (a slice; bounded by the caller's slice size).</summary>
-    public ChunkRecord[] Sent(int disk, int first, int count)
+    /// <summary>Reads sent chunks [first, first + into.Length) of a disk (a slice; bounded by the caller's slice size).</summary>
+    public void Sent(int disk, int first, Span<ChunkRecord> into)
     {
         DiskChunks d = Totals(disk);
-        if (first < 0 || count < 0 || first + (long)count > d.Sent)
+        if (first < 0 || first + (long)into.Length > d.Sent)
         {
-            throw new ArgumentOutOfRangeException(nameof(first), $"Disk {disk} has {d.Sent} chunks sent, not [{first}, {first + (long)count}).");
+            throw new ArgumentOutOfRangeException(nameof(first), $"Disk {disk} has {d.Sent} chunks sent, not [{first}, {first + (long)into.Length}).");
         }
 
-        var slice = new ChunkRecord[count];
-        _sent.Read(d.FirstSent + first, slice);
-        return slice;
+        _sent.Read(d.FirstSent + first, into);
     }
 
     /// <summary>The sent chunks of a disk that overlap [offset, offset + length), by offset (found by binary search).</summary>

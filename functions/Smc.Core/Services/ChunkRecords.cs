@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
-using Microsoft.Win32.SafeHandles;
 using Smc.Transfer;
 using Smc.Wire.Staging;
 
@@ -16,7 +15,7 @@ internal struct Fingerprint32
 
 /// <summary>
 /// One chunk of a round as the control plane keeps it while the round is assembled: a fixed 72-byte record, so a round
-/// of millions of chunks lies in a local file (<see cref="RecordFile"/>) instead of the heap (issue 20: a ManifestChunk
+/// of millions of chunks lies in a local file (<see cref="RecordFile{T}"/>) instead of the heap (issue 20: a ManifestChunk
 /// with its strings takes ~300 bytes of heap, and the JSON it came from ~200 more).
 /// </summary>
 [StructLayout(LayoutKind.Sequential, Pack = 4)]
@@ -40,7 +39,7 @@ internal struct ChunkRecord
     /// <summary>The chunk was sent this round (it has a pack); else it is unchanged since the base round.</summary>
     public readonly bool Sent => (Flags & SentFlag) != 0;
 
-    public readonly string PackId => Pack.ToString("x16", CultureInfo.InvariantCulture);
+    public readonly string PackId => PackIds.Format(Pack);
 
     public readonly string FingerprintHex
     {
@@ -75,13 +74,13 @@ internal struct ChunkRecord
         problem = null;
         if (chunk.Pack is not null)
         {
-            if (!StagingNames.IsPackId(chunk.Pack))
+            if (PackIds.Parse(chunk.Pack) is not ulong pack)
             {
                 problem = "pack";
                 return false;
             }
 
-            record.Pack = ulong.Parse(chunk.Pack, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture);
+            record.Pack = pack;
             record.Flags = SentFlag;
         }
 
@@ -109,179 +108,11 @@ internal struct ChunkRecord
         && written == ChunkFingerprint.Length;
 }
 
-/// <summary>
-/// An append-then-read file of <see cref="ChunkRecord"/>s, private to this process: created in the temp directory and
-/// unlinked at once (on Windows deleted on close), so its space goes back when it is disposed, collected, or the process
-/// ends, and nothing is left behind by a crash. Appends are buffered; reads are positional and may run concurrently.
-/// </summary>
-internal sealed class RecordFile : IDisposable
+/// <summary>A pack id (16 lowercase hex digits, <see cref="StagingNames.IsPackId"/>) as the number the records keep.</summary>
+internal static class PackIds
 {
-    private const int BufferRecords = 4096;
-    private readonly SafeFileHandle _handle = CreateTemp();
-    private ChunkRecord[]? _pending = new ChunkRecord[BufferRecords];
-    private int _buffered;
+    public static ulong? Parse(string? packId) =>
+        StagingNames.IsPackId(packId) ? ulong.Parse(packId!, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture) : null;
 
-    public long Count { get; private set; }
-
-    public void Append(in ChunkRecord record)
-    {
-        ChunkRecord[] pending = _pending ?? throw new InvalidOperationException("The record file is sealed.");
-        pending[_buffered++] = record;
-        Count++;
-        if (_buffered == pending.Length)
-        {
-            Flush();
-        }
-    }
-
-    /// <summary>Writes what is buffered; no more appends after it.</summary>
-    public void Seal()
-    {
-        if (_pending is not null)
-        {
-            Flush();
-            _pending = null;
-        }
-    }
-
-    /// <summary>Records [first, first + into.Length).</summary>
-    public void Read(long first, Span<ChunkRecord> into)
-    {
-        Span<byte> bytes = MemoryMarshal.AsBytes(into);
-        int read = 0;
-        while (read < bytes.Length)
-        {
-            int n = RandomAccess.Read(_handle, bytes[read..], (first * ChunkRecord.Size) + read);
-            read += n > 0 ? n : throw new EndOfStreamException($"A record file of {Count} records ends before record {first + into.Length}.");
-        }
-    }
-
-    public ChunkRecord Read(long index)
-    {
-        Span<ChunkRecord> one = stackalloc ChunkRecord[1];
-        Read(index, one);
-        return one[0];
-    }
-
-    /// <summary>Records [first, first + count) in order, read a block at a time.</summary>
-    public IEnumerable<ChunkRecord> Sequence(long first, long count, int blockRecords = BufferRecords)
-    {
-        var block = new ChunkRecord[(int)Math.Min(blockRecords, Math.Max(count, 1))];
-        for (long at = first; at < first + count; at += block.Length)
-        {
-            int n = (int)Math.Min(block.Length, first + count - at);
-            Read(at, block.AsSpan(0, n));
-            for (int i = 0; i < n; i++)
-            {
-                yield return block[i];
-            }
-        }
-    }
-
-    public void Dispose() => _handle.Dispose();
-
-    private void Flush()
-    {
-        RandomAccess.Write(_handle, MemoryMarshal.AsBytes(_pending.AsSpan(0, _buffered)), (Count - _buffered) * ChunkRecord.Size);
-        _buffered = 0;
-    }
-
-    private static SafeFileHandle CreateTemp()
-    {
-        string path = Path.Combine(Path.GetTempPath(), $"smc-chunks-{Guid.NewGuid():N}.tmp");
-        if (OperatingSystem.IsWindows())
-        {
-            return File.OpenHandle(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, FileOptions.DeleteOnClose);
-        }
-
-        SafeFileHandle handle = File.OpenHandle(path, FileMode.CreateNew, FileAccess.ReadWrite);
-        File.Delete(path);
-        return handle;
-    }
-}
-
-/// <summary>
-/// Puts chunk records in (disk, offset) order in flat memory: runs of <see cref="RunRecords"/> are sorted in memory and
-/// spilled to a <see cref="RecordFile"/>, then merged. A round small enough for one run never touches the disk.
-/// </summary>
-internal sealed class ChunkSorter : IDisposable
-{
-    internal const int RunRecords = 1 << 16;
-    private readonly ChunkRecord[] _run = new ChunkRecord[RunRecords];
-    private readonly List<(long First, long Count)> _runs = [];
-    private RecordFile? _spill;
-    private int _count;
-
-    public long Count { get; private set; }
-
-    public void Add(in ChunkRecord record)
-    {
-        if (_count == RunRecords)
-        {
-            Spill();
-        }
-
-        _run[_count++] = record;
-        Count++;
-    }
-
-    /// <summary>Every record added, by disk then offset (once: the sorter is spent after it).</summary>
-    public IEnumerable<ChunkRecord> Sorted()
-    {
-        if (_spill is null)
-        {
-            _run.AsSpan(0, _count).Sort(ChunkRecord.Compare);
-            return _run.Take(_count);
-        }
-
-        if (_count > 0)
-        {
-            Spill();
-        }
-
-        _spill.Seal();
-        return Merge(_spill, _runs);
-    }
-
-    public void Dispose() => _spill?.Dispose();
-
-    private static IEnumerable<ChunkRecord> Merge(RecordFile spill, List<(long First, long Count)> runs)
-    {
-        var heads = new PriorityQueue<IEnumerator<ChunkRecord>, ChunkRecord>(Comparer<ChunkRecord>.Create(ChunkRecord.Compare));
-        foreach ((long first, long count) in runs)
-        {
-            // A small read-ahead per run: the merge holds one block per run, and a round of N chunks has N / RunRecords runs.
-            IEnumerator<ChunkRecord> run = spill.Sequence(first, count, blockRecords: 256).GetEnumerator();
-            if (run.MoveNext())
-            {
-                heads.Enqueue(run, run.Current);
-            }
-        }
-
-        while (heads.TryDequeue(out IEnumerator<ChunkRecord>? run, out ChunkRecord record))
-        {
-            yield return record;
-            if (run.MoveNext())
-            {
-                heads.Enqueue(run, run.Current);
-            }
-            else
-            {
-                run.Dispose();
-            }
-        }
-    }
-
-    private void Spill()
-    {
-        _spill ??= new RecordFile();
-        _run.AsSpan(0, _count).Sort(ChunkRecord.Compare);
-        _runs.Add((_spill.Count, _count));
-        foreach (ChunkRecord record in _run.AsSpan(0, _count))
-        {
-            _spill.Append(record);
-        }
-
-        _count = 0;
-    }
+    public static string Format(ulong pack) => pack.ToString("x16", CultureInfo.InvariantCulture);
 }

@@ -47,7 +47,7 @@ public sealed class CommittedRounds(IRecordStore<SourceServer> sources, IStaging
 
             // The chunks go to a local file as they are read and come back in (disk, offset) order: the round's size
             // costs the host disk space, not memory (issue 20).
-            using var sorter = new ChunkSorter();
+            using var sorter = new RecordSorter<ChunkRecord>(ChunkRecord.Compare);
             RoundManifest manifest = await ReadManifestAsync(job.JobId, round, manifestSha256, maxManifest, sorter, cancellationToken);
             if (manifest.JobId != job.JobId || manifest.Round != round)
             {
@@ -127,7 +127,7 @@ public sealed class CommittedRounds(IRecordStore<SourceServer> sources, IStaging
     /// Reads the manifest a chunk at a time into <paramref name="sorter"/>, hashing every byte: a manifest that is not
     /// what was committed is refused as changed whatever else is wrong with it (the rest of it is read to be sure).
     /// </summary>
-    private async Task<RoundManifest> ReadManifestAsync(string jobId, int round, string manifestSha256, long maxManifest, ChunkSorter sorter, CancellationToken cancellationToken)
+    private async Task<RoundManifest> ReadManifestAsync(string jobId, int round, string manifestSha256, long maxManifest, RecordSorter<ChunkRecord> sorter, CancellationToken cancellationToken)
     {
         try
         {
@@ -247,7 +247,7 @@ public sealed class CommittedRounds(IRecordStore<SourceServer> sources, IStaging
                 $"Round {manifest.Round} was compared with round {manifest.BaseRound}, whose image is no longer kept. Start the job again: the round is sent again against the newest kept image.");
         }
 
-        using var known = new ChunkSorter();
+        using var known = new RecordSorter<ChunkRecord>(ChunkRecord.Compare);
         await using (document)
         {
             // An entry whose fingerprint is malformed matches nothing.

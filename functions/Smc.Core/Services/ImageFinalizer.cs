@@ -37,8 +37,7 @@ public sealed class ImageFinalizer(
         var disks = new List<ImageDisk>();
         foreach ((int disk, DiskMapping mapping) in context.Mappings.OrderBy(kv => kv.Key))
         {
-            ImageDiskMap map = await BuildMapAsync(job.JobId, input.Round, context, disk, mapping, cancellationToken);
-            await imageStore.PutDocumentAsync(input.ImageId, ImageDiskMap.DocumentName(disk), map.Serialize(), cancellationToken);
+            await WriteMapAsync(input.ImageId, job.JobId, input.Round, context, disk, mapping, cancellationToken);
 
             ManifestDisk md = context.Head.Disks.First(d => d.Index == disk);
             disks.Add(new ImageDisk
@@ -111,12 +110,9 @@ public sealed class ImageFinalizer(
             ChunkSize = context.Head.ChunkSize,
             DiskSizes = [.. context.Head.Disks.OrderBy(d => d.Index).Select(d => d.SizeBytes)],
         };
-        await using (var file = new FileStream(Path.Combine(Path.GetTempPath(), $"smc-fingerprints-{Guid.NewGuid():N}.json"), FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1 << 16, FileOptions.DeleteOnClose))
-        {
-            StagingJson.WriteChunked(file, fingerprints, context.Index.All().Select(c => new FingerprintEntry { Disk = c.Disk, Offset = c.Offset, Length = c.Length, Fingerprint = c.FingerprintHex }));
-            file.Position = 0;
-            await imageStore.PutDocumentAsync(input.ImageId, ImageDocuments.Fingerprints, file, cancellationToken);
-        }
+        await PutDocumentAsync(input.ImageId, ImageDocuments.Fingerprints, file =>
+            StagingJson.WriteChunked(file, fingerprints, context.Index.All().Select(c => new FingerprintEntry { Disk = c.Disk, Offset = c.Offset, Length = c.Length, Fingerprint = c.FingerprintHex })),
+            cancellationToken);
 
         if (job is { TargetType: TargetType.ContainerImage, ContainerRegistry.Length: > 0 })
         {
@@ -227,48 +223,75 @@ public sealed class ImageFinalizer(
     /// <summary>
     /// A destination disk of this round as references to sealed chunks: those sent this round (in its kept packs), and
     /// for those it left out as unchanged, the base image's references. Each round's data key goes in sealed with the
-    /// master key, so the image stays readable when the job and its keys are gone.
+    /// master key, so the image stays readable when the job and its keys are gone. The base map and the new one are
+    /// streamed through local files (the base's extents sorted by source to meet this round's chunks, the new ones
+    /// by destination), so a disk of millions of chunks costs the host disk, not memory.
     /// </summary>
-    private async Task<ImageDiskMap> BuildMapAsync(string jobId, int round, RoundContext context, int disk, DiskMapping mapping, CancellationToken cancellationToken)
+    private async Task WriteMapAsync(string imageId, string jobId, int round, RoundContext context, int disk, DiskMapping mapping, CancellationToken cancellationToken)
     {
+        using var fromBase = new RecordSorter<ExtentRecord>(ExtentRecord.BySource);
         ImageDiskMap? baseMap = null;
         if (context.BaseImageId is not null)
         {
-            byte[] document = await imageStore.GetDocumentAsync(context.BaseImageId, ImageDiskMap.DocumentName(disk), cancellationToken)
+            await using Stream document = await imageStore.OpenDocumentAsync(context.BaseImageId, ImageDiskMap.DocumentName(disk), cancellationToken)
                 ?? throw new InvalidOperationException($"The base image {context.BaseImageId} of round {round} has no map of disk {disk}.");
-            baseMap = ImageDiskMap.Deserialize(document);
+            baseMap = await ImageDiskMap.ReadAsync(document, e => fromBase.Add(ExtentRecord.From(e)), cancellationToken);
         }
 
-        Dictionary<long, ImageExtent> fromBase = baseMap?.Extents.ToDictionary(e => e.Source) ?? [];
-        var extents = new List<ImageExtent>();
+        using var extents = new RecordSorter<ExtentRecord>(ExtentRecord.ByDestination);
+        var rounds = new HashSet<int>();
+        using IEnumerator<ExtentRecord> baseExtents = fromBase.Sorted().GetEnumerator();
+        bool more = baseExtents.MoveNext();
         foreach (ChunkRecord c in context.Index.All(disk))
         {
-            if (mapping.Map(c.Offset, c.Length) is not long destination)
+            long? destination = mapping.Map(c.Offset, c.Length);
+            ExtentRecord extent;
+            if (c.Sent)
             {
-                continue;
+                extent = new ExtentRecord { Round = round, Source = c.Offset, Length = c.Length, Pack = c.Pack, Position = c.Position, StoredLength = c.StoredLength };
+            }
+            else
+            {
+                while (more && baseExtents.Current.Source < c.Offset)
+                {
+                    more = baseExtents.MoveNext();
+                }
+
+                if (destination is null)
+                {
+                    continue;
+                }
+
+                extent = more && baseExtents.Current.Source == c.Offset ? baseExtents.Current
+                    : throw new InvalidOperationException($"The base image {context.BaseImageId} of round {round} maps nothing at offset {c.Offset} of disk {disk}.");
             }
 
-            extents.Add(c.Sent
-                ? new ImageExtent(destination, round, c.Offset, c.Length, c.PackId, c.Position, c.StoredLength)
-                : fromBase[c.Offset] with { Destination = destination });
+            if (destination is long at)
+            {
+                extents.Add(extent with { Destination = at });
+                rounds.Add(extent.Round);
+            }
         }
 
-        var sealedKeys = new Dictionary<int, string>();
-        foreach (int r in extents.Select(e => e.Round).Distinct())
-        {
-            sealedKeys[r] = r == round
-                ? Convert.ToBase64String(master.Seal(context.Keys.DataKey, ImageDiskMap.KeyContext(jobId, r)))
-                : baseMap!.Keys[r];
-        }
-
-        return new ImageDiskMap
+        var head = new ImageDiskMap
         {
             JobId = jobId,
             Disk = disk,
             SizeBytes = mapping.DestinationSize,
-            Keys = sealedKeys,
-            Extents = [.. extents.OrderBy(e => e.Destination)],
+            Keys = rounds.ToDictionary(r => r, r => r == round
+                ? Convert.ToBase64String(master.Seal(context.Keys.DataKey, ImageDiskMap.KeyContext(jobId, r)))
+                : baseMap!.Keys[r]),
             Overlays = [.. mapping.TableWrites.Select(t => new ImageOverlay(t.Offset, t.Bytes))],
         };
+        await PutDocumentAsync(imageId, ImageDiskMap.DocumentName(disk), file => ImageDiskMap.Write(file, head, extents.Sorted().Select(e => e.ToExtent())), cancellationToken);
+    }
+
+    /// <summary>A document written to a local file (deleted on close), then uploaded from it: a big one is never held whole.</summary>
+    private async Task PutDocumentAsync(string imageId, string name, Action<Stream> write, CancellationToken cancellationToken)
+    {
+        await using var file = new FileStream(Path.Combine(Path.GetTempPath(), $"smc-document-{Guid.NewGuid():N}.json"), FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1 << 16, FileOptions.DeleteOnClose);
+        write(file);
+        file.Position = 0;
+        await imageStore.PutDocumentAsync(imageId, name, file, cancellationToken);
     }
 }

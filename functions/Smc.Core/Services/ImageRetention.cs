@@ -47,9 +47,11 @@ public sealed class ImageRetention(IRecordStore<LocalImage> images, IImageStore 
 
             foreach (ImageDisk disk in image.Value.Disks)
             {
-                if (await imageStore.GetDocumentAsync(image.Value.ImageId, ImageDiskMap.DocumentName(disk.Index), cancellationToken) is { } document)
+                // Read an extent at a time: a set of packs, not a list of chunks, is what stays.
+                await using Stream? document = await imageStore.OpenDocumentAsync(image.Value.ImageId, ImageDiskMap.DocumentName(disk.Index), cancellationToken);
+                if (document is not null)
                 {
-                    keep.UnionWith(ImageDiskMap.Deserialize(document).Extents.Select(e => $"{e.Round}/{e.Pack}"));
+                    await ImageDiskMap.ReadAsync(document, e => keep.Add($"{e.Round}/{e.Pack}"), cancellationToken);
                 }
             }
         }

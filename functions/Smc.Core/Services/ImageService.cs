@@ -48,11 +48,26 @@ public sealed class ImageService(IRecordStore<LocalImage> images, IImageStore st
             throw SmcException.Conflict(ErrorCodes.JobStatusDenied, $"Image '{imageId}' is {image.Status}; download it once it is Available.");
         }
 
-        byte[] document = await store.GetDocumentAsync(imageId, ImageDiskMap.DocumentName(index), cancellationToken)
-            ?? throw SmcException.NotFound(ErrorCodes.ImageNotFound, $"The disks of image '{imageId}' are gone.");
-        ImageDiskMap map = ImageDiskMap.Deserialize(document);
-        var keys = map.Keys.ToDictionary(k => k.Key, k => master.Open(Convert.FromBase64String(k.Value), ImageDiskMap.KeyContext(map.JobId, k.Key)));
-        Stream raw = new PackedDiskStream(map, keys, store);
+        ImageDiskMap map;
+        ExtentTable extents;
+        await using (Stream document = await store.OpenDocumentAsync(imageId, ImageDiskMap.DocumentName(index), cancellationToken)
+            ?? throw SmcException.NotFound(ErrorCodes.ImageNotFound, $"The disks of image '{imageId}' are gone."))
+        {
+            (map, extents) = await ExtentTable.LoadAsync(document, cancellationToken);
+        }
+
+        Stream raw;
+        try
+        {
+            var keys = map.Keys.ToDictionary(k => k.Key, k => master.Open(Convert.FromBase64String(k.Value), ImageDiskMap.KeyContext(map.JobId, k.Key)));
+            raw = new PackedDiskStream(map, extents, keys, store);
+        }
+        catch
+        {
+            extents.Dispose();
+            throw;
+        }
+
         if (format == "raw")
         {
             return (raw, $"{imageId}-disk{index}.raw");

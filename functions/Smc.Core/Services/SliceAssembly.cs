@@ -96,12 +96,27 @@ public sealed class SliceAssembly(
             return new SliceResult(0, e.Code, e.Message);
         }
 
-        ChunkRecord[] order = context.Index.Sent(input.Disk, input.FirstChunk, input.ChunkCount);
-        foreach (string pack in order.Select(c => c.PackId).Distinct(StringComparer.Ordinal))
+        // The slice's records in a pooled buffer (up to SliceBytes / 512 of them): slices of a big round don't each leave
+        // a large array for the GC.
+        ChunkRecord[] rented = ArrayPool<ChunkRecord>.Shared.Rent(input.ChunkCount);
+        try
+        {
+            context.Index.Sent(input.Disk, input.FirstChunk, rented.AsSpan(0, input.ChunkCount));
+            return await AssembleSliceAsync(input, context, new ArraySegment<ChunkRecord>(rented, 0, input.ChunkCount), cancellationToken);
+        }
+        finally
+        {
+            ArrayPool<ChunkRecord>.Shared.Return(rented);
+        }
+    }
+
+    private async Task<SliceResult> AssembleSliceAsync(SliceInput input, RoundContext context, ArraySegment<ChunkRecord> order, CancellationToken cancellationToken)
+    {
+        foreach (ulong pack in order.Select(c => c.Pack).Distinct())
         {
             try
             {
-                await imageStore.KeepPackAsync(input.JobId, input.Round, pack, cancellationToken);
+                await imageStore.KeepPackAsync(input.JobId, input.Round, PackIds.Format(pack), cancellationToken);
             }
             catch (InvalidDataException e)
             {
@@ -117,16 +132,15 @@ public sealed class SliceAssembly(
         try
         {
             int i = 0;
-            while (i < order.Length)
+            while (i < order.Count)
             {
                 // Read a run of chunks stored back to back in one pack with one ranged read.
                 ChunkRecord head = order[i];
                 int runEnd = i + 1;
                 long runBytes = head.StoredLength;
-                while (runEnd < order.Length)
+                while (runEnd < order.Count)
                 {
-                    ref readonly ChunkRecord next = ref order[runEnd];
-                    ref readonly ChunkRecord prev = ref order[runEnd - 1];
+                    ChunkRecord next = order[runEnd], prev = order[runEnd - 1];
                     if (next.Pack != head.Pack || next.Position != prev.Position + prev.StoredLength || runBytes + next.StoredLength > MaxReadBytes)
                     {
                         break;
@@ -149,7 +163,7 @@ public sealed class SliceAssembly(
                 long cursor = 0;
                 for (int k = i; k < runEnd; k++)
                 {
-                    ref readonly ChunkRecord chunk = ref order[k];
+                    ChunkRecord chunk = order[k];
                     try
                     {
                         verified += CommittedRounds.OpenChunk(packBuffer.AsSpan((int)cursor, chunk.StoredLength), input.JobId, input.Round, chunk, context.Keys, plain);

@@ -4,11 +4,11 @@ using System.Text.Json;
 namespace Smc.Wire.Staging;
 
 /// <summary>
-/// The push parser behind <see cref="StagingJson.ReadChunkedAsync{THead, TChunk}"/>: fed the bytes read so far, it hands
-/// each complete element of the top-level <c>chunks</c> array to a callback, copies every other top-level property into
+/// The push parser behind <see cref="JsonArrayStream.ReadAsync"/>: fed the bytes read so far, it hands each complete
+/// element of one top-level array to a callback, copies every other top-level property into
 /// a small head document, and says how many bytes it consumed (the rest, an incomplete value, is fed again with more).
 /// </summary>
-internal sealed class ChunkedParser<TChunk>(string name, int maxFormatVersion, Action<TChunk> onChunk) : IDisposable
+internal sealed class ChunkedParser<TChunk>(string name, string arrayName, JsonSerializerOptions options, int maxFormatVersion, Action<TChunk> onChunk) : IDisposable
 {
     private readonly ArrayBufferWriter<byte> _head = new();
     private readonly Action<TChunk> _onChunk = onChunk;
@@ -79,7 +79,7 @@ internal sealed class ChunkedParser<TChunk>(string name, int maxFormatVersion, A
 
             if (reader.TokenType != JsonTokenType.StartObject)
             {
-                throw new InvalidDataException($"The {name}'s {StagingJson.ChunksName} holds something other than objects.");
+                throw new InvalidDataException($"The {name}'s {arrayName} holds something other than objects.");
             }
 
             Utf8JsonReader probe = reader;
@@ -88,7 +88,7 @@ internal sealed class ChunkedParser<TChunk>(string name, int maxFormatVersion, A
                 return false;
             }
 
-            TChunk? chunk = JsonSerializer.Deserialize<TChunk>(ref reader, StagingJson.Options);
+            TChunk? chunk = JsonSerializer.Deserialize<TChunk>(ref reader, options);
             _onChunk(chunk ?? throw new InvalidDataException($"The {name} lists a null chunk."));
             return true;
         }
@@ -108,11 +108,11 @@ internal sealed class ChunkedParser<TChunk>(string name, int maxFormatVersion, A
             return false;
         }
 
-        if (property == StagingJson.ChunksName)
+        if (property == arrayName)
         {
             _inChunks = reader.TokenType == JsonTokenType.StartArray
                 ? true
-                : throw new InvalidDataException($"The {name}'s {StagingJson.ChunksName} is not an array.");
+                : throw new InvalidDataException($"The {name}'s {arrayName} is not an array.");
             return true;
         }
 

@@ -74,79 +74,21 @@ public static class StagingJson
             head.Chunks = own;
         }
 
-        (int open, int close) = ChunksArray(json);
-        output.Write(json, 0, open + 1);
-        bool first = true;
-        foreach (TChunk chunk in chunks)
-        {
-            if (!first)
-            {
-                output.WriteByte((byte)',');
-            }
-
-            output.Write(JsonSerializer.SerializeToUtf8Bytes(chunk, Options));
-            first = false;
-        }
-
-        output.Write(json, close, json.Length - close);
+        JsonArrayStream.Write(output, json, ChunksName, chunks, Options);
     }
 
     /// <summary>
     /// Reads a document with a <c>chunks</c> array from a stream without holding its chunks: each is handed to
     /// <paramref name="onChunk"/> as it is read, and the document is returned with an empty chunk list. Memory is one
-    /// buffer (a value longer than <see cref="MaxValueBytes"/> is refused) and the document's head, whatever the
+    /// buffer (a value longer than <see cref="JsonArrayStream.MaxValueBytes"/> is refused) and the document's head, whatever the
     /// number of chunks. The format version is checked as <see cref="Deserialize{T}"/> does, as soon as it is read.
     /// </summary>
     /// <exception cref="InvalidDataException">The stream is not such a document, or its format version is not supported.</exception>
     public static async Task<THead> ReadChunkedAsync<THead, TChunk>(Stream input, Action<TChunk> onChunk, CancellationToken cancellationToken = default)
         where THead : class, IChunkedDocument<TChunk>
     {
-        using var parser = new ChunkedParser<TChunk>(typeof(THead).Name, MaxFormatVersion(typeof(THead)), onChunk);
-        byte[] buffer = new byte[1 << 16];
-        int held = 0;
-        while (true)
-        {
-            if (held == buffer.Length)
-            {
-                if (buffer.Length >= MaxValueBytes)
-                {
-                    throw new InvalidDataException($"The {typeof(THead).Name} has a value longer than {MaxValueBytes} bytes.");
-                }
-
-                Array.Resize(ref buffer, buffer.Length * 2);
-            }
-
-            int n = await input.ReadAsync(buffer.AsMemory(held), cancellationToken);
-            held += n;
-            int consumed = parser.Feed(buffer.AsSpan(0, held), isFinalBlock: n == 0);
-            buffer.AsSpan(consumed, held - consumed).CopyTo(buffer);
-            held -= consumed;
-            if (n == 0)
-            {
-                return Deserialize<THead>(parser.Head());
-            }
-        }
-    }
-
-    /// <summary>The longest single value (a chunk, a head property) <see cref="ReadChunkedAsync"/> reads.</summary>
-    public const int MaxValueBytes = 16 << 20;
-
-    /// <summary>Where the top-level "chunks" array's '[' and ']' are in a serialized manifest.</summary>
-    private static (int Open, int Close) ChunksArray(byte[] json)
-    {
-        var reader = new Utf8JsonReader(json);
-        while (reader.Read())
-        {
-            if (reader.TokenType == JsonTokenType.PropertyName && reader.CurrentDepth == 1 && reader.ValueTextEquals(ChunksName))
-            {
-                reader.Read();
-                int open = (int)reader.TokenStartIndex;
-                reader.Skip();
-                return (open, (int)reader.TokenStartIndex);
-            }
-        }
-
-        throw new InvalidOperationException("A serialized manifest without a chunks array.");
+        string name = typeof(THead).Name;
+        return Deserialize<THead>(await JsonArrayStream.ReadAsync(input, ChunksName, Options, onChunk, name, MaxFormatVersion(typeof(THead)), cancellationToken));
     }
 
     /// <summary>Refuses a format version this reader does not support.</summary>
