@@ -119,6 +119,7 @@ public static class ControlPlaneRegistration
         services.AddSingleton<OverviewService>();
         services.AddSingleton<JobSteps>();
         services.AddSingleton<RoundEndSteps>();
+        services.AddSingleton<RoundStartSteps>();
         services.AddSingleton<Housekeeping>();
         services.AddSingleton<IMigrationEngine, DurableMigrationEngine>();
         services.AddSingleton<ApiDispatcher>();

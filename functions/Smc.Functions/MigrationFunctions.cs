@@ -6,7 +6,7 @@ using Smc.Core.Services;
 namespace Smc.Functions;
 
 /// <summary>The orchestrator and activity functions: one per registered task, over the shared code.</summary>
-public sealed class MigrationFunctions(JobSteps steps, WaveService waves, RoundIssuer rounds, SliceAssembly assembly, ImageFinalizer finalizer, BootVerifier verifier, OssUploadSteps uploads, EcsImportSteps imports, ContainerSteps containers, RoundEndSteps ends)
+public sealed class MigrationFunctions(JobSteps steps, WaveService waves, RoundIssuer rounds, SliceAssembly assembly, ImageFinalizer finalizer, BootVerifier verifier, OssUploadSteps uploads, EcsImportSteps imports, ContainerSteps containers, RoundEndSteps ends, RoundStartSteps starts)
 {
     [Function(TaskNames.MigrateServerOrchestrator)]
     public Task<MigrationResult> MigrateServerOrchestrator([OrchestrationTrigger] TaskOrchestrationContext context) =>
@@ -75,6 +75,10 @@ public sealed class MigrationFunctions(JobSteps steps, WaveService waves, RoundI
     [Function(TaskNames.CleanUpRoundActivity)]
     public Task<CleanUpResult> CleanUpRoundActivity([ActivityTrigger] CleanUpInput input, CancellationToken cancellationToken) =>
         ends.CleanUpAsync(input, cancellationToken);
+
+    [Function(TaskNames.StartRoundActivity)]
+    public Task<StartRoundResult> StartRoundActivity([ActivityTrigger] PrepareRoundInput input, CancellationToken cancellationToken) =>
+        starts.StartAsync(input, cancellationToken);
 
     [Function(TaskNames.EndRunActivity)]
     public Task<EndRunResult> EndRunActivity([ActivityTrigger] EndRunInput input, CancellationToken cancellationToken) =>

@@ -19,10 +19,28 @@ public sealed class OrchestratorTests
     private const string JobId = "j-aaaaaaaaaaaaaaaa";
 
     [Fact]
-    public async Task OneRound_CommittedAndAssembled_FinalizedPurgedFinished_InTwelveActivities()
+    public async Task OneRound_CommittedAndAssembled_FinalizedPurgedFinished_InNineActivities()
     {
         var steps = new Steps();
         MigrationResult result = await RunOneRoundAsync(steps);
+
+        Assert.Equal(JobStatus.Finished, result.Status);
+        Assert.Equal(
+            [TaskNames.StartRoundActivity, TaskNames.VerifyRoundActivity,
+             TaskNames.AssembleSliceActivity, TaskNames.AssembleSliceActivity, TaskNames.AssembleSliceActivity, TaskNames.FinalizeImageActivity,
+             TaskNames.ImageOutputsActivity, TaskNames.CleanUpRoundActivity, TaskNames.EndRunActivity],
+            steps.Calls.ToArray());
+        Assert.Equal(3 * Steps.SliceBytes, Assert.Single(steps.Finalized).WrittenBytes);
+        EndRunInput end = Assert.Single(steps.Ended);
+        Assert.True(end.Launch);
+        Assert.Equal(JobStatus.Finished, end.Finish.Status);
+    }
+
+    [Fact]
+    public async Task OneRound_OfAVersion5History_ReplaysTheStepsItRecorded()
+    {
+        var steps = new Steps();
+        MigrationResult result = await RunOneRoundAsync(steps, version: 5);
 
         Assert.Equal(JobStatus.Finished, result.Status);
         Assert.Equal(
@@ -93,6 +111,23 @@ public sealed class OrchestratorTests
     }
 
     [Fact]
+    public async Task ASourceNotAvailableAtTheStart_IsWaitedForUntilItComesBack_ThenTheRoundIsIssued()
+    {
+        var steps = new Steps { SourceAwayTakes = 1 };
+        MigrationResult result = await RunOneRoundAsync(steps, async (host, instance) =>
+        {
+            // The source is away, with an hour's recheck timer: only its coming back lets the round go on.
+            await steps.SourceAway.Task.WaitAsync(TimeSpan.FromSeconds(30));
+            Assert.DoesNotContain(TaskNames.PrepareRoundActivity, steps.Calls);
+            await host.Client.RaiseEventAsync(instance, MigrationEvents.SourceAvailable, "back");
+        });
+
+        Assert.Equal(JobStatus.Finished, result.Status);
+        Assert.Equal([TaskNames.StartRoundActivity, TaskNames.AcquireSourceActivity, TaskNames.TakeWaveSlotActivity, TaskNames.PrepareRoundActivity, TaskNames.VerifyRoundActivity],
+            steps.Calls.Take(5));
+    }
+
+    [Fact]
     public async Task AWaveQueuedRound_IsIssuedOnlyOnceWokenByAFreedSlot_AndGivesItsSlotBackAtTheEnd()
     {
         var steps = new Steps { QueuedTakes = 1 };
@@ -106,8 +141,8 @@ public sealed class OrchestratorTests
 
         Assert.Equal(JobStatus.Finished, result.Status);
         string[] calls = [.. steps.Calls];
-        Assert.Equal([TaskNames.TakeWaveSlotActivity, TaskNames.TakeWaveSlotActivity, TaskNames.PrepareRoundActivity],
-            calls.Where(c => c is TaskNames.TakeWaveSlotActivity or TaskNames.PrepareRoundActivity));
+        Assert.Equal([TaskNames.StartRoundActivity, TaskNames.TakeWaveSlotActivity, TaskNames.PrepareRoundActivity],
+            calls.Where(c => c is TaskNames.StartRoundActivity or TaskNames.TakeWaveSlotActivity or TaskNames.PrepareRoundActivity));
         Assert.Equal(TaskNames.EndRunActivity, calls[^1]); // which gives the slot back (WaveTests: the cap holds with real jobs)
     }
 
@@ -159,17 +194,31 @@ public sealed class OrchestratorTests
 
         public TaskCompletionSource Queued { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-        private int _takes;
+        /// <summary>Tries to take the source answered "wait" before it is taken.</summary>
+        public int SourceAwayTakes { get; init; }
+
+        public TaskCompletionSource SourceAway { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        private int _takes, _acquires;
 
         public void Register(DurableTaskRegistry r)
         {
             r.AddOrchestrator<MigrateServerOrchestrator>();
             Add<ExportInput, ExportPlan>(r, TaskNames.BeginExportActivity, _ => new ExportPlan(null, [], 0, null, null));
-            Add<AcquireSourceInput, AcquireSourceResult>(r, TaskNames.AcquireSourceActivity, _ => new AcquireSourceResult(AcquireOutcome.Acquired, "InUse", null));
-            Add<PrepareRoundInput, PrepareRoundResult>(r, TaskNames.PrepareRoundActivity, _ =>
+            Add<AcquireSourceInput, AcquireSourceResult>(r, TaskNames.AcquireSourceActivity, _ => Acquire());
+            Add<PrepareRoundInput, PrepareRoundResult>(r, TaskNames.PrepareRoundActivity, _ => Prepare());
+            Add<PrepareRoundInput, StartRoundResult>(r, TaskNames.StartRoundActivity, _ =>
             {
-                Prepared.TrySetResult();
-                return new PrepareRoundResult(true, null, null, 0);
+                // The steps of RoundStartSteps, scripted as their own activities are.
+                var pending = new ExportPlan(null, [], 0, null, null);
+                AcquireSourceResult acquired = Acquire();
+                if (acquired.Outcome != AcquireOutcome.Acquired)
+                {
+                    return new StartRoundResult(pending, acquired, null, null);
+                }
+
+                WaveSlotResult slot = TakeSlot();
+                return new StartRoundResult(pending, acquired, slot, slot.Granted ? Prepare() : null);
             });
             Add<CheckSyncInput, CheckSyncResult>(r, TaskNames.CheckSyncActivity, _ => new CheckSyncResult(SyncOutcome.Continue, null, null));
             Add<VerifyRoundInput, AssemblyPlan>(r, TaskNames.VerifyRoundActivity, v => RefuseVerify
@@ -190,16 +239,7 @@ public sealed class OrchestratorTests
                 return true;
             });
             Add<ExportInput, ExportStepResult>(r, TaskNames.PushContainerActivity, _ => new ExportStepResult(null, null));
-            Add<string, WaveSlotResult>(r, TaskNames.TakeWaveSlotActivity, _ =>
-            {
-                if (Interlocked.Increment(ref _takes) > QueuedTakes)
-                {
-                    return new WaveSlotResult(true);
-                }
-
-                Queued.TrySetResult();
-                return new WaveSlotResult(false);
-            });
+            Add<string, WaveSlotResult>(r, TaskNames.TakeWaveSlotActivity, _ => TakeSlot());
             Add<string, List<string>>(r, TaskNames.ReleaseWaveSlotActivity, _ => []);
             Add<string, bool>(r, TaskNames.PurgeStagingActivity, _ => true);
             Add<string, WaitingResult>(r, TaskNames.EnterWaitingActivity, _ => new WaitingResult(false, 0));
@@ -217,6 +257,34 @@ public sealed class OrchestratorTests
                 Ended.Enqueue(e);
                 return new EndRunResult(e.Finish.ErrorCode, []);
             });
+        }
+
+        private AcquireSourceResult Acquire()
+        {
+            if (Interlocked.Increment(ref _acquires) > SourceAwayTakes)
+            {
+                return new AcquireSourceResult(AcquireOutcome.Acquired, "InUse", null);
+            }
+
+            SourceAway.TrySetResult();
+            return new AcquireSourceResult(AcquireOutcome.Wait, "Unavailable", null);
+        }
+
+        private WaveSlotResult TakeSlot()
+        {
+            if (Interlocked.Increment(ref _takes) > QueuedTakes)
+            {
+                return new WaveSlotResult(true);
+            }
+
+            Queued.TrySetResult();
+            return new WaveSlotResult(false);
+        }
+
+        private PrepareRoundResult Prepare()
+        {
+            Prepared.TrySetResult();
+            return new PrepareRoundResult(true, null, null, 0);
         }
 
         private void Add<TIn, TOut>(DurableTaskRegistry r, string name, Func<TIn, TOut> body) =>

@@ -59,6 +59,47 @@ public sealed class StagingSecurityTests(ControlPlaneFixture fx) : IClassFixture
     }
 
     /// <summary>
+    /// An incremental round leaves chunks 1 and 2 out as unchanged: the image takes them from the base round's image (and
+    /// chunk 0, changed, from this round); a chunk listed as unchanged whose fingerprint is not the base round's makes no
+    /// image. The control plane merges the round's chunks with the base's fingerprints and disk map, both read as streams.
+    /// </summary>
+    [Theory]
+    [InlineData(Alteration.UnchangedSinceBase, null)]
+    [InlineData(Alteration.ForgedUnchanged, "StagingIntegrity.BaseMismatch")]
+    public async Task IncrementalRound_UnchangedChunksComeFromTheBase_AForgedOneMakesNoImage(Alteration alteration, string? code)
+    {
+        ProtocolAgent agent = await ProtocolAgent.RegisterAsync(fx.Control, seed: (int)alteration + 40);
+        ApiClient op = fx.Control.Operator();
+        await agent.StartJobAsync(new { runOnce = false, syncInterval = "PT1H" });
+        (await agent.CommitAsync(await agent.UploadRoundAsync())).Expect(HttpStatusCode.Accepted);
+        await op.WaitForAsync($"/api/v1/replication-jobs/{agent.JobId}", j => j["status"]!.GetValue<string>() == "Waiting", TimeSpan.FromSeconds(90));
+        byte[] round0 = agent.Disk.ToArray();
+        agent.Disk.AsSpan(100, 4000).Fill(0x5a); // chunk 0 changes; chunks 1 and 2 don't
+
+        (await op.PostAsync($"/api/v1/replication-jobs/{agent.JobId}/start")).Expect(HttpStatusCode.Accepted);
+        await agent.AwaitCommandAsync(1);
+        Assert.Equal(0, agent.Command["baseRound"]!.GetValue<int>());
+        (await agent.CommitAsync(await agent.UploadRoundAsync(alteration))).Expect(HttpStatusCode.Accepted);
+        JsonNode job = await op.WaitForAsync($"/api/v1/replication-jobs/{agent.JobId}",
+            j => j["status"]!.GetValue<string>() is "InError" || (j["status"]!.GetValue<string>() == "Waiting" && j["replicationJobRuns"]!.AsArray().Any(r => r!["round"]!.GetValue<int>() == 1 && r["endTime"] is not null)),
+            TimeSpan.FromSeconds(90));
+        JsonNode? run1 = job["replicationJobRuns"]!.AsArray().FirstOrDefault(r => r!["round"]!.GetValue<int>() == 1);
+        if (code is not null)
+        {
+            Assert.True(job["status"]!.GetValue<string>() == "InError", job.ToJsonString());
+            Assert.Equal(code, job["errorCode"]!.GetValue<string>());
+            Assert.Contains("offset 2097152", job["statusInfo"]!["errorMessage"]!.GetValue<string>(), StringComparison.Ordinal);
+            Assert.True(run1?["imageId"] is null, job.ToJsonString());
+            return;
+        }
+
+        Assert.True(job["status"]!.GetValue<string>() == "Waiting", job.ToJsonString());
+        Assert.Equal(2L << 20, run1!["changedBytes"]!.GetValue<long>());
+        Assert.Equal(agent.Disk, await DownloadDiskAsync(run1["imageId"]!.GetValue<string>()));
+        Assert.NotEqual(round0, agent.Disk);
+    }
+
+    /// <summary>
     /// A commit marker of 1.5 GB (written by a hostile agent through its SAS): the control plane reads no more than its
     /// cap of it, refuses the commit with its code and ends the round InError; its own memory doesn't follow the blob.
     /// (A storage emulator of its own, on disk: the shared one keeps blobs in memory.)

@@ -76,10 +76,17 @@ public sealed class MigrateServerOrchestrator : TaskOrchestrator<MigrationInput,
             await context.CreateTimer(TimerStep(context, notBefore), CancellationToken.None);
         }
 
+        // Version 6: the steps below in one activity, as far as they go through; a step that stops it is waited on with
+        // its own activity, from the answer the first one gave.
+        var round = new PrepareRoundInput(input.JobId, input.Round, input.RunType, input.Final);
+        StartRoundResult? started = input.Version >= 6
+            ? await context.CallActivityAsync<StartRoundResult>(TaskNames.StartRoundActivity, round, ActivityRetry)
+            : null;
+
         // A restarted job whose newest round is an image but not yet an ECS image finishes that export first.
-        ExportPlan pending = input.Version >= 1
+        ExportPlan pending = started?.Pending ?? (input.Version >= 1
             ? await context.CallActivityAsync<ExportPlan>(TaskNames.BeginExportActivity, new ExportInput(input.JobId, null), ActivityRetry)
-            : new ExportPlan(null, [], 0, null, null);
+            : new ExportPlan(null, [], 0, null, null));
         if (pending.Round is int exportRound)
         {
             return (await ExportStageAsync(context, input with { Stage = MigrationStage.Export, Round = exportRound, Generation = 0, NotBeforeUtc = null }, pending), input);
@@ -90,21 +97,30 @@ public sealed class MigrateServerOrchestrator : TaskOrchestrator<MigrationInput,
             return (await FinishAsync(context, new FinishRunInput(input.JobId, JobStatus.InError, pending.ErrorCode, pending.Message)), input);
         }
 
-        // Preparing: wait until the source server is Available, then hold it (InUse).
-        MigrationResult? early = await AcquireSourceAsync(context, input);
-        if (early is not null)
+        PrepareRoundResult? prepared = started?.Prepared;
+        if (prepared is null)
         {
-            return (early, input);
+            // Preparing: wait until the source server is Available, then hold it (InUse).
+            if (started?.Acquired is not { Outcome: AcquireOutcome.Acquired })
+            {
+                MigrationResult? early = await AcquireSourceAsync(context, input, started?.Acquired);
+                if (early is not null)
+                {
+                    return (early, input);
+                }
+
+                started = null; // the wave slot was not asked for
+            }
+
+            // A wave's cap and window: the round waits for a slot before it is issued.
+            if (input.Version >= 4 && await WaitForWaveSlotAsync(context, input, started?.Slot) is { } queuedOut)
+            {
+                return (queuedOut, input);
+            }
+
+            prepared = await context.CallActivityAsync<PrepareRoundResult>(TaskNames.PrepareRoundActivity, round, ActivityRetry);
         }
 
-        // A wave's cap and window: the round waits for a slot before it is issued.
-        if (input.Version >= 4 && await WaitForWaveSlotAsync(context, input) is { } queuedOut)
-        {
-            return (queuedOut, input);
-        }
-
-        PrepareRoundResult prepared = await context.CallActivityAsync<PrepareRoundResult>(
-            TaskNames.PrepareRoundActivity, new PrepareRoundInput(input.JobId, input.Round, input.RunType, input.Final), ActivityRetry);
         if (!prepared.Ok)
         {
             return (await FinishAsync(context, new FinishRunInput(input.JobId, JobStatus.InError, prepared.ErrorCode, prepared.Message)), input);
@@ -457,12 +473,14 @@ public sealed class MigrateServerOrchestrator : TaskOrchestrator<MigrationInput,
 
     private static readonly TimeSpan MaxTimer = TimeSpan.FromDays(5);
 
-    private static async Task<MigrationResult?> AcquireSourceAsync(TaskOrchestrationContext context, MigrationInput input)
+    /// <summary>Waits until the source is taken; <paramref name="first"/>: the answer a first try already gave (version 6).</summary>
+    private static async Task<MigrationResult?> AcquireSourceAsync(TaskOrchestrationContext context, MigrationInput input, AcquireSourceResult? first = null)
     {
         for (int waits = 0; ; waits++)
         {
-            AcquireSourceResult acquired = await context.CallActivityAsync<AcquireSourceResult>(
+            AcquireSourceResult acquired = first ?? await context.CallActivityAsync<AcquireSourceResult>(
                 TaskNames.AcquireSourceActivity, new AcquireSourceInput(input.JobId), ActivityRetry);
+            first = null;
             switch (acquired.Outcome)
             {
                 case AcquireOutcome.Acquired:
@@ -524,12 +542,14 @@ public sealed class MigrateServerOrchestrator : TaskOrchestrator<MigrationInput,
     /// Takes a slot of the job's wave, waiting in its queue while the wave's rounds are at their cap or outside its
     /// window: woken by a round that ended (<see cref="MigrationEvents.WaveSlotFree"/>), at the window's opening, or by
     /// the recheck timer (a slot held by a job that ended without giving it back is taken back on a take). Null: go on.
+    /// <paramref name="first"/>: the answer a first take already gave (version 6).
     /// </summary>
-    private static async Task<MigrationResult?> WaitForWaveSlotAsync(TaskOrchestrationContext context, MigrationInput input)
+    private static async Task<MigrationResult?> WaitForWaveSlotAsync(TaskOrchestrationContext context, MigrationInput input, WaveSlotResult? first = null)
     {
         for (int waits = 0; ; waits++)
         {
-            WaveSlotResult slot = await context.CallActivityAsync<WaveSlotResult>(TaskNames.TakeWaveSlotActivity, input.JobId, ActivityRetry);
+            WaveSlotResult slot = first ?? await context.CallActivityAsync<WaveSlotResult>(TaskNames.TakeWaveSlotActivity, input.JobId, ActivityRetry);
+            first = null;
             if (slot.Granted)
             {
                 return null;

@@ -17,9 +17,10 @@ public sealed record MigrationInput(string JobId, int RecheckSeconds, int Genera
     /// replayed as it was recorded (no export or launch activities); 1: exports to the cloud and test launches; 2: the
     /// boot test of each Image round's image; 3: a scheduled round is held while the job is paused; 4: a round takes a slot of
     /// its job's wave before it is issued and gives it back when it ends; 5: a round's end in 3 activities instead of 8
-    /// (<see cref="Services.RoundEndSteps"/>).
+    /// (<see cref="Services.RoundEndSteps"/>); 6: what precedes a round's command in 1 activity instead of 4
+    /// (<see cref="Services.RoundStartSteps"/>).
     /// </summary>
     public int Version { get; init; }
 
-    public const int CurrentVersion = 5;
+    public const int CurrentVersion = 6;
 }

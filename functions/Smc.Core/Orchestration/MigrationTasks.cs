@@ -34,5 +34,6 @@ public static class MigrationTasks
         registry.AddActivity<ImageOutputsActivity>();
         registry.AddActivity<CleanUpRoundActivity>();
         registry.AddActivity<EndRunActivity>();
+        registry.AddActivity<StartRoundActivity>();
     }
 }

@@ -33,6 +33,7 @@ public static class TaskNames
     public const string ImageOutputsActivity = nameof(Orchestration.ImageOutputsActivity);
     public const string CleanUpRoundActivity = nameof(Orchestration.CleanUpRoundActivity);
     public const string EndRunActivity = nameof(Orchestration.EndRunActivity);
+    public const string StartRoundActivity = nameof(Orchestration.StartRoundActivity);
 
     public static readonly IReadOnlyList<string> Orchestrators = [MigrateServerOrchestrator];
 
@@ -42,6 +43,6 @@ public static class TaskNames
         AssembleSliceActivity, FinalizeImageActivity, VerifyBootActivity, DiscardImageActivity, PurgeStagingActivity, EnterWaitingActivity, BeginRoundActivity, HoldIfPausedActivity,
         TakeWaveSlotActivity, ReleaseWaveSlotActivity,
         BeginExportActivity, UploadPartsActivity, CompleteUploadActivity, StartImportActivity, CheckImportActivity, EndExportActivity, LaunchInstanceActivity, PushContainerActivity,
-        ImageOutputsActivity, CleanUpRoundActivity, EndRunActivity,
+        ImageOutputsActivity, CleanUpRoundActivity, EndRunActivity, StartRoundActivity,
     ];
 }

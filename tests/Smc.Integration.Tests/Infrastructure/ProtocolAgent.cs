@@ -106,7 +106,11 @@ internal sealed class ProtocolAgent
     /// <summary>The round of the command in hand.</summary>
     public int Round => Command["round"]!.GetValue<int>();
 
-    /// <summary>Seals the disk as four 1 MiB chunks in one pack (a complete round, whatever its number); <paramref name="alter"/> may change the pack, manifest or chunk addresses first.</summary>
+    /// <summary>
+    /// Seals the disk as four 1 MiB chunks in one pack (a complete round, whatever its number; with
+    /// <see cref="Alteration.UnchangedSinceBase"/> chunks 1 and 2 are listed as unchanged since the command's base round);
+    /// <paramref name="alter"/> may change the pack, manifest or chunk addresses first.
+    /// </summary>
     public async Task<string> UploadRoundAsync(Alteration alter = Alteration.None)
     {
         using RSA key = RSA.Create();
@@ -116,9 +120,18 @@ internal sealed class ProtocolAgent
         var pack = new PackBuilder(8 << 20);
         var chunks = new List<ManifestChunk>();
         string packId = PackIds.New();
+        bool incremental = alter is Alteration.UnchangedSinceBase or Alteration.ForgedUnchanged;
         for (int i = 0; i < 4; i++)
         {
             long offset = i << 20;
+            if (incremental && i is 1 or 2)
+            {
+                // Listed as unchanged since the command's base round: no pack, only the fingerprint.
+                byte[] content = alter == Alteration.ForgedUnchanged && i == 2 ? new byte[1 << 20] : Disk[(int)offset..(int)(offset + (1 << 20))];
+                chunks.Add(new ManifestChunk { Disk = 0, Offset = offset, Length = 1 << 20, Fingerprint = ChunkFingerprint.ComputeHex(FingerprintKey, content) });
+                continue;
+            }
+
             string sealedFor = alter == Alteration.SealedForAnotherJob && i == 1 ? "j-aaaaaaaaaaaaaaaa" : JobId;
             byte[] frame = new byte[ChunkCodec.MaxFrameLength(1 << 20)];
             int sealedRound = alter == Alteration.SealedForAnotherRound && i == 1 ? Round + 1 : Round;
@@ -151,6 +164,8 @@ internal sealed class ProtocolAgent
         await Staging.GetBlobClient(StagingNames.Pack(Round, packId)).UploadAsync(new BinaryData(packBytes));
         var manifest = new RoundManifest
         {
+            FormatVersion = incremental ? RoundManifest.CurrentFormatVersion : RoundManifest.FullRoundFormatVersion,
+            BaseRound = incremental ? Command["baseRound"]!.GetValue<int>() : null,
             JobId = JobId,
             Round = Round,
             WrappedDataKey = DataKeys.Wrap(dataKey, key),
@@ -193,4 +208,10 @@ public enum Alteration
     HugeStoredLength,
     PositionPastThePack,
     ExabyteDisk,
+
+    /// <summary>An honest incremental round: chunks 1 and 2 listed without a pack, as unchanged since the base round.</summary>
+    UnchangedSinceBase,
+
+    /// <summary>As <see cref="UnchangedSinceBase"/>, but chunk 2's listed fingerprint is not the base round's.</summary>
+    ForgedUnchanged,
 }
