@@ -84,7 +84,7 @@ public sealed class ChunkIndexTests
             fingerprint = fingerprint.ToUpperInvariant();
         }
 
-        bool parsed = ChunkRecord.TryFrom(new ManifestChunk { Pack = pack, Fingerprint = fingerprint }, out ChunkRecord record, out _);
+        bool parsed = ChunkRecord.TryFrom(new ManifestChunk { Pack = pack, Fingerprint = fingerprint }, out ChunkRecord record);
 
         Assert.Equal(ok, parsed);
         if (ok)
@@ -95,7 +95,7 @@ public sealed class ChunkIndexTests
 
     private static ChunkRecord Chunk(int disk, long offset, int length, bool sent)
     {
-        ChunkRecord.TryFrom(new ManifestChunk { Disk = disk, Offset = offset, Length = length, Pack = sent ? "00000000000000aa" : null, Position = offset, StoredLength = length, Fingerprint = new string('0', 64) }, out ChunkRecord r, out _);
+        ChunkRecord.TryFrom(new ManifestChunk { Disk = disk, Offset = offset, Length = length, Pack = sent ? "00000000000000aa" : null, Position = offset, StoredLength = length, Fingerprint = new string('0', 64) }, out ChunkRecord r);
         return r;
     }
 }

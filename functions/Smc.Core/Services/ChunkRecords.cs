@@ -61,7 +61,7 @@ internal struct ChunkRecord
     public static int Compare(ChunkRecord a, ChunkRecord b) => a.Disk != b.Disk ? a.Disk.CompareTo(b.Disk) : a.Offset.CompareTo(b.Offset);
 
     /// <summary>The record of a manifest chunk; false when its pack id or fingerprint is not what the format allows.</summary>
-    public static bool TryFrom(ManifestChunk chunk, out ChunkRecord record, out string? problem)
+    public static bool TryFrom(ManifestChunk chunk, out ChunkRecord record)
     {
         record = new ChunkRecord
         {
@@ -71,12 +71,10 @@ internal struct ChunkRecord
             Position = chunk.Position,
             StoredLength = chunk.StoredLength,
         };
-        problem = null;
         if (chunk.Pack is not null)
         {
             if (PackIds.Parse(chunk.Pack) is not ulong pack)
             {
-                problem = "pack";
                 return false;
             }
 
@@ -84,13 +82,7 @@ internal struct ChunkRecord
             record.Flags = SentFlag;
         }
 
-        if (!TryParseFingerprint(chunk.Fingerprint, ref record.Fingerprint))
-        {
-            problem = "fingerprint";
-            return false;
-        }
-
-        return true;
+        return TryParseFingerprint(chunk.Fingerprint, ref record.Fingerprint);
     }
 
     /// <summary>The record of a base round's fingerprint entry (no pack); false when its fingerprint is malformed.</summary>

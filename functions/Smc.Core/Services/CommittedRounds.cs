@@ -168,8 +168,8 @@ public sealed class CommittedRounds(IRecordStore<SourceServer> sources, IStaging
     }
 
     private static ChunkRecord Record(ManifestChunk c) =>
-        ChunkRecord.TryFrom(c, out ChunkRecord record, out string? problem) ? record
-        : problem == "pack" ? throw new StagingRefusedException(ErrorCodes.StagingChunkOutOfBounds, $"Chunk at disk {c.Disk} offset {c.Offset} lies at {c.Position}+{c.StoredLength} in pack {c.Pack}, which is not in staging.")
+        ChunkRecord.TryFrom(c, out ChunkRecord record) ? record
+        : c.Pack is not null && PackIds.Parse(c.Pack) is null ? throw new StagingRefusedException(ErrorCodes.StagingChunkOutOfBounds, $"Chunk at disk {c.Disk} offset {c.Offset} lies at {c.Position}+{c.StoredLength} in pack {c.Pack}, which is not in staging.")
         : throw new StagingRefusedException(ErrorCodes.StagingManifestInvalid, $"Chunk at disk {c.Disk} offset {c.Offset} has no fingerprint of {ChunkFingerprint.Length * 2} lowercase hex digits.");
 
     /// <summary>
