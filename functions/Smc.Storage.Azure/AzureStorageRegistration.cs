@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Smc.Core.Domain;
 using Smc.Core.Ports;
+using Smc.Core.Services;
 
 namespace Smc.Storage.Azure;
 
@@ -18,8 +19,8 @@ public static class AzureStorageRegistration
         services.AddSingleton(new TableServiceClient(options.ConnectionString));
         services.AddSingleton(new BlobServiceClient(options.ConnectionString));
         services.AddSingleton<IRecordStore<AccessToken>>(sp => new TableRecordStore<AccessToken>(Table(sp, options, "AccessTokens")));
-        services.AddSingleton<IRecordStore<SourceServer>>(sp => new TableRecordStore<SourceServer>(Table(sp, options, "SourceServers")));
-        services.AddSingleton<IRecordStore<ReplicationJob>>(sp => new TableRecordStore<ReplicationJob>(Table(sp, options, "ReplicationJobs")));
+        AddViewed<SourceServer>(services, options, "SourceServers");
+        AddViewed<ReplicationJob>(services, options, "ReplicationJobs");
         services.AddSingleton<IRecordStore<LocalImage>>(sp => new TableRecordStore<LocalImage>(Table(sp, options, "Images")));
         services.AddSingleton<IRecordStore<JobTemplate>>(sp => new TableRecordStore<JobTemplate>(Table(sp, options, "JobTemplates")));
         services.AddSingleton<IRecordStore<Wave>>(sp => new TableRecordStore<Wave>(Table(sp, options, "Waves")));
@@ -33,6 +34,18 @@ public static class AzureStorageRegistration
             sp.GetRequiredService<BlobServiceClient>().GetBlobContainerClient(options.ContainerName("agent-packages")),
             sp.GetRequiredService<TimeProvider>()));
         return services;
+    }
+
+    /// <summary>
+    /// A record kind that the API lists and the overview read from the host's view (<see cref="RecordView{T}"/>): every
+    /// service writes through the view's store, which notes each write in the view.
+    /// </summary>
+    private static void AddViewed<T>(IServiceCollection services, StorageOptions options, string table)
+        where T : class
+    {
+        services.AddSingleton(sp => new RecordView<T>(
+            new TableRecordStore<T>(Table(sp, options, table)), StoreJson.Copy, sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton(sp => sp.GetRequiredService<RecordView<T>>().Store);
     }
 
     /// <summary>Creates the tables and containers if they don't exist. Safe to run from several hosts at once.</summary>

@@ -121,6 +121,9 @@ public sealed class ReplicationJob : Ports.IDueRecord
     /// </summary>
     public double? LagSeconds { get; set; }
 
+    /// <summary>A copy whose own fields can be set without touching this one (lists and runs are shared).</summary>
+    public ReplicationJob ShallowCopy() => (ReplicationJob)MemberwiseClone();
+
     /// <summary>While Waiting: when the next scheduled round starts (a PATCH of syncInterval moves it).</summary>
     public DateTimeOffset? NextRoundTime { get; set; }
 

@@ -4,19 +4,22 @@ using Smc.Core.Ports;
 
 namespace Smc.Core.Services;
 
-/// <summary>The overview of every source and job: counts, bytes moved, throughput, errors, lag of incremental jobs.</summary>
-public sealed class OverviewService(IRecordStore<ReplicationJob> jobs, IRecordStore<SourceServer> sources, ReplicationJobService jobService, JobKeys jobKeys)
+/// <summary>
+/// The overview of every source and job: counts, bytes moved, throughput, errors, lag of incremental jobs — from the host's
+/// views of the jobs and sources (<see cref="RecordView{T}"/>), as the lists are.
+/// </summary>
+public sealed class OverviewService(RecordView<ReplicationJob> jobs, RecordView<SourceServer> sources, ReplicationJobService jobService, JobKeys jobKeys)
 {
     public async Task<Overview> GetAsync(CancellationToken cancellationToken = default)
     {
         var all = new List<ReplicationJob>();
-        await foreach (Stored<ReplicationJob> j in jobs.ListAsync(cancellationToken))
+        foreach (Stored<ReplicationJob> j in await jobs.ListAsync(cancellationToken))
         {
             all.Add(jobService.WithLag(j.Value));
         }
 
         var states = SourceState.All.ToDictionary(s => s, _ => 0);
-        await foreach (Stored<SourceServer> s in sources.ListAsync(cancellationToken))
+        foreach (Stored<SourceServer> s in await sources.ListAsync(cancellationToken))
         {
             states[s.Value.State] = states.GetValueOrDefault(s.Value.State) + 1;
         }

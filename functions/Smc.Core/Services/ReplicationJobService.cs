@@ -25,6 +25,7 @@ public sealed class ReplicationJobService(
     RunArchive runArchive,
     JobTemplateService templates,
     IRecordStore<Wave> waves,
+    RecordView<ReplicationJob> view,
     TimeProvider clock)
 {
     private TimeSpan MinInterval => TimeSpan.FromSeconds(options.Value.MinSyncIntervalSeconds);
@@ -123,9 +124,10 @@ public sealed class ReplicationJobService(
         return page.Apply(await runArchive.AllRunsAsync(job, cancellationToken));
     }
 
-    /// <summary>Sets the computed <see cref="ReplicationJob.LagSeconds"/> of an incremental job.</summary>
-    internal ReplicationJob WithLag(ReplicationJob job)
+    /// <summary>A copy of the job with the computed <see cref="ReplicationJob.LagSeconds"/> of an incremental job.</summary>
+    internal ReplicationJob WithLag(ReplicationJob read)
     {
+        ReplicationJob job = read.ShallowCopy();
         DateTimeOffset? newest = job.RunOnce ? null : job.ReplicationJobRuns.Where(r => r.ImageId is not null && r.EndTime is not null).Max(r => r.EndTime);
         job.LagSeconds = newest is null ? null : Math.Round(Math.Max(0, (clock.GetUtcNow() - newest.Value).TotalSeconds), 1);
         return job;
@@ -134,7 +136,7 @@ public sealed class ReplicationJobService(
     public async Task<Page<ReplicationJob>> ListAsync(string? status, string? sourceId, string? name, PageRequest page, TagFilter? tags = null, string? waveId = null, CancellationToken cancellationToken = default) =>
         page.Apply(await FilterAsync(status, sourceId, name, tags, waveId, cancellationToken));
 
-    /// <summary>Every job the filters let through, newest first, from one pass over the store (what a page is cut from).</summary>
+    /// <summary>Every job the filters let through, newest first, from the host's view of the jobs (what a page is cut from).</summary>
     public async Task<List<ReplicationJob>> FilterAsync(string? status, string? sourceId, string? name, TagFilter? tags = null, string? waveId = null, CancellationToken cancellationToken = default)
     {
         if (status is not null && !JobStatus.All.Contains(status))
@@ -143,7 +145,7 @@ public sealed class ReplicationJobService(
         }
 
         var all = new List<ReplicationJob>();
-        await foreach (Stored<ReplicationJob> j in jobs.ListAsync(cancellationToken))
+        foreach (Stored<ReplicationJob> j in await view.ListAsync(cancellationToken))
         {
             if ((status is null || j.Value.Status == status)
                 && (sourceId is null || j.Value.SourceId == sourceId)
@@ -151,8 +153,7 @@ public sealed class ReplicationJobService(
                 && (waveId is null || j.Value.WaveId == waveId)
                 && (tags is null || tags.Matches(j.Value.Tags)))
             {
-                WithLag(j.Value);
-                all.Add(j.Value);
+                all.Add(WithLag(j.Value));
             }
         }
 

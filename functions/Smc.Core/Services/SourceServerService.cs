@@ -21,6 +21,7 @@ public sealed class SourceServerService(
     IMigrationEngine engine,
     CommandSignals signals,
     IOptions<ControlPlaneOptions> options,
+    RecordView<SourceServer> view,
     TimeProvider clock)
 {
     /// <summary>Longest hold of an idle agent's heartbeat, and how often a held heartbeat re-reads its source.</summary>
@@ -234,7 +235,7 @@ public sealed class SourceServerService(
     public async Task<Page<SourceServer>> ListAsync(string? state, string? name, PageRequest page, TagFilter? tags = null, CancellationToken cancellationToken = default) =>
         page.Apply(await FilterAsync(state, name, tags, cancellationToken));
 
-    /// <summary>Every source the filters let through, newest first, from one pass over the store (what a page is cut from).</summary>
+    /// <summary>Every source the filters let through, newest first, from the host's view of the sources (what a page is cut from).</summary>
     public async Task<List<SourceServer>> FilterAsync(string? state, string? name, TagFilter? tags = null, CancellationToken cancellationToken = default)
     {
         if (state is not null && !SourceState.All.Contains(state))
@@ -243,7 +244,7 @@ public sealed class SourceServerService(
         }
 
         var all = new List<SourceServer>();
-        await foreach (Stored<SourceServer> s in sources.ListAsync(cancellationToken))
+        foreach (Stored<SourceServer> s in await view.ListAsync(cancellationToken))
         {
             if ((state is null || s.Value.State == state)
                 && (name is null || s.Value.Name.Contains(name, StringComparison.OrdinalIgnoreCase))
