@@ -15,8 +15,10 @@ build_and_start() {
   # JIT-compiling and re-compiling it under the first jobs' load (a fresh host spent a quarter of its CPU in the JIT
   # during scripts/load.sh; docs/performance.md).
   dotnet publish functions/Smc.Control -c Release -r linux-x64 --self-contained false -p:PublishReadyToRun=true -p:TieredCompilation=false \
-    -o .artifacts/control -v quiet -nologo | grep -E " error |rror CS" || true
-  dotnet publish agent/Smc.Agent -c Release -r linux-x64 --self-contained -o .artifacts/agent/linux-x64 -v quiet -nologo | grep -E " error |rror CS" || true
+    -o .artifacts/control -v quiet -nologo > "$WORK/publish-control.log" 2>&1 \
+    || { grep -E " error " "$WORK/publish-control.log" | sort -u; echo "smc-control did not build (log: $WORK/publish-control.log)"; exit 1; }
+  dotnet publish agent/Smc.Agent -c Release -r linux-x64 --self-contained -o .artifacts/agent/linux-x64 -v quiet -nologo > "$WORK/publish-agent.log" 2>&1 \
+    || { grep -E " error " "$WORK/publish-agent.log" | sort -u; echo "smc-agent did not build (log: $WORK/publish-agent.log)"; exit 1; }
   AGENT_BIN="$ROOT/.artifacts/agent/linux-x64/smc-agent"
   ls -l "$AGENT_BIN"
 
@@ -34,9 +36,15 @@ build_and_start() {
   local port=7071
   (echo > /dev/tcp/127.0.0.1/7071) 2>/dev/null && port=$(free_port)
   SERVER="http://127.0.0.1:$port"
-  dotnet .artifacts/control/smc-control.dll --urls "$SERVER" > "$WORK/smc-control.log" 2>&1 & pids+=($!)
-  for _ in $(seq 1 120); do grep -q "smc-control listening" "$WORK/smc-control.log" && break; sleep 0.5; done
-  grep -q "smc-control listening" "$WORK/smc-control.log" || { cat "$WORK/smc-control.log"; exit 1; }
-  echo "smc-control on $SERVER (log: $WORK/smc-control.log)"
+  start_control "$SERVER" smc-control
   K="x-functions-key: $SMC_ADMIN_KEY"; API="$SERVER/api/v1"
+}
+
+# start_control URL NAME: one more smc-control on the same storage account (the task hub's partitions are shared
+# between the hosts); its log is $WORK/NAME.log and its pid the last of pids.
+start_control() {
+  dotnet .artifacts/control/smc-control.dll --urls "$1" > "$WORK/$2.log" 2>&1 & pids+=($!)
+  for _ in $(seq 1 120); do grep -q "smc-control listening" "$WORK/$2.log" && break; sleep 0.5; done
+  grep -q "smc-control listening" "$WORK/$2.log" || { cat "$WORK/$2.log"; exit 1; }
+  echo "$2 on $1 (log: $WORK/$2.log)"
 }

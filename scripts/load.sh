@@ -2,7 +2,8 @@
 # The load exercise (issue 7; a command, not a test): 50 agents register and migrate small disks concurrently against one
 # standalone smc-control on Azurite, while an operator script polls the API and the dashboard. Prints completions,
 # failures, p50/p95 API latency (and while loaded vs idle), control-plane CPU and peak memory.
-# SMC_LOAD_AGENTS changes the number of agents.
+# SMC_LOAD_AGENTS changes the number of agents; SMC_LOAD_HOSTS=N runs N smc-control processes on the one storage account
+# (agent i talks to host i mod N, as a load balancer would spread them) and prints each host's CPU and work.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT="$PWD"
@@ -14,8 +15,15 @@ AGENTS="${SMC_LOAD_AGENTS:-50}"
 # SMC_SECURITY__JOBKEYSPARES); SMC_LOAD_SPARES=0 measures a cold burst, each job making its own RSA-3072 pair.
 SPARES="${SMC_LOAD_SPARES:-$AGENTS}"
 export SMC_SECURITY__JOBKEYSPARES="$SPARES"
+HOSTS="${SMC_LOAD_HOSTS:-1}"
 build_and_start
 AZURITE_PID="${pids[0]}"; CONTROL_PID="${pids[1]}"
+SERVERS="$SERVER"; CONTROL_PIDS="$CONTROL_PID"; LOGS="$WORK/smc-control.log"
+for h in $(seq 2 "$HOSTS"); do
+  url="http://127.0.0.1:$(free_port)"
+  start_control "$url" "smc-control-$h"
+  SERVERS="$SERVERS,$url"; CONTROL_PIDS="$CONTROL_PIDS,${pids[-1]}"; LOGS="$LOGS,$WORK/smc-control-$h.log"
+done
 
 step "Build one small source disk (GPT, 64 MiB: ext4 with 6 MiB of files) and copy it for each of $AGENTS agents"
 TEMPLATE="$WORK/template.img"
@@ -35,35 +43,44 @@ until [ "$(curl -fsS -H "$K" "$API/overview" | json 'd["jobKeySpares"]')" -ge "$
 echo "$SPARES spares ready after $(python3 -c "import time; print(round(time.time() - $T0, 1))") s"
 
 step "Run $AGENTS agents (smc-agent migrate) at once; poll the API and the dashboard meanwhile"
-python3 - "$SERVER" "$SMC_ADMIN_KEY" "$CODE" "$AGENT_BIN" "$WORK" "$AGENTS" "$CONTROL_PID" "$AZURITE_PID" <<'PY'
+python3 - "$SERVERS" "$SMC_ADMIN_KEY" "$CODE" "$AGENT_BIN" "$WORK" "$AGENTS" "$CONTROL_PIDS" "$AZURITE_PID" "$LOGS" <<'PY'
 import json, os, resource, statistics, subprocess, sys, threading, time, urllib.request
-server, key, code, agent, work, n, pid = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5], int(sys.argv[6]), int(sys.argv[7])
-azurite = int(sys.argv[8])
+servers, key, code, agent, work, n = sys.argv[1].split(","), sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5], int(sys.argv[6])
+pids, azurite, logs = [int(p) for p in sys.argv[7].split(",")], int(sys.argv[8]), sys.argv[9].split(",")
+server, pid = servers[0], pids[0]
 tick = os.sysconf("SC_CLK_TCK")
 
 def cpu_seconds(of=None):
     f = open(f"/proc/{of or pid}/stat").read().rsplit(")", 1)[1].split()
     return (int(f[11]) + int(f[12])) / tick
 
-def memory(field):
-    for line in open(f"/proc/{pid}/status"):
+def memory(field, of=None):
+    for line in open(f"/proc/{of or pid}/status"):
         if line.startswith(field):
             return int(line.split()[1]) * 1024
     return 0
 
+calls = 0
 def get(path, operator=True):
-    req = urllib.request.Request(server + path, headers={"x-functions-key": key} if operator else {})
+    global calls
+    calls += 1
+    req = urllib.request.Request(servers[calls % len(servers)] + path, headers={"x-functions-key": key} if operator else {})
     start = time.perf_counter()
     with urllib.request.urlopen(req, timeout=30) as r:
         r.read()
     return (time.perf_counter() - start) * 1000
 
-def sample(seconds):
+ROUTES = ("/api/v1/overview", "/api/v1/replication-jobs?pageSize=50", "/api/v1/source-servers?pageSize=50")
+by_route = {r: [] for r in ROUTES}
+def sample(seconds, record=False):
     out = []
     end = time.time() + seconds
     while time.time() < end:
-        for path in ("/api/v1/overview", "/api/v1/replication-jobs?pageSize=50", "/api/v1/source-servers?pageSize=50"):
-            out.append(get(path))
+        for path in ROUTES:
+            ms = get(path)
+            out.append(ms)
+            if record:
+                by_route[path].append(ms)
         time.sleep(0.2)
     return out
 
@@ -76,12 +93,12 @@ def machine():
     return (sum(f) - f[3] - f[4]) / tick, sum(f) / tick  # busy (not idle, not iowait), all
 
 idle = sample(3)
-cpu0, az0, wall0, m0 = cpu_seconds(), cpu_seconds(azurite), time.time(), machine()
+cpu0, az0, wall0, m0 = [cpu_seconds(p) for p in pids], cpu_seconds(azurite), time.time(), machine()
 results = [None] * n
 def run(i):
     cfg = f"{work}/agent-{i}.json"
     t = time.time()
-    p = subprocess.run([agent, "migrate", "--server", server, "--code", code, "--config", cfg, "--disk", f"{work}/disk-{i}.img",
+    p = subprocess.run([agent, "migrate", "--server", servers[i % len(servers)], "--code", code, "--config", cfg, "--disk", f"{work}/disk-{i}.img",
                         "--name", f"load-{i:02}", "--json"], capture_output=True, text=True)
     status = json.loads(p.stdout)["status"] if p.returncode == 0 and p.stdout.strip() else f"exit {p.returncode}"
     with open(f"{work}/agent-{i}.log", "w") as log:
@@ -91,10 +108,10 @@ threads = [threading.Thread(target=run, args=(i,)) for i in range(1, n + 1)]
 for t in threads: t.start()
 loaded, dashboard = [], []
 while any(t.is_alive() for t in threads):
-    loaded += sample(1)
+    loaded += sample(1, record=True)
     dashboard.append(get("/", operator=False))
 for t in threads: t.join()
-cpu1, az1, wall1, m1 = cpu_seconds(), cpu_seconds(azurite), time.time(), machine()
+cpu1, az1, wall1, m1 = [cpu_seconds(p) for p in pids], cpu_seconds(azurite), time.time(), machine()
 children = resource.getrusage(resource.RUSAGE_CHILDREN)
 
 done = sum(1 for r in results if r[0] == "Finished")
@@ -107,13 +124,30 @@ durations = sorted(r[1] for r in results)
 print(f"wall time {wall1 - wall0:.1f} s; per migration p50 {pct(durations, 50):.1f} s, p95 {pct(durations, 95):.1f} s")
 print(f"API latency idle    : p50 {pct(idle, 50):.0f} ms, p95 {pct(idle, 95):.0f} ms ({len(idle)} calls)")
 print(f"API latency loaded  : p50 {pct(loaded, 50):.0f} ms, p95 {pct(loaded, 95):.0f} ms ({len(loaded)} calls: overview, jobs, sources)")
+for path, values in by_route.items():
+    print(f"  {path.split('?')[0][8:]:<18}: p50 {pct(values, 50):.0f} ms, p95 {pct(values, 95):.0f} ms ({len(values)} calls)")
 print(f"dashboard page      : p50 {pct(dashboard, 50):.0f} ms, p95 {pct(dashboard, 95):.0f} ms ({len(dashboard)} loads)")
 print(f"Azurite (storage)   : CPU {100 * (az1 - az0) / (wall1 - wall0):.0f}% of one core on average (node, one thread)")
-print(f"control plane       : CPU {100 * (cpu1 - cpu0) / (wall1 - wall0):.0f}% of one core on average, RSS now {memory('VmRSS:') >> 20} MiB, peak {memory('VmHWM:') >> 20} MiB")
+for h, p in enumerate(pids):
+    activities = sum(1 for line in open(logs[h]) if "Activity " in line and " on host " in line and line.rstrip().endswith(f"/{p}"))
+    print(f"control plane{'' if len(pids) == 1 else f' {h + 1}/{len(pids)}'}     : CPU {100 * (cpu1[h] - cpu0[h]) / (wall1 - wall0):.0f}% of one core on average, "
+          f"RSS now {memory('VmRSS:', p) >> 20} MiB, peak {memory('VmHWM:', p) >> 20} MiB; activities run {activities}")
 print(f"agents ({n})         : CPU {children.ru_utime + children.ru_stime:.0f} s in all, {100 * (children.ru_utime + children.ru_stime) / (wall1 - wall0):.0f}% of one core on average")
 print(f"machine             : {100 * (m1[0] - m0[0]) / (m1[1] - m0[1]):.0f}% of its {os.cpu_count()} cores busy on average")
 sys.exit(0 if done == n else 1)
 PY
+
+if [ "$HOSTS" -gt 1 ]; then
+  step "Which host holds each control-queue partition now (the task hub's lease blobs)"
+  dotnet run -c Release scripts/partitions.cs -- "$SMC_STORAGE__CONNECTIONSTRING" smchub | python3 -c '
+import json, sys
+pids = sys.argv[1].split(",")
+for line in sys.stdin:
+    d = json.loads(line)
+    pid = (d["owner"] or "").rsplit("/", 1)[-1]
+    print("%-22s host %s" % (d["partition"], f"{pids.index(pid) + 1}/{len(pids)} (pid {pid})" if pid in pids else d["owner"] or "none"))
+' "$CONTROL_PIDS"
+fi
 
 step "Where the orchestrations' time went: each migration's history (issue 20), per step the mean and p95 over all"
 JOBS=$(curl -fsS -H "$K" "$API/replication-jobs?pageSize=50" | json '" ".join(j["jobId"] for j in d["replicationJobs"])')

@@ -45,11 +45,17 @@ public sealed class RecordViewTests
         _store.Put("d", "d1"); // written by another host: not through this view
 
         Assert.Equal(["a=a1", "b=b1"], await ListAsync());
-        _clock.Advance(RecordView<Item>.Fresh + TimeSpan.FromMilliseconds(1));
+        _clock.Advance(RefreshTimes.Fresh + TimeSpan.FromMilliseconds(1));
 
-        // The stale copy is served as it is, and sets off a read (this store answers at once, so it has finished).
+        // The copy is served as it is, without waiting for the read it sets off (held at the gate meanwhile).
+        _store.Gate = new TaskCompletionSource();
         Assert.Equal(["a=a1", "b=b1"], await ListAsync());
+        await _store.HeldAtGate.Task;
+        Assert.Equal(["a=a1", "b=b1"], await ListAsync()); // one read at a time: this call sets off no other
         Assert.Equal(2, _store.Reads);
+
+        _store.Gate.SetResult();
+        await _view.Reading;
         Assert.Equal(["a=a1", "b=b1", "d=d1"], await ListAsync());
         Assert.Equal(2, _store.Reads);
     }
@@ -76,7 +82,7 @@ public sealed class RecordViewTests
     {
         await ListAsync();
         _store.Put("e", "e1");
-        _clock.Advance(RecordView<Item>.MaxStale + TimeSpan.FromMilliseconds(1));
+        _clock.Advance(RefreshTimes.MaxStale + TimeSpan.FromMilliseconds(1));
 
         Assert.Equal(["a=a1", "b=b1", "e=e1"], await ListAsync());
         Assert.Equal(2, _store.Reads);
@@ -86,7 +92,7 @@ public sealed class RecordViewTests
     public async Task AnUnpolledCopy_IsDroppedAtTheNextWrite_AndTheNextListReadsTheStore()
     {
         await ListAsync();
-        _clock.Advance(RecordView<Item>.MaxStale + TimeSpan.FromSeconds(5));
+        _clock.Advance(RefreshTimes.MaxStale + TimeSpan.FromSeconds(5));
         await _view.Store.InsertAsync("f", new Item("f1"));
 
         Assert.Equal(["a=a1", "b=b1", "f=f1"], await ListAsync());
@@ -113,7 +119,7 @@ public sealed class RecordViewTests
         _store.Fail = false;
         await ListAsync();
         _store.Fail = true;
-        _clock.Advance(RecordView<Item>.Fresh + TimeSpan.FromMilliseconds(1));
+        _clock.Advance(RefreshTimes.Fresh + TimeSpan.FromMilliseconds(1));
         Assert.Equal(["a=a1", "b=b1"], await ListAsync()); // served the copy; the read it set off failed
         Assert.Equal(3, _store.Reads);
 

@@ -6,10 +6,13 @@ namespace Smc.Core.Services;
 
 /// <summary>
 /// The overview of every source and job: counts, bytes moved, throughput, errors, lag of incremental jobs — from the host's
-/// views of the jobs and sources (<see cref="RecordView{T}"/>), as the lists are.
+/// views of the jobs and sources (<see cref="RecordView{T}"/>), as the lists are, and the spare job keys counted as
+/// often (<see cref="Refreshing{T}"/>).
 /// </summary>
-public sealed class OverviewService(RecordView<ReplicationJob> jobs, RecordView<SourceServer> sources, ReplicationJobService jobService, JobKeys jobKeys)
+public sealed class OverviewService(RecordView<ReplicationJob> jobs, RecordView<SourceServer> sources, ReplicationJobService jobService, JobKeys jobKeys, TimeProvider clock)
 {
+    private readonly Refreshing<int> _spares = new(() => jobKeys.CountSparesAsync(CancellationToken.None), clock);
+
     public async Task<Overview> GetAsync(CancellationToken cancellationToken = default)
     {
         var all = new List<ReplicationJob>();
@@ -38,7 +41,7 @@ public sealed class OverviewService(RecordView<ReplicationJob> jobs, RecordView<
             BytesMoved = all.Sum(j => j.ReplicationJobRuns.Where(r => r.EndTime is not null).Sum(r => r.UploadedBytes)
                 + (j.Status == JobStatus.Running ? j.Disks.Sum(d => d.UploadedBytes) : 0)),
             Throughput = running.Sum(j => j.Throughput),
-            JobKeySpares = await jobKeys.CountSparesAsync(cancellationToken),
+            JobKeySpares = await _spares.GetAsync(cancellationToken),
             Errors = [.. all.Where(j => j.Status == JobStatus.InError).OrderByDescending(j => j.UpdatedAt).Select(Row)],
             BootWarnings = [.. all.Select(j => (Job: j, Test: j.ReplicationJobRuns.LastOrDefault(r => r.BootTest is { Status: not BootTest.NotRun })?.BootTest))
                 .Where(t => t.Test?.Status == BootTest.Failed).OrderByDescending(t => t.Job.UpdatedAt)

@@ -7,8 +7,8 @@ namespace Smc.Core.Services;
 /// to read every record from storage on every call — under a fleet's load, a queue behind the agents' uploads in the one
 /// storage account. The view serves the last full read from memory instead, with this host's own writes applied as they
 /// happen (so a host's answers include what it just did), and reads storage again, in the background, when a caller
-/// finds the copy older than <see cref="Fresh"/>: records another host wrote show up about a second after they are
-/// polled for. A copy older than <see cref="MaxStale"/> (nobody polled) is not served: the caller waits for a read.
+/// finds the copy older than <see cref="RefreshTimes.Fresh"/>: records another host wrote show up about a second after they are
+/// polled for. A copy older than <see cref="RefreshTimes.MaxStale"/> (nobody polled) is not served: the caller waits for a read.
 /// Anything that decides — housekeeping, the steps, point reads by id — reads the store itself, never the view.
 /// </summary>
 /// <remarks>
@@ -19,85 +19,48 @@ namespace Smc.Core.Services;
 public sealed class RecordView<T>
     where T : class
 {
-    /// <summary>How old the copy may be before a caller sets off a read in the background.</summary>
-    public static readonly TimeSpan Fresh = TimeSpan.FromSeconds(1);
-
-    /// <summary>How old the copy may be and still be served while a new read is under way.</summary>
-    public static readonly TimeSpan MaxStale = TimeSpan.FromSeconds(10);
-
     private readonly IRecordStore<T> _store;
     private readonly Func<T, T> _copy;
-    private readonly TimeProvider _clock;
+    private readonly Refreshing<Stored<T>[]> _reads;
     private readonly Lock _lock = new();
 
     /// <summary>This host's writes (a sequence number each) not yet known to be in a completed read.</summary>
     private readonly Dictionary<string, (long Sequence, Stored<T>? Value)> _written = new(StringComparer.Ordinal);
     private Dictionary<string, Stored<T>>? _rows;
-    private DateTimeOffset _readAt;
     private long _sequence;
-    private Task<Stored<T>[]>? _reading;
 
     public RecordView(IRecordStore<T> store, Func<T, T> copy, TimeProvider clock)
     {
         _store = store;
         _copy = copy;
-        _clock = clock;
+        _reads = new Refreshing<Stored<T>[]>(ReadAsync, clock);
         Store = new Noting(this);
     }
 
     /// <summary>The store that every service writes through: the records themselves, and each write noted in the view.</summary>
     public IRecordStore<T> Store { get; }
 
+    /// <summary>The read under way or the last one (for tests).</summary>
+    internal Task Reading => _reads.Reading;
+
     /// <summary>Every record, as this host last read or wrote it (in no particular order).</summary>
     public async Task<IReadOnlyList<Stored<T>>> ListAsync(CancellationToken cancellationToken = default)
     {
-        Task<Stored<T>[]>? reading = null;
-        Task<Task<Stored<T>[]>>? start;
-        Stored<T>[]? copy = null;
+        Stored<T>[] read = await _reads.GetAsync(cancellationToken);
         lock (_lock)
         {
-            TimeSpan age = _clock.GetUtcNow() - _readAt;
-            if (_rows is not null && age <= MaxStale)
-            {
-                copy = [.. _rows.Values];
-                start = null;
-                if (age > Fresh)
-                {
-                    _ = Reading(out start);
-                }
-            }
-            else
-            {
-                reading = Reading(out start);
-            }
+            return _rows is null ? read : [.. _rows.Values];
         }
-
-        start?.RunSynchronously(); // the read begins on this thread, outside the lock, up to its first wait
-        return copy ?? await reading!.WaitAsync(cancellationToken);
     }
 
-    /// <summary>
-    /// The read under way, or a new one, made under the lock and started by the caller once it has let go of it
-    /// (<paramref name="start"/>). Its failure reaches only those who wait for it.
-    /// </summary>
-    private Task<Stored<T>[]> Reading(out Task<Task<Stored<T>[]>>? start)
+    private async Task<Stored<T>[]> ReadAsync()
     {
-        start = null;
-        if (_reading is { IsCompleted: false })
+        long from;
+        lock (_lock)
         {
-            return _reading;
+            from = _sequence;
         }
 
-        long from = _sequence;
-        start = new Task<Task<Stored<T>[]>>(() => ReadAsync(from));
-        _reading = start.Unwrap();
-        _ = _reading.ContinueWith(t => t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
-        return _reading;
-    }
-
-    private async Task<Stored<T>[]> ReadAsync(long from)
-    {
-        DateTimeOffset started = _clock.GetUtcNow();
         var rows = new Dictionary<string, Stored<T>>(StringComparer.Ordinal);
         await foreach (Stored<T> s in _store.ListAsync(CancellationToken.None))
         {
@@ -124,7 +87,6 @@ public sealed class RecordView<T>
             }
 
             _rows = rows;
-            _readAt = started;
             return [.. rows.Values];
         }
     }
@@ -134,9 +96,9 @@ public sealed class RecordView<T>
         Stored<T>? kept = value is null ? null : value with { Value = _copy(value.Value) };
         lock (_lock)
         {
-            if (_reading is not { IsCompleted: false } && (_rows is null || _clock.GetUtcNow() - _readAt > MaxStale))
+            if (!_reads.Keeps)
             {
-                // No read under way and no copy worth keeping up to date: the next list reads storage, and sees this write.
+                // No read under way and no copy that would be served: the next list reads storage, and sees this write.
                 _rows = null;
                 _written.Clear();
                 return;
