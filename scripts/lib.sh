@@ -36,14 +36,19 @@ build_and_start() {
   local port=7071
   (echo > /dev/tcp/127.0.0.1/7071) 2>/dev/null && port=$(free_port)
   SERVER="http://127.0.0.1:$port"
-  start_control "$SERVER" smc-control
+  start_control "$SERVER" smc-control "${SMC_CONTROL_CGROUP:-}"
   K="x-functions-key: $SMC_ADMIN_KEY"; API="$SERVER/api/v1"
 }
 
-# start_control URL NAME: one more smc-control on the same storage account (the task hub's partitions are shared
-# between the hosts); its log is $WORK/NAME.log and its pid the last of pids.
+# start_control URL NAME [CGROUP]: one more smc-control on the same storage account (the task hub's partitions are
+# shared between the hosts); its log is $WORK/NAME.log and its pid the last of pids. CGROUP, a cgroup (v1 cpu) directory,
+# is where it starts (so the runtime sizes itself to that cgroup's CPU quota).
 start_control() {
-  dotnet .artifacts/control/smc-control.dll --urls "$1" > "$WORK/$2.log" 2>&1 & pids+=($!)
+  if [ -n "${3:-}" ]; then
+    sh -c 'echo $$ > "$0/cgroup.procs" && exec "$@"' "$3" dotnet .artifacts/control/smc-control.dll --urls "$1" > "$WORK/$2.log" 2>&1 & pids+=($!)
+  else
+    dotnet .artifacts/control/smc-control.dll --urls "$1" > "$WORK/$2.log" 2>&1 & pids+=($!)
+  fi
   for _ in $(seq 1 120); do grep -q "smc-control listening" "$WORK/$2.log" && break; sleep 0.5; done
   grep -q "smc-control listening" "$WORK/$2.log" || { cat "$WORK/$2.log"; exit 1; }
   echo "$2 on $1 (log: $WORK/$2.log)"

@@ -4,6 +4,8 @@
 # failures, p50/p95 API latency (and while loaded vs idle), control-plane CPU and peak memory.
 # SMC_LOAD_AGENTS changes the number of agents; SMC_LOAD_HOSTS=N runs N smc-control processes on the one storage account
 # (agent i talks to host i mod N, as a load balancer would spread them) and prints each host's CPU and work.
+# SMC_LOAD_HOST_CPU=P gives each host P % of one core (a cgroup v1 CPU quota, as a Functions instance has a fixed
+# slice): the control plane, not the shared machine, is then what one more host adds to.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT="$PWD"
@@ -16,12 +18,21 @@ AGENTS="${SMC_LOAD_AGENTS:-50}"
 SPARES="${SMC_LOAD_SPARES:-$AGENTS}"
 export SMC_SECURITY__JOBKEYSPARES="$SPARES"
 HOSTS="${SMC_LOAD_HOSTS:-1}"
+HOST_CPU="${SMC_LOAD_HOST_CPU:-}"
+host_cgroup() { # the CPU cgroup of host $1 (none without SMC_LOAD_HOST_CPU); removed on exit
+  [ -n "$HOST_CPU" ] || return 0
+  local dir="/sys/fs/cgroup/cpu/smc-load-$$-$1"
+  mkdir -p "$dir" && echo $((HOST_CPU * 1000)) > "$dir/cpu.cfs_quota_us" && echo 100000 > "$dir/cpu.cfs_period_us"
+  echo "$dir"
+}
+trap 'cleanup; rmdir /sys/fs/cgroup/cpu/smc-load-$$-* 2>/dev/null || true' EXIT
+SMC_CONTROL_CGROUP=$(host_cgroup 1)
 build_and_start
 AZURITE_PID="${pids[0]}"; CONTROL_PID="${pids[1]}"
 SERVERS="$SERVER"; CONTROL_PIDS="$CONTROL_PID"; LOGS="$WORK/smc-control.log"
 for h in $(seq 2 "$HOSTS"); do
   url="http://127.0.0.1:$(free_port)"
-  start_control "$url" "smc-control-$h"
+  start_control "$url" "smc-control-$h" "$(host_cgroup "$h")"
   SERVERS="$SERVERS,$url"; CONTROL_PIDS="$CONTROL_PIDS,${pids[-1]}"; LOGS="$LOGS,$WORK/smc-control-$h.log"
 done
 
@@ -138,7 +149,7 @@ sys.exit(0 if done == n else 1)
 PY
 
 if [ "$HOSTS" -gt 1 ]; then
-  step "Which host holds each control-queue partition now (the task hub's lease blobs)"
+  step "Which host holds each control-queue partition now (the task hub's partition table)"
   dotnet run -c Release scripts/partitions.cs -- "$SMC_STORAGE__CONNECTIONSTRING" smchub | python3 -c '
 import json, sys
 pids = sys.argv[1].split(",")
