@@ -58,5 +58,28 @@ public sealed class QemuBootTesterTests : IDisposable
         Assert.Equal("The console shows \"You are in emergency mode\" after systemd timed out waiting for dev-sda3.device; dependency failed for srv.mount - /srv; dependency failed for local-fs.target - Local File Systems.", attempt.Message);
     }
 
+    [Fact]
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+    public async Task TheKernelAttempt_KeepsTheImagesArguments_ButSetsItsOwnConsoleAndTimeouts_AndNoRootDelay()
+    {
+        // A stand-in for qemu that writes the kernel command line it was given (the argument after -append) and exits.
+        string qemu = _dir.File("qemu.sh"), seen = _dir.File("cmdline");
+        File.WriteAllText(qemu, $$"""
+            #!/bin/sh
+            while [ $# -gt 0 ]; do [ "$1" = -append ] && printf '%s' "$2" > '{{seen}}'; shift; done
+            """);
+        File.SetUnixFileMode(qemu, (UnixFileMode)Convert.ToInt32("755", 8));
+        var tester = new QemuBootTester(Microsoft.Extensions.Options.Options.Create(new VerifyOptions { Qemu = qemu }));
+        var target = new BootTarget("vmlinuz", new byte[16], null, null,
+            ["root=UUID=x", "ro", "quiet", "console=tty0", "rootdelay=300", "systemd.default_device_timeout_sec=900", "net.ifnames=0"], null, SerialConsole: false);
+
+        await tester.BootKernelAsync([_dir.File("disk.raw")], target, _dir.Path, CancellationToken.None);
+
+        string[] arguments = File.ReadAllText(seen).Split(' ');
+        Assert.Equal(["root=UUID=x", "ro", "net.ifnames=0", "console=ttyS0", "panic=-1", $"systemd.default_device_timeout_sec={QemuBootTester.DeviceTimeoutSeconds}"], arguments[..6]);
+        Assert.DoesNotContain(arguments, a => a.StartsWith("rootdelay=", StringComparison.Ordinal)); // initramfs-tools sleeps it out before looking for the root
+        Assert.Single(arguments, a => a.StartsWith("systemd.default_device_timeout_sec=", StringComparison.Ordinal));
+    }
+
     public void Dispose() => _dir.Dispose();
 }
