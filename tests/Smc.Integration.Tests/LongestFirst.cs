@@ -7,21 +7,20 @@ namespace Smc.Integration.Tests;
 /// orderer's order, so a long class that happens to start last keeps one thread busy while the other idles: the suite's
 /// wall time is at least its start plus its length. Longest-first is the usual cure (LPT scheduling). The weights are
 /// each class's test seconds measured on this machine (<c>scripts/test.sh</c>, December 2026); a class not listed weighs
-/// nothing and runs after the listed ones, in name order. One exception: the boot class, the longest, starts fifth
-/// (<see cref="BootClass"/>). Order only: no test depends on it.
+/// nothing and runs after the listed ones, in name order. Order only: no test depends on it.
 /// </summary>
 public sealed class LongestFirst : ITestCollectionOrderer
 {
     private static readonly Dictionary<string, int> Seconds = new(StringComparer.Ordinal)
     {
-        ["BootTestTests"] = 550,
+        ["BootTestTests"] = 420,
         ["AlibabaExportTests"] = 190,
-        ["DurabilityTests"] = 190,
-        ["IncrementalTests"] = 95,
-        ["ContainerCaptureTests"] = 90,
-        ["JobTests"] = 90,
-        ["StorageRestartTests"] = 85,
-        ["StagingSecurityTests"] = 85,
+        ["DurabilityTests"] = 150,
+        ["IncrementalTests"] = 145,
+        ["StorageRestartTests"] = 130,
+        ["ContainerCaptureTests"] = 125,
+        ["JobTests"] = 115,
+        ["StagingSecurityTests"] = 90,
         ["AgentCrashTests"] = 40,
         ["RoundHistoryTests"] = 37,
         ["LayoutMigrationTests"] = 31,
@@ -32,30 +31,8 @@ public sealed class LongestFirst : ITestCollectionOrderer
         ["FuzzTests"] = 20,
     };
 
-    /// <summary>
-    /// The boot tests need the Debian disks that <c>scripts/test.sh</c> builds in the background from its start: ~6
-    /// minutes after the integration tests begin on a fresh machine (every CI run), where a boot class started first
-    /// held its thread blocked, doing nothing, all that time (measured: its first test waited 5 m 55 s). It starts fifth
-    /// instead — after about five minutes of other classes on that thread — and is still done well before the others
-    /// when the disks are cached (~8 minutes of work).
-    /// </summary>
-    private const string BootClass = "BootTestTests";
-
-    private const int BootClassPosition = 4;
-
-    public IEnumerable<ITestCollection> OrderTestCollections(IEnumerable<ITestCollection> testCollections)
-    {
-        List<ITestCollection> ordered = [.. testCollections.OrderByDescending(c => Seconds.GetValueOrDefault(ClassName(c))).ThenBy(c => c.DisplayName, StringComparer.Ordinal)];
-        int boot = ordered.FindIndex(c => ClassName(c) == BootClass);
-        if (boot >= 0)
-        {
-            ITestCollection collection = ordered[boot];
-            ordered.RemoveAt(boot);
-            ordered.Insert(Math.Min(BootClassPosition, ordered.Count), collection);
-        }
-
-        return ordered;
-    }
+    public IEnumerable<ITestCollection> OrderTestCollections(IEnumerable<ITestCollection> testCollections) =>
+        testCollections.OrderByDescending(c => Seconds.GetValueOrDefault(ClassName(c))).ThenBy(c => c.DisplayName, StringComparer.Ordinal);
 
     /// <summary>"Test collection for Smc.Integration.Tests.JobTests" → "JobTests"; a named collection keeps its name.</summary>
     private static string ClassName(ITestCollection collection) => collection.DisplayName[(collection.DisplayName.LastIndexOf('.') + 1)..];
