@@ -41,6 +41,13 @@ find "$CACHE" -maxdepth 1 -name 'debian12-*' ! -name "debian12-$KEY-*" -exec rm 
 WORK=$(mktemp -d "$CACHE/build.XXXXXX")
 trap 'umount -R "$WORK/root/proc" "$WORK/tree/proc" 2>/dev/null || true; rm -rf "$WORK"' EXIT
 TREE="$CACHE/debian12-$KEY-tree"
+# The newest kernel of a tree (e.g. 6.1.0-50-amd64), and its initramfs made again in a chroot (update-initramfs reads /proc).
+kernel_version() { basename "$(ls "$1"/boot/vmlinuz-* | sort | tail -1)" | sed 's/^vmlinuz-//'; }
+rebuild_initramfs() {
+  mount -t proc proc "$1/proc"
+  chroot "$1" update-initramfs -u -k "$(kernel_version "$1")" >/dev/null 2>&1
+  umount "$1/proc"
+}
 # The Debian mirror this machine's apt uses (the one its network allows), else deb.debian.org.
 MIRROR=$(grep -hs '^URIs:' /etc/apt/sources.list.d/*.sources | awk '{print $2}' | grep -v security | grep '/debian$' | head -1 || true)
 MIRROR=${MIRROR:-$(grep -hs '^deb ' /etc/apt/sources.list | awk '{print $2}' | grep '/debian$' | head -1 || true)}
@@ -53,20 +60,18 @@ if [ ! -d "$TREE" ]; then
   # Modules for hardware no virtual machine of the boot tests has (sound, graphics, cameras, Wi-Fi and Ethernet cards —
   # virtio_net is not among them —, Bluetooth, InfiniBand, sensors, staging): ~200 MB of the tree's ~610 that every boot
   # test would migrate again. The module index and the initramfs (MODULES=most) are rebuilt without them.
-  TREE_VERSION=$(basename "$(ls "$WORK"/tree/boot/vmlinuz-* | sort | tail -1)" | sed 's/^vmlinuz-//')
+  TREE_VERSION=$(kernel_version "$WORK/tree")
   for dir in sound drivers/gpu drivers/media drivers/net/wireless drivers/net/ethernet drivers/bluetooth drivers/infiniband \
     drivers/iio drivers/staging net/wireless net/mac80211 net/bluetooth; do
     rm -rf "$WORK/tree/usr/lib/modules/$TREE_VERSION/kernel/$dir"
   done
-  mount -t proc proc "$WORK/tree/proc"
   chroot "$WORK/tree" depmod -a "$TREE_VERSION"
-  chroot "$WORK/tree" update-initramfs -u -k "$TREE_VERSION" >/dev/null 2>&1
-  umount "$WORK/tree/proc"
+  rebuild_initramfs "$WORK/tree"
   mv "$WORK/tree" "$TREE"
 fi
 cp -a "$TREE" "$WORK/root"
 ROOT="$WORK/root"
-VERSION=$(basename "$(ls "$ROOT"/boot/vmlinuz-* | sort | tail -1)" | sed 's/^vmlinuz-//')
+VERSION=$(kernel_version "$ROOT")
 
 echo "smc-boot" > "$ROOT/etc/hostname"
 mkdir -p "$ROOT/srv" "$ROOT/boot/efi"
@@ -81,9 +86,7 @@ sed -i 's/^root:[^:]*:/root::/' "$ROOT/etc/shadow"
 if [ "$VARIANT" = no-virtio ]; then
   sed -i 's/^MODULES=.*/MODULES=list/' "$ROOT/etc/initramfs-tools/initramfs.conf"
   : > "$ROOT/etc/initramfs-tools/modules"
-  mount -t proc proc "$ROOT/proc"
-  chroot "$ROOT" update-initramfs -u -k "$VERSION" >/dev/null 2>&1
-  umount "$ROOT/proc"
+  rebuild_initramfs "$ROOT"
 fi
 
 GRUB_TARGET=i386-pc
