@@ -81,5 +81,46 @@ public sealed class QemuBootTesterTests : IDisposable
         Assert.Single(arguments, a => a.StartsWith("systemd.default_device_timeout_sec=", StringComparison.Ordinal));
     }
 
+    [Fact]
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+    public async Task AFirmwareBoot_SilentBeforeTheLoaderStartsAnEntry_FailsThere()
+    {
+        // A stand-in for qemu: SeaBIOS finds the disk, then nothing (a boot sector that hangs).
+        BootAttempt attempt = await BootFirmwareAsync("""
+            printf 'SeaBIOS (version 1.16.2-debian-1.16.2-1)\r\nBooting from Hard Disk...\r\n'
+            sleep 20
+            """);
+
+        Assert.Equal(BootTest.Failed, attempt.Status);
+        Assert.Equal("The console stayed silent for 1 s after \"Booting from Hard Disk...\": the boot stopped there.", attempt.Message);
+    }
+
+    [Fact]
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+    public async Task AFirmwareBoot_MayBeSilentLonger_WhileTheLoaderReadsTheKernelAndInitramfs()
+    {
+        // As CI saw it: GRUB starts the entry, then loads the kernel and initramfs and the kernel unpacks, all silently,
+        // for longer than the firmware's silence allows; the login prompt comes after.
+        BootAttempt attempt = await BootFirmwareAsync("""
+            printf 'Booting from Hard Disk...\r\nGRUB loading.\r\nWelcome to GRUB!\r\n\r\n   Booting `Debian GNU/Linux'"'"'\r\n\r\n'
+            sleep 3
+            printf '[    0.000000] Linux version 6.1.0-50-amd64\r\n\r\nDebian GNU/Linux 12 debian ttyS0\r\n\r\ndebian login: '
+            sleep 20
+            """);
+
+        Assert.Equal(BootTest.Booted, attempt.Status);
+        Assert.StartsWith("BIOS → boot loader → kernel → init: the serial console's login prompt came up", attempt.Message, StringComparison.Ordinal);
+    }
+
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+    private async Task<BootAttempt> BootFirmwareAsync(string console)
+    {
+        string qemu = _dir.File("qemu.sh");
+        File.WriteAllText(qemu, "#!/bin/sh\n" + console + "\n");
+        File.SetUnixFileMode(qemu, (UnixFileMode)Convert.ToInt32("755", 8));
+        var tester = new QemuBootTester(Microsoft.Extensions.Options.Options.Create(new VerifyOptions { Qemu = qemu, FirmwareSilenceSeconds = 1, LoaderSilenceSeconds = 60 }));
+        return await tester.BootFirmwareAsync([_dir.File("disk.raw")], _dir.Path, uefi: false, CancellationToken.None);
+    }
+
     public void Dispose() => _dir.Dispose();
 }

@@ -17,6 +17,12 @@ public sealed class VerifyOptions
 
     public int MemoryMiB { get; set; } = 1024;
 
+    /// <summary>A boot from the disk's own sectors whose console says nothing for this long, before the boot loader starts an entry, has stopped (a boot sector of zeros hangs silently).</summary>
+    public int FirmwareSilenceSeconds { get; set; } = 30;
+
+    /// <summary>The same once the boot loader has started an entry: it reads the kernel and initramfs and the kernel unpacks itself, silently (over 30 s under TCG on a loaded host).</summary>
+    public int LoaderSilenceSeconds { get; set; } = 150;
+
     /// <summary>The UEFI firmware for images that boot with UEFI (Debian's <c>ovmf</c> package puts it here); missing, only their kernel is booted.</summary>
     public string Ovmf { get; set; } = "/usr/share/ovmf/OVMF.fd";
 
@@ -37,6 +43,11 @@ public sealed class VerifyOptions
         if (TimeoutSeconds is < 10 or > 3600 || MemoryMiB is < 256 or > 65536)
         {
             throw new InvalidOperationException("SMC_VERIFY__TIMEOUTSECONDS must be 10–3600 and SMC_VERIFY__MEMORYMIB 256–65536.");
+        }
+
+        if (FirmwareSilenceSeconds is < 1 or > 3600 || LoaderSilenceSeconds is < 1 or > 3600)
+        {
+            throw new InvalidOperationException("SMC_VERIFY__FIRMWARESILENCESECONDS and SMC_VERIFY__LOADERSILENCESECONDS must be 1–3600.");
         }
     }
 }
