@@ -38,9 +38,7 @@ public sealed class QemuBootTesterTests : IDisposable
     public async Task EmergencyMode_FailsTheAttempt_NamingWhatSystemdWaitedFor()
     {
         // A stand-in for qemu that replays a console as systemd 252 writes it (the real guest does this in BootTestTests).
-        string qemu = _dir.File("qemu.sh");
-        File.WriteAllText(qemu, """
-            #!/bin/sh
+        string qemu = StandInQemu("""
             printf '[  OK  ] Reached target local-fs-pre.target\r\n'
             printf '[ TIME ] Timed out waiting for device dev-sda3.device - /dev/sda3.\r\n'
             printf '[DEPEND] Dependency failed for srv.mount - /srv.\r\n'
@@ -48,7 +46,6 @@ public sealed class QemuBootTesterTests : IDisposable
             printf 'You are in emergency mode. After logging in, type "journalctl -xb"\r\n'
             sleep 30
             """);
-        File.SetUnixFileMode(qemu, (UnixFileMode)Convert.ToInt32("755", 8));
         var tester = new QemuBootTester(Microsoft.Extensions.Options.Options.Create(new VerifyOptions { Qemu = qemu }));
         var target = new BootTarget("vmlinuz", new byte[16], null, null, ["root=UUID=x", "ro"], null, SerialConsole: false);
 
@@ -63,12 +60,10 @@ public sealed class QemuBootTesterTests : IDisposable
     public async Task TheKernelAttempt_KeepsTheImagesArguments_ButSetsItsOwnConsoleAndTimeouts_AndNoRootDelay()
     {
         // A stand-in for qemu that writes the kernel command line it was given (the argument after -append) and exits.
-        string qemu = _dir.File("qemu.sh"), seen = _dir.File("cmdline");
-        File.WriteAllText(qemu, $$"""
-            #!/bin/sh
+        string seen = _dir.File("cmdline");
+        string qemu = StandInQemu($$"""
             while [ $# -gt 0 ]; do [ "$1" = -append ] && printf '%s' "$2" > '{{seen}}'; shift; done
             """);
-        File.SetUnixFileMode(qemu, (UnixFileMode)Convert.ToInt32("755", 8));
         var tester = new QemuBootTester(Microsoft.Extensions.Options.Options.Create(new VerifyOptions { Qemu = qemu }));
         var target = new BootTarget("vmlinuz", new byte[16], null, null,
             ["root=UUID=x", "ro", "quiet", "console=tty0", "rootdelay=300", "systemd.default_device_timeout_sec=900", "net.ifnames=0"], null, SerialConsole: false);
@@ -115,11 +110,18 @@ public sealed class QemuBootTesterTests : IDisposable
     [System.Runtime.Versioning.SupportedOSPlatform("linux")]
     private async Task<BootAttempt> BootFirmwareAsync(string console)
     {
-        string qemu = _dir.File("qemu.sh");
-        File.WriteAllText(qemu, "#!/bin/sh\n" + console + "\n");
-        File.SetUnixFileMode(qemu, (UnixFileMode)Convert.ToInt32("755", 8));
-        var tester = new QemuBootTester(Microsoft.Extensions.Options.Options.Create(new VerifyOptions { Qemu = qemu, FirmwareSilenceSeconds = 1, LoaderSilenceSeconds = 60 }));
+        var tester = new QemuBootTester(Microsoft.Extensions.Options.Options.Create(new VerifyOptions { Qemu = StandInQemu(console), FirmwareSilenceSeconds = 1, LoaderSilenceSeconds = 60 }));
         return await tester.BootFirmwareAsync([_dir.File("disk.raw")], _dir.Path, uefi: false, CancellationToken.None);
+    }
+
+    /// <summary>An executable shell script that stands in for qemu, running <paramref name="body"/>.</summary>
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+    private string StandInQemu(string body)
+    {
+        string qemu = _dir.File("qemu.sh");
+        File.WriteAllText(qemu, "#!/bin/sh\n" + body + "\n");
+        File.SetUnixFileMode(qemu, (UnixFileMode)Convert.ToInt32("755", 8));
+        return qemu;
     }
 
     public void Dispose() => _dir.Dispose();

@@ -264,13 +264,14 @@ public sealed class QemuBootTester(IOptions<VerifyOptions> options)
     /// </summary>
     private static async Task<((bool Booted, string Message)? Verdict, TimeSpan? Silent)> WatchAsync(Process process, StringBuilder console, char[] buffer, Func<string, (bool Booted, string Message)?> judge, Func<string, TimeSpan>? silence, CancellationToken stop)
     {
+        string text = console.ToString();
         try
         {
             while (true)
             {
-                // Each read may wait at most the silence allowed (none: until stop).
+                // Each read may wait at most the silence allowed after what the console has said (none: until stop).
                 using var quiet = CancellationTokenSource.CreateLinkedTokenSource(stop);
-                TimeSpan? limit = silence?.Invoke(console.ToString());
+                TimeSpan? limit = silence?.Invoke(text);
                 if (limit is { } allowed)
                 {
                     quiet.CancelAfter(allowed);
@@ -297,7 +298,8 @@ public sealed class QemuBootTester(IOptions<VerifyOptions> options)
                     console.Remove(0, console.Length - (1 << 19));
                 }
 
-                if (judge(console.ToString()) is { } verdict)
+                text = console.ToString();
+                if (judge(text) is { } verdict)
                 {
                     return (verdict, null);
                 }
