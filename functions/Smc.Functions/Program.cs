@@ -17,4 +17,9 @@ builder.Services.PostConfigure<SecurityOptions>(o => o.AllowKeyFile = false); //
 builder.Services.AddSingleton<IOperatorAuth, HostCheckedOperatorAuth>();
 builder.Services.AddSingleton<IMigrationEngine, FunctionsMigrationEngine>();
 builder.Services.AddSingleton<FunctionsApi>();
-builder.Build().Run();
+IHost host = builder.Build();
+
+// As smc-control does at start: the tables and containers, and the due-time column records stored by an older version
+// lack (the housekeeping sweeps query it). A fresh storage account works from the first request.
+await Smc.Storage.Azure.AzureStorageRegistration.EnsureCreatedAsync(host.Services);
+await host.RunAsync();

@@ -48,7 +48,11 @@ public static class AzureStorageRegistration
         services.AddSingleton(sp => sp.GetRequiredService<RecordView<T>>().Store);
     }
 
-    /// <summary>Creates the tables and containers if they don't exist. Safe to run from several hosts at once.</summary>
+    /// <summary>
+    /// Creates the tables and containers if they don't exist, and gives records stored by an older version the due-time
+    /// column the housekeeping sweeps query (<see cref="TableRecordStore{T}.AddMissingDueColumnsAsync"/>). Safe to run
+    /// from several hosts at once.
+    /// </summary>
     public static async Task EnsureCreatedAsync(IServiceProvider services, CancellationToken cancellationToken = default)
     {
         StorageOptions options = services.GetRequiredService<StorageOptions>();
@@ -57,6 +61,10 @@ public static class AzureStorageRegistration
         {
             await StorageErrors.Guard(() => tables.CreateTableIfNotExistsAsync(options.TableName(kind), cancellationToken));
         }
+
+        await new TableRecordStore<AccessToken>(tables.GetTableClient(options.TableName("AccessTokens"))).AddMissingDueColumnsAsync(cancellationToken);
+        await new TableRecordStore<SourceServer>(tables.GetTableClient(options.TableName("SourceServers"))).AddMissingDueColumnsAsync(cancellationToken);
+        await new TableRecordStore<ReplicationJob>(tables.GetTableClient(options.TableName("ReplicationJobs"))).AddMissingDueColumnsAsync(cancellationToken);
 
         await StorageErrors.Guard(() => services.GetRequiredService<BlobServiceClient>()
             .GetBlobContainerClient(options.ContainerName("agent-packages")).CreateIfNotExistsAsync(cancellationToken: cancellationToken));

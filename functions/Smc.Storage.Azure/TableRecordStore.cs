@@ -97,6 +97,41 @@ internal sealed class TableRecordStore<T>(TableClient table) : IRecordStore<T>
         }
     }
 
+    /// <summary>
+    /// Writes the <c>DueAt</c> column of records stored without one (by a version before their kind had a due time), so
+    /// <see cref="ListDueAsync"/> finds them: one pass over the table, at start (<see cref="AzureStorageRegistration.EnsureCreatedAsync"/>).
+    /// A record changed meanwhile is left as its writer left it: that write carried the column. Returns how many were written.
+    /// </summary>
+    internal async Task<int> AddMissingDueColumnsAsync(CancellationToken cancellationToken)
+    {
+        if (!typeof(IDueRecord).IsAssignableFrom(typeof(T)))
+        {
+            return 0;
+        }
+
+        int written = 0;
+        await foreach (TableEntity e in table.QueryAsync<TableEntity>(x => x.PartitionKey == Partition, cancellationToken: cancellationToken))
+        {
+            Stored<T> stored = ToStored(e);
+            if (e.ContainsKey(DueAtName) || stored.Value is not IDueRecord { DueAt: not null })
+            {
+                continue;
+            }
+
+            try
+            {
+                await ReplaceAsync(stored.Id, stored.Value, stored.ETag, cancellationToken);
+                written++;
+            }
+            catch (RecordConflictException)
+            {
+                // Rewritten since the read, with the column.
+            }
+        }
+
+        return written;
+    }
+
     private static TableEntity ToEntity(string id, T value)
     {
         string json = JsonSerializer.Serialize(value, StoreJson.Options);

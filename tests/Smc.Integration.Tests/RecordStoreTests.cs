@@ -1,3 +1,4 @@
+using Azure.Data.Tables;
 using Microsoft.Extensions.DependencyInjection;
 using Smc.Core.Domain;
 using Smc.Core.Ports;
@@ -6,7 +7,7 @@ using Smc.Storage.Azure;
 
 namespace Smc.Integration.Tests;
 
-/// <summary>The Table storage record store on a real Azurite: what the housekeeping sweep reads.</summary>
+/// <summary>The Table storage record store on a real Azurite: what the housekeeping sweeps read.</summary>
 public sealed class RecordStoreTests
 {
     [Fact]
@@ -37,6 +38,84 @@ public sealed class RecordStoreTests
         Assert.Equal(now.AddMinutes(-1).ToUnixTimeMilliseconds(), (await jobs.GetAsync("j-stopped"))!.Value.ValidTime!.Value.ToUnixTimeMilliseconds());
     }
 
+    [Fact]
+    public async Task ListDueAsync_SourcesAndCodes_ReadsOnlyWhatTheSweepsChange()
+    {
+        using Azurite azurite = await Azurite.StartAsync();
+        using ServiceProvider services = Services(azurite, "smcsweep");
+        await AzureStorageRegistration.EnsureCreatedAsync(services);
+        DateTimeOffset now = DateTimeOffset.UtcNow;
+
+        // Silent sources: heartbeats expected (Available, InUse) and the last one before the window.
+        IRecordStore<SourceServer> sources = services.GetRequiredService<IRecordStore<SourceServer>>();
+        await sources.InsertAsync("s-silent", Source("s-silent", SourceState.Available, now.AddMinutes(-10)));
+        await sources.InsertAsync("s-silent-in-use", Source("s-silent-in-use", SourceState.InUse, now.AddMinutes(-10)));
+        await sources.InsertAsync("s-heard", Source("s-heard", SourceState.Available, now.AddSeconds(-1)));
+        await sources.InsertAsync("s-marked", Source("s-marked", SourceState.Unavailable, now.AddMinutes(-10)));
+        await sources.InsertAsync("s-never-heard", Source("s-never-heard", SourceState.Available, null));
+        Assert.Equal(["s-silent", "s-silent-in-use"], await Ids(sources.ListDueAsync(now.AddMinutes(-5))));
+
+        // Codes whose recorded status their expiry changes: not those recorded as expired or disabled.
+        IRecordStore<AccessToken> codes = services.GetRequiredService<IRecordStore<AccessToken>>();
+        await codes.InsertAsync("t-expired", Code("t-expired", AccessTokenStatus.Active, now.AddMinutes(-1)));
+        await codes.InsertAsync("t-used-up-expired", Code("t-used-up-expired", AccessTokenStatus.UsedUp, now.AddMinutes(-1)));
+        await codes.InsertAsync("t-live", Code("t-live", AccessTokenStatus.Active, now.AddDays(1)));
+        await codes.InsertAsync("t-disabled", Code("t-disabled", AccessTokenStatus.Disabled, now.AddMinutes(-1)));
+        await codes.InsertAsync("t-recorded", Code("t-recorded", AccessTokenStatus.Expired, now.AddMinutes(-1)));
+        Assert.Equal(["t-expired", "t-used-up-expired"], await Ids(codes.ListDueAsync(now)));
+    }
+
+    [Fact]
+    public async Task RecordsStoredWithoutTheDueColumn_GetItAtStart_AndTheSweepFindsThem()
+    {
+        using Azurite azurite = await Azurite.StartAsync();
+        using ServiceProvider services = Services(azurite, "smcold");
+        await AzureStorageRegistration.EnsureCreatedAsync(services);
+        DateTimeOffset now = DateTimeOffset.UtcNow;
+        IRecordStore<SourceServer> sources = services.GetRequiredService<IRecordStore<SourceServer>>();
+        await sources.InsertAsync("s-old", Source("s-old", SourceState.Available, now.AddMinutes(-10)));
+        await sources.InsertAsync("s-gone", Source("s-gone", SourceState.Unavailable, now.AddMinutes(-10)));
+
+        // As a version before sources had a due time stored them: the record's JSON, no DueAt column.
+        TableClient table = new TableServiceClient(azurite.ConnectionString).GetTableClient("smcoldSourceServers");
+        foreach (string id in new[] { "s-old", "s-gone" })
+        {
+            TableEntity entity = (await table.GetEntityAsync<TableEntity>("r", id)).Value;
+            entity.Remove("DueAt");
+            await table.UpdateEntityAsync(entity, entity.ETag, TableUpdateMode.Replace);
+        }
+
+        Assert.Empty(await Ids(sources.ListDueAsync(now)));
+
+        await AzureStorageRegistration.EnsureCreatedAsync(services); // what every host does at start
+        Assert.Equal(["s-old"], await Ids(sources.ListDueAsync(now)));
+        Assert.False((await table.GetEntityAsync<TableEntity>("r", "s-gone")).Value.ContainsKey("DueAt")); // no due time, nothing written
+        Assert.Equal(now.AddMinutes(-10).ToUnixTimeMilliseconds(), (await sources.GetAsync("s-old"))!.Value.LastHeartbeat!.Value.ToUnixTimeMilliseconds());
+    }
+
+    private static ServiceProvider Services(Azurite azurite, string prefix) => new ServiceCollection()
+        .AddSmcAzureStorage(new StorageOptions { ConnectionString = azurite.ConnectionString, Prefix = prefix })
+        .BuildServiceProvider();
+
+    private static SourceServer Source(string id, string state, DateTimeOffset? lastHeartbeat) => new()
+    {
+        SourceId = id,
+        Name = id,
+        State = state,
+        LastHeartbeat = lastHeartbeat,
+    };
+
+    private static AccessToken Code(string id, string status, DateTimeOffset expiresAt) => new()
+    {
+        AccessTokenId = id,
+        Name = id,
+        Count = 1,
+        Status = status,
+        Disabled = status == AccessTokenStatus.Disabled,
+        CreatedAt = expiresAt.AddDays(-1),
+        ExpiresAt = expiresAt,
+    };
+
     private static ReplicationJob Job(string id, DateTimeOffset? validTime, string status) => new()
     {
         JobId = id,
@@ -46,10 +125,11 @@ public sealed class RecordStoreTests
         Status = status,
     };
 
-    private static async Task<List<string>> Ids(IAsyncEnumerable<Stored<ReplicationJob>> records)
+    private static async Task<List<string>> Ids<T>(IAsyncEnumerable<Stored<T>> records)
+        where T : class
     {
         var ids = new List<string>();
-        await foreach (Stored<ReplicationJob> r in records)
+        await foreach (Stored<T> r in records)
         {
             ids.Add(r.Id);
         }

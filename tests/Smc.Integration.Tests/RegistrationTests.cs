@@ -215,15 +215,17 @@ public sealed class RegistrationTests(ControlPlaneFixture fx) : IClassFixture<Co
         Assert.Equal("fail", source["preflight"]!["status"]!.GetValue<string>());
     }
 
-    /// <summary>Moves a token's creation and expiry into the past, straight in table storage (no clock hooks in the product).</summary>
+    /// <summary>Moves a token's creation and expiry into the past, straight in table storage (no clock hooks in the product), as the store would have written it.</summary>
     private async Task AgeTokenAsync(string id, TimeSpan age)
     {
         var table = new TableClient(fx.Storage.ConnectionString, "smcAccessTokens");
         TableEntity e = (await table.GetEntityAsync<TableEntity>("r", id)).Value;
         JsonNode record = JsonNode.Parse(e.GetString("Data0"))!;
+        DateTimeOffset expiresAt = DateTimeOffset.UtcNow - age + TimeSpan.FromDays(record["timeToLiveInDays"]!.GetValue<int>());
         record["createdAt"] = DateTimeOffset.UtcNow - age;
-        record["expiresAt"] = DateTimeOffset.UtcNow - age + TimeSpan.FromDays(record["timeToLiveInDays"]!.GetValue<int>());
+        record["expiresAt"] = expiresAt;
         e["Data0"] = record.ToJsonString();
+        e["DueAt"] = expiresAt; // the column the store keeps beside an unexpired code's record, for the status sweep
         await table.UpdateEntityAsync(e, e.ETag);
     }
 }

@@ -4,7 +4,7 @@ namespace Smc.Core.Domain;
 /// An activation code's record (SMC's access token): how many sources it may register and until when.
 /// The code itself is never stored; only its hash, in the credential index.
 /// </summary>
-public sealed class AccessToken
+public sealed class AccessToken : Ports.IDueRecord
 {
     public required string AccessTokenId { get; init; }
 
@@ -26,6 +26,14 @@ public sealed class AccessToken
 
     /// <summary><c>Active</c>, <c>Disabled</c>, <c>Expired</c> or <c>UsedUp</c>, as of <see cref="StatusAt"/>'s time.</summary>
     public string Status { get; set; } = AccessTokenStatus.Active;
+
+    /// <summary>
+    /// When the recorded status changes by itself: the expiry of a code that is neither disabled nor expired (every other
+    /// change is written with its status), kept beside the record (<see cref="Ports.IDueRecord"/>) so the status sweep
+    /// reads only codes that have expired, not every code. Not part of the record's JSON.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public DateTimeOffset? DueAt => Status is AccessTokenStatus.Disabled or AccessTokenStatus.Expired ? null : ExpiresAt;
 
     public string StatusAt(DateTimeOffset now) =>
         Disabled ? AccessTokenStatus.Disabled

@@ -4,7 +4,7 @@ using Smc.Wire.Inventory;
 namespace Smc.Core.Domain;
 
 /// <summary>A registered source server (docs/api.md). Its agent credential is kept apart, as a hash.</summary>
-public sealed class SourceServer
+public sealed class SourceServer : Ports.IDueRecord
 {
     public required string SourceId { get; init; }
 
@@ -30,6 +30,14 @@ public sealed class SourceServer
     public int HeartbeatRate { get; set; }
 
     public DateTimeOffset? LastHeartbeat { get; set; }
+
+    /// <summary>
+    /// The last heartbeat while heartbeats are expected (<c>Available</c> or <c>InUse</c>), kept beside the record
+    /// (<see cref="Ports.IDueRecord"/>) so the sweep for silent sources reads only those heard from longer ago than its
+    /// window, not every source at every sweep. Not part of the source's JSON.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public DateTimeOffset? DueAt => State is SourceState.Available or SourceState.InUse ? LastHeartbeat : null;
 
     public SystemInfo? SystemInfo { get; set; }
 

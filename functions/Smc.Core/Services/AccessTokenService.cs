@@ -112,12 +112,16 @@ public sealed class AccessTokenService(IRecordStore<AccessToken> tokens, IKeyInd
             return true;
         }, cancellationToken);
 
-    /// <summary>Housekeeping: records the status of tokens that expired or were used up.</summary>
+    /// <summary>
+    /// Housekeeping: records the status of codes that expired. Reads only codes past their expiry that aren't recorded
+    /// as expired or disabled (the store's due query on <see cref="AccessToken.DueAt"/>); every other change of status
+    /// (used up, disabled) is written with the change itself.
+    /// </summary>
     public async Task<int> RefreshStatusesAsync(CancellationToken cancellationToken = default)
     {
         DateTimeOffset now = clock.GetUtcNow();
         int changed = 0;
-        await foreach (Stored<AccessToken> t in tokens.ListAsync(cancellationToken))
+        await foreach (Stored<AccessToken> t in tokens.ListDueAsync(now, cancellationToken))
         {
             if (t.Value.Status != t.Value.StatusAt(now))
             {

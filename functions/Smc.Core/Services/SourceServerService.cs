@@ -293,12 +293,15 @@ public sealed class SourceServerService(
         await sources.DeleteAsync(sourceId, cancellationToken: cancellationToken);
     }
 
-    /// <summary>Housekeeping: sources whose heartbeats stopped become <c>Unavailable</c>.</summary>
+    /// <summary>
+    /// Housekeeping: sources whose heartbeats stopped become <c>Unavailable</c>. Reads only the sources last heard from
+    /// before the window (the store's due query on <see cref="SourceServer.DueAt"/>), not every source.
+    /// </summary>
     public async Task<int> MarkSilentSourcesAsync(CancellationToken cancellationToken = default)
     {
         DateTimeOffset deadline = clock.GetUtcNow() - _options.UnavailableAfter;
         int changed = 0;
-        await foreach (Stored<SourceServer> s in sources.ListAsync(cancellationToken))
+        await foreach (Stored<SourceServer> s in sources.ListDueAsync(deadline, cancellationToken))
         {
             if (s.Value.State is SourceState.Available or SourceState.InUse && s.Value.LastHeartbeat < deadline)
             {
