@@ -11,7 +11,7 @@ namespace Smc.Integration.Tests;
 /// error with its code and fix-it text, stop and start taking effect. No request leaves the host; a screenshot is kept
 /// in <c>.artifacts/screenshots/</c>.
 /// </summary>
-public sealed class DashboardTests(ControlPlaneFixture fx) : IClassFixture<ControlPlaneFixture>
+public sealed class DashboardTests(PrivateControlPlaneFixture fx) : IClassFixture<PrivateControlPlaneFixture>
 {
     [Fact]
     public async Task Dashboard_ShowsProgressMovingAndAnError_StopAndStartTakeEffect()

@@ -10,7 +10,7 @@ namespace Smc.Integration.Tests;
 /// (the figures are the load script's). Alone (Serial): 20 agents take both cores.
 /// </summary>
 [Collection(Serial.Name)]
-public sealed class FleetLoadTests(ControlPlaneFixture fx) : IClassFixture<ControlPlaneFixture>
+public sealed class FleetLoadTests(PrivateControlPlaneFixture fx) : IClassFixture<PrivateControlPlaneFixture>
 {
     private const int Agents = 20;
 

@@ -10,7 +10,7 @@ namespace Smc.Integration.Tests;
 /// types, deep nesting, huge strings, nulls inside lists, each schema field made null, a list of null, an object, a huge
 /// string) and hostile path values: no 5xx, no reset, and nothing stored by a request that was refused.
 /// </summary>
-public sealed class FuzzTests(ControlPlaneFixture fx) : IClassFixture<ControlPlaneFixture>
+public sealed class FuzzTests(PrivateControlPlaneFixture fx) : IClassFixture<PrivateControlPlaneFixture>
 {
     private static readonly string Huge = new('x', 600_000);
 

@@ -9,7 +9,7 @@ namespace Smc.Integration.Tests;
 /// the job rules; a job created from it takes its values, overrides what it gives, and fills <c>{source}</c> with the
 /// source's name and <c>{round}</c> with each image's round; a later change of the template reaches only later jobs.
 /// </summary>
-public sealed class JobTemplateTests(ControlPlaneFixture fx) : IClassFixture<ControlPlaneFixture>
+public sealed class JobTemplateTests(PrivateControlPlaneFixture fx) : IClassFixture<PrivateControlPlaneFixture>
 {
     [Fact]
     public async Task AJobFromATemplate_TakesItsValues_OverridesWhatItGives_AndFillsThePlaceholders()

@@ -7,7 +7,7 @@ using Smc.Wire.Staging;
 namespace Smc.Integration.Tests;
 
 /// <summary>Replication jobs: creation checks, SMC's state rules, idempotency, and the first stage of the orchestration.</summary>
-public sealed class JobTests(ControlPlaneFixture fx) : IClassFixture<ControlPlaneFixture>
+public sealed class JobTests(PrivateControlPlaneFixture fx) : IClassFixture<PrivateControlPlaneFixture>
 {
     private ApiClient Op => fx.Control.Operator();
 

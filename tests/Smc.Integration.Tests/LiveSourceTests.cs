@@ -17,7 +17,7 @@ namespace Smc.Integration.Tests;
 /// Runs as root: loop devices, mount, FIFREEZE and the block tracepoints.
 /// </summary>
 [Collection(Serial.Name)]
-public sealed class LiveSourceTests(ControlPlaneFixture fx) : IClassFixture<ControlPlaneFixture>
+public sealed class LiveSourceTests(PrivateControlPlaneFixture fx) : IClassFixture<PrivateControlPlaneFixture>
 {
     private static string Writer => Path.Combine(Repo.Root, "tests", "Smc.Integration.Tests", "Tools", "livewriter.py");
 

@@ -6,7 +6,7 @@ namespace Smc.Integration.Tests;
 
 /// <summary>Heartbeats: a silent source becomes Unavailable within 3 × heartbeatRate and Available when it returns.</summary>
 [Collection(Serial.Name)]
-public sealed class LivenessTests(ControlPlaneFixture fx) : IClassFixture<ControlPlaneFixture>
+public sealed class LivenessTests(PrivateControlPlaneFixture fx) : IClassFixture<PrivateControlPlaneFixture>
 {
     [Fact]
     public async Task Source_AgentStopsHeartbeating_UnavailableWithin3xRateThenAvailableAgain()

@@ -11,7 +11,7 @@ namespace Smc.Integration.Tests;
 /// round that comes due is held — the job records when (<c>heldSince</c>, written by the orchestration at the due time)
 /// and no run begins; the job keeps its state and images; resume (from the monitoring page) runs the held round at once.
 /// </summary>
-public sealed class PauseTests(ControlPlaneFixture fx) : IClassFixture<ControlPlaneFixture>
+public sealed class PauseTests(PrivateControlPlaneFixture fx) : IClassFixture<PrivateControlPlaneFixture>
 {
     [Fact]
     public async Task APausedJob_HoldsItsDueRound_AndResumeRunsIt()

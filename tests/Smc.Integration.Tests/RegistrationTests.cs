@@ -7,7 +7,7 @@ using Smc.Testing;
 namespace Smc.Integration.Tests;
 
 /// <summary>Activation codes and source registration through the real agent, on disk images made by sfdisk and mkfs.</summary>
-public sealed class RegistrationTests(ControlPlaneFixture fx) : IClassFixture<ControlPlaneFixture>
+public sealed class RegistrationTests(PrivateControlPlaneFixture fx) : IClassFixture<PrivateControlPlaneFixture>
 {
     private ApiClient Op => fx.Control.Operator();
 

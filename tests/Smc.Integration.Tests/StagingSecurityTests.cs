@@ -11,7 +11,7 @@ using Smc.Wire.Staging;
 namespace Smc.Integration.Tests;
 
 /// <summary>What is staged is trusted only as far as it checks out: altered chunks, moved chunks and edited manifests make no image.</summary>
-public sealed class StagingSecurityTests(ControlPlaneFixture fx) : IClassFixture<ControlPlaneFixture>
+public sealed class StagingSecurityTests(PrivateControlPlaneFixture fx) : IClassFixture<PrivateControlPlaneFixture>
 {
     [Fact]
     public async Task HonestRound_ImageEqualsSourceDisk()
