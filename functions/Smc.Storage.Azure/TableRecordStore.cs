@@ -112,8 +112,22 @@ internal sealed class TableRecordStore<T>(TableClient table) : IRecordStore<T>
         int written = 0;
         await foreach (TableEntity e in table.QueryAsync<TableEntity>(x => x.PartitionKey == Partition, cancellationToken: cancellationToken))
         {
-            Stored<T> stored = ToStored(e);
-            if (e.ContainsKey(DueAtName) || stored.Value is not IDueRecord { DueAt: not null })
+            if (e.ContainsKey(DueAtName))
+            {
+                continue;
+            }
+
+            Stored<T> stored;
+            try
+            {
+                stored = ToStored(e);
+            }
+            catch (Exception x) when (x is JsonException or InvalidDataException or NotSupportedException)
+            {
+                continue; // unreadable: its own reads say so; a host start doesn't stop on it
+            }
+
+            if (stored.Value is not IDueRecord { DueAt: not null })
             {
                 continue;
             }

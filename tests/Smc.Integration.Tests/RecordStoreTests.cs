@@ -86,6 +86,7 @@ public sealed class RecordStoreTests
         }
 
         Assert.Empty(await Ids(sources.ListDueAsync(now)));
+        await table.AddEntityAsync(new TableEntity("r", "s-unreadable") { ["Data0"] = "{not json", ["Slices"] = 1 }); // doesn't stop a start
 
         await AzureStorageRegistration.EnsureCreatedAsync(services); // what every host does at start
         Assert.Equal(["s-old"], await Ids(sources.ListDueAsync(now)));
