@@ -7,17 +7,16 @@ using Smc.Storage.Azure;
 
 namespace Smc.Integration.Tests;
 
-/// <summary>The Table storage record store on a real Azurite: what the housekeeping sweeps read.</summary>
-public sealed class RecordStoreTests
+/// <summary>
+/// The Table storage record store on a real Azurite: what the housekeeping sweeps read. The tests use the shared Azurite
+/// (<see cref="ControlPlaneFixture"/>), each under a table prefix of its own.
+/// </summary>
+public sealed class RecordStoreTests(ControlPlaneFixture fx) : IClassFixture<ControlPlaneFixture>
 {
     [Fact]
     public async Task ListDueAsync_Jobs_ReadsOnlyUnfinishedJobsPastTheirValidTime()
     {
-        using Azurite azurite = await Azurite.StartAsync();
-        using ServiceProvider services = new ServiceCollection()
-            .AddSmcAzureStorage(new StorageOptions { ConnectionString = azurite.ConnectionString, Prefix = "smcdue" })
-            .BuildServiceProvider();
-        await AzureStorageRegistration.EnsureCreatedAsync(services);
+        using ServiceProvider services = await StoreAsync("smcdue");
         IRecordStore<ReplicationJob> jobs = services.GetRequiredService<IRecordStore<ReplicationJob>>();
         DateTimeOffset now = DateTimeOffset.UtcNow;
         await jobs.InsertAsync("j-due", Job("j-due", now.AddMinutes(-5), JobStatus.Running));
@@ -41,9 +40,7 @@ public sealed class RecordStoreTests
     [Fact]
     public async Task ListDueAsync_SourcesAndCodes_ReadsOnlyWhatTheSweepsChange()
     {
-        using Azurite azurite = await Azurite.StartAsync();
-        using ServiceProvider services = Services(azurite, "smcsweep");
-        await AzureStorageRegistration.EnsureCreatedAsync(services);
+        using ServiceProvider services = await StoreAsync("smcsweep");
         DateTimeOffset now = DateTimeOffset.UtcNow;
 
         // Silent sources: heartbeats expected (Available, InUse) and the last one before the window.
@@ -68,16 +65,14 @@ public sealed class RecordStoreTests
     [Fact]
     public async Task RecordsStoredWithoutTheDueColumn_GetItAtStart_AndTheSweepFindsThem()
     {
-        using Azurite azurite = await Azurite.StartAsync();
-        using ServiceProvider services = Services(azurite, "smcold");
-        await AzureStorageRegistration.EnsureCreatedAsync(services);
+        using ServiceProvider services = await StoreAsync("smcold");
         DateTimeOffset now = DateTimeOffset.UtcNow;
         IRecordStore<SourceServer> sources = services.GetRequiredService<IRecordStore<SourceServer>>();
         await sources.InsertAsync("s-old", Source("s-old", SourceState.Available, now.AddMinutes(-10)));
         await sources.InsertAsync("s-gone", Source("s-gone", SourceState.Unavailable, now.AddMinutes(-10)));
 
         // As a version before sources had a due time stored them: the record's JSON, no DueAt column.
-        TableClient table = new TableServiceClient(azurite.ConnectionString).GetTableClient("smcoldSourceServers");
+        TableClient table = new TableServiceClient(fx.Storage.ConnectionString).GetTableClient("smcoldSourceServers");
         foreach (string id in new[] { "s-old", "s-gone" })
         {
             TableEntity entity = (await table.GetEntityAsync<TableEntity>("r", id)).Value;
@@ -94,9 +89,15 @@ public sealed class RecordStoreTests
         Assert.Equal(now.AddMinutes(-10).ToUnixTimeMilliseconds(), (await sources.GetAsync("s-old"))!.Value.LastHeartbeat!.Value.ToUnixTimeMilliseconds());
     }
 
-    private static ServiceProvider Services(Azurite azurite, string prefix) => new ServiceCollection()
-        .AddSmcAzureStorage(new StorageOptions { ConnectionString = azurite.ConnectionString, Prefix = prefix })
-        .BuildServiceProvider();
+    /// <summary>The record stores under <paramref name="prefix"/>, their tables made as a host's start makes them.</summary>
+    private async Task<ServiceProvider> StoreAsync(string prefix)
+    {
+        ServiceProvider services = new ServiceCollection()
+            .AddSmcAzureStorage(new StorageOptions { ConnectionString = fx.Storage.ConnectionString, Prefix = prefix })
+            .BuildServiceProvider();
+        await AzureStorageRegistration.EnsureCreatedAsync(services);
+        return services;
+    }
 
     private static SourceServer Source(string id, string state, DateTimeOffset? lastHeartbeat) => new()
     {
