@@ -19,6 +19,9 @@ internal static class RunCommand
     /// <summary>Longest hold asked of an idle heartbeat (the control plane caps it at its heartbeat rate; under the 20 s HTTP timeout).</summary>
     private const int LongPollSeconds = 15;
 
+    /// <summary>Longest gap between a watching one-shot agent's heartbeats (below the control plane's rate when that is longer).</summary>
+    internal static readonly TimeSpan WatchHeartbeatCap = TimeSpan.FromSeconds(5);
+
     public static Task<int> RunAsync(string configPath, TextWriter log, CancellationToken cancellationToken) =>
         LoopAsync(configPath, log, until: null, cancellationToken);
 
@@ -34,6 +37,8 @@ internal static class RunCommand
         Running? running = null;
         bool started = false;
         var retryAt = new Dictionary<string, DateTimeOffset>();
+        Stopwatch? sinceHeartbeat = null;
+        TimeSpan heartbeatEvery = WatchHeartbeatCap;
 
         // Write trackers of live disks, kept from one round's freeze to the job's next round (no rescan between them).
         using var trackers = new LiveTrackers();
@@ -49,30 +54,45 @@ internal static class RunCommand
                 // One-shot mode long-polls only for its first command: after that it watches its job, and a held
                 // heartbeat would only delay seeing it finish.
                 bool idle = (running is null || running.Task.IsCompleted) && (until is null || !started);
+                // One-shot mode, its round done, watches its job each second; the source still heartbeats, but at the
+                // control plane's rate (at most WatchHeartbeatCap apart, so a command given again is taken soon), not
+                // with every look (a heartbeat reads and writes the source's record; a look reads the job's).
+                bool watching = until is not null && started && (running is null || running.Task.IsCompleted);
+                bool heartbeatDue = !watching || sinceHeartbeat is null || sinceHeartbeat.Elapsed >= heartbeatEvery;
                 var sent = Stopwatch.StartNew();
                 try
                 {
-                    HeartbeatResponse response = await client.HeartbeatAsync(
-                        config.Credential,
-                        new HeartbeatRequest { AgentVersion = AgentInfo.Version, SystemInfo = SystemProbe.Collect(), Disks = disks, WaitSeconds = idle ? LongPollSeconds : null },
-                        cancellationToken);
-                    disks = null;
-                    if (failures > 0 || response.State != lastState)
+                    if (!heartbeatDue)
                     {
-                        Log(log, failures > 0 ? $"control plane reachable again; source is {response.State}" : $"heartbeat ok; source is {response.State}");
+                        wait = TimeSpan.FromSeconds(1);
                     }
-
-                    failures = 0;
-                    lastState = response.State;
-                    // One heartbeat per rate, however long the control plane held this one.
-                    wait = TimeSpan.FromSeconds(Math.Max(1, response.HeartbeatRate)) - sent.Elapsed;
-                    wait = wait < TimeSpan.Zero ? TimeSpan.Zero : wait;
-                    StateDirectory.SweepSpools(stateDir, response.Commands.Where(c => c.JobId is not null).Select(c => (c.JobId!, c.Round)), m => Log(log, m));
-                    running = Dispatch(running, response.Commands, config, client, stateDir, log, retryAt, trackers, cancellationToken);
-                    started |= running is not null;
-                    if (running is not null && !running.Task.IsCompleted)
+                    else
                     {
-                        wait = TimeSpan.FromSeconds(Math.Min(wait.TotalSeconds, 5));
+                        HeartbeatResponse response = await client.HeartbeatAsync(
+                            config.Credential,
+                            new HeartbeatRequest { AgentVersion = AgentInfo.Version, SystemInfo = SystemProbe.Collect(), Disks = disks, WaitSeconds = idle ? LongPollSeconds : null },
+                            cancellationToken);
+                        disks = null;
+                        if (failures > 0 || response.State != lastState)
+                        {
+                            Log(log, failures > 0 ? $"control plane reachable again; source is {response.State}" : $"heartbeat ok; source is {response.State}");
+                        }
+
+                        failures = 0;
+                        lastState = response.State;
+                        // One heartbeat per rate, however long the control plane held this one.
+                        wait = TimeSpan.FromSeconds(Math.Max(1, response.HeartbeatRate)) - sent.Elapsed;
+                        wait = wait < TimeSpan.Zero ? TimeSpan.Zero : wait;
+                        StateDirectory.SweepSpools(stateDir, response.Commands.Where(c => c.JobId is not null).Select(c => (c.JobId!, c.Round)), m => Log(log, m));
+                        running = Dispatch(running, response.Commands, config, client, stateDir, log, retryAt, trackers, cancellationToken);
+                        started |= running is not null;
+                        if (running is not null && !running.Task.IsCompleted)
+                        {
+                            wait = TimeSpan.FromSeconds(Math.Min(wait.TotalSeconds, 5));
+                        }
+
+                        sinceHeartbeat = sent;
+                        heartbeatEvery = TimeSpan.FromSeconds(Math.Min(Math.Max(1, response.HeartbeatRate), WatchHeartbeatCap.TotalSeconds));
                     }
 
                     if (until is not null && (running is null || running.Task.IsCompleted))
