@@ -4,7 +4,7 @@
 // Benchmark (not a test), step (h) of scripts/bench.sh: the control plane's memory while it uploads export parts to
 // OSS, against the disk's size. Usage: dotnet run scripts/bench-export.cs -- DISK_BYTES PARTS
 // A disk of DISK_BYTES of zeros stands for the assembled disk (a sparse file can't: ext4 stops at 16 TiB); PARTS
-// parts of the size the export picks for that disk (AlibabaRules.PartSizeFor) are uploaded ExportSteps.PartParallelism at a time through the real OSS client
+// parts of the size the export picks for that disk (AlibabaRules.PartSizeFor) are uploaded OssUploadSteps.PartParallelism at a time through the real OSS client
 // (AlibabaCloudImages: signing, Content-MD5, retries) to an in-process sink that reads every body to its end and
 // checks its MD5. Prints one JSON line: part size, bytes sent, seconds, peak RSS (VmHWM) and bytes allocated.
 using System.Diagnostics;
@@ -24,7 +24,7 @@ var cloud = new AlibabaCloudImages(http, options, TimeProvider.System);
 var target = new CloudObject("cn-hangzhou", "bench", "disk0.raw");
 var clock = Stopwatch.StartNew();
 long allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
-int workers = Math.Min(ExportSteps.PartParallelism, parts);
+int workers = Math.Min(OssUploadSteps.PartParallelism, parts);
 long sent = 0;
 await Parallel.ForEachAsync(Enumerable.Range(0, workers), async (w, ct) =>
 {
