@@ -109,25 +109,30 @@ internal sealed class TableRecordStore<T>(TableClient table) : IRecordStore<T>
             return 0;
         }
 
-        int written = 0;
-        await foreach (TableEntity e in table.QueryAsync<TableEntity>(x => x.PartitionKey == Partition, cancellationToken: cancellationToken))
+        // Every host start makes this pass: it lists keys and the column only, and reads in full just the records without it.
+        var missing = new List<string>();
+        await foreach (TableEntity e in table.QueryAsync<TableEntity>(x => x.PartitionKey == Partition, select: ["RowKey", DueAtName], cancellationToken: cancellationToken))
         {
-            if (e.ContainsKey(DueAtName))
+            if (!e.ContainsKey(DueAtName))
             {
-                continue;
+                missing.Add(e.RowKey);
             }
+        }
 
-            Stored<T> stored;
+        int written = 0;
+        foreach (string id in missing)
+        {
+            Stored<T>? stored;
             try
             {
-                stored = ToStored(e);
+                stored = await GetAsync(id, cancellationToken);
             }
             catch (Exception x) when (x is JsonException or InvalidDataException or NotSupportedException)
             {
                 continue; // unreadable: its own reads say so; a host start doesn't stop on it
             }
 
-            if (stored.Value is not IDueRecord { DueAt: not null })
+            if (stored?.Value is not IDueRecord { DueAt: not null })
             {
                 continue;
             }
